@@ -83,6 +83,7 @@ func (r *Reader) Next() (Block, error) {
 				// Final line without a newline.
 				if len(data) > r.maxLine {
 					r.CutLines++
+					r.cutRest = true
 					return r.emit(r.maxLine, true), nil
 				}
 				return r.emit(len(data), false), nil
