@@ -1,0 +1,45 @@
+package bundle
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	kgzip "github.com/klauspost/compress/gzip"
+)
+
+// Open reads a stored file of the bundle extracted in bundleDir, decompressing gzip files
+// transparently. The file is opened through an os.Root, so a manifest edited to point outside
+// the bundle cannot make Open read elsewhere.
+func Open(bundleDir string, f File) (io.ReadCloser, error) {
+	root, err := os.OpenRoot(filepath.Join(bundleDir, "files"))
+	if err != nil {
+		return nil, fmt.Errorf("open bundle: %w", err)
+	}
+	defer root.Close() // the opened file stays valid
+	fh, err := root.Open(filepath.FromSlash(f.Path))
+	if err != nil {
+		return nil, fmt.Errorf("open bundle file: %w", err)
+	}
+	if !f.Compressed {
+		return fh, nil
+	}
+	zr, err := kgzip.NewReader(bufio.NewReaderSize(fh, 256<<10))
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("open bundle file %s: %w", f.Path, err)
+	}
+	return &gzipFile{Reader: zr, file: fh}, nil
+}
+
+type gzipFile struct {
+	*kgzip.Reader
+	file *os.File
+}
+
+func (g *gzipFile) Close() error {
+	g.Reader.Close()
+	return g.file.Close()
+}
