@@ -238,7 +238,7 @@ func Classify(p string) (logType string, isLog bool) {
 	if info, ok := ParsePodLogPath(p); ok {
 		return podLogType(info), true
 	}
-	for i, c := range comps {
+	for _, c := range comps[:len(comps)-1] {
 		if c == "kdump" || c == "pstore" {
 			// Crash artifacts; the kernel log saved at crash time is a dmesg.
 			if strings.Contains(name, "dmesg") {
@@ -246,6 +246,8 @@ func Classify(p string) (logType string, isLog bool) {
 			}
 			return TypeKernel, false
 		}
+	}
+	for i, c := range comps {
 		if c == "bottlerocket-logs" && i < len(comps)-1 {
 			return classifyLogdog(comps[i+1:])
 		}

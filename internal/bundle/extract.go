@@ -172,9 +172,9 @@ type extractor struct {
 	// holding it is still open.
 	headBufs [maxNestDepth + 1][]byte
 	writers  [maxNestDepth + 1]*bufio.Writer
-	outer   *tree
-	meta    metaScan
-	fatal   error
+	outer    *tree
+	meta     metaScan
+	fatal    error
 }
 
 func (e *extractor) warnf(format string, args ...any) {

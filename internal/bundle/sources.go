@@ -146,8 +146,24 @@ func (e *extractor) fromTar(name string, gz bool) error {
 		defer zr.Close()
 		r = &ratioReader{r: zr, in: compressed.n.Load, max: e.opt.MaxRatio, what: filepath.Base(name)}
 	}
-	plain := &countReader{r: r}
+	peek := bufio.NewReaderSize(r, 64<<10)
+	head, perr := peek.Peek(512)
+	switch {
+	case perr != nil && perr != io.EOF && perr != io.ErrUnexpectedEOF:
+		if errors.Is(perr, ErrLimit) {
+			return e.fail(perr)
+		}
+		return fmt.Errorf("%s: %w: %v", name, ErrCorrupt, perr)
+	case len(head) == 0:
+		return fmt.Errorf("%s: %w", name, ErrEmpty)
+	case !isTar(head) && !bytes.Equal(head, make([]byte, 512)):
+		return fmt.Errorf("%s does not hold a tar archive: %w (supported: %s)", name, ErrUnsupported, SupportedKinds)
+	}
+	plain := &countReader{r: peek}
 	err = e.tarLoop(e.outer, tar.NewReader(plain))
+	if err == nil {
+		err = e.drainTail(plain, name)
+	}
 	var se *srcError
 	if !errors.As(err, &se) || errors.Is(err, ErrLimit) {
 		return err
@@ -157,13 +173,25 @@ func (e *extractor) fromTar(name string, gz bool) error {
 		where += fmt.Sprintf(" (compressed byte %d)", compressed.n.Load())
 	}
 	if len(e.files) == 0 {
-		if errors.Is(se.err, tar.ErrHeader) && plain.n.Load() <= 512 {
-			return fmt.Errorf("%s does not hold a tar archive: %w (supported: %s)", name, ErrUnsupported, SupportedKinds)
-		}
 		return fmt.Errorf("%s: %w: broke at %s before any file: %v", name, ErrCorrupt, where, se.err)
 	}
 	e.warnf("%s: archive broke at %s: %v; the %d files before the break were kept",
 		filepath.Base(name), where, se.err, len(e.files))
+	return nil
+}
+
+// maxTail bounds what is read after a tar archive's end marker: enough for the usual padding
+// and the gzip trailer, whose checksum is the only check that the data was not damaged.
+const maxTail = 16 << 20
+
+func (e *extractor) drainTail(r io.Reader, name string) error {
+	n, err := io.CopyBuffer(io.Discard, io.LimitReader(r, maxTail), e.copyBuf)
+	if err != nil {
+		return &srcError{err: err}
+	}
+	if n == maxTail {
+		e.warnf("%s: more than %d bytes after the end of the tar archive; ignored", filepath.Base(name), maxTail)
+	}
 	return nil
 }
 
