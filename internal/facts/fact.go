@@ -21,6 +21,14 @@ const (
 	SandboxCreated   Kind = "SandboxCreated"   // containerd RunPodSandbox returned a sandbox id (join data)
 	ContainerCreated Kind = "ContainerCreated" // containerd CreateContainer returned a container id (join data)
 	ContainerStarted Kind = "ContainerStarted" // kubelet PLEG ContainerStarted (join data)
+	ContainerDied    Kind = "ContainerDied"    // kubelet PLEG ContainerDied (join data: pod UID ↔ container or sandbox ID)
+	SandboxExit      Kind = "SandboxExit"      // containerd exit event of a pod sandbox (pause), kept apart from container exits
+
+	// OOMPart is one line of a kernel OOM block that is not itself a kill ("invoked oom-killer",
+	// "memory: usage", "Task in … killed as a result of limit of …", the memory.oom.group line, a
+	// v1 "Kill process … or sacrifice child" selection). Extract returns it so each line can be
+	// tested alone; an Assembler folds it into the OOMKill facts of its block and never emits it.
+	OOMPart Kind = "OOMPart"
 )
 
 // Fact is one typed event read from one line (or a short block of lines) of a bundle.

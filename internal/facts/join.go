@@ -1,0 +1,182 @@
+package facts
+
+import "time"
+
+// pidJoinWindow bounds how far apart a kernel kill or segfault and containerd's exit event for the
+// same host pid may be. They are milliseconds apart in fact; the slack covers dmesg seconds
+// anchored to wall time through an integer boot time, and sched_clock drift over long uptimes.
+const pidJoinWindow = 10 * time.Second
+
+// uniq records the one value a key maps to, or that the lines disagree (then it is not used).
+type uniq[V comparable] map[string]struct {
+	v        V
+	conflict bool
+}
+
+func (u uniq[V]) add(k string, v V) {
+	if k == "" {
+		return
+	}
+	old, ok := u[k]
+	if !ok {
+		u[k] = struct {
+			v        V
+			conflict bool
+		}{v: v}
+		return
+	}
+	if old.v != v {
+		old.conflict = true
+		u[k] = old
+	}
+}
+
+func (u uniq[V]) get(k string) (V, bool) {
+	e, ok := u[k]
+	if !ok || e.conflict {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+type podName struct{ ns, name string }
+
+type createdCtr struct {
+	name, sandbox string
+	attempt       *int
+}
+
+// Join fills the names of pods and containers across the facts of all files, in place, and
+// returns all. Every filled field comes from a line that states the link:
+//   - container ID → container name, attempt, sandbox (containerd CreateContainer);
+//   - sandbox ID → pod, namespace, pod UID (containerd RunPodSandbox);
+//   - pod UID → namespace/name (kubelet lines that print both: PLEG events, back-off, Killing, …);
+//   - container ID → pod UID (PLEG finished and events, Killing, a kernel cgroup path);
+//   - kernel OOM/segfault pid → container ID, through containerd's exit event for the same host pid
+//     within pidJoinWindow (both lines must have a time);
+//   - a container exit whose container had a TaskOOM gets reason OOMKilled, as containerd's CRI
+//     status reports it.
+//
+// Container exits and PLEG events whose ID is a known sandbox are re-labelled as sandbox events.
+// Run Dedupe before Join: copies of one kernel line with and without a time would otherwise be
+// joined differently and no longer look alike.
+func Join(all []Fact) []Fact {
+	sandboxes := map[string]*Fact{}
+	created := map[string]createdCtr{}
+	pods := uniq[podName]{}
+	ctrPod := uniq[string]{}
+	ctrName := uniq[string]{}
+	oomed := map[string]bool{}
+	exitsByPID := map[int][]pidExit{}
+
+	for i := range all {
+		f := &all[i]
+		switch f.Kind {
+		case SandboxCreated:
+			if _, ok := sandboxes[f.SandboxID]; !ok {
+				sandboxes[f.SandboxID] = f
+			}
+		case ContainerCreated:
+			if _, ok := created[f.ContainerID]; !ok {
+				created[f.ContainerID] = createdCtr{name: f.Container, sandbox: f.SandboxID, attempt: f.Attempt}
+			}
+		case TaskOOM:
+			oomed[f.ContainerID] = true
+		}
+		if f.PodUID != "" && f.Pod != "" && f.Namespace != "" {
+			pods.add(f.PodUID, podName{f.Namespace, f.Pod})
+		}
+		if f.ContainerID != "" && f.PodUID != "" {
+			ctrPod.add(f.ContainerID, f.PodUID)
+		}
+		if f.ContainerID != "" && f.Container != "" && f.Kind != ContainerCreated {
+			ctrName.add(f.ContainerID, f.Container)
+		}
+	}
+
+	for i := range all {
+		f := &all[i]
+		if f.Kind == ContainerExit && f.Source == ExtTaskExit && f.PID > 0 && !f.Ref.Time.IsZero() && sandboxes[f.ContainerID] == nil {
+			exitsByPID[f.PID] = append(exitsByPID[f.PID], pidExit{f.ContainerID, f.Ref.Time})
+		}
+	}
+
+	for i := range all {
+		f := &all[i]
+		if f.ContainerID != "" && sandboxes[f.ContainerID] != nil {
+			switch f.Kind {
+			case ContainerExit:
+				f.Kind = SandboxExit
+				f.SandboxID, f.ContainerID = f.ContainerID, ""
+			case ContainerDied, ContainerStarted:
+				f.SandboxID, f.ContainerID = f.ContainerID, ""
+			}
+		}
+		if f.ContainerID == "" && f.PID > 0 && (f.Kind == OOMKill || f.Kind == Segfault) {
+			f.ContainerID = containerByPID(exitsByPID[f.PID], f.Ref.Time)
+		}
+		if id := f.ContainerID; id != "" {
+			if c, ok := created[id]; ok {
+				fill(&f.Container, c.name)
+				fill(&f.SandboxID, c.sandbox)
+				if f.Attempt == nil {
+					f.Attempt = c.attempt
+				}
+			} else if n, ok := ctrName.get(id); ok {
+				fill(&f.Container, n)
+			}
+			if u, ok := ctrPod.get(id); ok {
+				fill(&f.PodUID, u)
+			}
+			if f.Kind == ContainerExit && f.Reason == "" && oomed[id] {
+				f.Reason = "OOMKilled"
+			}
+		}
+		if s := sandboxes[f.SandboxID]; s != nil && f.SandboxID != "" {
+			fill(&f.PodUID, s.PodUID)
+			if f.PodUID == s.PodUID {
+				fill(&f.Pod, s.Pod)
+				fill(&f.Namespace, s.Namespace)
+			}
+		}
+		if f.PodUID != "" && (f.Pod == "" || f.Namespace == "") {
+			if p, ok := pods.get(f.PodUID); ok && (f.Pod == "" || f.Pod == p.name) {
+				fill(&f.Pod, p.name)
+				fill(&f.Namespace, p.ns)
+			}
+		}
+	}
+	return all
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// pidExit is a containerd exit event of a container's init process.
+type pidExit struct {
+	containerID string
+	t           time.Time
+}
+
+// containerByPID returns the container of the exit event closest in time to t and within
+// pidJoinWindow, or "".
+func containerByPID(exits []pidExit, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	best, bestD := "", pidJoinWindow+1
+	for _, e := range exits {
+		d := e.t.Sub(t)
+		if d < 0 {
+			d = -d
+		}
+		if d <= pidJoinWindow && d < bestD {
+			best, bestD = e.containerID, d
+		}
+	}
+	return best
+}
