@@ -80,8 +80,14 @@ func (c *Context) inferYear(cv civil, loc *time.Location) (time.Time, int, bool)
 	if c.Capture.IsZero() {
 		return time.Time{}, 0, false
 	}
-	y := c.Capture.In(loc).Year()
+	var y int
+	if loc == time.UTC {
+		y = yearOfUnix(c.Capture.Unix())
+	} else {
+		y = c.Capture.In(loc).Year()
+	}
 	t := cv.date(y, loc)
+	y0 := y
 	if t.Sub(c.Capture) > yearSlack {
 		y--
 	}
@@ -93,7 +99,10 @@ func (c *Context) inferYear(cv civil, loc *time.Location) (time.Time, int, bool)
 			return time.Time{}, 0, false
 		}
 	}
-	return cv.date(y, loc), y, true
+	if y != y0 {
+		t = cv.date(y, loc)
+	}
+	return t, y, true
 }
 
 // yearNear is the year of a month/day stamp that sits next to an instant whose local year and
@@ -183,8 +192,10 @@ func journalBody(rest []byte) []byte {
 	for i < len(rest) && rest[i] == ' ' {
 		i++
 	}
-	for i < len(rest) && rest[i] != ' ' {
-		i++
+	if k := bytes.IndexByte(rest[i:], ' '); k >= 0 {
+		i += k
+	} else {
+		return nil
 	}
 	j := bytes.Index(rest[i:], colonSpace)
 	if j < 0 {
@@ -243,7 +254,9 @@ func (c *Context) bodyTime(body []byte, y int, near time.Month, loc *time.Locati
 			return time.Time{}, None, false
 		}
 	}
-	if v, ok := logfmtTime(body); ok {
+	// Only logrus' time= is looked for: it is what containerd and dockerd write, and one
+	// search of the body is half the cost of also trying go-kit's ts=.
+	if v, ok := logfmtValue(body, timeKey); ok {
 		if is, ok := parseISO(v); ok && is.n == len(v) {
 			return is.time(loc).UTC(), Exact, true
 		}
