@@ -135,7 +135,7 @@ func dedupeBucket(all []Fact, idx []int, groups []*dgroup) []*dgroup {
 			var dst *dgroup
 			n := 0
 			for _, g := range byContent[ck] {
-				if !g.hasFile(f.Ref.File) {
+				if !g.hasFile(f.Ref.File) && compatible(&all[g.members[0]], f) {
 					dst = g
 					n++
 				}
@@ -154,8 +154,9 @@ func dedupeBucket(all []Fact, idx []int, groups []*dgroup) []*dgroup {
 	return append(groups, mine...)
 }
 
-// contentKey renders everything a fact says except where it was read: two untimed copies of a
-// line are the same event only if they say exactly the same.
+// contentKey renders everything a fact says except where it was read and what Join may have
+// added (names and IDs, compared with compatible instead): a copy without a time is the same event
+// only if it says exactly the same.
 func contentKey(f *Fact) string {
 	var b strings.Builder
 	w := func(s string) { b.WriteString(s); b.WriteByte(0) }
@@ -169,15 +170,7 @@ func contentKey(f *Fact) string {
 	}
 	w(string(f.Kind))
 	w(f.Source)
-	w(f.Namespace)
-	w(f.Pod)
-	w(f.PodUID)
-	w(f.Container)
-	w(f.ContainerID)
-	w(f.SandboxID)
-	wp(f.Attempt)
 	wp(f.ExitCode)
-	w(f.Reason)
 	wi(int64(f.Signal))
 	w(f.Delay)
 	w(f.Scope)

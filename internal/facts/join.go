@@ -59,8 +59,7 @@ type createdCtr struct {
 //     status reports it.
 //
 // Container exits and PLEG events whose ID is a known sandbox are re-labelled as sandbox events.
-// Run Dedupe before Join: copies of one kernel line with and without a time would otherwise be
-// joined differently and no longer look alike.
+// Join and Dedupe may run in either order: Dedupe ignores the fields Join fills when it compares.
 func Join(all []Fact) []Fact {
 	sandboxes := map[string]*Fact{}
 	created := map[string]createdCtr{}
