@@ -32,45 +32,41 @@ func (cv civil) unix(year int) int64 {
 	return daysFromCivil(year, int(cv.month), cv.day)*86400 + int64(cv.hour*3600+cv.min*60+cv.sec)
 }
 
-// daysFromCivil counts days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
-// (the era/day-of-era method: years start in March so the leap day comes last).
+// daysFromCivil counts days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar.
+// Years start in March so the leap day comes last, and are shifted by 4800 (a multiple of the
+// 400-year cycle) so that every division is unsigned: this runs two or three times per line.
 func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
+	yy := uint64(y + 4800)
+	mm := uint64(m)
+	if mm <= 2 {
+		yy--
+		mm += 9
+	} else {
+		mm -= 3
 	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
+	days := 365*yy + yy/4 - yy/100 + yy/400 + (153*mm+2)/5 + uint64(d) - 1
+	return int64(days) - epochDays
 }
+
+// epochDays is daysFromCivil's count for 1970-01-01 before the shift is taken off.
+const epochDays = 365*6769 + 6769/4 - 6769/100 + 6769/400 + (153*10+2)/5
+
+// shiftDays is 4800 years (twelve 400-year cycles) of days; adding it keeps dates after
+// 2830 BC positive in yearOfUnix.
+const shiftDays = 12 * 146097
 
 // yearOfUnix is the UTC year of Unix second sec, the inverse of daysFromCivil for the year.
 func yearOfUnix(sec int64) int {
-	z := sec / 86400
-	if sec%86400 < 0 {
-		z--
-	}
-	z += 719468
-	era := z
-	if era < 0 {
-		era -= 146096
-	}
-	era /= 146097
+	z := uint64(sec+shiftDays*86400)/86400 + 719468 // days since 0000-03-01, shifted
+	era := z / 146097
 	doe := z - era*146097
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
 	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	if mp >= 10 { // January or February of the next civil year
+	y := int(yoe+era*400) - 4800
+	if (5*doy+2)/153 >= 10 { // January or February: the next civil year
 		y++
 	}
-	return int(y)
+	return y
 }
 
 // validDay reports whether day exists in month of year; year 0 means "any leap year", which is

@@ -88,7 +88,7 @@ func (c *Context) inferYear(cv civil, loc *time.Location) (time.Time, int, bool)
 	}
 	t := cv.date(y, loc)
 	y0 := y
-	if t.Sub(c.Capture) > yearSlack {
+	if d, ok := diff(t, c.Capture); !ok || d > yearSlack {
 		y--
 	}
 	if cv.month == time.February && cv.day == 29 {
@@ -117,9 +117,20 @@ func yearNear(y int, near, m time.Month) int {
 	return y
 }
 
+// within reports whether a and b are at most d apart. It works on seconds and nanoseconds
+// because time.Time.Sub's overflow check costs as much as the rest of a line's parsing.
 func within(a, b time.Time, d time.Duration) bool {
-	x := a.Sub(b)
-	return x <= d && x >= -d
+	x, ok := diff(a, b)
+	return ok && x <= d && x >= -d
+}
+
+// diff is a−b, or false when that is beyond a few centuries (no Duration overflow).
+func diff(a, b time.Time) (time.Duration, bool) {
+	ds := a.Unix() - b.Unix()
+	if ds > 1<<32 || ds < -(1<<32) {
+		return 0, false
+	}
+	return time.Duration(ds)*time.Second + time.Duration(a.Nanosecond()-b.Nanosecond()), true
 }
 
 // parseMonthLine handles journald short, short-precise and rsyslog traditional; the day may be
