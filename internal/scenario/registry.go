@@ -1,0 +1,192 @@
+package scenario
+
+import (
+	"slices"
+
+	"github.com/nodediag/nodediag/internal/facts"
+)
+
+// The truths below are written by hand from the incident each scenario describes: what a
+// careful engineer reading the node's logs would list. Identifiers and PIDs are left empty;
+// Write fills them in from what it drew, after checking every planted event against this list.
+
+func exitFact(ctr, process string, code int) TruthFact {
+	return TruthFact{Kind: facts.ContainerExit, Container: ctr, Process: process, ExitCode: intp(code)}
+}
+
+func backOffFact(ctr, delay string) TruthFact {
+	return TruthFact{Kind: facts.BackOff, Container: ctr, Delay: delay}
+}
+
+// loopFacts lists a crash loop's facts: per death, the facts that precede its exit, the exit,
+// and from the second death on the back-off kubelet announces.
+func loopFacts(ctr, process string, code int, backOffs []string, before ...TruthFact) []TruthFact {
+	var out []TruthFact
+	for i := 0; i <= len(backOffs); i++ {
+		out = append(out, before...)
+		out = append(out, exitFact(ctr, process, code))
+		if i > 0 {
+			out = append(out, backOffFact(ctr, backOffs[i-1]))
+		}
+	}
+	return out
+}
+
+// withTaskOOM inserts containerd's TaskOOM before each exit: on cgroup v2 every oom_kill in a
+// container's cgroup reaches containerd, a global one included; on v1 only the memcg's own OOM.
+func withTaskOOM(t *Truth, n *node) {
+	if !n.cgroupV2 {
+		return
+	}
+	var out []TruthFact
+	for _, f := range t.Facts {
+		if f.Kind == facts.ContainerExit {
+			out = append(out, TruthFact{Kind: facts.TaskOOM, Container: f.Container})
+		}
+		out = append(out, f)
+	}
+	t.Facts = out
+}
+
+var (
+	oomV2BackOffs   = []string{"10s", "20s", "40s", "1m20s"}
+	oomV1BackOffs   = []string{"10s", "20s", "40s"}
+	nodeOOMBackOffs = []string{"10s", "20s"}
+	appBackOffs     = []string{"10s", "20s"}
+	segvBackOffs    = []string{"10s", "20s", "40s"}
+	execBackOffs    = []string{"10s", "20s", "40s"}
+	probeBackOffs   = []string{"10s", "20s"}
+	cniBackOffs     = []string{"10s", "20s", "40s"}
+)
+
+func probeKill(ctr string) []TruthFact {
+	p := TruthFact{Kind: facts.ProbeFailure, Container: ctr}
+	return []TruthFact{p, p, p, {Kind: facts.Killing, Container: ctr}}
+}
+
+var registry = []Scenario{
+	{
+		Name:        "container-oom-v2",
+		Description: "Java container with a 512 MiB limit OOM-killed in its own memcg 5 times (cgroup v2), CrashLoopBackOff",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "shop", Pod: "checkout-7d9f8b6c4d-x2x9k", Container: "checkout", PodUID: "5f0c3a2e-8b1d-4e6f-9a7c-2d4b6e8f0a13",
+			RootCause: "container_oom", ExitCode: 137, BackOffs: oomV2BackOffs,
+			Facts: loopFacts("checkout", "java", 137, oomV2BackOffs,
+				TruthFact{Kind: facts.OOMKill, Container: "checkout", Process: "java"}, TruthFact{Kind: facts.TaskOOM, Container: "checkout"})},
+		plan: containerOOM,
+	},
+	{
+		Name:        "container-oom-v1",
+		Description: "the same container OOM on an older AL2 node: cgroup v1 cgroupfs, kernel 4.14 report, gogo-proto TaskExit",
+		Layout:      AL2,
+		legacy:      true,
+		Truth: Truth{Namespace: "payments", Pod: "ledger-0", Container: "ledger", PodUID: "8a4f2c61-3d7e-4b95-a0c8-6e1f9d2b7a34",
+			RootCause: "container_oom", ExitCode: 137, BackOffs: oomV1BackOffs,
+			Facts: loopFacts("ledger", "java", 137, oomV1BackOffs,
+				TruthFact{Kind: facts.OOMKill, Container: "ledger", Process: "java"}, TruthFact{Kind: facts.TaskOOM, Container: "ledger"})},
+		plan: containerOOM,
+	},
+	{
+		Name:        "node-oom",
+		Description: "BestEffort batch worker without a memory limit exhausts the node: global OOM kills it 3 times, MemoryPressure",
+		Layout:      AL2,
+		Truth: Truth{Namespace: "batch", Pod: "etl-worker-6b8d5f7c9-kq4zt", Container: "worker", PodUID: "2b7e9d14-6c3a-4f58-b1e0-9a4c7d3f5e62",
+			RootCause: "node_oom", ExitCode: 137, BackOffs: nodeOOMBackOffs,
+			Facts: loopFacts("worker", "python3", 137, nodeOOMBackOffs, TruthFact{Kind: facts.OOMKill, Container: "worker", Process: "python3"})},
+		plan:   nodeOOM,
+		adjust: withTaskOOM,
+	},
+	{
+		Name:        "app-error",
+		Description: "service exits 1 three times (database password rejected); no kernel evidence; previous.log has the traceback",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "shop", Pod: "orders-5b7c9d8f6-mt6qp", Container: "orders", PodUID: "c3d1e5f7-2a4b-4c6d-8e0f-1a3b5c7d9e2f",
+			RootCause: "app_error", ExitCode: 1, BackOffs: appBackOffs,
+			Facts: loopFacts("orders", "python", 1, appBackOffs)},
+		plan: appError,
+	},
+	{
+		Name:        "segfault",
+		Description: "native image codec dereferences NULL: kernel segfault line with the container's init PID, exit 139, 4 times",
+		Layout:      Bottlerocket,
+		Truth: Truth{Namespace: "media", Pod: "thumbnailer-84c6d9b7f-wr5zn", Container: "thumbnailer", PodUID: "e7a9c1b3-5d2f-4e8a-9c6b-3f1d7e5a2c84",
+			RootCause: "segfault", ExitCode: 139, BackOffs: segvBackOffs,
+			Facts: loopFacts("thumbnailer", "thumbnailer", 139, segvBackOffs, TruthFact{Kind: facts.Segfault, Container: "thumbnailer", Process: "thumbnailer"})},
+		plan: segfault,
+	},
+	{
+		Name: "exec-not-found",
+		Description: "entrypoint binary missing from the image: containerd start error (executable file not found in $PATH), " +
+			"RunContainerError, exit 128 StartError, back-off",
+		Layout: NMA,
+		Truth: Truth{Namespace: "shop", Pod: "gateway-6f9b8c7d5-hp2xr", Container: "gateway", PodUID: "4d6f8a0c-1e3b-4a5d-9f7c-8b2e4d6a0c19",
+			RootCause: "command_not_found", ExitCode: 128, BackOffs: execBackOffs,
+			Facts: loopFacts("gateway", "server", 128, execBackOffs, TruthFact{Kind: facts.ExecFailure, Container: "gateway", Process: "server"})},
+		plan: execNotFound,
+	},
+	{
+		Name:        "exec-format",
+		Description: "arm64 server binary in an amd64 image: the entrypoint shell cannot execute it (Exec format error) and exits 126",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "shop", Pod: "pricing-7c8d9e6f5-zq2lm", Container: "pricing", PodUID: "9b1d3f5a-7c2e-4b6d-8a0f-5e3c1a9d7b42",
+			RootCause: "permission_denied", ExitCode: 126, BackOffs: execBackOffs,
+			Facts: loopFacts("pricing", "docker-entrypoi", 126, execBackOffs)},
+		plan: execFormat,
+	},
+	{
+		Name: "missing-configmap",
+		Description: "ConfigMap app-config deleted under a running pod: configmap volume remounts fail; after the app's clean exit " +
+			"the container cannot be created again (CreateContainerConfigError)",
+		Layout: AL2,
+		Truth: Truth{Namespace: "shop", Pod: "frontend-6d8f9c7b5-vx7kd", Container: "frontend", PodUID: "7e5c3a1f-9d8b-4f6e-a2c4-0b8d6f4e2a71",
+			RootCause: "missing_config", ExitCode: 0,
+			Facts: []TruthFact{
+				{Kind: facts.ConfigMissing, Name: "app-config"},
+				exitFact("frontend", "nginx", 0),
+				{Kind: facts.ConfigMissing, Container: "frontend", Name: "app-config"},
+			}},
+		plan: missingConfigMap,
+	},
+	{
+		Name:        "liveness-sigterm",
+		Description: "service deadlocks: liveness probe times out 3 times, kubelet stops it with SIGTERM, exit 143, 3 times",
+		Layout:      NMA,
+		Truth: Truth{Namespace: "shop", Pod: "search-5d6c7b8a9-lp4tx", Container: "search", PodUID: "3f5a7c9e-1b2d-4e6f-8a0c-2e4b6d8f0a57",
+			RootCause: "sigterm", ExitCode: 143, BackOffs: probeBackOffs,
+			Facts: loopFacts("search", "node", 143, probeBackOffs, probeKill("search")...)},
+		plan: livenessSIGTERM,
+	},
+	{
+		Name:        "kubelet-oom",
+		Description: "kubelet outgrows its runtime slice's kube-reserved memory: OOM-killed twice, systemd restarts it, node NotReady",
+		Layout:      AL2,
+		Truth: Truth{RootCause: "kubelet_oom", ExitCode: 137,
+			Facts: []TruthFact{{Kind: facts.OOMKill, Process: "kubelet"}, {Kind: facts.OOMKill, Process: "kubelet"}}},
+		plan: kubeletOOM,
+	},
+	{
+		Name:        "aws-node-crashloop",
+		Description: "VPC CNI's aws-node cannot reach the API server and exits 1 four times; pods scheduled meanwhile get no IP",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "kube-system", Pod: "aws-node-7fqz2", Container: "aws-node", PodUID: "6a8c0e2f-4b1d-4c3e-9f5a-7d9b1e3c5a08",
+			RootCause: "app_error", ExitCode: 1, BackOffs: cniBackOffs,
+			Facts: loopFacts("aws-node", "aws-vpc-cni", 1, cniBackOffs)},
+		plan: awsNodeCrashLoop,
+	},
+	{
+		Name:        "healthy",
+		Description: "benign noise only: DNS NXDOMAIN chatter, probe successes, CronJob exitCode=0 completions, image pulls, nameserver limits",
+		Layout:      AL2023,
+		Truth:       Truth{RootCause: "none"},
+		plan:        healthy,
+	},
+}
+
+// Names lists the scenario names in registry order.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s.Name)
+	}
+	return slices.Clip(out)
+}
