@@ -338,7 +338,9 @@ func kubeletOOM(b *builder, t Truth, origin time.Time) (time.Time, time.Duration
 		})
 		b.plant(TruthFact{Kind: facts.OOMKill, PID: pid, Process: "kubelet"})
 		restart := b.unitKilled(kill.Add(b.g.between(2*time.Millisecond, 20*time.Millisecond)), "kubelet", "Kubernetes Kubelet")
-		n.kubeletPIDs = append(n.kubeletPIDs, pidFrom{from: restart, pid: pid + b.g.intn(20000, 90000)})
+		// PIDs wrap at pid_max, skipping the low ones the kernel reserves.
+		next := 300 + (pid+b.g.intn(9000, 30000)-300)%(n.pidMax-300)
+		n.kubeletPIDs = append(n.kubeletPIDs, pidFrom{from: restart, pid: next})
 		b.kubeletBoot(restart.Add(b.g.between(30*time.Millisecond, 200*time.Millisecond)))
 		last = restart
 		at = restart.Add(b.g.between(25*time.Minute, 50*time.Minute))

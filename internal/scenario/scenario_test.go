@@ -504,6 +504,9 @@ func TestEveryScenarioEveryLayout(t *testing.T) {
 						t.Errorf("container %s was never created in the containerd log", f.ContainerID)
 					}
 				}
+				// Each program's own stamps never go backwards.
+				checkMonotonic(t, "kubelet", kube, func(l string) time.Time { return klogTime(t, l, 2026) })
+				checkMonotonic(t, "containerd", grep(ctrd, `time="`), func(l string) time.Time { return ctrdStamp(t, l) })
 				// The back-off periods, collapsing kubelet's repeats within one period.
 				var periods []string
 				last := ""
@@ -523,6 +526,22 @@ func TestEveryScenarioEveryLayout(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func checkMonotonic(t *testing.T, what string, lines []string, stamp func(string) time.Time) {
+	t.Helper()
+	var prev time.Time
+	for _, l := range lines {
+		if !klogRe.MatchString(l) && what == "kubelet" {
+			continue // systemd's lines about the unit
+		}
+		ts := stamp(l)
+		if ts.Before(prev) {
+			t.Errorf("%s stamps go backwards at %q", what, l)
+			return
+		}
+		prev = ts
 	}
 }
 
