@@ -1,0 +1,69 @@
+package detect
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// FuzzScan feeds random blocks to the real matcher. Scan must not panic; every hit must be a
+// whole line of the block that the rule's pattern matches on its own (and its exclude does
+// not); and, since fileType "" applies every rule, every line a rule's regex matches must be
+// reported, which proves the prefilter never drops a match (each pattern's literals really are
+// required).
+func FuzzScan(f *testing.F) {
+	c, m := catalog(f)
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		f.Add([]byte(strings.Join(r.Examples, "\n")))
+		f.Add([]byte(strings.Join(r.NearMisses, "\n") + "\n"))
+	}
+	f.Add([]byte("\n\n\n"))
+	f.Add([]byte("Out of memory: Killed process 1 (a)\r\nsegfault at"))
+	f.Fuzz(func(t *testing.T, block []byte) {
+		type key struct{ rule, start int }
+		got := map[key]bool{}
+		m.Scan(block, "", func(r *Rule, s, e int) {
+			if s < 0 || e > len(block) || s > e {
+				t.Fatalf("%s: bounds [%d,%d) outside block of %d", r.ID, s, e, len(block))
+			}
+			if (s > 0 && block[s-1] != '\n') || (e < len(block) && block[e] != '\n') || bytes.IndexByte(block[s:e], '\n') >= 0 {
+				t.Fatalf("%s: [%d,%d) is not a whole line of %q", r.ID, s, e, block)
+			}
+			cr := &m.rules[r.Index]
+			line := block[s:e]
+			if !cr.re.Match(line) || (cr.ex != nil && cr.ex.Match(line)) {
+				t.Fatalf("%s reported for a line its regexes reject: %q", r.ID, line)
+			}
+			if got[key{r.Index, s}] {
+				t.Fatalf("%s reported twice for line at %d", r.ID, s)
+			}
+			got[key{r.Index, s}] = true
+		})
+		start := 0
+		for start <= len(block) {
+			end := bytes.IndexByte(block[start:], '\n')
+			if end < 0 {
+				end = len(block)
+			} else {
+				end += start
+			}
+			line := block[start:end]
+			for i := range m.rules {
+				cr := &m.rules[i]
+				if cr.re.Match(line) && (cr.ex == nil || !cr.ex.Match(line)) && !got[key{i, start}] {
+					t.Fatalf("%s matches line %q on its own but Scan missed it", cr.rule.ID, line)
+				}
+			}
+			start = end + 1
+		}
+		// Mixed-file routing must not panic either, and can only report a subset.
+		n := 0
+		m.Scan(block, "messages", func(r *Rule, s, e int) {
+			n++
+			if !got[key{r.Index, s}] {
+				t.Fatalf("%s reported in a messages file but not with every rule applied", r.ID)
+			}
+		})
+	})
+}

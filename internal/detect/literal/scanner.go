@@ -1,0 +1,185 @@
+package literal
+
+import (
+	"bytes"
+)
+
+// Scanner walks one block at a time and yields the lines that contain literals. It is not safe
+// for concurrent use; reuse one per goroutine (Reset between blocks) so that scanning does not
+// allocate.
+type Scanner struct {
+	set   *Set
+	b     []byte
+	p     int // next sampled position to examine
+	floor int // first byte not yet returned as part of a line
+	seen  []uint64
+	ids   []int32
+}
+
+// NewScanner returns a scanner over an empty block.
+func (s *Set) NewScanner() *Scanner {
+	return &Scanner{
+		set:  s,
+		seen: make([]uint64, (len(s.lits)+63)/64),
+		ids:  make([]int32, 0, 16),
+	}
+}
+
+// Reset starts a new block. The block holds whole lines separated by '\n'; the last may lack
+// it. Sampling restarts at the block's first byte, so results never depend on earlier blocks.
+func (sc *Scanner) Reset(block []byte) {
+	sc.clear()
+	sc.b = block
+	sc.p = 0
+	sc.floor = 0
+}
+
+func (sc *Scanner) clear() {
+	for _, id := range sc.ids {
+		sc.seen[id>>6] &^= 1 << (uint(id) & 63)
+	}
+	sc.ids = sc.ids[:0]
+}
+
+// Next returns the next line that contains at least one literal: its bounds in the block
+// (end excludes the '\n') and the ids of every literal occurring in it, in increasing order,
+// including literals that overlap or contain one another. ids is valid until the next call.
+// ok is false when the block is exhausted.
+func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
+	sc.clear()
+	s := sc.set
+	b := sc.b
+	n := len(b)
+	stride := s.stride
+	gmask := s.gmask
+	hshift := s.hshift
+	filter := s.filter
+	lineStart, lineEnd := -1, -1
+	p := sc.p
+	last := n - 4 // last position a 4-byte load can start at
+	for {
+		// Hot loop: one load, one multiply, one bit test per `stride` bytes.
+		for p <= last-3*stride {
+			h0 := (le32(b, p) & gmask) * 0x2545F491 >> hshift
+			if filter[h0>>6]&(1<<(h0&63)) != 0 {
+				goto candidate
+			}
+			h1 := (le32(b, p+stride) & gmask) * 0x2545F491 >> hshift
+			if filter[h1>>6]&(1<<(h1&63)) != 0 {
+				p += stride
+				goto candidate
+			}
+			h2 := (le32(b, p+2*stride) & gmask) * 0x2545F491 >> hshift
+			if filter[h2>>6]&(1<<(h2&63)) != 0 {
+				p += 2 * stride
+				goto candidate
+			}
+			h3 := (le32(b, p+3*stride) & gmask) * 0x2545F491 >> hshift
+			if filter[h3>>6]&(1<<(h3&63)) != 0 {
+				p += 3 * stride
+				goto candidate
+			}
+			p += 4 * stride
+		}
+		for p <= last {
+			h := (le32(b, p) & gmask) * 0x2545F491 >> hshift
+			if filter[h>>6]&(1<<(h&63)) != 0 {
+				goto candidate
+			}
+			p += stride
+		}
+		// Tail: positions too close to the end for a 4-byte load still hold a whole gram
+		// when grams are shorter than four bytes.
+		for p+s.k <= n {
+			h := (loadTail(b, p) & gmask) * 0x2545F491 >> hshift
+			if filter[h>>6]&(1<<(h&63)) != 0 {
+				goto candidate
+			}
+			p += stride
+		}
+		// Block exhausted.
+		sc.p = n
+		if lineStart >= 0 {
+			sc.floor = min(lineEnd+1, n)
+			return lineStart, lineEnd, sc.ids, true
+		}
+		return 0, 0, nil, false
+
+	candidate:
+		if lineStart >= 0 && p >= lineEnd {
+			// The filter hit lies on a later line: hand out the current one first and
+			// examine p again on the next call.
+			sc.p = p
+			sc.floor = lineEnd + 1
+			return lineStart, lineEnd, sc.ids, true
+		}
+		var g uint32
+		if p <= last {
+			g = le32(b, p) & gmask
+		} else {
+			g = loadTail(b, p) & gmask
+		}
+		for _, e := range s.lookup(g) {
+			id := e.lit
+			if sc.seen[id>>6]&(1<<(uint(id)&63)) != 0 {
+				continue
+			}
+			a := p - int(e.off)
+			l := s.lens[id]
+			if a < 0 || a+l > n || !s.equalAt(b, a, id) {
+				continue
+			}
+			if lineStart < 0 {
+				lo := min(sc.floor, p)
+				lineStart = lo + bytes.LastIndexByte(b[lo:p], '\n') + 1
+				if i := bytes.IndexByte(b[p:], '\n'); i >= 0 {
+					lineEnd = p + i
+				} else {
+					lineEnd = n
+				}
+			}
+			sc.seen[id>>6] |= 1 << (uint(id) & 63)
+			sc.insert(id)
+		}
+		p += stride
+	}
+}
+
+// insert adds id to the sorted id list; lines rarely hold more than a few literals.
+func (sc *Scanner) insert(id int32) {
+	sc.ids = append(sc.ids, id)
+	for i := len(sc.ids) - 1; i > 0 && sc.ids[i-1] > id; i-- {
+		sc.ids[i], sc.ids[i-1] = sc.ids[i-1], sc.ids[i]
+	}
+}
+
+func (s *Set) equalAt(b []byte, a int, id int32) bool {
+	lit := s.lits[id]
+	w := b[a : a+len(lit.Text)]
+	if !lit.Fold {
+		return string(w) == lit.Text
+	}
+	return EqualFold(w, lit.Text)
+}
+
+// EqualFold reports whether w equals t under ASCII case folding.
+func EqualFold(w []byte, t string) bool {
+	if len(w) != len(t) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if w[i] != t[i] && lower(w[i]) != lower(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadTail loads up to four bytes at p, zero past the end of b.
+func loadTail(b []byte, p int) uint32 {
+	var v uint32
+	for i := 0; i < 4 && p+i < len(b); i++ {
+		v |= uint32(b[p+i]) << (8 * i)
+	}
+	return v
+}

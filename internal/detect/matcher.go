@@ -1,0 +1,284 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/nodediag/nodediag/internal/detect/literal"
+)
+
+// Matcher runs a compiled catalog over blocks of log lines. It is safe for concurrent use:
+// per-call scratch space comes from a pool, so steady-state scanning does not allocate.
+type Matcher struct {
+	cat      *Catalog
+	rules    []compiled
+	set      *literal.Set
+	litRules [][]int32 // literal id → indexes of the rules that gave it, ascending
+
+	plans   map[string]*plan // per file type
+	all     *plan            // fileType "": every rule
+	unknown *plan            // a file type no rule names: only rules without logTypes
+	pool    sync.Pool
+}
+
+type compiled struct {
+	rule *Rule
+	re   *regexp.Regexp
+	ex   *regexp.Regexp
+	// literalOnly: the pattern matches exactly the lines containing one of the rule's
+	// literals, so a prefilter hit needs no regex confirmation.
+	literalOnly bool
+}
+
+// plan says which rules apply to a file type; precomputed so Scan does no string work per line.
+type plan struct {
+	applies []bool
+	// For mixed files: the rules that apply to a line whose source is the key.
+	bySource map[string][]bool
+}
+
+type scratch struct {
+	lit   *literal.Scanner
+	cands []int32
+}
+
+// Compile builds the prefilter and compiles every pattern.
+func (c *Catalog) Compile() (*Matcher, error) {
+	m := &Matcher{cat: c, rules: make([]compiled, len(c.Rules))}
+	var lits []literal.Literal
+	litID := map[literal.Literal]int32{}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		re, err := compileRule(r.Pattern, r.CaseInsensitive)
+		if err != nil {
+			return nil, &FieldError{Rule: r.ID, Field: "pattern", Err: err}
+		}
+		cr := compiled{rule: r, re: re}
+		if r.Exclude != "" {
+			if cr.ex, err = compileRule(r.Exclude, r.CaseInsensitive); err != nil {
+				return nil, &FieldError{Rule: r.ID, Field: "exclude", Err: err}
+			}
+		}
+		if len(r.Literals) == 0 {
+			return nil, &FieldError{Rule: r.ID, Field: "literals", Err: errors.New("missing")}
+		}
+		cr.literalOnly = patternIsLiterals(r.Pattern, r.CaseInsensitive, r.Literals)
+		m.rules[i] = cr
+		for _, text := range r.Literals {
+			l := literal.Literal{Text: text, Fold: r.CaseInsensitive}
+			id, ok := litID[l]
+			if !ok {
+				id = int32(len(lits))
+				litID[l] = id
+				lits = append(lits, l)
+				m.litRules = append(m.litRules, nil)
+			}
+			if !slices.Contains(m.litRules[id], int32(i)) {
+				m.litRules[id] = append(m.litRules[id], int32(i))
+			}
+		}
+	}
+	set, err := literal.New(lits)
+	if err != nil {
+		return nil, fmt.Errorf("compile literals: %w", err)
+	}
+	m.set = set
+	m.buildPlans()
+	m.pool.New = func() any {
+		return &scratch{lit: m.set.NewScanner(), cands: make([]int32, 0, 16)}
+	}
+	return m, nil
+}
+
+func (m *Matcher) applies(pred func(r *Rule) bool) []bool {
+	a := make([]bool, len(m.rules))
+	for i, cr := range m.rules {
+		a[i] = pred(cr.rule)
+	}
+	return a
+}
+
+func (m *Matcher) buildPlans() {
+	m.plans = map[string]*plan{}
+	m.all = &plan{applies: m.applies(func(*Rule) bool { return true })}
+	m.unknown = &plan{applies: m.applies(func(r *Rule) bool { return len(r.LogTypes) == 0 })}
+	for _, ft := range LogTypes {
+		p := &plan{applies: m.applies(func(r *Rule) bool { return r.AppliesTo(ft) })}
+		if slices.Contains(MixedLogTypes, ft) {
+			p.bySource = map[string][]bool{}
+			for _, src := range LogTypes {
+				p.bySource[src] = m.applies(func(r *Rule) bool { return r.AppliesTo(ft) || r.AppliesTo(src) })
+			}
+		}
+		m.plans[ft] = p
+	}
+}
+
+func (m *Matcher) planFor(fileType string) *plan {
+	if fileType == "" {
+		return m.all
+	}
+	if p, ok := m.plans[fileType]; ok {
+		return p
+	}
+	return m.unknown
+}
+
+// Catalog returns the catalog the matcher was compiled from.
+func (m *Matcher) Catalog() *Catalog { return m.cat }
+
+// LiteralCount is the number of distinct prefilter literals.
+func (m *Matcher) LiteralCount() int { return m.set.Len() }
+
+// Scan calls hit for every (rule, line) pair in block, in line order and, within a line, in
+// catalog order. block holds whole lines separated by '\n' (the last may lack it);
+// block[lineStart:lineEnd] is the line without its '\n'.
+//
+// fileType is the file's log type and selects the rules that apply: those whose logTypes
+// include it or are empty. In mixed files (MixedLogTypes: "messages", "journal") a rule also
+// applies to a line when its logTypes include the line's own source (LineSource), so a kubelet
+// rule fires on "kubelet:" lines of var_log/messages. fileType "" applies every rule; a type
+// that is not in LogTypes applies only rules without logTypes.
+func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineStart, lineEnd int)) {
+	pl := m.planFor(fileType)
+	sc := m.pool.Get().(*scratch)
+	sc.lit.Reset(block)
+	for {
+		ls, le, ids, ok := sc.lit.Next()
+		if !ok {
+			break
+		}
+		cands := sc.cands[:0]
+		for _, id := range ids {
+			for _, ri := range m.litRules[id] {
+				cands = insertUnique(cands, ri)
+			}
+		}
+		sc.cands = cands
+		line := block[ls:le]
+		applies := pl.applies
+		if pl.bySource != nil {
+			if a, ok := pl.bySource[LineSource(line)]; ok {
+				applies = a
+			}
+		}
+		for _, ri := range cands {
+			if !applies[ri] {
+				continue
+			}
+			cr := &m.rules[ri]
+			if !cr.literalOnly && !cr.re.Match(line) {
+				continue
+			}
+			if cr.ex != nil && cr.ex.Match(line) {
+				continue
+			}
+			hit(cr.rule, ls, le)
+		}
+	}
+	sc.lit.Reset(nil)
+	m.pool.Put(sc)
+}
+
+// insertUnique adds v to the ascending list s unless present.
+func insertUnique(s []int32, v int32) []int32 {
+	i := len(s)
+	for i > 0 && s[i-1] > v {
+		i--
+	}
+	if i > 0 && s[i-1] == v {
+		return s
+	}
+	s = append(s, 0)
+	copy(s[i+1:], s[i:])
+	s[i] = v
+	return s
+}
+
+// patternIsLiterals reports whether expr matches a line exactly when the line contains one of
+// lits: expr must be a finite alternation of plain strings equal, as a set, to lits.
+func patternIsLiterals(expr string, fold bool, lits []string) bool {
+	flags := syntax.Perl
+	if fold {
+		flags |= syntax.FoldCase
+	}
+	re, err := syntax.Parse(expr, flags)
+	if err != nil {
+		return false
+	}
+	strs, ok := expandFinite(re, fold, 64)
+	if !ok {
+		return false
+	}
+	norm := func(ss []string) []string {
+		out := make([]string, 0, len(ss))
+		for _, s := range ss {
+			if fold {
+				s = strings.ToLower(s)
+			}
+			out = append(out, s)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(strs), norm(lits))
+}
+
+// expandFinite lists the strings a regex matches when it is a small finite set of plain
+// strings; anything with anchors, repetition or wide classes reports false.
+func expandFinite(re *syntax.Regexp, fold bool, limit int) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if (re.Flags&syntax.FoldCase != 0) != fold {
+			return nil, false
+		}
+		return []string{string(re.Rune)}, true
+	case syntax.OpEmptyMatch:
+		return []string{""}, true
+	case syntax.OpCapture:
+		return expandFinite(re.Sub[0], fold, limit)
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) >= limit {
+					return nil, false
+				}
+				out = append(out, string(r))
+			}
+		}
+		return out, true
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			s, ok := expandFinite(sub, fold, limit)
+			if !ok || len(out)+len(s) > limit {
+				return nil, false
+			}
+			out = append(out, s...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, sub := range re.Sub {
+			s, ok := expandFinite(sub, fold, limit)
+			if !ok || len(out)*len(s) > limit {
+				return nil, false
+			}
+			next := make([]string, 0, len(out)*len(s))
+			for _, a := range out {
+				for _, b := range s {
+					next = append(next, a+b)
+				}
+			}
+			out = next
+		}
+		return out, true
+	}
+	return nil, false
+}
