@@ -12,7 +12,8 @@ import (
 
 // Open reads a stored file of the bundle extracted in bundleDir, decompressing gzip files
 // transparently. The file is opened through an os.Root, so a manifest edited to point outside
-// the bundle cannot make Open read elsewhere.
+// the bundle cannot make Open read elsewhere. Reading a compressed file marked Truncated ends
+// with the error at the point where its data broke.
 func Open(bundleDir string, f File) (io.ReadCloser, error) {
 	root, err := os.OpenRoot(filepath.Join(bundleDir, "files"))
 	if err != nil {

@@ -57,8 +57,8 @@ type Options struct {
 	// over the bytes). f.Log tells a log with per-line events from command output or config.
 	// Whatever OnFile leaves unread is still written to disk. Called sequentially, in archive
 	// order. The reader ends with io.EOF where the data ends, even when the data ends early
-	// (truncated or corrupt stream, file cap): f.Truncated and f.Problem say so once OnFile
-	// returns. f stays valid after OnFile returns; in the rare case that a top-level folder
+	// (truncated or corrupt stream, file cap): f.Truncated and f.Problem say so, and f.Size is
+	// set, once OnFile returns. f stays valid after OnFile returns; in the rare case that a top-level folder
 	// guessed from a streamed archive's first member turns out not to be shared by all members,
 	// Extract rewrites f.Path in place (and says so in Manifest.Warnings). An error returned by
 	// OnFile aborts the import.
