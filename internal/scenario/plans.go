@@ -237,15 +237,12 @@ func missingConfigMap(b *builder, t Truth, origin time.Time) (time.Time, time.Du
 	exitAt := at.Add(b.g.between(9*time.Minute, 14*time.Minute))
 	mountMsg := fmt.Sprintf("MountVolume.SetUp failed for volume %q (UniqueName: %q) pod %q (UID: %q) : configmap %q not found",
 		"config", "kubernetes.io/configmap/"+p.uid+"-config", p.name, p.uid, "app-config")
-	retry := 500 * time.Millisecond
+	// nestedpendingoperations doubles the delay from 500ms up to 2m2s; the reconciler retries
+	// as soon as it is allowed to.
+	const maxRetry = 2*time.Minute + 2*time.Second
+	retry, prev := 500*time.Millisecond, time.Duration(0)
 	first := true
-	for ; at.Before(exitAt.Add(12 * time.Minute)); at = at.Add(retry + b.g.between(100*time.Millisecond, 60*time.Second)) {
-		if retry < 2*time.Minute+2*time.Second {
-			retry *= 2
-			if retry > 2*time.Minute+2*time.Second {
-				retry = 2*time.Minute + 2*time.Second
-			}
-		}
+	for ; at.Before(exitAt.Add(12 * time.Minute)); at = at.Add(prev + b.g.between(50*time.Millisecond, 200*time.Millisecond)) {
 		until := at.Add(retry)
 		body := fmt.Sprintf("Operation for %q failed. No retries permitted until %s m=+%.9f (durationBeforeRetry %s). Error: %s",
 			"{volumeName:kubernetes.io/configmap/"+p.uid+"-config podName:"+p.uid+" nodeName:}",
@@ -256,6 +253,7 @@ func missingConfigMap(b *builder, t Truth, origin time.Time) (time.Time, time.Du
 			b.plant(TruthFact{Kind: facts.ConfigMissing, Name: "app-config"})
 			first = false
 		}
+		prev, retry = retry, min(2*retry, maxRetry)
 	}
 	seen := b.containerExit(exitAt, p, cid, pid, 0, false)
 	b.status.term = &termState{exitCode: 0, reason: "Completed", startedAt: started, finishd: exitAt, containerID: cid}

@@ -1,10 +1,6 @@
 package scenario
 
-import (
-	"slices"
-
-	"github.com/nodediag/nodediag/internal/facts"
-)
+import "github.com/nodediag/nodediag/internal/facts"
 
 // The truths below are written by hand from the incident each scenario describes: what a
 // careful engineer reading the node's logs would list. Identifiers and PIDs are left empty;
@@ -188,5 +184,5 @@ func Names() []string {
 	for _, s := range registry {
 		out = append(out, s.Name)
 	}
-	return slices.Clip(out)
+	return out
 }

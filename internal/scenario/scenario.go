@@ -88,12 +88,14 @@ type Options struct {
 	YearTurn   bool // capture on 2027-01-02 so the logs start in December 2026 (when Capture is zero)
 }
 
-// Defaults for Options.
+// Defaults for Options. The capture times match the benchmark bundle's (shared/bench).
 var (
-	DefaultCapture    = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
-	YearTurnCapture   = time.Date(2027, 1, 2, 0, 20, 0, 0, time.UTC)
-	DefaultNoiseLines = 2000
+	DefaultCapture  = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	YearTurnCapture = time.Date(2027, 1, 2, 0, 20, 0, 0, time.UTC)
 )
+
+// DefaultNoiseLines is the number of ordinary lines per big log when Options leave it zero.
+const DefaultNoiseLines = 2000
 
 func (o Options) withDefaults() Options {
 	if o.Capture.IsZero() {
