@@ -1,0 +1,123 @@
+// Package cli is nodediag's command line: cobra commands, their flags, and the table, JSON and
+// YAML printers. Data goes to stdout; logs and progress go to stderr.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// Exit codes, shared by every command.
+const (
+	ExitOK       = 0
+	ExitFindings = 1 // findings at or above --fail-on
+	ExitUsage    = 2
+	ExitPartial  = 3 // the work was done on part of the input; the output says what is missing
+)
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	storeDir string
+	output   string
+	logLevel string
+	stdout   io.Writer
+	stderr   io.Writer
+	log      *slog.Logger
+}
+
+func (g *globals) openStore() (*store.Store, error) {
+	return store.Open(g.storeDir, g.log)
+}
+
+// Main runs nodediag with args and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "nodediag:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "nodediag:", err)
+	if isUsage(err) {
+		return ExitUsage
+	}
+	return 1
+}
+
+// isUsage recognises cobra's own argument and flag errors.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "nodediag",
+		Short: "Explain why Kubernetes containers crash-loop, with proof from the worker node's logs",
+		Long: `nodediag reads every line of a worker-node log bundle (EKS log collector, node monitoring
+agent, Bottlerocket logdog), parses every timestamp, and indexes findings and typed crash facts
+(container exits, OOM kills, segfaults, back-offs, exec and config failures) with their file:line.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+				return usageError("--log-level %q: want debug, info, warn or error", g.logLevel)
+			}
+			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+			switch g.output {
+			case "table", "json", "yaml":
+			default:
+				return usageError("-o %q: want table, json or yaml", g.output)
+			}
+			return nil
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
+	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
+	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
+	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newBundlesCmd(g), newVersionCmd(g))
+	return root
+}

@@ -1,0 +1,720 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/detect"
+	"github.com/nodediag/nodediag/internal/evidence"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/lines"
+	"github.com/nodediag/nodediag/internal/logtime"
+)
+
+// Samples kept per finding: the first few show how it began, the last few how it stands now.
+const (
+	headSamples = 3
+	tailSamples = 2
+	// sampleTextCap keeps one sample from flooding an LLM's context.
+	sampleTextCap = 2048
+)
+
+// Options steer a build.
+type Options struct {
+	BundleID      string
+	InstanceID    string
+	Capture       time.Time // the bundle's capture time; anchors year inference
+	CaptureSource string
+	// ReadSmallFile reads a file of the bundle by its path, for the boot-time sources
+	// (system/procstat.txt, kernel/dmesg.*, system/top.txt). May be nil.
+	ReadSmallFile func(path string) ([]byte, error)
+}
+
+// Builder accumulates the index of one bundle. IndexFile may be called from several goroutines,
+// one file each; Finish once after all of them returned.
+type Builder struct {
+	opt     Options
+	catalog *detect.Catalog
+	matcher *detect.Matcher
+	start   time.Time
+
+	mu    sync.Mutex
+	files []*fileState
+}
+
+// NewBuilder compiles the catalog once for every file of the bundle.
+func NewBuilder(cat *detect.Catalog, opt Options) (*Builder, error) {
+	m, err := cat.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("compile rule catalog: %w", err)
+	}
+	if opt.Capture.IsZero() {
+		opt.Capture = time.Now().UTC()
+		opt.CaptureSource = "clock (bundle carries no capture time)"
+	}
+	return &Builder{opt: opt, catalog: cat, matcher: m, start: time.Now()}, nil
+}
+
+// fileState is everything one file contributes; owned by one goroutine until Finish.
+type fileState struct {
+	file   File
+	tctx   logtime.Context
+	zone   string
+	rules  map[string]*ruleAgg
+	asm    *facts.Assembler
+	facts  []facts.Fact
+	dmesg  bool               // raw dmesg: times wait for the boot anchor
+	secs   map[int64]float64  // line → seconds since boot, for hit lines of a raw dmesg file
+	cpSecs []float64          // checkpoint seconds of a raw dmesg file
+	kernel map[string]kernRec // kernel message text → where it was seen, for boot pairing
+	order  int
+}
+
+type kernRec struct {
+	secs float64   // raw dmesg
+	wall time.Time // syslog/journal copy
+}
+
+type ruleAgg struct {
+	rule        *detect.Rule
+	count       int
+	head        []Sample
+	tail        []Sample // ring of the latest samples
+	first       time.Time
+	last        time.Time
+	mins        map[int64]int // Unix minute → hits; anchored dmesg hits are added at Finish
+	untimed     int
+	pendingSecs []float64 // raw dmesg hits waiting for the boot anchor
+}
+
+// IndexFile reads one file to its end. A read error after some lines keeps those lines and is
+// returned so the caller can warn; the file's partial results are still part of the index.
+func (b *Builder) IndexFile(ctx context.Context, path, logType string, r io.Reader) error {
+	fs := &fileState{
+		file:  File{Path: path, LogType: logType},
+		rules: map[string]*ruleAgg{},
+		asm:   facts.NewAssembler(logType),
+		tctx:  logtime.Context{Capture: b.opt.Capture},
+	}
+	b.mu.Lock()
+	fs.order = len(b.files)
+	b.files = append(b.files, fs)
+	b.mu.Unlock()
+
+	lr := lines.NewReader(r, 0, 0)
+	var lastLine []byte
+	first := true
+	var readErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		blk, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if first {
+			first = false
+			b.sniff(fs, blk.Data)
+		}
+		b.scanBlock(fs, blk)
+		lastLine = append(lastLine[:0], lastLineOf(blk.Data)...)
+	}
+	fs.file.Lines = lr.Lines
+	fs.file.CutLines = lr.CutLines
+	if st := b.lineTime(fs, lastLine, fs.file.Lines); !st.Time.IsZero() {
+		fs.file.Last = st.Time
+	}
+	fs.facts = fs.asm.Finish()
+	if readErr != nil {
+		fs.file.Warning = fmt.Sprintf("read stopped early: %v; lines before it are indexed", readErr)
+		return fmt.Errorf("%s: %w", path, readErr)
+	}
+	return nil
+}
+
+// sniff decides the file's timestamp format and zone from its first lines.
+func (b *Builder) sniff(fs *fileState, data []byte) {
+	var head [][]byte
+	rest := data
+	for len(head) < 64 && len(rest) > 0 {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			head = append(head, rest)
+			break
+		}
+		head = append(head, rest[:i])
+		rest = rest[i+1:]
+	}
+	fs.file.Format = logtime.Sniff(head)
+	fs.dmesg = fs.file.Format == logtime.DmesgRaw
+	if loc, ok := logtime.InferLocation(head); ok {
+		fs.tctx.Location = loc
+		fs.zone = loc.String()
+	}
+	for i, l := range head {
+		if st := b.lineTime(fs, l, int64(i+1)); !st.Time.IsZero() || st.Quality != logtime.None {
+			fs.file.First = st.Time
+			fs.file.Quality = st.Quality
+			break
+		}
+		if fs.dmesg {
+			if _, ok := logtime.DmesgSeconds(l); ok {
+				fs.file.Quality = logtime.BootAnchored
+				break
+			}
+		}
+	}
+	if fs.file.Quality == "" {
+		fs.file.Quality = logtime.None
+	}
+}
+
+// lineTime parses a line's own time; raw dmesg seconds are remembered for anchoring at Finish.
+func (b *Builder) lineTime(fs *fileState, line []byte, no int64) logtime.Stamp {
+	if len(line) == 0 {
+		return logtime.Stamp{Quality: logtime.None}
+	}
+	if fs.dmesg {
+		if s, ok := logtime.DmesgSeconds(line); ok {
+			if fs.secs == nil {
+				fs.secs = map[int64]float64{}
+			}
+			fs.secs[no] = s
+		}
+		return logtime.Stamp{Quality: logtime.None}
+	}
+	return fs.tctx.Parse(fs.file.Format, line)
+}
+
+func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
+	cp := Checkpoint{Line: int64(blk.FirstLine), Offset: blk.Offset}
+	firstLine := firstLineOf(blk.Data)
+	if fs.dmesg {
+		s, _ := logtime.DmesgSeconds(firstLine)
+		fs.cpSecs = append(fs.cpSecs, s)
+	} else {
+		cp.Time = fs.tctx.Parse(fs.file.Format, firstLine).Time
+	}
+	fs.file.Checkpoints = append(fs.file.Checkpoints, cp)
+	fs.file.Bytes = blk.Offset + int64(len(blk.Data))
+
+	counter := lines.NewCounter(blk)
+	prevLine, prevExtract := -1, ""
+	b.matcher.Scan(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end int) {
+		no := counter.LineOf(start)
+		line := blk.Data[start:end]
+		fs.file.Hits++
+		ref := evidence.LineRef{File: fs.file.Path, Line: no, Offset: blk.Offset + int64(start)}
+		st := b.lineTime(fs, line, int64(no))
+		ref.Time, ref.TimeQuality = st.Time, st.Quality
+		if fs.dmesg {
+			if _, ok := fs.secs[int64(no)]; ok {
+				ref.TimeQuality = logtime.BootAnchored // resolved at Finish
+			}
+		}
+		fs.addHit(rule, ref, line)
+		if rule.Extract != "" && (no != prevLine || rule.Extract != prevExtract) {
+			fs.asm.Add(rule.Extract, ref, line)
+			prevLine, prevExtract = no, rule.Extract
+		}
+		if rule.Category == "memory" || rule.Category == "kernel" || rule.Category == "crash" {
+			fs.rememberKernel(line, st)
+		}
+	})
+}
+
+func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte) {
+	a := fs.rules[rule.ID]
+	if a == nil {
+		a = &ruleAgg{rule: rule}
+		fs.rules[rule.ID] = a
+	}
+	a.count++
+	switch {
+	case !ref.Time.IsZero():
+		if a.mins == nil {
+			a.mins = map[int64]int{}
+		}
+		a.mins[ref.Time.Unix()/60]++
+	case fs.dmesg:
+		if s, ok := fs.secs[int64(ref.Line)]; ok {
+			a.pendingSecs = append(a.pendingSecs, s)
+		} else {
+			a.untimed++
+		}
+	default:
+		a.untimed++
+	}
+	if !ref.Time.IsZero() {
+		if a.first.IsZero() || ref.Time.Before(a.first) {
+			a.first = ref.Time
+		}
+		if ref.Time.After(a.last) {
+			a.last = ref.Time
+		}
+	}
+	if len(a.head) < headSamples {
+		a.head = append(a.head, newSample(ref, line))
+		return
+	}
+	if len(a.tail) < tailSamples {
+		a.tail = append(a.tail, newSample(ref, line))
+		return
+	}
+	copy(a.tail, a.tail[1:])
+	a.tail[len(a.tail)-1] = newSample(ref, line)
+}
+
+func newSample(ref evidence.LineRef, line []byte) Sample {
+	text := line
+	cut := false
+	if len(text) > sampleTextCap {
+		text, cut = text[:sampleTextCap], true
+	}
+	s := strings.ToValidUTF8(string(text), "\uFFFD")
+	if cut {
+		s += " …[cut]"
+	}
+	return Sample{LineRef: ref, Text: s}
+}
+
+// rememberKernel keeps the message text of kernel lines so that a record seen both in raw dmesg
+// (seconds since boot) and in syslog or the journal (wall clock) anchors the boot time.
+func (fs *fileState) rememberKernel(line []byte, st logtime.Stamp) {
+	msg := kernelMessage(line)
+	if len(msg) < 24 {
+		return // short texts repeat too often to pair safely
+	}
+	if fs.kernel == nil {
+		fs.kernel = map[string]kernRec{}
+	}
+	if len(fs.kernel) > 4096 {
+		return
+	}
+	if fs.dmesg {
+		if s, ok := logtime.DmesgSeconds(line); ok {
+			fs.kernel[string(msg)] = kernRec{secs: s}
+		}
+		return
+	}
+	if fs.file.Format == logtime.DmesgCtime || st.Time.IsZero() {
+		return // --ctime is itself computed from the boot time: pairing it proves nothing new
+	}
+	fs.kernel[string(msg)] = kernRec{wall: st.Time}
+}
+
+// kernelMessage strips the syslog/journal prefix and any "[seconds]" stamp from a kernel line.
+func kernelMessage(line []byte) []byte {
+	if i := bytes.Index(line, []byte(" kernel: ")); i >= 0 {
+		line = line[i+len(" kernel: "):]
+	}
+	for len(line) > 0 && line[0] == '[' {
+		j := bytes.IndexByte(line, ']')
+		if j < 0 {
+			break
+		}
+		line = bytes.TrimLeft(line[j+1:], " ")
+	}
+	return bytes.TrimRight(line, "\r")
+}
+
+func firstLineOf(data []byte) []byte {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i]
+	}
+	return data
+}
+
+func lastLineOf(data []byte) []byte {
+	data = bytes.TrimRight(data, "\n")
+	return data[bytes.LastIndexByte(data, '\n')+1:]
+}
+
+// Finish anchors raw dmesg times, joins and dedupes facts across files, merges findings and
+// numbers them. The Builder must not be used afterwards.
+func (b *Builder) Finish() *Index {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sort.Slice(b.files, func(i, j int) bool { return b.files[i].file.Path < b.files[j].file.Path })
+
+	idx := &Index{
+		Schema:         SchemaVersion,
+		CatalogVersion: b.catalog.Version,
+		BundleID:       b.opt.BundleID,
+		InstanceID:     b.opt.InstanceID,
+		Built:          time.Now().UTC().Truncate(time.Second),
+	}
+	idx.Time = TimeContext{Capture: b.opt.Capture, CaptureSource: b.opt.CaptureSource}
+	boot, bootSource := b.bootTime()
+	idx.Time.Boot, idx.Time.BootSource = boot, bootSource
+	idx.Time.Zone = b.zoneNote()
+
+	var all []facts.Fact
+	for _, fs := range b.files {
+		if fs.dmesg {
+			fs.anchor(boot)
+		}
+		idx.Files = append(idx.Files, fs.file)
+		all = append(all, fs.facts...)
+		idx.Stats.Files++
+		idx.Stats.Bytes += fs.file.Bytes
+		idx.Stats.Lines += fs.file.Lines
+		idx.Stats.Hits += int64(fs.file.Hits)
+		if fs.file.CutLines > 0 {
+			idx.Warnings = append(idx.Warnings, fmt.Sprintf("%s: %d lines longer than %d bytes were cut (matched on their first %d bytes)",
+				fs.file.Path, fs.file.CutLines, lines.DefaultMaxLine, lines.DefaultMaxLine))
+		}
+		if fs.file.Warning != "" {
+			idx.Warnings = append(idx.Warnings, fs.file.Path+": "+fs.file.Warning)
+		}
+	}
+	if boot.IsZero() && b.hasDmesgRaw() {
+		idx.Warnings = append(idx.Warnings, "no boot time found (system/procstat.txt btime, dmesg --ctime pairs, kernel lines in syslog): raw dmesg lines have no wall-clock time")
+	}
+
+	all = facts.Join(all)
+	all = facts.Dedupe(all)
+	idx.Containers = containerTable(all)
+	for _, f := range all {
+		switch f.Kind {
+		case facts.SandboxCreated, facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"):
+			continue // join data, kept in the container table
+		case facts.ContainerExit:
+			if f.ExitCode != nil && *f.ExitCode == 0 {
+				idx.CleanExits++
+				continue
+			}
+		}
+		idx.Facts = append(idx.Facts, f)
+	}
+	facts.Sort(idx.Facts)
+	idx.Findings = b.mergeFindings()
+	idx.Stats.Duration = time.Since(b.start).Round(time.Millisecond)
+	return idx
+}
+
+func (b *Builder) hasDmesgRaw() bool {
+	for _, fs := range b.files {
+		if fs.dmesg {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Builder) zoneNote() string {
+	zones := map[string]bool{}
+	for _, fs := range b.files {
+		if fs.zone != "" {
+			zones[fs.zone] = true
+		}
+	}
+	if len(zones) == 0 {
+		return "UTC (assumed: no line states the node's zone; EKS AMIs run in UTC)"
+	}
+	var zs []string
+	for z := range zones {
+		zs = append(zs, z)
+	}
+	sort.Strings(zs)
+	return strings.Join(zs, ", ") + " (from containerd time= offsets)"
+}
+
+// anchor turns seconds since boot into wall-clock times for every reference of a raw dmesg file.
+func (fs *fileState) anchor(boot time.Time) {
+	if boot.IsZero() {
+		for _, a := range fs.rules {
+			a.untimed += len(a.pendingSecs)
+			a.pendingSecs = nil
+		}
+		for i := range fs.facts {
+			fs.facts[i].Ref.TimeQuality = logtime.None
+		}
+		for _, a := range fs.rules {
+			for i := range a.head {
+				a.head[i].TimeQuality = logtime.None
+			}
+			for i := range a.tail {
+				a.tail[i].TimeQuality = logtime.None
+			}
+		}
+		fs.file.Quality = logtime.None
+		return
+	}
+	at := func(no int64) (time.Time, bool) {
+		s, ok := fs.secs[no]
+		if !ok {
+			return time.Time{}, false
+		}
+		return boot.Add(time.Duration(s * float64(time.Second))).UTC(), true
+	}
+	fix := func(ref *evidence.LineRef) {
+		if t, ok := at(int64(ref.Line)); ok {
+			ref.Time, ref.TimeQuality = t, logtime.BootAnchored
+		} else {
+			ref.TimeQuality = logtime.None
+		}
+	}
+	for i := range fs.facts {
+		fix(&fs.facts[i].Ref)
+	}
+	for _, a := range fs.rules {
+		for _, s := range a.pendingSecs {
+			if a.mins == nil {
+				a.mins = map[int64]int{}
+			}
+			a.mins[boot.Add(time.Duration(s*float64(time.Second))).Unix()/60]++
+		}
+		a.pendingSecs = nil
+		for i := range a.head {
+			fix(&a.head[i].LineRef)
+		}
+		for i := range a.tail {
+			fix(&a.tail[i].LineRef)
+		}
+		// Kernel time is monotonic within one boot, so the first and last hits bound the times.
+		if len(a.head) > 0 {
+			a.first = a.head[0].Time
+		}
+		if len(a.tail) > 0 {
+			a.last = a.tail[len(a.tail)-1].Time
+		} else if len(a.head) > 0 {
+			a.last = a.head[len(a.head)-1].Time
+		}
+	}
+	for i := range fs.file.Checkpoints {
+		if i < len(fs.cpSecs) && fs.cpSecs[i] > 0 {
+			fs.file.Checkpoints[i].Time = boot.Add(time.Duration(fs.cpSecs[i] * float64(time.Second))).UTC()
+		}
+	}
+	if n := len(fs.file.Checkpoints); n > 0 {
+		fs.file.First = fs.file.Checkpoints[0].Time
+		if t, ok := at(fs.file.Lines); ok {
+			fs.file.Last = t
+		}
+	}
+	fs.file.Quality = logtime.BootAnchored
+}
+
+// bootTime picks the best boot-time anchor the bundle offers; the reference (§5.6) ranks a kernel
+// record seen with both clocks first, then the dmesg/--ctime pair, /proc/stat btime, and uptime.
+func (b *Builder) bootTime() (time.Time, string) {
+	raw := map[string]float64{}
+	wall := map[string]time.Time{}
+	for _, fs := range b.files {
+		for msg, r := range fs.kernel {
+			if fs.dmesg {
+				raw[msg] = r.secs
+			} else if !r.wall.IsZero() {
+				wall[msg] = r.wall
+			}
+		}
+	}
+	var offsets []time.Duration
+	for msg, s := range raw {
+		if w, ok := wall[msg]; ok {
+			offsets = append(offsets, w.Sub(time.Unix(0, 0).Add(time.Duration(s*float64(time.Second)))))
+		}
+	}
+	if len(offsets) > 0 {
+		slices.Sort(offsets)
+		med := offsets[len(offsets)/2]
+		return time.Unix(0, 0).Add(med).UTC(), fmt.Sprintf("kernel records seen in raw dmesg and in syslog/journal (%d pairs)", len(offsets))
+	}
+	read := b.opt.ReadSmallFile
+	if read == nil {
+		return time.Time{}, ""
+	}
+	if rawData, err := read("kernel/dmesg.current"); err == nil {
+		if ctime, err := read("kernel/dmesg.human.current"); err == nil {
+			if t, ok := logtime.BootFromDmesgPair(rawData, ctime, time.UTC); ok {
+				return t.UTC(), "kernel/dmesg.current paired with kernel/dmesg.human.current"
+			}
+		}
+	}
+	if data, err := read("system/procstat.txt"); err == nil {
+		if t, ok := logtime.BootFromProcStat(data); ok {
+			return t.UTC(), "system/procstat.txt btime"
+		}
+	}
+	if data, err := read("system/top.txt"); err == nil {
+		if t, ok := logtime.BootFromUptime(data, b.opt.Capture); ok {
+			return t.UTC(), "system/top.txt uptime (minute precision)"
+		}
+	}
+	return time.Time{}, ""
+}
+
+// mergeFindings groups per-file hits by rule, picks samples across files and numbers findings
+// by severity, then first time, so F-001 is the most severe, earliest finding.
+func (b *Builder) mergeFindings() []Finding {
+	byRule := map[string]*Finding{}
+	cands := map[string][]Sample{}
+	mins := map[string]map[int64]int{}
+	for _, fs := range b.files {
+		for id, a := range fs.rules {
+			f := byRule[id]
+			if f == nil {
+				r := a.rule
+				f = &Finding{Rule: r.ID, Title: r.Title, Severity: string(r.Severity), Category: r.Category,
+					Description: r.Description, SOPs: r.SOPs, Files: map[string]int{}}
+				byRule[id] = f
+			}
+			f.Count += a.count
+			f.Untimed += a.untimed
+			f.Files[fs.file.Path] += a.count
+			if mins[id] == nil {
+				mins[id] = map[int64]int{}
+			}
+			for m, n := range a.mins {
+				mins[id][m] += n
+			}
+			if !a.first.IsZero() && (f.First.IsZero() || a.first.Before(f.First)) {
+				f.First = a.first
+			}
+			if a.last.After(f.Last) {
+				f.Last = a.last
+			}
+			cands[id] = append(cands[id], a.head...)
+			cands[id] = append(cands[id], a.tail...)
+		}
+	}
+	out := make([]Finding, 0, len(byRule))
+	for id, f := range byRule {
+		f.Samples = pickSamples(cands[id])
+		for m, n := range mins[id] {
+			f.Minutes = append(f.Minutes, MinuteCount{M: m, N: n})
+		}
+		slices.SortFunc(f.Minutes, func(a, b MinuteCount) int { return int(a.M - b.M) })
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := SeverityRank(a.Severity), SeverityRank(b.Severity); ra != rb {
+			return ra < rb
+		}
+		if !a.First.Equal(b.First) {
+			if a.First.IsZero() || b.First.IsZero() {
+				return !a.First.IsZero()
+			}
+			return a.First.Before(b.First)
+		}
+		return a.Rule < b.Rule
+	})
+	for i := range out {
+		out[i].ID = fmt.Sprintf("F-%03d", i+1)
+	}
+	return out
+}
+
+// pickSamples keeps the earliest and the latest samples across all files.
+func pickSamples(s []Sample) []Sample {
+	sort.SliceStable(s, func(i, j int) bool { return sampleLess(s[i], s[j]) })
+	s = slices.CompactFunc(s, func(a, b Sample) bool { return a.File == b.File && a.Line == b.Line })
+	if len(s) <= headSamples+tailSamples {
+		return s
+	}
+	return append(slices.Clone(s[:headSamples]), s[len(s)-tailSamples:]...)
+}
+
+func sampleLess(a, b Sample) bool {
+	if !a.Time.Equal(b.Time) {
+		if a.Time.IsZero() || b.Time.IsZero() {
+			return !a.Time.IsZero()
+		}
+		return a.Time.Before(b.Time)
+	}
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
+}
+
+// containerTable collects what the join facts prove about each container ID.
+func containerTable(all []facts.Fact) []ContainerInfo {
+	m := map[string]*ContainerInfo{}
+	for _, f := range all {
+		if f.ContainerID == "" {
+			continue
+		}
+		switch f.Kind {
+		case facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"), facts.ContainerExit, facts.OOMKill, facts.TaskOOM, facts.Killing:
+		default:
+			continue
+		}
+		c := m[f.ContainerID]
+		if c == nil {
+			c = &ContainerInfo{ContainerID: f.ContainerID}
+			m[f.ContainerID] = c
+		}
+		fill(&c.Container, f.Container)
+		fill(&c.SandboxID, f.SandboxID)
+		fill(&c.Namespace, f.Namespace)
+		fill(&c.Pod, f.Pod)
+		fill(&c.PodUID, f.PodUID)
+		if c.Attempt == nil && f.Attempt != nil {
+			c.Attempt = f.Attempt
+		}
+	}
+	out := make([]ContainerInfo, 0, len(m))
+	for _, c := range m {
+		if c.Container == "" && c.Pod == "" {
+			continue // nothing proven beyond the ID itself
+		}
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ContainerID < out[j].ContainerID })
+	return out
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// ErrStale reports an index written by another schema or catalog version.
+var ErrStale = errors.New("index is stale")
+
+// SetIdentity names the bundle when it is known only after the files were read (a streamed import
+// learns its instance id from the archive's members).
+func (b *Builder) SetIdentity(bundleID, instanceID string) {
+	b.opt.BundleID, b.opt.InstanceID = bundleID, instanceID
+}
+
+// Rename moves a file's results to a new path: a streamed import may learn only after a file was
+// indexed that the folder it guessed to strip was not shared by every member.
+func (b *Builder) Rename(oldPath, newPath string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, fs := range b.files {
+		if fs.file.Path != oldPath {
+			continue
+		}
+		fs.file.Path = newPath
+		for i := range fs.facts {
+			fs.facts[i].Ref.File = newPath
+		}
+		for _, a := range fs.rules {
+			for i := range a.head {
+				a.head[i].File = newPath
+			}
+			for i := range a.tail {
+				a.tail[i].File = newPath
+			}
+		}
+	}
+}

@@ -1,0 +1,413 @@
+// Package store keeps imported bundles and their indexes on disk:
+// <root>/bundles/<instanceId>/<bundleId>/{bundle.json, files/…, index/index.json}. A bundle appears
+// in the store only once it is whole: import works in a temporary folder renamed into place.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/detect"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/logtime"
+)
+
+// ManifestFile is the bundle description beside files/ and index/.
+const ManifestFile = "bundle.json"
+
+// smallFileCap bounds the files read whole for boot-time anchoring.
+const smallFileCap = 64 << 20
+
+// Store is a folder of bundles.
+type Store struct {
+	Root string
+	log  *slog.Logger
+}
+
+// DefaultRoot is $XDG_CACHE_HOME/nodediag, else ~/.cache/nodediag.
+func DefaultRoot() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "nodediag")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "nodediag")
+	}
+	return filepath.Join(os.TempDir(), "nodediag")
+}
+
+// Open returns the store at root, creating it when missing.
+func Open(root string, log *slog.Logger) (*Store, error) {
+	if root == "" {
+		root = DefaultRoot()
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []string{"bundles", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", root, err)
+		}
+	}
+	return &Store{Root: root, log: log}, nil
+}
+
+// Entry is one stored bundle.
+type Entry struct {
+	Dir      string
+	Manifest *bundle.Manifest
+}
+
+// FilesDir is where the bundle's files live.
+func (e *Entry) FilesDir() string { return filepath.Join(e.Dir, "files") }
+
+// IndexDir is where the bundle's index lives.
+func (e *Entry) IndexDir() string { return filepath.Join(e.Dir, "index") }
+
+// ImportOptions steer Import.
+type ImportOptions struct {
+	InstanceID string
+	Force      bool // replace a bundle with the same id
+	Limits     bundle.Options
+}
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Entry    *Entry
+	Index    *index.Index
+	Existing bool  // the bundle was already in the store; nothing was written
+	Partial  error // non-nil when the bundle was cut short (a limit or corrupt data); what was read is kept
+}
+
+// ErrNotFound reports an instance or bundle the store does not hold.
+var ErrNotFound = errors.New("not found in the store")
+
+// Import unpacks src into the store and indexes it. When the capture time is known from the
+// archive's name, lines are indexed while the archive is decompressed, in one pass over the bytes.
+func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*ImportResult, error) {
+	cat, err := detect.Load()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(s.Root, "tmp"), "import-")
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone after the rename; cleans up after any failure
+
+	bopt := opt.Limits
+	bopt.InstanceID = opt.InstanceID
+	var b *index.Builder
+	capture, ok := logtime.CaptureFromArchiveName(filepath.Base(src))
+	var streamErrs []string
+	var mu sync.Mutex
+	type seenFile struct {
+		f    *bundle.File
+		path string
+	}
+	var seen []seenFile
+	if ok {
+		b, err = index.NewBuilder(cat, index.Options{Capture: capture, CaptureSource: "archive name",
+			ReadSmallFile: readSmall(filepath.Join(tmp, "files"))})
+		if err != nil {
+			return nil, err
+		}
+		bopt.OnFile = func(ctx context.Context, f *bundle.File, r io.Reader) error {
+			if !f.Log || f.Binary {
+				return nil
+			}
+			seen = append(seen, seenFile{f, f.Path})
+			if err := b.IndexFile(ctx, f.Path, f.LogType, r); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				mu.Lock()
+				streamErrs = append(streamErrs, err.Error())
+				mu.Unlock()
+			}
+			return nil
+		}
+	}
+	start := time.Now()
+	man, exErr := bundle.Extract(ctx, src, tmp, bopt)
+	if man == nil {
+		return nil, fmt.Errorf("import %s: %w", src, exErr)
+	}
+	if exErr != nil && (errors.Is(exErr, context.Canceled) || errors.Is(exErr, context.DeadlineExceeded)) {
+		return nil, fmt.Errorf("import %s: %w", src, exErr)
+	}
+	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
+
+	res := &ImportResult{Partial: exErr}
+	final := filepath.Join(s.Root, "bundles", safeName(man.InstanceID), safeName(man.ID))
+	if _, err := os.Stat(final); err == nil && !opt.Force {
+		e, err := s.load(final)
+		if err != nil {
+			return nil, err
+		}
+		res.Entry, res.Existing = e, true
+		return res, nil
+	}
+	entryTmp := &Entry{Dir: tmp, Manifest: man}
+	var idx *index.Index
+	if b != nil {
+		b.SetIdentity(man.ID, man.InstanceID)
+		for _, s := range seen {
+			if s.f.Path != s.path {
+				b.Rename(s.path, s.f.Path)
+			}
+		}
+		idx = b.Finish()
+		idx.Warnings = append(idx.Warnings, streamErrs...)
+	} else {
+		idx, err = s.build(ctx, entryTmp, cat)
+		if err != nil {
+			return nil, err
+		}
+	}
+	idx.Warnings = append(idx.Warnings, man.Warnings...)
+	if exErr != nil {
+		idx.Warnings = append(idx.Warnings, "bundle cut short: "+exErr.Error())
+	}
+	if err := writeManifest(tmp, man); err != nil {
+		return nil, err
+	}
+	if err := index.Save(entryTmp.IndexDir(), idx); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	if opt.Force {
+		if err := os.RemoveAll(final); err != nil {
+			return nil, fmt.Errorf("import: replace %s: %w", final, err)
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return nil, fmt.Errorf("import: move bundle into the store: %w", err)
+	}
+	res.Entry = &Entry{Dir: final, Manifest: man}
+	res.Index = idx
+	return res, nil
+}
+
+func writeManifest(dir string, man *bundle.Manifest) error {
+	data, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+func readSmall(filesDir string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
+		root, err := os.OpenRoot(filesDir)
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
+		f, err := root.Open(filepath.FromSlash(p))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, smallFileCap))
+	}
+}
+
+// build indexes a stored bundle from its files, several files at a time.
+func (s *Store) build(ctx context.Context, e *Entry, cat *detect.Catalog) (*index.Index, error) {
+	m := e.Manifest
+	b, err := index.NewBuilder(cat, index.Options{BundleID: m.ID, InstanceID: m.InstanceID,
+		Capture: m.CaptureTime, CaptureSource: m.CaptureTimeSource, ReadSmallFile: readSmall(e.FilesDir())})
+	if err != nil {
+		return nil, err
+	}
+	// Big files first, so the last worker is not left with the largest one.
+	files := make([]bundle.File, 0, len(m.Files))
+	for _, f := range m.Files {
+		if f.Log && !f.Binary {
+			files = append(files, f)
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Size > files[j].Size })
+	work := make(chan bundle.File)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var warns []string
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				rc, err := bundle.Open(e.Dir, f)
+				if err != nil {
+					mu.Lock()
+					warns = append(warns, fmt.Sprintf("%s: not indexed: %v", f.Path, err))
+					mu.Unlock()
+					continue
+				}
+				if err := b.IndexFile(ctx, f.Path, f.LogType, rc); err != nil && ctx.Err() == nil {
+					mu.Lock()
+					warns = append(warns, err.Error())
+					mu.Unlock()
+				}
+				rc.Close()
+			}
+		}()
+	}
+	for _, f := range files {
+		select {
+		case work <- f:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	idx := b.Finish()
+	idx.Warnings = append(idx.Warnings, warns...)
+	sort.Strings(idx.Warnings)
+	return idx, nil
+}
+
+// Index returns the bundle's index, building it when missing, stale or when force is set.
+func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, error) {
+	cat, err := detect.Load()
+	if err != nil {
+		return nil, err
+	}
+	if !force {
+		idx, err := index.Load(e.IndexDir(), cat.Version)
+		if err == nil {
+			return idx, nil
+		}
+		if errors.Is(err, index.ErrStale) {
+			s.log.Info("rebuilding stale index", "bundle", e.Manifest.ID, "reason", err)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("rebuilding unreadable index", "bundle", e.Manifest.ID, "err", err)
+		}
+	}
+	idx, err := s.build(ctx, e, cat)
+	if err != nil {
+		return nil, err
+	}
+	idx.Warnings = append(idx.Warnings, e.Manifest.Warnings...)
+	if err := index.Save(e.IndexDir(), idx); err != nil {
+		return nil, err
+	}
+	return idx, nil
+}
+
+// List returns every stored bundle, newest capture first.
+func (s *Store) List() ([]*Entry, error) {
+	dirs, err := filepath.Glob(filepath.Join(s.Root, "bundles", "*", "*", ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Entry
+	for _, p := range dirs {
+		e, err := s.load(filepath.Dir(p))
+		if err != nil {
+			s.log.Warn("skipping unreadable bundle", "dir", filepath.Dir(p), "err", err)
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Manifest.CaptureTime.After(out[j].Manifest.CaptureTime)
+	})
+	return out, nil
+}
+
+// Resolve finds a bundle by id, or the newest bundle of an instance, or — with neither — the
+// newest bundle in the store.
+func (s *Store) Resolve(instanceID, bundleID string) (*Entry, error) {
+	all, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("the store %s holds no bundles: import one with `nodediag import PATH`: %w", s.Root, ErrNotFound)
+	}
+	var ids []string
+	for _, e := range all {
+		m := e.Manifest
+		if bundleID != "" {
+			if m.ID == bundleID && (instanceID == "" || m.InstanceID == instanceID) {
+				return e, nil
+			}
+			continue
+		}
+		if instanceID == "" || m.InstanceID == instanceID {
+			return e, nil
+		}
+		ids = append(ids, m.InstanceID)
+	}
+	if bundleID != "" {
+		return nil, fmt.Errorf("bundle %q: %w (list bundles with `nodediag bundles`)", bundleID, ErrNotFound)
+	}
+	return nil, fmt.Errorf("instance %q has no bundle (stored instances: %s): %w", instanceID, strings.Join(uniq(ids), ", "), ErrNotFound)
+}
+
+func uniq(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (s *Store) load(dir string) (*Entry, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m bundle.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &Entry{Dir: dir, Manifest: &m}, nil
+}
+
+// safeName keeps ids usable as folder names whatever a bundle claims.
+func safeName(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	b := []byte(s)
+	for i, c := range b {
+		ok := c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	out := string(b)
+	if out == "." || out == ".." {
+		return "unknown"
+	}
+	return out
+}
