@@ -14,14 +14,13 @@ import (
 
 // event is one aggregated Kubernetes event (the API folds repeats into count/first/last).
 type event struct {
-	obj          string // "Pod" or "Node"
-	typ, reason  string
-	message      string
-	first, last  time.Time
-	count        int
-	container    string
-	component    string
-	podNameSpace string
+	obj         string // "Pod" or "Node"
+	typ, reason string
+	message     string
+	first, last time.Time
+	count       int
+	container   string
+	component   string
 }
 
 // event records an occurrence; repeats of the same reason and message fold into one item.
@@ -233,10 +232,13 @@ func podJSON(b *builder) ([]byte, error) {
 			CreationTimestamp: rfc(p.created),
 			Labels:            map[string]string{"app.kubernetes.io/name": p.container},
 			OwnerReferences: []ownerRef{{APIVersion: ownerAPI, Kind: kind, Name: owner,
-				UID: fmt.Sprintf("%x", streamKey(owner))[:8] + "-" + p.uid[9:], Controller: true, BlockOwnerDeletion: true}},
+				UID: fmt.Sprintf("%016x", streamKey(owner))[:8] + "-" + p.uid[9:], Controller: true, BlockOwnerDeletion: true}},
 		},
 		Spec:   spec,
 		Status: status,
+	}
+	if kind == "StatefulSet" { // its pods are named by ordinal, not generated
+		obj.Metadata.GenerateName = ""
 	}
 	return marshal(obj)
 }

@@ -285,8 +285,9 @@ func livenessSIGTERM(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 		p: p, deaths: deaths,
 		lifetime: func(int) time.Duration { return b.g.between(45*time.Second, 100*time.Second) },
 		die: func(i int, started, at time.Time, cid string, pid int) (time.Time, int, bool, string) {
-			for k := 0; k < 3; k++ {
-				pt := at.Add(time.Duration(k)*10*time.Second + b.g.between(0, 300*time.Millisecond))
+			hung := at
+			for k := 0; k < 3; k++ { // periodSeconds 10, failureThreshold 3
+				pt := hung.Add(time.Duration(k)*10*time.Second + b.g.between(0, 300*time.Millisecond))
 				b.kubelet(pt, 'I', b.src("prober"), structured("Probe failed", q("probeType", "Liveness"), q("pod", p.ref()), b.uidVal("podUID", p.uid),
 					q("containerName", p.container), q("probeResult", "failure"), q("output", probeOut)))
 				b.event(pt, p, "Warning", "Unhealthy", "Liveness probe failed: "+probeOut)
@@ -425,6 +426,7 @@ func awsNodeCrashLoop(b *builder, t Truth, origin time.Time) (time.Time, time.Du
 		die: func(i int, started, at time.Time, cid string, pid int) (time.Time, int, bool, string) {
 			var lines []string
 			cri := func(t time.Time, level, caller, msg string) {
+				t = t.Add(b.g.between(0, 900*time.Microsecond))
 				lines = append(lines, criLine(t, "stdout", zapLine(t, level, caller, msg)))
 			}
 			cri(started.Add(210*time.Millisecond), "info", "logger/logger.go:52", "Constructed new logger instance")
