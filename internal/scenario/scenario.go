@@ -116,17 +116,30 @@ func (o Options) withDefaults() Options {
 // The truth gives the pod's identity and how many times it dies.
 type plan func(b *builder, t Truth, origin time.Time) (end time.Time, gap time.Duration)
 
-// All returns every scenario, in a fixed order.
-func All() []Scenario { return slices.Clone(registry) }
+// All returns every scenario, in a fixed order. Callers get copies: changing one changes
+// nothing the package holds.
+func All() []Scenario {
+	out := make([]Scenario, len(registry))
+	for i, s := range registry {
+		out[i] = s.clone()
+	}
+	return out
+}
 
 // Lookup finds a scenario by name.
 func Lookup(name string) (Scenario, bool) {
 	for _, s := range registry {
 		if s.Name == name {
-			return s, true
+			return s.clone(), true
 		}
 	}
 	return Scenario{}, false
+}
+
+func (s Scenario) clone() Scenario {
+	s.Truth.Facts = slices.Clone(s.Truth.Facts)
+	s.Truth.BackOffs = slices.Clone(s.Truth.BackOffs)
+	return s
 }
 
 // result is one rendered bundle with what is written beside it.
@@ -178,8 +191,7 @@ func build(s Scenario, l Layout, opt Options) (*result, error) {
 		return nil, fmt.Errorf("scenario %q: plan is not deterministic (ends %s, want %s)", s.Name, end, opt.Capture.Add(-gap))
 	}
 
-	truth := s.Truth
-	truth.Facts = slices.Clone(truth.Facts)
+	truth := s.clone().Truth
 	if s.adjust != nil {
 		s.adjust(&truth, n)
 	}

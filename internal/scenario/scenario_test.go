@@ -701,6 +701,11 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v", n, s.Name, ok)
 		}
 	}
+	a, _ := Lookup("container-oom-v2")
+	a.Truth.Facts[0].Process = "changed"
+	if b, _ := Lookup("container-oom-v2"); b.Truth.Facts[0].Process != "java" {
+		t.Error("changing a looked-up scenario changed the registry")
+	}
 	if _, ok := Lookup("no-such"); ok {
 		t.Error("Lookup found a scenario that does not exist")
 	}
