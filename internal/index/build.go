@@ -388,12 +388,27 @@ func (b *Builder) Finish() *Index {
 	all = facts.Join(all)
 	all = facts.Dedupe(all)
 	idx.Containers = containerTable(all)
+	// A clean exit is a crash fact only for a pod that is in trouble (its next start fails, say):
+	// a CronJob's completions on a healthy node are not evidence of anything.
+	troubled := map[string]bool{}
 	for _, f := range all {
-		switch f.Kind {
-		case facts.SandboxCreated, facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"):
-			continue // join data, kept in the container table
-		case facts.ContainerExit:
-			if f.ExitCode != nil && *f.ExitCode == 0 {
+		if isJoinData(f.Kind) || isCleanExit(f) {
+			continue
+		}
+		for _, k := range podKeys(f) {
+			troubled[k] = true
+		}
+	}
+	for _, f := range all {
+		if isJoinData(f.Kind) {
+			continue // kept in the container table
+		}
+		if isCleanExit(f) {
+			keep := false
+			for _, k := range podKeys(f) {
+				keep = keep || troubled[k]
+			}
+			if !keep {
 				idx.CleanExits++
 				continue
 			}
@@ -717,4 +732,28 @@ func (b *Builder) Rename(oldPath, newPath string) {
 			}
 		}
 	}
+}
+
+func isJoinData(k facts.Kind) bool {
+	switch k {
+	case facts.SandboxCreated, facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"):
+		return true
+	}
+	return false
+}
+
+func isCleanExit(f facts.Fact) bool {
+	return f.Kind == facts.ContainerExit && f.ExitCode != nil && *f.ExitCode == 0
+}
+
+// podKeys names the pod a fact belongs to in every way the logs prove it.
+func podKeys(f facts.Fact) []string {
+	var k []string
+	if f.PodUID != "" {
+		k = append(k, "uid:"+f.PodUID)
+	}
+	if f.Pod != "" {
+		k = append(k, "pod:"+f.Namespace+"/"+f.Pod)
+	}
+	return k
 }
