@@ -119,23 +119,26 @@ func intp(v int) *int { return &v }
 
 // klog source locations, by kubelet generation. Only the file names matter to parsers; the
 // line numbers follow the releases the node profiles name.
-func (b *builder) src(what string) string {
-	legacy := map[string]string{
+var (
+	legacySrc = map[string]string{
 		"pleg": "generic.go:296", "syncloop": "kubelet.go:2096", "podworkers": "pod_workers.go:951",
 		"kill": "kuberuntime_container.go:728", "prober": "prober.go:116", "msg": "kuberuntime_manager.go:669",
 		"remove": "scope.go:110", "add": "kubelet.go:2022", "nested": "nestedpendingoperations.go:335",
 		"oom": "oom_watcher_linux.go:77", "probe": "kubelet.go:2194",
 	}
-	modern := map[string]string{
+	modernSrc = map[string]string{
 		"pleg": "generic.go:358", "syncloop": "kubelet.go:2542", "podworkers": "pod_workers.go:1301",
 		"kill": "kuberuntime_container.go:809", "prober": "prober.go:107", "msg": "kuberuntime_manager.go:1081",
 		"remove": "scope.go:117", "add": "kubelet.go:2468", "nested": "nestedpendingoperations.go:348",
 		"oom": "oom_watcher_linux.go:77", "probe": "kubelet.go:2643",
 	}
+)
+
+func (b *builder) src(what string) string {
 	if b.n.legacyKlog {
-		return legacy[what]
+		return legacySrc[what]
 	}
-	return modern[what]
+	return modernSrc[what]
 }
 
 // uidVal renders a pod UID as the kubelet generation does: old kubelets left UUIDs unquoted.

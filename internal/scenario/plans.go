@@ -318,8 +318,7 @@ func livenessSIGTERM(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 // the OOM killer, twice; systemd restarts it under a new PID and the node flaps NotReady.
 func kubeletOOM(b *builder, t Truth, origin time.Time) (time.Time, time.Duration) {
 	n := b.n
-	p := b.newPod(Truth{Namespace: "shop", Pod: "web-5c7d9b8f6d-q8m2n", Container: "web", PodUID: "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5"},
-		"123456789012.dkr.ecr.us-west-2.amazonaws.com/web:8.1.0", "nginx", burstable, 512, 256, "ReplicaSet")
+	p := b.webPod()
 	b.pod = p
 	p.created = n.boot.Add(3 * time.Minute)
 	b.status = ctrStatus{running: true, ready: true, podReady: true, startedAt: p.created.Add(4 * time.Second), containerID: b.g.hex(64)}
@@ -483,8 +482,7 @@ func (b *builder) sandboxWithoutCNI(t time.Time, p *pod) {
 
 // healthy: nothing goes wrong; the subject is an ordinary running web pod.
 func healthy(b *builder, t Truth, origin time.Time) (time.Time, time.Duration) {
-	p := b.newPod(Truth{Namespace: "shop", Pod: "web-5c7d9b8f6d-q8m2n", Container: "web", PodUID: "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5"},
-		"123456789012.dkr.ecr.us-west-2.amazonaws.com/web:8.1.0", "nginx", burstable, 512, 256, "ReplicaSet")
+	p := b.webPod()
 	b.pod = p
 	p.created = origin
 	t0 := b.runSandbox(origin, p)
@@ -494,4 +492,11 @@ func healthy(b *builder, t Truth, origin time.Time) (time.Time, time.Duration) {
 	b.event(started, p, "Normal", "Started", "Started container "+p.container)
 	b.status = ctrStatus{running: true, ready: true, podReady: true, startedAt: started, containerID: cid}
 	return started, 3 * time.Hour
+}
+
+// webPod is an ordinary web server, the subject of the scenarios whose incident is not a pod's
+// (the node itself, or nothing): pod.json still shows a pod of the node.
+func (b *builder) webPod() *pod {
+	return b.newPod(Truth{Namespace: "shop", Pod: "web-5c7d9b8f6d-q8m2n", Container: "web", PodUID: "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5"},
+		"123456789012.dkr.ecr.us-west-2.amazonaws.com/web:8.1.0", "nginx", burstable, 512, 256, "ReplicaSet")
 }
