@@ -643,7 +643,7 @@ func TestHealthyHasNoCrashWordings(t *testing.T) {
 	s, _ := Lookup("healthy")
 	for _, l := range Layouts() {
 		t.Run(string(l), func(t *testing.T) {
-			b := readBundle(t, s, l, Options{Seed: 5, NoiseLines: 400})
+			b := readBundle(t, s, l, Options{Seed: 5, NoiseLines: 250})
 			all := strings.Builder{}
 			for p, data := range b.files {
 				for _, line := range strings.Split(data, "\n") {
