@@ -606,3 +606,75 @@ func TestExtractCanceled(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
+
+func TestExtractZipLinks(t *testing.T) {
+	log := file("kubelet/kubelet.log", isoLines(nodeFQDN))
+	w := newWorkspace(t)
+	src := w.put(t, "l.zip", zipBytes(t, log,
+		entry{name: "system/passwd", typ: tar.TypeSymlink, link: "/etc/passwd"},
+		entry{name: "system/up", typ: tar.TypeSymlink, link: "../../x"},
+		entry{name: "kubelet/current.log", typ: tar.TypeSymlink, link: "kubelet.log"}))
+	m, err := Extract(context.Background(), src, w.dest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.assertContained(t)
+	var skipped []string
+	for _, s := range m.Skipped {
+		skipped = append(skipped, s.Path)
+	}
+	if diff := cmp.Diff([]string{"system/passwd", "system/up"}, skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	if string(w.stored(t, "kubelet/current.log")) != string(log.body) {
+		t.Errorf("link to an earlier entry not stored as a copy")
+	}
+}
+
+// A broken archive inside the bundle costs only its own tail.
+func TestExtractBrokenNestedArchive(t *testing.T) {
+	first := file("bottlerocket-logs/journalctl.log", "Mar 14 10:12:40.000001 h kubelet[1]: x\n")
+	inner := gz(t, tarBytes(t, first, entry{name: "bottlerocket-logs/dmesg", body: randomBytes(9, 512<<10)}))
+	inner = inner[:len(inner)-64<<10]
+	after := file("var_log/messages", syslogLines(nodeShort))
+	w := newWorkspace(t)
+	src := w.put(t, "n.tar.gz", gz(t, tarBytes(t, entry{name: "bottlerocket/logdog/bottlerocket-logs.tar.gz", body: inner}, after)))
+	m, err := Extract(context.Background(), src, w.dest, Options{})
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	w.assertContained(t)
+	if string(w.stored(t, "bottlerocket/logdog/bottlerocket-logs/journalctl.log")) != string(first.body) {
+		t.Errorf("nested member before the break not kept")
+	}
+	if !bytes.Equal(w.stored(t, "bottlerocket/logdog/bottlerocket-logs.tar.gz"), inner) {
+		t.Errorf("broken nested archive not stored as it is")
+	}
+	if string(w.stored(t, after.name)) != string(after.body) {
+		t.Errorf("member after the nested archive not kept")
+	}
+	if !warningsContain(m, "bottlerocket/logdog/bottlerocket-logs.tar.gz", "broke at byte") {
+		t.Errorf("no warning names the nested archive and where it broke: %q", m.Warnings)
+	}
+}
+
+func TestExtractFolderWithNestedArchive(t *testing.T) {
+	journal := "Mar 14 10:12:40.000001 " + nodeFQDN + " kubelet[1]: x\n"
+	w := newWorkspace(t)
+	d := filepath.Join(w.in, "nma")
+	writeTree(t, d, file("kubelet/kubelet.log", isoLines(nodeFQDN)),
+		entry{name: "bottlerocket/logdog/bottlerocket-logs.tar.gz",
+			body: gz(t, tarBytes(t, dir("bottlerocket-logs/"), file("bottlerocket-logs/journalctl.log", journal)))})
+	rec := newRecorder()
+	m, err := Extract(context.Background(), d, w.dest, Options{OnFile: rec.hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := "bottlerocket/logdog/bottlerocket-logs/journalctl.log"
+	if string(rec.got[p]) != journal {
+		t.Errorf("nested journal not given to OnFile: %v", rec.order)
+	}
+	if m.Layout != LayoutNMA {
+		t.Errorf("layout %q, want %q", m.Layout, LayoutNMA)
+	}
+}
