@@ -118,6 +118,6 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
-	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newBundlesCmd(g), newVersionCmd(g))
+	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g))
 	return root
 }

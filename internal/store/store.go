@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -145,12 +146,18 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 	if man == nil {
 		return nil, fmt.Errorf("import %s: %w", src, exErr)
 	}
+	if len(man.Files) == 0 {
+		if exErr == nil {
+			exErr = bundle.ErrEmpty
+		}
+		return nil, fmt.Errorf("import %s: nothing to import: %w", src, exErr)
+	}
 	if exErr != nil && (errors.Is(exErr, context.Canceled) || errors.Is(exErr, context.DeadlineExceeded)) {
 		return nil, fmt.Errorf("import %s: %w", src, exErr)
 	}
 	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
 
-	res := &ImportResult{Partial: exErr}
+	res := &ImportResult{Partial: partial(man, exErr)}
 	final := filepath.Join(s.Root, "bundles", safeName(man.InstanceID), safeName(man.ID))
 	if _, err := os.Stat(final); err == nil && !opt.Force {
 		e, err := s.load(final)
@@ -410,4 +417,37 @@ func safeName(s string) string {
 		return "unknown"
 	}
 	return out
+}
+
+// partial explains what of a bundle could not be read: a limit or corrupt archive that stopped
+// extraction, members whose data ends early, and the extractor's warnings.
+func partial(man *bundle.Manifest, exErr error) error {
+	var why []string
+	if exErr != nil {
+		why = append(why, exErr.Error())
+	}
+	for _, f := range man.Files {
+		if f.Truncated {
+			why = append(why, fmt.Sprintf("%s: %s", f.Path, f.Problem))
+		}
+	}
+	for _, w := range man.Warnings {
+		if !slices.Contains(why, w) {
+			why = append(why, w)
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return &PartialError{Problems: why}
+}
+
+// PartialError lists what of a bundle could not be read; the rest was imported and indexed.
+type PartialError struct{ Problems []string }
+
+func (e *PartialError) Error() string {
+	if len(e.Problems) == 1 {
+		return e.Problems[0]
+	}
+	return fmt.Sprintf("%d problems: %s", len(e.Problems), strings.Join(e.Problems, "; "))
 }

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nodediag/nodediag/internal/scenario"
+)
+
+const example = "../../testdata/example/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz"
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(context.Background(), args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+func TestErrorsOnExampleBundle(t *testing.T) {
+	store := t.TempDir()
+	out, errOut, code := run(t, "--store", store, "errors", "--bundle", example, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res errorsResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not the JSON result: %v\n%s", err, out)
+	}
+	truth, err := scenario.ReadTruth("../../testdata/example/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.InstanceID != "i-0a1b2c3d4e5f60718" || !res.Capture.Equal(truth.CaptureTime) {
+		t.Errorf("instance %q capture %s, want i-0a1b2c3d4e5f60718 and %s", res.InstanceID, res.Capture, truth.CaptureTime)
+	}
+	rules := map[string]bool{}
+	for _, f := range res.Findings {
+		rules[f.Rule] = true
+		if len(f.Samples) == 0 || f.Samples[0].File == "" || f.Samples[0].Line == 0 {
+			t.Errorf("%s has no sample with file:line", f.ID)
+		}
+	}
+	// The example is a container OOM crash loop: the OOM kill and the back-off must be findings.
+	for _, want := range []string{"kubelet-crashloop-backoff", "containerd-task-oom"} {
+		if !rules[want] {
+			t.Errorf("finding %s missing; got %v", want, rules)
+		}
+	}
+
+	// The second call reuses the stored bundle: found by instance id alone.
+	out, errOut, code = run(t, "--store", store, "facts", "--instance", "i-0a1b2c3d4e5f60718", "--kind", "OOMKill", "-o", "json")
+	if code != 0 {
+		t.Fatalf("facts: exit %d: %s", code, errOut)
+	}
+	var fr factsResult
+	if err := json.Unmarshal([]byte(out), &fr); err != nil {
+		t.Fatal(err)
+	}
+	wantOOM := 0
+	for _, f := range truth.Facts {
+		if f.Kind == "OOMKill" {
+			wantOOM++
+		}
+	}
+	if len(fr.Facts) != wantOOM {
+		t.Errorf("OOMKill facts: got %d, want %d", len(fr.Facts), wantOOM)
+	}
+	for _, f := range fr.Facts {
+		if f.Pod != truth.Pod || f.Container != truth.Container {
+			t.Errorf("OOMKill %s not joined to %s/%s: %q/%q", f.Ref, truth.Pod, truth.Container, f.Pod, f.Container)
+		}
+	}
+}
+
+func TestExitCodesAndErrors(t *testing.T) {
+	store := t.TempDir()
+	if _, e, code := run(t, "--store", store, "import", example); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, e)
+	}
+	// A truncated archive: what could be read is imported, and the exit code says partial.
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "eks_i-0feedfeedfeedfeed_2026-11-20_1030-UTC_0.7.9.tar.gz")
+	if err := os.WriteFile(cut, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string // in stderr
+	}{
+		{"unknown flag", []string{"errors", "--nope"}, ExitUsage, "unknown flag"},
+		{"bad output", []string{"-o", "xml", "bundles"}, ExitUsage, `-o "xml"`},
+		{"bad severity", []string{"errors", "--severity", "urgent"}, ExitUsage, "--severity"},
+		{"legacy warning severity", []string{"errors", "--severity", "warning"}, ExitOK, ""},
+		{"end before start", []string{"errors", "--start", "2026-11-20 10:00", "--end", "2026-11-20 09:00"}, ExitUsage, "is not after"},
+		{"bad time", []string{"errors", "--incident-time", "yesterday"}, ExitUsage, "is not a time"},
+		{"unknown instance", []string{"errors", "--instance", "i-0000000000000000"}, 1, "has no bundle"},
+		{"unknown bundle id", []string{"errors", "--bundle", "nope"}, 1, "not found"},
+		{"unknown kind", []string{"facts", "--kind", "Explosion"}, ExitUsage, "--kind"},
+		{"fail-on hit", []string{"errors", "--fail-on", "high"}, ExitFindings, ""},
+		{"fail-on outside window", []string{"errors", "--fail-on", "high", "--start", "2026-11-01 00:00", "--end", "2026-11-02 00:00"}, ExitOK, ""},
+		{"missing archive", []string{"import", "/no/such/bundle.tar.gz"}, 1, "no such file"},
+		{"truncated archive", []string{"import", cut}, ExitPartial, "imported only part"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, append([]string{"--store", store}, tc.args...)...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.wantCode, stderr)
+			}
+			if tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("stderr %q does not say %q", stderr, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestOutputFormats(t *testing.T) {
+	store := t.TempDir()
+	for _, o := range []string{"table", "json", "yaml"} {
+		out, e, code := run(t, "--store", store, "facts", "--bundle", example, "-o", o)
+		if code != 0 {
+			t.Fatalf("-o %s: exit %d: %s", o, code, e)
+		}
+		switch o {
+		case "json":
+			if !json.Valid([]byte(out)) {
+				t.Errorf("-o json is not JSON")
+			}
+		case "yaml":
+			if !strings.Contains(out, "kind: OOMKill") {
+				t.Errorf("-o yaml lacks the facts:\n%.400s", out)
+			}
+		case "table":
+			if !strings.Contains(out, "OOMKill") || !strings.Contains(out, "kernel/") {
+				t.Errorf("table lacks OOMKill rows with their source:\n%.400s", out)
+			}
+		}
+	}
+}
+
+func TestImportRefusesEmptyAndUnsupported(t *testing.T) {
+	store := t.TempDir()
+	empty := t.TempDir()
+	if _, e, code := run(t, "--store", store, "import", empty); code == 0 || !strings.Contains(e, "no files") {
+		t.Errorf("empty folder: exit %d, stderr %q; want a failure saying the bundle has no files", code, e)
+	}
+	junk := filepath.Join(t.TempDir(), "notes.txt.bz2")
+	os.WriteFile(junk, []byte("BZh91AY&SY not really"), 0o644)
+	if _, e, code := run(t, "--store", store, "import", junk); code == 0 || !strings.Contains(e, ".tar.gz") {
+		t.Errorf("unsupported file: exit %d, stderr %q; want a failure listing the supported kinds", code, e)
+	}
+	out, _, _ := run(t, "--store", store, "bundles", "-o", "json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("failed imports left bundles in the store: %s", out)
+	}
+}
