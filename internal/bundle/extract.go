@@ -36,7 +36,7 @@ func Extract(ctx context.Context, src, dest string, opt Options) (*Manifest, err
 	return extract(ctx, src, dest, opt, codecPgzip)
 }
 
-// skipError marks a source stream that broke: what was read before is kept and the break is
+// srcError marks a source stream that broke: what was read before is kept and the break is
 // reported as a warning, unlike limit, context, disk and OnFile errors, which end the import.
 type srcError struct {
 	err error

@@ -38,10 +38,10 @@ func TestExtractHostileMembers(t *testing.T) {
 		},
 		{
 			name:       "absolute name is made relative",
-			bad:        []entry{file("/tmp/"+escape, "abs")},
-			warn:       []string{`"/tmp/` + escape + `"`, "absolute"},
-			stored:     map[string]string{"tmp/" + escape: "abs"},
-			notOutside: []string{"/tmp/" + escape},
+			bad:        []entry{file("/etc/"+escape, "etc"), file("/tmp/"+escape, "abs")},
+			warn:       []string{`"/etc/` + escape + `"`, "absolute"},
+			stored:     map[string]string{"etc/" + escape: "etc", "tmp/" + escape: "abs"},
+			notOutside: []string{"/etc/" + escape, "/tmp/" + escape},
 		},
 		{
 			name:    "symlink to /etc/passwd",
