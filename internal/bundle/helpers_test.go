@@ -27,7 +27,9 @@ type entry struct {
 	mtime time.Time
 }
 
-var testTime = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+// testTime is the default member mtime. It is relative to now because Extract ignores member
+// times in the future when it picks a capture time.
+var testTime = time.Now().UTC().Truncate(time.Hour).Add(-72 * time.Hour)
 
 func file(name, body string) entry { return entry{name: name, body: []byte(body)} }
 func dir(name string) entry        { return entry{name: name, typ: tar.TypeDir} }
