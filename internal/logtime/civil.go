@@ -225,32 +225,38 @@ type monthStamp struct {
 
 func parseMonthStamp(b []byte) (monthStamp, bool) {
 	var ms monthStamp
+	ok := ms.parse(b)
+	return ms, ok
+}
+
+// parse fills ms from the start of b; the hot path uses it to skip copying the result.
+func (ms *monthStamp) parse(b []byte) bool {
 	m, ok := month3(b)
 	if !ok || len(b) < 4 || b[3] != ' ' {
-		return ms, false
+		return false
 	}
 	day, i, pad, ok := padDay(b, 4)
 	if !ok || !validDay(0, m, day) || b[i] != ' ' {
-		return ms, false
+		return false
 	}
 	h, mi, s, ok := clock(b, i+1)
 	if !ok {
-		return ms, false
+		return false
 	}
 	i += 9
 	ns := 0
 	if i < len(b) && b[i] == '.' {
 		if ns, i, ok = frac(b, i+1); !ok {
-			return ms, false
+			return false
 		}
 		ms.precise = true
 	}
 	if i < len(b) && b[i] != ' ' && b[i] != '\t' {
-		return ms, false
+		return false
 	}
 	ms.civil = civil{month: m, day: day, hour: h, min: mi, sec: s, nsec: ns}
 	ms.n, ms.pad = i, pad
-	return ms, true
+	return true
 }
 
 // isoStamp is a parsed "YYYY-MM-DD[T ]hh:mm:ss[.frac][zone]".
@@ -270,33 +276,39 @@ type isoStamp struct {
 // a non-alphanumeric byte, so "10:30:001" is not read as ten thirty.
 func parseISO(b []byte) (isoStamp, bool) {
 	var is isoStamp
+	ok := is.parse(b)
+	return is, ok
+}
+
+// parse fills is from the start of b; hot paths use it to skip copying the result.
+func (is *isoStamp) parse(b []byte) bool {
 	if len(b) < 19 {
-		return is, false
+		return false
 	}
 	sep := b[4]
 	if (sep != '-' && sep != '/') || b[7] != sep {
-		return is, false
+		return false
 	}
 	y, ok1 := num(b, 0, 4)
 	mo, ok2 := num(b, 5, 2)
 	d, ok3 := num(b, 8, 2)
 	if !ok1 || !ok2 || !ok3 || !validDay(y, time.Month(mo), d) {
-		return is, false
+		return false
 	}
 	switch b[10] {
 	case 'T', 't', ' ':
 	default:
-		return is, false
+		return false
 	}
 	h, mi, s, ok := clock(b, 11)
 	if !ok {
-		return is, false
+		return false
 	}
 	i := 19
 	ns := 0
 	if i < len(b) && (b[i] == '.' || b[i] == ',') {
 		if ns, i, ok = frac(b, i+1); !ok {
-			return is, false
+			return false
 		}
 		is.precise = true
 	}
@@ -313,12 +325,12 @@ func parseISO(b []byte) (isoStamp, bool) {
 		}
 	}
 	if i < len(b) && isAlnum(b[i]) {
-		return is, false
+		return false
 	}
 	is.civil = civil{year: y, month: time.Month(mo), day: d, hour: h, min: mi, sec: s, nsec: ns}
 	is.tsep = b[10]
 	is.n = i
-	return is, true
+	return true
 }
 
 // parseOffset reads "+hh:mm", "+hhmm" or "+hh" at b[i:] (b[i] is the sign).
@@ -350,7 +362,7 @@ func parseOffset(b []byte, i int) (off, next int, ok bool) {
 
 // time places the stamp: at its printed offset when it has one, else in loc (the node's zone).
 // The offset is applied by arithmetic so no time.FixedZone has to be allocated per line.
-func (is isoStamp) time(loc *time.Location) time.Time {
+func (is *isoStamp) time(loc *time.Location) time.Time {
 	if is.zone {
 		return time.Unix(is.unix(is.year)-int64(is.off), int64(is.nsec)).UTC()
 	}

@@ -52,8 +52,9 @@ func (c *Context) Parse(f Format, line []byte) Stamp {
 	case Logfmt:
 		s = c.parseLogfmt(line)
 	case CRI, ISO:
-		if is, ok := parseISO(line); ok {
-			s = Stamp{is.time(c.loc()).UTC(), Exact}
+		var is isoStamp
+		if is.parse(line) {
+			s = Stamp{is.time(c.loc()), Exact}
 		}
 	case JSON:
 		if t, ok := c.jsonTime(line); ok {
@@ -66,7 +67,9 @@ func (c *Context) Parse(f Format, line []byte) Stamp {
 			s = Stamp{t, Exact}
 		}
 	}
-	if s.Quality == "" || s.Quality == None || s.Time.IsZero() {
+	// Every branch either sets a quality with a time or leaves the zero Stamp; the zero time
+	// alone decides, which also turns a stamp that reads "0001-01-01T00:00:00Z" into None.
+	if s.Time.IsZero() {
 		return none()
 	}
 	return s
@@ -136,8 +139,8 @@ func diff(a, b time.Time) (time.Duration, bool) {
 // parseMonthLine handles journald short, short-precise and rsyslog traditional; the day may be
 // zero- or space-padded in all of them, because which tool wrote a file is a guess.
 func (c *Context) parseMonthLine(line []byte) Stamp {
-	ms, ok := parseMonthStamp(line)
-	if !ok {
+	var ms monthStamp
+	if !ms.parse(line) {
 		return none()
 	}
 	loc := c.loc()
@@ -169,12 +172,12 @@ func (c *Context) parseMonthLine(line []byte) Stamp {
 // parseISOJournal handles journald short-iso and short-iso-precise: the prefix is complete, the
 // body can only add precision.
 func (c *Context) parseISOJournal(line []byte) Stamp {
-	is, ok := parseISO(line)
-	if !ok {
+	var is isoStamp
+	if !is.parse(line) {
 		return none()
 	}
 	loc := c.loc()
-	prefix := is.time(loc).UTC()
+	prefix := is.time(loc)
 	pl := prefix.In(loc)
 	if bt, _, ok := c.bodyTime(journalBody(line[is.n:]), pl.Year(), pl.Month(), loc); ok && within(bt, prefix, agree) {
 		return Stamp{bt, Exact}
@@ -268,8 +271,9 @@ func (c *Context) bodyTime(body []byte, y int, near time.Month, loc *time.Locati
 	// Only logrus' time= is looked for: it is what containerd and dockerd write, and one
 	// search of the body is half the cost of also trying go-kit's ts=.
 	if v, ok := logfmtValue(body, timeKey); ok {
-		if is, ok := parseISO(v); ok && is.n == len(v) {
-			return is.time(loc).UTC(), Exact, true
+		var is isoStamp
+		if is.parse(v) && is.n == len(v) {
+			return is.time(loc), Exact, true
 		}
 	}
 	return time.Time{}, None, false

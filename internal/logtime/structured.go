@@ -62,11 +62,11 @@ func (c *Context) parseLogfmt(line []byte) Stamp {
 	if !ok {
 		return none()
 	}
-	is, ok := parseISO(v)
-	if !ok || is.n != len(v) {
+	var is isoStamp
+	if !is.parse(v) || is.n != len(v) {
 		return none()
 	}
-	return Stamp{is.time(c.loc()).UTC(), Exact}
+	return Stamp{is.time(c.loc()), Exact}
 }
 
 // jsonTime reads the top-level "ts", "time" or "timestamp" member of the JSON object at the
@@ -126,8 +126,9 @@ func (c *Context) jsonValueTime(v []byte) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		s := v[1:end]
-		if is, ok := parseISO(s); ok && is.n == len(s) {
-			return is.time(c.loc()).UTC(), true
+		var is isoStamp
+		if is.parse(s) && is.n == len(s) {
+			return is.time(c.loc()), true
 		}
 		if t, n, ok := parseEpoch(s); ok && n == len(s) {
 			return t, true
