@@ -12,7 +12,10 @@ func utc(y int, m time.Month, d, h, mi, s, ns int) time.Time {
 // capAt is a Context captured at the given UTC instant, in UTC.
 func capAt(t time.Time) Context { return Context{Capture: t} }
 
-var plus10 = time.FixedZone("AEST", 10*3600)
+var (
+	plus10 = time.FixedZone("AEST", 10*3600)
+	minus5 = time.FixedZone("EST", -5*3600)
+)
 
 type parseCase struct {
 	name string
@@ -77,6 +80,8 @@ var parseCases = []parseCase{
 		time.Time{}, None},
 	{"short in node zone", Context{Capture: utc(2021, 7, 30, 0, 0, 0, 0), Location: plus10}, JournalShort,
 		"Jul 29 13:08:12 ip-192-168-1-2 kubelet[1]: msg", utc(2021, 7, 29, 3, 8, 12, 0), YearInferred},
+	{"short in a zone where the capture's local year is the old one", Context{Capture: utc(2027, 1, 1, 2, 0, 0, 0), Location: minus5}, JournalShort,
+		"Dec 31 20:00:00 host kubelet[1]: msg", utc(2027, 1, 1, 1, 0, 0, 0), YearInferred},
 	{"short +10:00 body with the node zone", Context{Capture: utc(2021, 7, 30, 0, 0, 0, 0), Location: plus10}, JournalShort,
 		`Jul 29 13:08:12 ip-192-168-1-2 containerd[3351]: time="2021-07-29T13:08:12.178455527+10:00" level=info msg="x"`,
 		utc(2021, 7, 29, 3, 8, 12, 178455527), Exact},
