@@ -21,6 +21,11 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("\n\n\n"))
 	f.Add([]byte("Out of memory: Killed process 1 (a)\r\nsegfault at"))
 	f.Fuzz(func(t *testing.T, block []byte) {
+		// The completeness check runs every rule's regex on every line; keep inputs small
+		// enough that the fuzzer explores instead of grinding through megabyte blocks.
+		if len(block) > 1<<16 {
+			block = block[:1<<16]
+		}
 		type key struct{ rule, start int }
 		got := map[key]bool{}
 		m.Scan(block, "", func(r *Rule, s, e int) {

@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
 	"regexp"
@@ -33,6 +35,69 @@ type compiled struct {
 	// literalOnly: the pattern matches exactly the lines containing one of the rule's
 	// literals, so a prefilter hit needs no regex confirmation.
 	literalOnly bool
+	// split, when set, is an equivalent faster form of re for patterns "HEAD.*REST".
+	split *splitRE
+}
+
+// splitRE matches a pattern of the form HEAD.*REST, HEAD a plain string: the line matches
+// when it contains HEAD and REST matches anywhere after the first HEAD. Go's backtracker
+// spends microseconds walking ".*" back across a log line; an index for HEAD and an unanchored
+// search for REST (which usually starts with a literal Go can skip to) take a fraction of that.
+type splitRE struct {
+	head []byte
+	rest *regexp.Regexp
+}
+
+func (s *splitRE) Match(line []byte) bool {
+	i := bytes.Index(line, s.head)
+	return i >= 0 && s.rest.Match(line[i+len(s.head):])
+}
+
+// newSplit returns the split form of expr, or nil when expr does not have that shape or the
+// split could change its meaning. REST may not use line or text anchors, since the search
+// starts mid-line; word-boundary assertions keep their meaning only when HEAD ends in a
+// non-word byte (the context Go assumes at the start of the searched text).
+func newSplit(expr string, fold bool) *splitRE {
+	if fold {
+		return nil
+	}
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || re.Op != syntax.OpConcat || len(re.Sub) < 3 {
+		return nil
+	}
+	head, star := re.Sub[0], re.Sub[1]
+	if head.Op != syntax.OpLiteral || head.Flags&syntax.FoldCase != 0 || len(head.Rune) == 0 {
+		return nil
+	}
+	if star.Op != syntax.OpStar || star.Sub[0].Op != syntax.OpAnyCharNotNL {
+		return nil
+	}
+	h := string(head.Rune)
+	rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[2:]}
+	anchors, bounds := assertions(rest)
+	if anchors || (bounds && syntax.IsWordChar(rune(h[len(h)-1]))) {
+		return nil
+	}
+	r, err := regexp.Compile(rest.String())
+	if err != nil {
+		return nil
+	}
+	return &splitRE{head: []byte(h), rest: r}
+}
+
+// assertions reports whether re uses begin/end anchors and whether it uses word boundaries.
+func assertions(re *syntax.Regexp) (anchors, bounds bool) {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpEndLine, syntax.OpEndText:
+		anchors = true
+	case syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		bounds = true
+	}
+	for _, sub := range re.Sub {
+		a, b := assertions(sub)
+		anchors, bounds = anchors || a, bounds || b
+	}
+	return anchors, bounds
 }
 
 // plan says which rules apply to a file type; precomputed so Scan does no string work per line.
@@ -68,6 +133,7 @@ func (c *Catalog) Compile() (*Matcher, error) {
 			return nil, &FieldError{Rule: r.ID, Field: "literals", Err: errors.New("missing")}
 		}
 		cr.literalOnly = patternIsLiterals(r.Pattern, r.CaseInsensitive, r.Literals)
+		cr.split = newSplit(r.Pattern, r.CaseInsensitive)
 		m.rules[i] = cr
 		for _, text := range r.Literals {
 			l := literal.Literal{Text: text, Fold: r.CaseInsensitive}
@@ -83,7 +149,9 @@ func (c *Catalog) Compile() (*Matcher, error) {
 			}
 		}
 	}
-	set, err := literal.New(lits)
+	// Healthy-node chatter is what most scanned bytes look like, so it outweighs the catalog's
+	// own lines, which are mostly the rare errors the literals are taken from.
+	set, err := literal.New(lits, literal.WithSample(noise, 20), literal.WithSample(c.exampleText(), 1))
 	if err != nil {
 		return nil, fmt.Errorf("compile literals: %w", err)
 	}
@@ -129,6 +197,24 @@ func (m *Matcher) planFor(fileType string) *plan {
 	return m.unknown
 }
 
+// noise holds lines typical of healthy nodes. With the catalog's own example lines it is the
+// text the prefilter ranks literal grams against, so that each literal is probed where it is
+// rarest in real logs.
+//
+//go:embed noise.txt
+var noise []byte
+
+func (c *Catalog) exampleText() []byte {
+	var b bytes.Buffer
+	for i := range c.Rules {
+		for _, l := range slices.Concat(c.Rules[i].Examples, c.Rules[i].NearMisses) {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
+}
+
 // Catalog returns the catalog the matcher was compiled from.
 func (m *Matcher) Catalog() *Catalog { return m.cat }
 
@@ -172,7 +258,7 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 				continue
 			}
 			cr := &m.rules[ri]
-			if !cr.literalOnly && !cr.re.Match(line) {
+			if !cr.matches(line) {
 				continue
 			}
 			if cr.ex != nil && cr.ex.Match(line) {
@@ -183,6 +269,17 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 	}
 	sc.lit.Reset(nil)
 	m.pool.Put(sc)
+}
+
+// matches runs the rule's pattern (not its exclude) the cheapest exact way.
+func (cr *compiled) matches(line []byte) bool {
+	switch {
+	case cr.literalOnly:
+		return true // the prefilter already found one of the literals on this line
+	case cr.split != nil:
+		return cr.split.Match(line)
+	}
+	return cr.re.Match(line)
 }
 
 // insertUnique adds v to the ascending list s unless present.

@@ -276,3 +276,62 @@ func TestSeverityRank(t *testing.T) {
 		t.Error("unknown severity must rank -1")
 	}
 }
+
+func TestNewSplit(t *testing.T) {
+	tests := []struct {
+		expr, head string // head "" means no split
+		fold       bool
+	}{
+		{`Generic \(PLEG\): container finished".* exitCode=(?:[1-9]|-\d)`, `Generic (PLEG): container finished"`, false},
+		{`Killing container .*grace period`, `Killing container `, false},
+		{`SyncLoop \(PLEG\).*ContainerDied\b`, `SyncLoop (PLEG)`, false},
+		{`abc.*\bdef`, "", false},      // head ends in a word byte and rest asserts a boundary
+		{`abc .*\bdef`, "abc ", false}, // head ends in a space: the boundary means the same
+		{`abc.*def$`, "", false},       // anchors in rest
+		{`abc.*def`, "", true},         // case folding
+		{`abc|.*def`, "", false},       // not a concatenation
+		{`abc\d.*def`, "", false},      // head is not a plain string
+		{`abc.+def`, "", false},        // not ".*"
+	}
+	for _, tt := range tests {
+		s := newSplit(tt.expr, tt.fold)
+		switch {
+		case tt.head == "" && s != nil:
+			t.Errorf("newSplit(%q) = head %q, want no split", tt.expr, s.head)
+		case tt.head != "" && (s == nil || string(s.head) != tt.head):
+			t.Errorf("newSplit(%q) = %v, want head %q", tt.expr, s, tt.head)
+		}
+	}
+}
+
+// TestSplitAgreesWithRegexp checks the split form against the full regexp on every catalog
+// line and on each line cut at every position, so that heads without rests, rests before
+// heads and boundary contexts all occur.
+func TestSplitAgreesWithRegexp(t *testing.T) {
+	c, m := catalog(t)
+	var lines []string
+	for i := range c.Rules {
+		lines = append(lines, c.Rules[i].Examples...)
+		lines = append(lines, c.Rules[i].NearMisses...)
+	}
+	splits := 0
+	for i := range m.rules {
+		cr := &m.rules[i]
+		if cr.split == nil {
+			continue
+		}
+		splits++
+		for _, l := range lines {
+			for _, cut := range []int{0, len(l) / 3, len(l) / 2, len(l) - 1} {
+				for _, v := range []string{l, l[cut:], l[:max(cut, 0)], strings.Replace(l, " ", "", 1)} {
+					if got, want := cr.split.Match([]byte(v)), cr.re.Match([]byte(v)); got != want {
+						t.Errorf("%s: split %v, regexp %v on %q", cr.rule.ID, got, want, v)
+					}
+				}
+			}
+		}
+	}
+	if splits < 5 {
+		t.Errorf("only %d rules use the split form", splits)
+	}
+}

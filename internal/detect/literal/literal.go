@@ -11,12 +11,14 @@
 // ASCII case-insensitive; their grams are registered in every case variant so the hot loop never
 // folds case.
 //
-// The engine was chosen by benchmark against two Aho-Corasick automata and a per-literal
-// bytes.Index loop; see BenchmarkCandidates in this package and docs/rules.md.
+// The engine was chosen by benchmark against two Aho-Corasick automata
+// (github.com/coregx/ahocorasick, github.com/petar-dambovaliev/aho-corasick) and a per-literal
+// bytes.Index loop, all given the catalog's literals over a generated 256 MiB node log bundle;
+// see BenchmarkPrefilter in internal/detect.
 package literal
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -67,9 +69,34 @@ type entry struct {
 	off int32 // offset of the gram inside the literal
 }
 
+// Option tunes a Set.
+type Option func(*options)
+
+type options struct {
+	samples []sample
+}
+
+type sample struct {
+	text   []byte
+	weight float64
+}
+
+// WithSample gives text typical of what will be scanned, counted weight times. Gram rarity
+// is then estimated from real gram counts instead of byte frequencies alone, so each literal
+// is probed at its rarest window: in kubelet logs "kube" is everywhere although k, u, b and e
+// are individually uncommon letters. The option may be repeated; a larger weight suits text
+// that is more representative (healthy-node chatter rather than error examples).
+func WithSample(text []byte, weight float64) Option {
+	return func(o *options) { o.samples = append(o.samples, sample{text, weight}) }
+}
+
 // New compiles a set. Every literal must be non-empty and free of '\n' (a literal that spanned
 // lines could never be reported against one line). Duplicates are allowed; each keeps its id.
-func New(lits []Literal) (*Set, error) {
+func New(lits []Literal, opts ...Option) (*Set, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(lits) == 0 {
 		return nil, errors.New("literal: empty set")
 	}
@@ -96,13 +123,14 @@ func New(lits []Literal) (*Set, error) {
 		s.gmask = uint32(1)<<(8*s.k) - 1
 	}
 
+	est := newEstimator(o.samples, s.k)
 	type reg struct {
 		gram uint32
 		e    entry
 	}
 	var regs []reg
 	for i, l := range lits {
-		o := bestWindow(l.Text, s.k, s.stride)
+		o := bestWindow(l.Text, s.k, s.stride, est)
 		for j := 0; j < s.stride; j++ {
 			off := o + j
 			g := l.Text[off : off+s.k]
@@ -137,9 +165,10 @@ func New(lits []Literal) (*Set, error) {
 			distinct++
 		}
 	}
-	// About 32 filter bits per distinct gram keeps random filter hits near 3%, and
-	// never below 2^12 nor above 2^20 bits (128 KiB).
-	fbits := bits.Len(uint(distinct*32 - 1))
+	// About 64 filter bits per distinct gram keeps random filter hits (hash collisions)
+	// near 1.5% of samples while the filter stays within 32 KiB for catalogs of a few thousand
+	// grams; never below 2^12 nor above 2^20 bits (128 KiB).
+	fbits := bits.Len(uint(distinct*64 - 1))
 	fbits = max(12, min(20, fbits))
 	s.hshift = uint(32 - fbits)
 	s.filter = make([]uint64, (1<<fbits)/64)
@@ -185,7 +214,10 @@ func (s *Set) Literal(id int) Literal { return s.lits[id] }
 // Stride is the distance between sampled positions (for benchmarks and docs).
 func (s *Set) Stride() int { return s.stride }
 
-func (s *Set) hash(g uint32) uint32 { return g * 0x2545F491 >> s.hshift }
+// hashMul spreads grams over the filter; any odd constant with well-mixed high bits works.
+const hashMul = 0x2545F491
+
+func (s *Set) hash(g uint32) uint32 { return g * hashMul >> s.hshift }
 
 // lookup returns the entries registered for gram g.
 func (s *Set) lookup(g uint32) []entry {
@@ -247,12 +279,12 @@ func upper(c byte) byte {
 // bestWindow returns the offset o of the window of `stride` consecutive grams (offsets
 // o..o+stride-1) whose estimated frequency in log text is lowest: those grams are the ones the
 // hot loop probes, so rarer grams mean fewer filter hits to verify.
-func bestWindow(lit string, k, stride int) int {
+func bestWindow(lit string, k, stride int, est *estimator) int {
 	best, bestCost := 0, math.Inf(1)
 	for o := 0; o+stride-1+k <= len(lit); o++ {
 		cost := 0.0
 		for j := 0; j < stride; j++ {
-			cost += gramFreq(lit[o+j : o+j+k])
+			cost += est.freq(lit[o+j : o+j+k])
 		}
 		if cost < bestCost {
 			best, bestCost = o, cost
@@ -261,15 +293,39 @@ func bestWindow(lit string, k, stride int) int {
 	return best
 }
 
-// gramFreq estimates how often a gram occurs per position of node log text as the product of
-// its bytes' frequencies. Case-insensitive matching does not matter here: the estimate is used
-// only to rank windows of one literal against each other.
-func gramFreq(g string) float64 {
-	f := 1.0
-	for i := 0; i < len(g); i++ {
-		f *= byteFreq[g[i]]
+// estimator guesses how often a gram occurs per position of node log text. Counts from a
+// sample, when given, dominate; the byte-frequency product is the prior for grams the sample
+// lacks. Case does not matter for a case-insensitive literal's ranking: its window is compared
+// only with its own other windows.
+type estimator struct {
+	counts map[uint32]float64
+	n      float64
+}
+
+func newEstimator(samples []sample, k int) *estimator {
+	e := &estimator{counts: map[uint32]float64{}}
+	for _, s := range samples {
+		t := s.text
+		for p := 0; p+k <= len(t); p++ {
+			if bytes.IndexByte(t[p:p+k], '\n') >= 0 {
+				continue
+			}
+			e.counts[gramValue(string(t[p:p+k]))] += s.weight
+			e.n += s.weight
+		}
 	}
-	return f
+	return e
+}
+
+func (e *estimator) freq(g string) float64 {
+	prior := 1.0
+	for i := 0; i < len(g); i++ {
+		prior *= byteFreq[g[i]]
+	}
+	if e.n == 0 {
+		return prior
+	}
+	return (e.counts[gramValue(g)] + prior*e.n) / e.n
 }
 
 // byteFreq approximates byte frequencies in node logs (kubelet, containerd, syslog, dmesg): hex
@@ -292,8 +348,3 @@ var byteFreq = func() [256]float64 {
 	set(" etaoinsr0123456789\":.-", 0.04)
 	return t
 }()
-
-// le32 loads four bytes little-endian.
-func le32(b []byte, p int) uint32 {
-	return binary.LittleEndian.Uint32(b[p : p+4])
-}

@@ -271,3 +271,35 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestWindowAvoidsGramsCommonInSample(t *testing.T) {
+	// "kube" letters are unremarkable one by one, but a sample full of kubelet lines makes the
+	// window that avoids them the better probe.
+	lit := "failed to run kubelet"
+	noSample := bestWindow(lit, 4, 4, newEstimator(nil, 4))
+	sample := []sample{{[]byte(strings.Repeat("kubelet[3187]: I1120 kubelet.go:2485] kubernetes\n", 50)), 1}}
+	withSample := bestWindow(lit, 4, 4, newEstimator(sample, 4))
+	win := lit[withSample : withSample+7]
+	if strings.Contains(win, "kube") || strings.Contains(win, "ubel") {
+		t.Errorf("with a kubelet sample the window is %q (offset %d, without sample %d)", win, withSample, noSample)
+	}
+}
+
+func TestSampleChangesNothingButSpeed(t *testing.T) {
+	lits := []Literal{{Text: "failed to run kubelet", Fold: true}, {Text: "Killed process"}}
+	plain, err := New(lits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned, err := New(lits, WithSample([]byte("kubelet kubelet Killed Killed"), 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := []byte("x FAILED TO RUN KUBELET\nKilled process 1\nkilled process\nkubelet\n")
+	if diff := cmp.Diff(scanAll(plain, block), scanAll(tuned, block)); diff != "" {
+		t.Error(diff)
+	}
+	if diff := cmp.Diff(naive(lits, block), scanAll(tuned, block)); diff != "" {
+		t.Error(diff)
+	}
+}

@@ -2,6 +2,7 @@ package literal
 
 import (
 	"bytes"
+	"unsafe"
 )
 
 // Scanner walks one block at a time and yields the lines that contain literals. It is not safe
@@ -50,52 +51,24 @@ func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
 	s := sc.set
 	b := sc.b
 	n := len(b)
-	stride := s.stride
-	gmask := s.gmask
-	hshift := s.hshift
-	filter := s.filter
 	lineStart, lineEnd := -1, -1
 	p := sc.p
 	last := n - 4 // last position a 4-byte load can start at
 	for {
-		// Hot loop: one load, one multiply, one bit test per `stride` bytes.
-		for p <= last-3*stride {
-			h0 := (le32(b, p) & gmask) * 0x2545F491 >> hshift
-			if filter[h0>>6]&(1<<(h0&63)) != 0 {
+		if p <= last {
+			p = s.probe(unsafe.Pointer(unsafe.SliceData(b)), p, last)
+			if p <= last {
 				goto candidate
 			}
-			h1 := (le32(b, p+stride) & gmask) * 0x2545F491 >> hshift
-			if filter[h1>>6]&(1<<(h1&63)) != 0 {
-				p += stride
-				goto candidate
-			}
-			h2 := (le32(b, p+2*stride) & gmask) * 0x2545F491 >> hshift
-			if filter[h2>>6]&(1<<(h2&63)) != 0 {
-				p += 2 * stride
-				goto candidate
-			}
-			h3 := (le32(b, p+3*stride) & gmask) * 0x2545F491 >> hshift
-			if filter[h3>>6]&(1<<(h3&63)) != 0 {
-				p += 3 * stride
-				goto candidate
-			}
-			p += 4 * stride
-		}
-		for p <= last {
-			h := (le32(b, p) & gmask) * 0x2545F491 >> hshift
-			if filter[h>>6]&(1<<(h&63)) != 0 {
-				goto candidate
-			}
-			p += stride
 		}
 		// Tail: positions too close to the end for a 4-byte load still hold a whole gram
 		// when grams are shorter than four bytes.
 		for p+s.k <= n {
-			h := (loadTail(b, p) & gmask) * 0x2545F491 >> hshift
-			if filter[h>>6]&(1<<(h&63)) != 0 {
+			h := s.hash(loadTail(b, p) & s.gmask)
+			if s.filter[h>>6]&(1<<(h&63)) != 0 {
 				goto candidate
 			}
-			p += stride
+			p += s.stride
 		}
 		// Block exhausted.
 		sc.p = n
@@ -115,9 +88,9 @@ func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
 		}
 		var g uint32
 		if p <= last {
-			g = le32(b, p) & gmask
+			g = load32(unsafe.Pointer(unsafe.SliceData(b)), p) & s.gmask
 		} else {
-			g = loadTail(b, p) & gmask
+			g = loadTail(b, p) & s.gmask
 		}
 		for _, e := range s.lookup(g) {
 			id := e.lit
@@ -141,8 +114,44 @@ func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
 			sc.seen[id>>6] |= 1 << (uint(id) & 63)
 			sc.insert(id)
 		}
-		p += stride
+		p += s.stride
 	}
+}
+
+// probe returns the first sampled position from p on (in steps of the stride, up to last)
+// whose gram passes the filter, or a position past last. It is the hot loop: one load, one
+// multiply and one bit test per sample, kept in a small function so that everything lives in
+// registers. base is the block's first byte and last+4 its length, so every load is in bounds;
+// the filter index is in bounds because the hash has exactly log2(filter bits) bits.
+func (s *Set) probe(base unsafe.Pointer, p, last int) int {
+	stride := s.stride
+	gmask := s.gmask
+	shift := s.hshift & 31
+	filter := unsafe.Pointer(unsafe.SliceData(s.filter))
+	test := func(q int) bool {
+		h := (load32(base, q) & gmask) * hashMul >> shift
+		return *(*uint64)(unsafe.Add(filter, uintptr(h>>6)*8))&(1<<(h&63)) != 0
+	}
+	for ; p+3*stride <= last; p += 4 * stride {
+		if test(p) {
+			return p
+		}
+		if test(p + stride) {
+			return p + stride
+		}
+		if test(p + 2*stride) {
+			return p + 2*stride
+		}
+		if test(p + 3*stride) {
+			return p + 3*stride
+		}
+	}
+	for ; p <= last; p += stride {
+		if test(p) {
+			return p
+		}
+	}
+	return p
 }
 
 // insert adds id to the sorted id list; lines rarely hold more than a few literals.
