@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,17 +43,59 @@ func compatible(a, b *Fact) bool {
 		same(a.Pod, b.Pod) && same(a.Namespace, b.Namespace) && same(a.Container, b.Container)
 }
 
-type dgroup struct {
-	members []int
-	files   []string
-	anchor  time.Time // time of the first (earliest) member; zero for a group of untimed facts
+// sameKey is keyOf(a) == keyOf(b) without building the keys: buckets are found by hash, and two
+// keys may share one.
+func sameKey(a, b *Fact) bool {
+	if a.Kind != b.Kind || a.Source != b.Source || a.PID != b.PID || a.Process != b.Process || a.Delay != b.Delay ||
+		a.FailureKind != b.FailureKind || a.Name != b.Name || a.Image != b.Image || a.Path != b.Path ||
+		a.Addr != b.Addr || a.IP != b.IP || a.Constraint != b.Constraint || (a.ExitCode == nil) != (b.ExitCode == nil) {
+		return false
+	}
+	return a.ExitCode == nil || *a.ExitCode == *b.ExitCode
 }
 
-func (g *dgroup) hasFile(f string) bool { return slices.Contains(g.files, f) }
+// dgroup is one event's copies: a list threaded through deduper.next, from head (the first copy
+// placed, the one others are compared with) to tail.
+type dgroup struct {
+	head, tail int32
+	anchor     time.Time // time of the head; zero for a group of untimed facts
+}
 
-func (g *dgroup) add(i int, file string) {
-	g.members = append(g.members, i)
-	g.files = append(g.files, file)
+// deduper holds the grouping state in flat slices: a bundle yields a few hundred thousand facts,
+// most of them alone in their group, and a heap object per group would dominate the cost.
+type deduper struct {
+	all     []Fact
+	groupOf []int32 // fact → group
+	next    []int32 // fact → next fact of its group, -1 at the tail
+	groups  []dgroup
+}
+
+func (d *deduper) newGroup(i int32, anchor time.Time) int32 {
+	d.groups = append(d.groups, dgroup{head: i, tail: i, anchor: anchor})
+	g := int32(len(d.groups) - 1)
+	d.groupOf[i] = g
+	return g
+}
+
+func (d *deduper) add(g, i int32) {
+	d.next[d.groups[g].tail] = i
+	d.groups[g].tail = i
+	d.groupOf[i] = g
+}
+
+func (d *deduper) hasFile(g int32, file string) bool {
+	for m := d.groups[g].head; m >= 0; m = d.next[m] {
+		if d.all[m].Ref.File == file {
+			return true
+		}
+	}
+	return false
+}
+
+// accepts reports whether fact i may join group g.
+func (d *deduper) accepts(g, i int32) bool {
+	rep, f := &d.all[d.groups[g].head], &d.all[i]
+	return sameKey(rep, f) && compatible(rep, f) && !d.hasFile(g, f.Ref.File)
 }
 
 // Dedupe merges copies of one event read from several files (on AL2 a kernel OOM kill is in
@@ -61,97 +104,140 @@ func (g *dgroup) add(i int, file string) {
 // within dedupeWindow — or, when a copy has no time, the same content. A group never takes two
 // facts of the same file: repeats within one file are separate events. The best reference stays
 // in Ref, the others go to Also. Facts of different sources (kubelet's PLEG exit and containerd's
-// exit event) are separate evidence and are never merged.
+// exit event) are separate evidence and are never merged. The result keeps the order of each
+// event's first copy and reuses all's storage.
 func Dedupe(all []Fact) []Fact {
-	if len(all) < 2 {
+	n := len(all)
+	if n < 2 {
 		return all
 	}
-	buckets := map[dedupeKey][]int{}
-	var keys []dedupeKey // first-seen order keeps the output deterministic
+	d := &deduper{all: all, groupOf: make([]int32, n), next: make([]int32, n), groups: make([]dgroup, 0, n)}
+	for i := range d.next {
+		d.next[i] = -1
+	}
+	// Bucket by a hash of the key, then lay the buckets out contiguously (a counting sort), so
+	// no bucket needs a slice of its own.
+	seed := maphash.MakeSeed()
+	ids := make(map[uint64]int32, n/8)
+	bucketOf := make([]int32, n)
 	for i := range all {
-		k := keyOf(&all[i])
-		if _, ok := buckets[k]; !ok {
-			keys = append(keys, k)
+		h := maphash.Comparable(seed, keyOf(&all[i]))
+		id, ok := ids[h]
+		if !ok {
+			id = int32(len(ids))
+			ids[h] = id
 		}
-		buckets[k] = append(buckets[k], i)
+		bucketOf[i] = id
 	}
-	var groups []*dgroup
-	for _, k := range keys {
-		groups = dedupeBucket(all, buckets[k], groups)
+	start := make([]int32, len(ids)+1)
+	for _, b := range bucketOf {
+		start[b+1]++
 	}
-	slices.SortFunc(groups, func(a, b *dgroup) int { return a.members[0] - b.members[0] })
-	out := make([]Fact, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, mergeGroup(all, g.members))
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
 	}
-	return out
+	order := make([]int32, n)
+	pos := slices.Clone(start[:len(start)-1])
+	for i, b := range bucketOf {
+		order[pos[b]] = int32(i)
+		pos[b]++
+	}
+	for b := 0; b+1 < len(start); b++ {
+		d.bucket(order[start[b]:start[b+1]])
+	}
+
+	// A group's output position is that of its lowest-indexed copy. Writing in place is safe:
+	// position w never exceeds the index being read, and every copy read lies at or after it.
+	leader := make([]int32, len(d.groups))
+	for g := range leader {
+		leader[g] = int32(n)
+	}
+	for i, g := range d.groupOf {
+		leader[g] = min(leader[g], int32(i))
+	}
+	w := 0
+	for i := range all {
+		g := d.groupOf[i]
+		if leader[g] != int32(i) {
+			continue
+		}
+		all[w] = d.merge(g)
+		w++
+	}
+	clear(all[w:])
+	return all[:w]
 }
 
-// dedupeBucket groups the facts of one bucket and appends the groups to groups.
-func dedupeBucket(all []Fact, idx []int, groups []*dgroup) []*dgroup {
+// bucket groups the facts of one bucket (indices in input order).
+func (d *deduper) bucket(idx []int32) {
+	all := d.all
 	if len(idx) == 1 {
-		return append(groups, &dgroup{members: idx[:1:1]})
+		d.newGroup(idx[0], all[idx[0]].Ref.Time)
+		return
 	}
-	var timed, untimed []int
-	for _, i := range idx {
+	// Timed facts by time first, untimed ones after them, each in input order.
+	slices.SortStableFunc(idx, func(i, j int32) int {
+		ti, tj := all[i].Ref.Time, all[j].Ref.Time
+		switch zi, zj := ti.IsZero(), tj.IsZero(); {
+		case zi && zj:
+			return 0
+		case zi:
+			return 1
+		case zj:
+			return -1
+		}
+		return ti.Compare(tj)
+	})
+	split := len(idx)
+	for k, i := range idx {
 		if all[i].Ref.Time.IsZero() {
-			untimed = append(untimed, i)
-		} else {
-			timed = append(timed, i)
+			split = k
+			break
 		}
 	}
-	slices.SortStableFunc(timed, func(i, j int) int { return all[i].Ref.Time.Compare(all[j].Ref.Time) })
-	var mine []*dgroup // this bucket's groups
-	var open []*dgroup // groups whose anchor is within the window of the current time
-	for _, i := range timed {
-		f := &all[i]
-		t := f.Ref.Time
-		for len(open) > 0 && t.Sub(open[0].anchor) > dedupeWindow {
+	first := int32(len(d.groups)) // this bucket's groups are first..len(d.groups)-1
+	var open []int32               // groups whose anchor is within the window of the current time
+	for _, i := range idx[:split] {
+		t := all[i].Ref.Time
+		for len(open) > 0 && t.Sub(d.groups[open[0]].anchor) > dedupeWindow {
 			open = open[1:]
 		}
-		var dst *dgroup
+		placed := false
 		for _, g := range open {
-			if !g.hasFile(f.Ref.File) && compatible(&all[g.members[0]], f) {
-				dst = g
+			if d.accepts(g, i) {
+				d.add(g, i)
+				placed = true
 				break
 			}
 		}
-		if dst == nil {
-			dst = &dgroup{anchor: t}
-			mine = append(mine, dst)
-			open = append(open, dst)
+		if !placed {
+			open = append(open, d.newGroup(i, t))
 		}
-		dst.add(i, f.Ref.File)
 	}
-	if len(untimed) > 0 {
-		byContent := map[string][]*dgroup{}
-		for _, g := range mine {
-			ck := contentKey(&all[g.members[0]])
-			byContent[ck] = append(byContent[ck], g)
-		}
-		for _, i := range untimed {
-			f := &all[i]
-			ck := contentKey(f)
-			var dst *dgroup
-			n := 0
-			for _, g := range byContent[ck] {
-				if !g.hasFile(f.Ref.File) && compatible(&all[g.members[0]], f) {
-					dst = g
-					n++
-				}
+	if split == len(idx) {
+		return
+	}
+	byContent := map[string][]int32{}
+	for g := first; g < int32(len(d.groups)); g++ {
+		ck := contentKey(&all[d.groups[g].head])
+		byContent[ck] = append(byContent[ck], g)
+	}
+	for _, i := range idx[split:] {
+		ck := contentKey(&all[i])
+		dst, n := int32(-1), 0
+		for _, g := range byContent[ck] {
+			if d.accepts(g, i) {
+				dst = g
+				n++
 			}
-			if n != 1 { // none, or ambiguous: never guess which occurrence this copy is
-				dst = &dgroup{}
-				mine = append(mine, dst)
-				byContent[ck] = append(byContent[ck], dst)
-			}
-			dst.add(i, f.Ref.File)
 		}
+		if n == 1 {
+			d.add(dst, i)
+			continue
+		}
+		// None, or ambiguous: never guess which occurrence this copy is.
+		byContent[ck] = append(byContent[ck], d.newGroup(i, time.Time{}))
 	}
-	for _, g := range mine {
-		slices.Sort(g.members)
-	}
-	return append(groups, mine...)
 }
 
 // contentKey renders everything a fact says except where it was read and what Join may have
@@ -198,27 +284,29 @@ func contentKey(f *Fact) string {
 	return b.String()
 }
 
-// mergeGroup returns the group's best-referenced fact, completed with what the other copies add,
-// and with the other copies' references in Also.
-func mergeGroup(all []Fact, members []int) Fact {
-	best := members[0]
-	for _, i := range members[1:] {
-		if betterRef(all[i].Ref, all[best].Ref) {
-			best = i
+// merge returns the group's best-referenced fact, completed with what the other copies add, and
+// with the other copies' references in Also.
+func (d *deduper) merge(g int32) Fact {
+	all := d.all
+	head := d.groups[g].head
+	if d.next[head] < 0 {
+		return all[head]
+	}
+	best := head
+	for m := d.next[head]; m >= 0; m = d.next[m] {
+		if betterRef(all[m].Ref, all[best].Ref) {
+			best = m
 		}
 	}
 	out := all[best]
-	if len(members) == 1 {
-		return out
-	}
 	also := slices.Clone(out.Also)
-	for _, i := range members {
-		if i == best {
+	for m := head; m >= 0; m = d.next[m] {
+		if m == best {
 			continue
 		}
-		fillEmpty(&out, &all[i])
-		also = append(also, all[i].Ref)
-		also = append(also, all[i].Also...)
+		fillEmpty(&out, &all[m])
+		also = append(also, all[m].Ref)
+		also = append(also, all[m].Also...)
 	}
 	slices.SortFunc(also, func(a, b evidence.LineRef) int {
 		switch {

@@ -23,8 +23,12 @@ const (
 )
 
 func chainFacts() []Fact {
-	ctrd := func(msg string) string { return "Nov 20 08:17:03 ip-10-0-37-142 containerd[2954]: " + logfmt("info", msg) }
-	kub := func(msg string) string { return "Nov 20 08:17:03 ip-10-0-37-142 kubelet[3187]: I1120 08:17:03.000000    3187 x.go:1] " + msg }
+	ctrd := func(msg string) string {
+		return "Nov 20 08:17:03 ip-10-0-37-142 containerd[2954]: " + logfmt("info", msg)
+	}
+	kub := func(msg string) string {
+		return "Nov 20 08:17:03 ip-10-0-37-142 kubelet[3187]: I1120 08:17:03.000000    3187 x.go:1] " + msg
+	}
 	var all []Fact
 	all = append(all, assemble("containerd", "containerd/containerd-log.txt", logtime.Exact, []feed{
 		{ExtSandboxCreated, 1, 0, ctrd(`RunPodSandbox for &PodSandboxMetadata{Name:` + chainPod + `,Uid:` + chainUID + `,Namespace:` + chainNS + `,Attempt:0,} returns sandbox id \"` + chainSB + `\"`)},

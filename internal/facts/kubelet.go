@@ -9,9 +9,11 @@ import (
 // Kubelets before the structured-logging migration quote nothing; a pending upstream change
 // renames podID to podUID and adds pod/containerName, so all of those keys are read.
 func extractPLEGFinished(line []byte) (Fact, bool) {
-	if !has(line, "container finished") {
+	i := index(line, "container finished")
+	if i < 0 {
 		return Fact{}, false
 	}
+	line = line[i:] // the keys follow the message; the prefix need not be searched
 	cv, ok := value(line, "containerID=")
 	if !ok {
 		return Fact{}, false
@@ -457,6 +459,7 @@ func extractConfigMissing(line []byte) (Fact, bool) {
 			f.Message = "volume " + string(v) + ": " + f.Message
 		}
 	}
+	f.Message = capped(f.Message)
 	fillPodKeys(&f, line)
 	if i := index(line, "(UID: "); i >= 0 {
 		if uid, _, ok := quotedAfter(line[i+len("(UID: "):]); ok && f.PodUID == "" {

@@ -160,8 +160,9 @@ func unescape(b []byte) string {
 // maxMessage caps a Message: it is a short human detail, and error chains can run to kilobytes.
 const maxMessage = 512
 
-func message(b []byte) string {
-	s := unescape(b)
+func message(b []byte) string { return capped(unescape(b)) }
+
+func capped(s string) string {
 	if len(s) > maxMessage {
 		cut := maxMessage
 		for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
@@ -220,7 +221,9 @@ func intp(n int) *int {
 	if 0 <= n && n < len(smallInts) {
 		return &smallInts[n]
 	}
-	return &n
+	p := new(int) // not &n: that would move n to the heap on every call
+	*p = n
+	return p
 }
 
 // signalOf maps an exit code to the signal that caused it: shells and runtimes report death by
@@ -258,7 +261,7 @@ func lowerHexString(b []byte) string {
 		}
 		out[i] = c
 	}
-	return string(out)
+	return unsafe.String(unsafe.SliceData(out), len(out)) // out is ours and never written again
 }
 
 // normContainerID returns a full container ID without runtime scheme, lowercase; "" unless b
@@ -337,7 +340,7 @@ func normPodUID(b []byte) string {
 		}
 		out[i] = c
 	}
-	return string(out)
+	return unsafe.String(unsafe.SliceData(out), len(out)) // out is ours and never written again
 }
 
 // nsName splits kubelet's klog.KObj rendering "namespace/name".
