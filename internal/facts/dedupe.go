@@ -196,7 +196,7 @@ func (d *deduper) bucket(idx []int32) {
 		}
 	}
 	first := int32(len(d.groups)) // this bucket's groups are first..len(d.groups)-1
-	var open []int32               // groups whose anchor is within the window of the current time
+	var open []int32              // groups whose anchor is within the window of the current time
 	for _, i := range idx[:split] {
 		t := all[i].Ref.Time
 		for len(open) > 0 && t.Sub(d.groups[open[0]].anchor) > dedupeWindow {
