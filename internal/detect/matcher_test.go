@@ -222,6 +222,9 @@ func TestScanLongLine(t *testing.T) {
 }
 
 func TestScanDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	c, m := catalog(t)
 	var b bytes.Buffer
 	for i := range c.Rules {
@@ -333,5 +336,38 @@ func TestSplitAgreesWithRegexp(t *testing.T) {
 	}
 	if splits < 5 {
 		t.Errorf("only %d rules use the split form", splits)
+	}
+}
+
+// TestScanConcurrent runs one Matcher from several goroutines, as the indexer does with files
+// in parallel; every goroutine must see the same hits (run with -race to check sharing).
+func TestScanConcurrent(t *testing.T) {
+	c, m := catalog(t)
+	var b strings.Builder
+	for i := range c.Rules {
+		for _, l := range c.Rules[i].Examples {
+			b.WriteString(l + "\nfiller line\n")
+		}
+	}
+	block := b.String()
+	want := scanHits(m, block, "messages")
+	if len(want) == 0 {
+		t.Fatal("no hits")
+	}
+	const workers = 4
+	results := make(chan []hitRec, workers)
+	for range workers {
+		go func() {
+			var got []hitRec
+			for range 3 {
+				got = scanHits(m, block, "messages")
+			}
+			results <- got
+		}()
+	}
+	for range workers {
+		if diff := cmp.Diff(want, <-results); diff != "" {
+			t.Errorf("concurrent scan differs (-want +got):\n%s", diff)
+		}
 	}
 }
