@@ -18,8 +18,12 @@ func taskField(line []byte, proto, gogo string) ([]byte, bool) {
 
 // extractTaskExit reads a containerd exit event. An event whose exec id differs from the container
 // id is an exec'd process (a probe, kubectl exec) ending, not the container: no fact. The
-// podsandbox handler's events are sandbox exits.
+// podsandbox handler's events are sandbox exits. A "Failed to handle exit event" line repeats an
+// event containerd already logged on arrival.
 func extractTaskExit(line []byte) (Fact, bool) {
+	if has(line, "Failed to handle") {
+		return Fact{}, false // a retry of an event already logged when it arrived
+	}
 	i := index(line, "TaskExit event")
 	if i < 0 {
 		i = index(line, "exit event")

@@ -40,6 +40,7 @@ var (
 		"Mar 14 10:12:31.545053 localhost kubelet[2775]: ",
 		"2025-02-12T06:25:29.149489+0000 ip-10-0-1-229.us-west-2.compute.internal kubelet[4015]: ",
 		"Nov  9 18:20:18 ip-10-0-1-229 kubelet: ",
+		"2022-11-21T02:50:53.90545154Z stderr F ", // a CRI log file line
 	}
 	containerdPrefixes = []string{
 		"",
@@ -47,6 +48,7 @@ var (
 		"Mar 14 10:12:31.545053 localhost containerd[1402]: ",
 		"2025-02-12T06:25:29.149489+00:00 ip-10-0-1-229.us-west-2.compute.internal containerd[2954]: ",
 		"Apr  8 08:29:24 ip-10-110-50-88 containerd: ",
+		"2022-11-21T02:50:53.905552332Z stdout F ",
 	}
 	kernelPrefixes = []string{
 		"",
@@ -203,6 +205,7 @@ func extractTables() []xtable {
 				&Fact{Kind: SandboxExit, Source: ExtTaskExit, SandboxID: sbAKSNginx, PID: 2810, ExitCode: ip(137), Signal: 9}},
 			{"exec", logfmt("info", `TaskExit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"f512aa9e0c8bd1e04b0cd39c62a6f5a0e1bb2c6bd7e53ffb4b9e4e5f9a1c2d3e\" pid:4410 exit_status:1 exited_at:{seconds:1742293319 nanos:281077149}`), nil},
 			{"exec-gogo", logfmt("info", `TaskExit event &TaskExit{ContainerID:72d440531d468f757ce628deac966828b405df842b0a84f4e737d1d464cdd4ab,ID:exec-probe-1,Pid:31500,ExitStatus:1,ExitedAt:2019-11-18 13:57:42.618338639 +0900 UTC,}`), nil},
+			{"handler-retry", logfmt("error", `Failed to handle exit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" pid:3915 exit_status:137 exited_at:{seconds:1742293319 nanos:281077149} for 86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484`), nil},
 			{"shim-disconnected", `time="2024-11-29T18:20:18.329810628Z" level=info msg="shim disconnected" id=c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab namespace=k8s.io`, nil},
 		}},
 		{ExtTaskOOM, containerdPrefixes, []xcase{

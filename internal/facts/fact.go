@@ -1,5 +1,11 @@
 // Package facts extracts typed crash events (container exits, OOM kills, segfaults, back-offs,
 // exec and config failures) from node log lines, and joins them by pod UID, container ID and PID.
+//
+// The indexer feeds each file's matched lines, in order, to an Assembler (one per file), which
+// runs the extractor the matching rule names and merges the lines of a kernel OOM block. Once
+// every file is read, Join fills pod and container names across files, Dedupe merges the copies
+// of one event that several files hold, and Sort gives the order of every output. Nothing is
+// filled in without a line that states it.
 package facts
 
 import "github.com/nodediag/nodediag/internal/evidence"
