@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-//go:generate go test -run TestRulesDocIsCurrent -update .
+//go:generate go test -run ^TestRulesDocIsCurrent$ -update .
 
 // DocsPath is where the generated rule reference lives, relative to the repository root.
 const DocsPath = "docs/rules.md"

@@ -39,50 +39,70 @@ type compiled struct {
 	split *splitRE
 }
 
-// splitRE matches a pattern of the form HEAD.*REST, HEAD a plain string: the line matches
-// when it contains HEAD and REST matches anywhere after the first HEAD. Go's backtracker
-// spends microseconds walking ".*" back across a log line; an index for HEAD and an unanchored
-// search for REST (which usually starts with a literal Go can skip to) take a fraction of that.
+// splitRE matches a pattern of the form HEAD.*REST, where HEAD is a plain string or a small
+// set of them: the line matches when it contains a HEAD and REST matches anywhere after the
+// HEAD occurrence that ends first. Go's backtracker spends microseconds walking ".*" back
+// across a log line; an index per HEAD and an unanchored search for REST (which usually
+// starts with a literal Go can skip to) take a fraction of that.
 type splitRE struct {
-	head []byte
-	rest *regexp.Regexp
+	heads [][]byte
+	rest  *regexp.Regexp
 }
 
 func (s *splitRE) Match(line []byte) bool {
-	i := bytes.Index(line, s.head)
-	return i >= 0 && s.rest.Match(line[i+len(s.head):])
+	end := -1
+	for _, h := range s.heads {
+		if i := bytes.Index(line, h); i >= 0 && (end < 0 || i+len(h) < end) {
+			end = i + len(h)
+		}
+	}
+	return end >= 0 && s.rest.Match(line[end:])
 }
 
 // newSplit returns the split form of expr, or nil when expr does not have that shape or the
-// split could change its meaning. REST may not use line or text anchors, since the search
-// starts mid-line; word-boundary assertions keep their meaning only when HEAD ends in a
-// non-word byte (the context Go assumes at the start of the searched text).
+// split could change its meaning. Searching REST only after the earliest-ending HEAD is exact:
+// any later HEAD leaves a shorter suffix to search. REST may not use line or text anchors,
+// since the search starts mid-line; word-boundary assertions keep their meaning only when
+// every HEAD ends in a non-word byte (the context Go assumes at the start of searched text).
 func newSplit(expr string, fold bool) *splitRE {
 	if fold {
 		return nil
 	}
 	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil || re.Op != syntax.OpConcat || len(re.Sub) < 3 {
+	if err != nil || re.Op != syntax.OpConcat {
 		return nil
 	}
-	head, star := re.Sub[0], re.Sub[1]
-	if head.Op != syntax.OpLiteral || head.Flags&syntax.FoldCase != 0 || len(head.Rune) == 0 {
+	star := -1
+	for i, sub := range re.Sub {
+		if sub.Op == syntax.OpStar && sub.Sub[0].Op == syntax.OpAnyCharNotNL {
+			star = i
+			break
+		}
+	}
+	if star < 1 || star == len(re.Sub)-1 {
 		return nil
 	}
-	if star.Op != syntax.OpStar || star.Sub[0].Op != syntax.OpAnyCharNotNL {
+	head := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[:star]}
+	heads, ok := expandFinite(head, false, 8)
+	if !ok {
 		return nil
 	}
-	h := string(head.Rune)
-	rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[2:]}
+	rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: re.Flags, Sub: re.Sub[star+1:]}
 	anchors, bounds := assertions(rest)
-	if anchors || (bounds && syntax.IsWordChar(rune(h[len(h)-1]))) {
+	if anchors {
 		return nil
 	}
-	r, err := regexp.Compile(rest.String())
-	if err != nil {
+	s := &splitRE{}
+	for _, h := range heads {
+		if h == "" || (bounds && syntax.IsWordChar(rune(h[len(h)-1]))) {
+			return nil
+		}
+		s.heads = append(s.heads, []byte(h))
+	}
+	if s.rest, err = regexp.Compile(rest.String()); err != nil {
 		return nil
 	}
-	return &splitRE{head: []byte(h), rest: r}
+	return s
 }
 
 // assertions reports whether re uses begin/end anchors and whether it uses word boundaries.

@@ -293,15 +293,22 @@ func TestNewSplit(t *testing.T) {
 		{`abc.*def$`, "", false},       // anchors in rest
 		{`abc.*def`, "", true},         // case folding
 		{`abc|.*def`, "", false},       // not a concatenation
-		{`abc\d.*def`, "", false},      // head is not a plain string
+		{`abc\d.*def`, "", false},      // head is not a finite set of strings
+		{`abc.*`, "", false},           // nothing after ".*"
 		{`abc.+def`, "", false},        // not ".*"
+	}
+	if s := newSplit(`(?:TaskExit event|received exit event) .*\bexit_status:[1-9]`, false); s == nil || len(s.heads) != 2 {
+		t.Errorf("alternation head: %+v, want two heads", s)
+	}
+	if s := newSplit(`(?:ab|cd)x.*\bz`, false); s != nil {
+		t.Errorf("heads ending in word bytes before \\b: %+v, want no split", s)
 	}
 	for _, tt := range tests {
 		s := newSplit(tt.expr, tt.fold)
 		switch {
 		case tt.head == "" && s != nil:
-			t.Errorf("newSplit(%q) = head %q, want no split", tt.expr, s.head)
-		case tt.head != "" && (s == nil || string(s.head) != tt.head):
+			t.Errorf("newSplit(%q) = heads %q, want no split", tt.expr, s.heads)
+		case tt.head != "" && (s == nil || len(s.heads) != 1 || string(s.heads[0]) != tt.head):
 			t.Errorf("newSplit(%q) = %v, want head %q", tt.expr, s, tt.head)
 		}
 	}
