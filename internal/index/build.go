@@ -666,7 +666,7 @@ func containerTable(all []facts.Fact) []ContainerInfo {
 			continue
 		}
 		switch f.Kind {
-		case facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"), facts.ContainerExit, facts.OOMKill, facts.TaskOOM, facts.Killing:
+		case facts.ContainerCreated, facts.ContainerStarted, facts.ContainerDied, facts.ContainerExit, facts.OOMKill, facts.TaskOOM, facts.Killing:
 		default:
 			continue
 		}
@@ -736,7 +736,7 @@ func (b *Builder) Rename(oldPath, newPath string) {
 
 func isJoinData(k facts.Kind) bool {
 	switch k {
-	case facts.SandboxCreated, facts.ContainerCreated, facts.ContainerStarted, facts.Kind("ContainerDied"):
+	case facts.SandboxCreated, facts.ContainerCreated, facts.ContainerStarted, facts.ContainerDied, facts.SandboxExit, facts.OOMPart:
 		return true
 	}
 	return false
