@@ -15,8 +15,10 @@ import (
 const DefaultBlockSize = 1 << 20
 
 // DefaultMaxLine caps one line. Longer lines are cut there (flagged, not dropped): a multi-megabyte
-// JSON blob on one line is not a log event anyone reads in full, and the cap bounds memory.
-const DefaultMaxLine = 256 << 10
+// JSON blob on one line is not a log event anyone reads in full, and the cap bounds memory. It
+// equals the block size because a cut costs nothing only where a line cannot fit in a block:
+// checking every line's length inside a block would cost a pass over every byte.
+const DefaultMaxLine = DefaultBlockSize
 
 // Block is a run of whole lines. Data ends with '\n' except for a final unterminated line.
 type Block struct {

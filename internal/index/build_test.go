@@ -1,0 +1,211 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/detect"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/lines"
+	"github.com/nodediag/nodediag/internal/logtime"
+)
+
+var capture = time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+
+func newBuilder(t *testing.T, small map[string]string) *Builder {
+	t.Helper()
+	cat, err := detect.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewBuilder(cat, Options{BundleID: "b", InstanceID: "i-1", Capture: capture, CaptureSource: "test",
+		ReadSmallFile: func(p string) ([]byte, error) {
+			if s, ok := small[p]; ok {
+				return []byte(s), nil
+			}
+			return nil, os.ErrNotExist
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+const oomLine = "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987.scope,mems_allowed=0,oom_memcg=/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-poda5d8fdd1_1369_469e_8a7d_2c1047529435.slice/cri-containerd-9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987.scope,task_memcg=/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-poda5d8fdd1_1369_469e_8a7d_2c1047529435.slice/cri-containerd-9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987.scope,task=bash,pid=7788,uid=0"
+const killedLine = "Memory cgroup out of memory: Killed process 7788 (bash) total-vm:7169492kB, anon-rss:7165824kB, file-rss:956kB, shmem-rss:0kB, UID:0 pgtables:14076kB oom_score_adj:1000"
+
+// TestProvenanceAfterACutLine: a line past the cap is cut, counted, and every later hit still
+// carries its exact line number and byte offset.
+func TestProvenanceAfterACutLine(t *testing.T) {
+	var sb strings.Builder
+	var wantOffsets []int64
+	prefix := "Nov 20 08:17:49 ip-10-0-1-1 kernel: "
+	sb.WriteString("Nov 20 08:17:48 ip-10-0-1-1 systemd: Started Session 1 of user root.\n")
+	sb.WriteString("Nov 20 08:17:48 ip-10-0-1-1 app: " + strings.Repeat("x", lines.DefaultMaxLine+1000) + "\n")
+	for i := 0; i < 3; i++ {
+		wantOffsets = append(wantOffsets, int64(sb.Len()))
+		sb.WriteString(prefix + oomLine + "\n")
+	}
+	b := newBuilder(t, nil)
+	if err := b.IndexFile(context.Background(), "var_log/messages", "messages", strings.NewReader(sb.String())); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if idx.Files[0].CutLines != 1 || idx.Files[0].Lines != 5 {
+		t.Fatalf("file: %d lines, %d cut; want 5 lines, 1 cut", idx.Files[0].Lines, idx.Files[0].CutLines)
+	}
+	if !strings.Contains(strings.Join(idx.Warnings, "\n"), "var_log/messages: 1 lines longer than") {
+		t.Errorf("no warning about the cut line: %q", idx.Warnings)
+	}
+	var f *Finding
+	for i := range idx.Findings {
+		if idx.Findings[i].Rule == "kernel-oom-kill-memcg" {
+			f = &idx.Findings[i]
+		}
+	}
+	if f == nil || f.Count != 3 {
+		t.Fatalf("kernel-oom-kill-memcg finding: %+v", f)
+	}
+	for i, s := range f.Samples {
+		if s.Line != 3+i || s.Offset != wantOffsets[i] {
+			t.Errorf("sample %d at line %d offset %d, want line %d offset %d", i, s.Line, s.Offset, 3+i, wantOffsets[i])
+		}
+		want := time.Date(2026, 11, 20, 8, 17, 49, 0, time.UTC)
+		if !s.Time.Equal(want) || s.TimeQuality != logtime.YearInferred {
+			t.Errorf("sample %d time %s %s, want %s year-inferred", i, s.Time, s.TimeQuality, want)
+		}
+	}
+}
+
+// TestDmesgAnchoredToSyslogCopy: raw dmesg seconds get wall-clock times from the same kernel
+// record seen in syslog, and the OOM kill seen in both files is one fact.
+func TestDmesgAnchoredToSyslogCopy(t *testing.T) {
+	boot := time.Date(2026, 11, 8, 7, 12, 19, 0, time.UTC)
+	at := 1098330.25 // seconds since boot
+	wall := boot.Add(time.Duration(at * float64(time.Second)))
+	dmesg := fmt.Sprintf("[%12.6f] %s\n[%12.6f] %s\n", at, oomLine, at+0.000011, killedLine)
+	syslog := fmt.Sprintf("%s ip-10-0-1-1 kernel: %s\n%s ip-10-0-1-1 kernel: %s\n",
+		wall.Format("Jan _2 15:04:05"), oomLine, wall.Format("Jan _2 15:04:05"), killedLine)
+	b := newBuilder(t, nil)
+	ctx := context.Background()
+	if err := b.IndexFile(ctx, "kernel/dmesg.current", "dmesg", strings.NewReader(dmesg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.IndexFile(ctx, "var_log/messages", "messages", strings.NewReader(syslog)); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if !strings.Contains(idx.Time.BootSource, "raw dmesg and in syslog") {
+		t.Fatalf("boot source %q", idx.Time.BootSource)
+	}
+	// The syslog prefix has whole seconds, so the anchor is good to a second.
+	if d := idx.Time.Boot.Sub(boot); d < -time.Second || d > time.Second {
+		t.Errorf("boot %s, want %s ±1s", idx.Time.Boot, boot)
+	}
+	var ooms []facts.Fact
+	for _, f := range idx.Facts {
+		if f.Kind == facts.OOMKill {
+			ooms = append(ooms, f)
+		}
+	}
+	if len(ooms) != 1 {
+		t.Fatalf("want one OOM kill seen in two files, got %d: %+v", len(ooms), ooms)
+	}
+	o := ooms[0]
+	if o.PID != 7788 || o.ContainerID != "9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987" || o.PodUID != "a5d8fdd1-1369-469e-8a7d-2c1047529435" {
+		t.Errorf("OOM kill fields: pid %d container %s pod %s", o.PID, o.ContainerID, o.PodUID)
+	}
+	if len(o.Also) != 1 {
+		t.Errorf("the other copy should be in Also: %+v", o.Also)
+	}
+	refs := append(o.Also, o.Ref)
+	for _, r := range refs {
+		if d := r.Time.Sub(wall); d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("%s at %s, want %s ±2s", r, r.Time, wall)
+		}
+		if r.File == "kernel/dmesg.current" && r.TimeQuality != logtime.BootAnchored {
+			t.Errorf("dmesg ref quality %s, want boot-anchored", r.TimeQuality)
+		}
+	}
+}
+
+// TestNoBootTimeSaysNone: without any boot source, raw dmesg times are none, not guessed.
+func TestNoBootTimeSaysNone(t *testing.T) {
+	b := newBuilder(t, nil)
+	dmesg := fmt.Sprintf("[  139.201465] %s\n[  139.201482] %s\n", oomLine, killedLine)
+	if err := b.IndexFile(context.Background(), "kernel/dmesg.current", "dmesg", strings.NewReader(dmesg)); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if len(idx.Facts) != 1 {
+		t.Fatalf("facts: %+v", idx.Facts)
+	}
+	if r := idx.Facts[0].Ref; r.TimeQuality != logtime.None || !r.Time.IsZero() {
+		t.Errorf("ref %+v: want no time", r)
+	}
+	if !strings.Contains(strings.Join(idx.Warnings, "\n"), "no boot time found") {
+		t.Errorf("warnings %q lack the missing boot time", idx.Warnings)
+	}
+	for _, f := range idx.Findings {
+		if !f.First.IsZero() || f.Untimed != f.Count {
+			t.Errorf("%s: first %s untimed %d of %d: want all untimed", f.Rule, f.First, f.Untimed, f.Count)
+		}
+	}
+}
+
+// TestBootFromProcStatAndMinuteCounts: btime anchors dmesg; window counts come from the minutes.
+func TestBootFromProcStatAndMinuteCounts(t *testing.T) {
+	boot := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	b := newBuilder(t, map[string]string{"system/procstat.txt": fmt.Sprintf("cpu  1 2 3\nbtime %d\n", boot.Unix())})
+	var sb strings.Builder
+	for i := 0; i < 4; i++ { // minutes 10, 11, 12, 13 after boot
+		fmt.Fprintf(&sb, "[%12.6f] %s\n", float64(600+60*i), oomLine)
+	}
+	if err := b.IndexFile(context.Background(), "kernel/dmesg.current", "dmesg", strings.NewReader(sb.String())); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if idx.Time.BootSource != "system/procstat.txt btime" || !idx.Time.Boot.Equal(boot) {
+		t.Fatalf("boot %s from %q", idx.Time.Boot, idx.Time.BootSource)
+	}
+	for _, f := range idx.Findings {
+		if f.Rule != "kernel-oom-kill-memcg" {
+			continue
+		}
+		if !f.First.Equal(boot.Add(10*time.Minute)) || !f.Last.Equal(boot.Add(13*time.Minute)) {
+			t.Errorf("first %s last %s", f.First, f.Last)
+		}
+		if n := f.CountBetween(boot.Add(11*time.Minute), boot.Add(13*time.Minute)); n != 2 {
+			t.Errorf("CountBetween 11..13 min = %d, want 2", n)
+		}
+		return
+	}
+	t.Fatal("no kernel-oom-kill-memcg finding")
+}
+
+func TestSaveReplacesAtomically(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	for _, v := range []string{"v1", "v2"} {
+		if err := Save(dir, &Index{Schema: SchemaVersion, CatalogVersion: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, err := Load(dir, "v2")
+	if err != nil || idx.CatalogVersion != "v2" {
+		t.Fatalf("load: %v %+v", err, idx)
+	}
+	if _, err := Load(dir, "v3"); err == nil || !strings.Contains(err.Error(), "stale") {
+		t.Errorf("index of another catalog version: err %v, want stale", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".index-*"))
+	if len(left) > 0 || fileExists(dir+".old") {
+		t.Errorf("temporary folders left behind: %v", left)
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
