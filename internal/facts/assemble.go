@@ -24,6 +24,11 @@ const (
 // kernel OOM block into OOMKill facts: one per killed process (memory.oom.group kills every
 // process of the container in one event), each carrying the block's usage, limit and memcg.
 type Assembler struct {
+	// Divert, when set, sees each fact before it is kept; returning true takes the fact away
+	// (the caller keeps what it needs of it). The indexer uses it for clean exits, which are
+	// most of a busy node's facts and matter only for pods in trouble.
+	Divert func(f *Fact) bool
+
 	kernelOnly bool // the file holds only kernel records (dmesg): no time check needed for blocks
 	facts      []Fact
 	blk        oomBlock
@@ -83,6 +88,9 @@ func (a *Assembler) emit(f Fact) {
 		if a.facts[i].Kind == f.Kind {
 			return
 		}
+	}
+	if a.Divert != nil && a.Divert(&f) {
+		return
 	}
 	a.facts = append(a.facts, f)
 }

@@ -76,6 +76,49 @@ type fileState struct {
 	cpSecs []float64          // checkpoint seconds of a raw dmesg file
 	kernel map[string]kernRec // kernel message text → where it was seen, for boot pairing
 	order  int
+	// clean keeps the latest clean exits per pod (or container), bounded: a busy node logs
+	// hundreds of thousands of them, and only a troubled pod's few latest ones tell its story.
+	clean      map[string]*cleanRing
+	cleanTotal int
+}
+
+// cleanKeep is how many clean exits per pod are kept for the crash story.
+const cleanKeep = 4
+
+type cleanRing struct {
+	facts [cleanKeep]facts.Fact
+	n     int
+}
+
+func (fs *fileState) divertClean(f *facts.Fact) bool {
+	if !isCleanExit(*f) {
+		return false
+	}
+	key := "uid:" + f.PodUID
+	if f.PodUID == "" {
+		key = "cid:" + f.ContainerID
+	}
+	if fs.clean == nil {
+		fs.clean = map[string]*cleanRing{}
+	}
+	r := fs.clean[key]
+	if r == nil {
+		r = &cleanRing{}
+		fs.clean[key] = r
+	}
+	r.facts[r.n%cleanKeep] = *f
+	r.n++
+	fs.cleanTotal++
+	return true
+}
+
+// keptClean returns the clean exits kept, in no particular order.
+func (fs *fileState) keptClean() []facts.Fact {
+	var out []facts.Fact
+	for _, r := range fs.clean {
+		out = append(out, r.facts[:min(r.n, cleanKeep)]...)
+	}
+	return out
 }
 
 type kernRec struct {
@@ -84,10 +127,14 @@ type kernRec struct {
 }
 
 type ruleAgg struct {
-	rule        *detect.Rule
-	count       int
-	head        []Sample
-	tail        []Sample // ring of the latest samples
+	rule  *detect.Rule
+	count int
+	head  []Sample
+	tail  []Sample // the latest samples, made from raw at Finish
+	// raw is a ring of the latest hits with their bytes copied into reused buffers: most hits of
+	// a noisy rule are overwritten, so building a string for each would be wasted work.
+	raw         [tailSamples]rawHit
+	rawN        int
 	first       time.Time
 	last        time.Time
 	mins        map[int64]int // Unix minute → hits; anchored dmesg hits are added at Finish
@@ -104,6 +151,7 @@ func (b *Builder) IndexFile(ctx context.Context, path, logType string, r io.Read
 		asm:   facts.NewAssembler(logType),
 		tctx:  logtime.Context{Capture: b.opt.Capture},
 	}
+	fs.asm.Divert = fs.divertClean
 	b.mu.Lock()
 	fs.order = len(b.files)
 	b.files = append(b.files, fs)
@@ -270,12 +318,27 @@ func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte
 		a.head = append(a.head, newSample(ref, line))
 		return
 	}
-	if len(a.tail) < tailSamples {
-		a.tail = append(a.tail, newSample(ref, line))
-		return
+	slot := &a.raw[a.rawN%tailSamples]
+	slot.ref = ref
+	slot.cut = len(line) > sampleTextCap
+	slot.text = append(slot.text[:0], line[:min(len(line), sampleTextCap+1)]...)
+	a.rawN++
+}
+
+type rawHit struct {
+	ref  evidence.LineRef
+	text []byte
+	cut  bool
+}
+
+// materialize turns the raw ring into samples, oldest first.
+func (a *ruleAgg) materialize() {
+	n := min(a.rawN, tailSamples)
+	for i := range n {
+		h := &a.raw[(a.rawN-n+i)%tailSamples]
+		a.tail = append(a.tail, newSample(h.ref, h.text))
 	}
-	copy(a.tail, a.tail[1:])
-	a.tail[len(a.tail)-1] = newSample(ref, line)
+	a.rawN = 0
 }
 
 func newSample(ref evidence.LineRef, line []byte) Sample {
@@ -349,6 +412,11 @@ func (b *Builder) Finish() *Index {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	sort.Slice(b.files, func(i, j int) bool { return b.files[i].file.Path < b.files[j].file.Path })
+	for _, fs := range b.files {
+		for _, a := range fs.rules {
+			a.materialize()
+		}
+	}
 
 	idx := &Index{
 		Schema:         SchemaVersion,
@@ -363,12 +431,15 @@ func (b *Builder) Finish() *Index {
 	idx.Time.Zone = b.zoneNote()
 
 	var all []facts.Fact
+	cleanTotal := 0
 	for _, fs := range b.files {
 		if fs.dmesg {
 			fs.anchor(boot)
 		}
 		idx.Files = append(idx.Files, fs.file)
 		all = append(all, fs.facts...)
+		all = append(all, fs.keptClean()...)
+		cleanTotal += fs.cleanTotal
 		idx.Stats.Files++
 		idx.Stats.Bytes += fs.file.Bytes
 		idx.Stats.Lines += fs.file.Lines
@@ -409,12 +480,13 @@ func (b *Builder) Finish() *Index {
 				keep = keep || troubled[k]
 			}
 			if !keep {
-				idx.CleanExits++
 				continue
 			}
+			cleanTotal--
 		}
 		idx.Facts = append(idx.Facts, f)
 	}
+	idx.CleanExits = cleanTotal
 	facts.Sort(idx.Facts)
 	idx.Findings = b.mergeFindings()
 	idx.Stats.Duration = time.Since(b.start).Round(time.Millisecond)
@@ -729,6 +801,9 @@ func (b *Builder) Rename(oldPath, newPath string) {
 			}
 			for i := range a.tail {
 				a.tail[i].File = newPath
+			}
+			for i := range a.raw {
+				a.raw[i].ref.File = newPath
 			}
 		}
 	}

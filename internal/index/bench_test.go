@@ -1,0 +1,73 @@
+package index
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/detect"
+)
+
+// BenchmarkIndexBundle indexes an extracted bundle folder, one file after another on one
+// goroutine, and reports MB/s. Point NODEDIAG_BENCH_BUNDLE at the folder written by
+// `python3 ../shared/bench/mkbundle.py --out DIR --size-mb 1024` (bench/run.sh does it all).
+func BenchmarkIndexBundle(b *testing.B) {
+	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
+	if dir == "" {
+		b.Skip("set NODEDIAG_BENCH_BUNDLE to an extracted bundle folder (see bench/run.sh)")
+	}
+	type file struct{ path, rel, logType string }
+	var files []file
+	var total int64
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		lt, isLog := bundle.Classify(rel)
+		if !isLog || strings.HasSuffix(rel, ".gz") {
+			return nil
+		}
+		info, _ := d.Info()
+		total += info.Size()
+		files = append(files, file{p, rel, lt})
+		return nil
+	})
+	cat, err := detect.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	var peak uint64
+	for b.Loop() {
+		bl, err := NewBuilder(cat, Options{Capture: time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range files {
+			fh, err := os.Open(f.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := bl.IndexFile(context.Background(), f.rel, f.logType, fh); err != nil {
+				b.Fatal(err)
+			}
+			fh.Close()
+		}
+		idx := bl.Finish()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
+		if len(idx.Facts) == 0 {
+			b.Fatal("no facts")
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+}
