@@ -32,6 +32,9 @@ type compiled struct {
 	rule *Rule
 	re   *regexp.Regexp
 	ex   *regexp.Regexp
+	// exNeed lists strings one of which every line the exclude matches contains: most matched
+	// lines contain none, and a few bytes.Contains calls are far cheaper than the regex.
+	exNeed [][]byte
 	// literalOnly: the pattern matches exactly the lines containing one of the rule's
 	// literals, so a prefilter hit needs no regex confirmation.
 	literalOnly bool
@@ -147,6 +150,15 @@ func (c *Catalog) Compile() (*Matcher, error) {
 		if r.Exclude != "" {
 			if cr.ex, err = compileRule(r.Exclude, r.CaseInsensitive); err != nil {
 				return nil, &FieldError{Rule: r.ID, Field: "exclude", Err: err}
+			}
+			if !r.CaseInsensitive {
+				if re, err := syntax.Parse(r.Exclude, syntax.Perl); err == nil {
+					if need, ok := requiredAny(re.Simplify()); ok {
+						for _, n := range need {
+							cr.exNeed = append(cr.exNeed, []byte(n))
+						}
+					}
+				}
 			}
 		}
 		if len(r.Literals) == 0 {
@@ -281,7 +293,7 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 			if !cr.matches(line) {
 				continue
 			}
-			if cr.ex != nil && cr.ex.Match(line) {
+			if cr.ex != nil && cr.excluded(line) {
 				continue
 			}
 			hit(cr.rule, ls, le)
@@ -396,6 +408,74 @@ func expandFinite(re *syntax.Regexp, fold bool, limit int) ([]string, bool) {
 			out = next
 		}
 		return out, true
+	}
+	return nil, false
+}
+
+// excluded runs the rule's false-positive guard, skipping the regex when none of the strings it
+// needs is on the line.
+func (cr *compiled) excluded(line []byte) bool {
+	if cr.exNeed != nil {
+		found := false
+		for _, n := range cr.exNeed {
+			if bytes.Contains(line, n) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return cr.ex.Match(line)
+}
+
+// minNeedLen keeps required strings selective enough to be worth checking.
+const minNeedLen = 4
+
+// requiredAny returns strings at least one of which occurs in every match of re, or false
+// when it cannot tell (case folding, or a branch with no literal of minNeedLen bytes).
+func requiredAny(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || len(string(re.Rune)) < minNeedLen {
+			return nil, false
+		}
+		return []string{string(re.Rune)}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredAny(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredAny(re.Sub[0])
+		}
+		return nil, false
+	case syntax.OpConcat:
+		var best []string
+		bestLen := 0
+		for _, sub := range re.Sub {
+			set, ok := requiredAny(sub)
+			if !ok {
+				continue
+			}
+			shortest := len(set[0])
+			for _, v := range set {
+				shortest = min(shortest, len(v))
+			}
+			if shortest > bestLen {
+				best, bestLen = set, shortest
+			}
+		}
+		return best, best != nil
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			set, ok := requiredAny(sub)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, set...)
+		}
+		return all, true
 	}
 	return nil, false
 }

@@ -3,6 +3,8 @@ package detect
 import (
 	"bytes"
 	"errors"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"testing"
 
@@ -375,6 +377,36 @@ func TestScanConcurrent(t *testing.T) {
 	for range workers {
 		if diff := cmp.Diff(want, <-results); diff != "" {
 			t.Errorf("concurrent scan differs (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func TestRequiredAny(t *testing.T) {
+	tests := []struct {
+		expr string
+		want []string // nil: cannot tell
+	}{
+		{`cleanup warnings|failed to remove runc container`, []string{"cleanup warnings", "failed to remove runc container"}},
+		{`msg="copy shim log" error="read /proc/self/fd/\d+: file already closed"`, []string{`msg="copy shim log" error="read /proc/self/fd/`}},
+		{`in podsandbox handler|exit_status:[1-9]|ExitStatus:[1-9]`, []string{"in podsandbox handler", "exit_status:", "ExitStatus:"}},
+		{`(?i)oom`, nil},
+		{`a|bcdef`, nil}, // one branch has no selective literal
+		{`\d+ (?:apples|pears)`, []string{"apples", "pears"}}, // the parser factors the shared space out
+	}
+	for _, tc := range tests {
+		re, err := syntax.Parse(tc.expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := requiredAny(re.Simplify())
+		if tc.want == nil {
+			if ok {
+				t.Errorf("%s: got %q, want cannot tell", tc.expr, got)
+			}
+			continue
+		}
+		if !ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q %v, want %q", tc.expr, got, ok, tc.want)
 		}
 	}
 }
