@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -233,5 +234,68 @@ func TestScenarioGoldens(t *testing.T) {
 				t.Errorf("%s differs (-want +got); if the change is intended, rerun with -update:\n%s", path, strings.TrimSpace(diff))
 			}
 		})
+	}
+}
+
+// TestYearTurnAndFolderImport: a bundle captured on 2 January whose logs start in December gets
+// December times in the previous year, and a folder imports like its archive.
+func TestYearTurnAndFolderImport(t *testing.T) {
+	for _, name := range []string{"container-oom-v1", "segfault"} {
+		s, _ := scenario.Lookup(name)
+		for _, layout := range []scenario.Layout{scenario.AL2, scenario.Bottlerocket} {
+			t.Run(name+"/"+string(layout), func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				folder, err := scenario.Write(filepath.Join(dir, "src"), s, layout, scenario.Options{YearTurn: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := Open(filepath.Join(dir, "store"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := st.Import(context.Background(), folder, ImportOptions{InstanceID: "i-0feedfeedfeedfeed"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				idx := res.Index
+				if idx == nil {
+					if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if res.Entry.Manifest.InstanceID != "i-0feedfeedfeedfeed" {
+					t.Errorf("instance %q, want the --instance override", res.Entry.Manifest.InstanceID)
+				}
+				sawDecember := false
+				for _, f := range idx.Files {
+					if f.First.IsZero() {
+						continue
+					}
+					if f.First.After(truth.CaptureTime) || f.Last.After(truth.CaptureTime.Add(time.Minute)) {
+						t.Errorf("%s spans %s – %s, after the capture %s", f.Path, f.First, f.Last, truth.CaptureTime)
+					}
+					if f.First.Year() == 2026 && f.First.Month() == time.December {
+						sawDecember = true
+					}
+				}
+				if !sawDecember {
+					t.Errorf("no file starts in December 2026; capture %s", truth.CaptureTime)
+				}
+				for _, want := range truth.Facts {
+					found := false
+					for _, f := range idx.Facts {
+						found = found || matches(f, want)
+					}
+					if !found {
+						t.Errorf("planted %s not found: %+v", want.Kind, want)
+					}
+				}
+			})
+		}
 	}
 }
