@@ -63,16 +63,7 @@ func readValue(b []byte) []byte {
 		}
 		return b
 	case len(b) > 0 && b[0] == '"':
-		b = b[1:]
-		for j := 0; j < len(b); j++ {
-			switch b[j] {
-			case '\\':
-				j++
-			case '"':
-				return b[:j]
-			}
-		}
-		return b
+		return unquotedPrefix(b[1:])
 	}
 	return bareToken(b)
 }

@@ -23,8 +23,15 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // importScenario writes a scenario's archive in a layout and imports it into a fresh store.
 func importScenario(t *testing.T, s scenario.Scenario, layout scenario.Layout) (*ImportResult, scenario.Truth) {
 	t.Helper()
+	return importWritten(t, s, layout, scenario.Options{}, scenario.WriteArchive, ImportOptions{})
+}
+
+// importWritten writes a scenario with write (an archive or a folder) and imports it.
+func importWritten(t *testing.T, s scenario.Scenario, layout scenario.Layout, sopt scenario.Options,
+	write func(string, scenario.Scenario, scenario.Layout, scenario.Options) (string, error), iopt ImportOptions) (*ImportResult, scenario.Truth) {
+	t.Helper()
 	dir := t.TempDir()
-	arch, err := scenario.WriteArchive(filepath.Join(dir, "src"), s, layout, scenario.Options{})
+	arch, err := write(filepath.Join(dir, "src"), s, layout, sopt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +43,7 @@ func importScenario(t *testing.T, s scenario.Scenario, layout scenario.Layout) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.Import(context.Background(), arch, ImportOptions{})
+	res, err := st.Import(context.Background(), arch, iopt)
 	if err != nil {
 		t.Fatalf("import %s: %v", filepath.Base(arch), err)
 	}
@@ -245,29 +252,9 @@ func TestYearTurnAndFolderImport(t *testing.T) {
 		for _, layout := range []scenario.Layout{scenario.AL2, scenario.Bottlerocket} {
 			t.Run(name+"/"+string(layout), func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
-				folder, err := scenario.Write(filepath.Join(dir, "src"), s, layout, scenario.Options{YearTurn: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := Open(filepath.Join(dir, "store"), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := st.Import(context.Background(), folder, ImportOptions{InstanceID: "i-0feedfeedfeedfeed"})
-				if err != nil {
-					t.Fatal(err)
-				}
+				res, truth := importWritten(t, s, layout, scenario.Options{YearTurn: true}, scenario.Write,
+					ImportOptions{InstanceID: "i-0feedfeedfeedfeed"})
 				idx := res.Index
-				if idx == nil {
-					if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
-						t.Fatal(err)
-					}
-				}
 				if res.Entry.Manifest.InstanceID != "i-0feedfeedfeedfeed" {
 					t.Errorf("instance %q, want the --instance override", res.Entry.Manifest.InstanceID)
 				}
