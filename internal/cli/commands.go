@@ -443,6 +443,9 @@ func describe(f facts.Fact) string {
 			add("grace %ds", *f.GracePeriod)
 		}
 	}
+	if f.Repeats > 0 && f.LastRef != nil {
+		add("(+%d more until %s)", f.Repeats, f.LastRef.Time.UTC().Format("15:04:05"))
+	}
 	if f.Message != "" {
 		add("— %s", f.Message)
 	}

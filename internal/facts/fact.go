@@ -84,4 +84,9 @@ type Fact struct {
 	Image       string `json:"image,omitempty" yaml:"image,omitempty"`
 	GracePeriod *int   `json:"gracePeriod,omitempty" yaml:"gracePeriod,omitempty"`
 	Message     string `json:"message,omitempty" yaml:"message,omitempty"` // short human detail, e.g. probe output or error text
+
+	// Repeats counts the further lines that said the same thing about the same subject (kubelet
+	// logs a back-off or a missing ConfigMap at every sync); LastRef is the latest of them.
+	Repeats int               `json:"repeats,omitempty" yaml:"repeats,omitempty"`
+	LastRef *evidence.LineRef `json:"lastRef,omitempty" yaml:"lastRef,omitempty"`
 }

@@ -488,6 +488,7 @@ func (b *Builder) Finish() *Index {
 	}
 	idx.CleanExits = cleanTotal
 	facts.Sort(idx.Facts)
+	idx.Facts = collapseRepeats(idx.Facts)
 	idx.Findings = b.mergeFindings()
 	idx.Stats.Duration = time.Since(b.start).Round(time.Millisecond)
 	return idx
