@@ -67,7 +67,6 @@ func NewBuilder(cat *detect.Catalog, opt Options) (*Builder, error) {
 type fileState struct {
 	file   File
 	tctx   logtime.Context
-	zone   string
 	rules  map[string]*ruleAgg
 	asm    *facts.Assembler
 	facts  []facts.Fact
@@ -210,7 +209,6 @@ func (b *Builder) sniff(fs *fileState, data []byte) {
 	fs.dmesg = fs.file.Format == logtime.DmesgRaw
 	if loc, ok := logtime.InferLocation(head); ok {
 		fs.tctx.Location = loc
-		fs.zone = loc.String()
 	}
 	for i, l := range head {
 		if st := b.lineTime(fs, l, int64(i+1)); !st.Time.IsZero() || st.Quality != logtime.None {
@@ -426,9 +424,10 @@ func (b *Builder) Finish() *Index {
 		Built:          time.Now().UTC().Truncate(time.Second),
 	}
 	idx.Time = TimeContext{Capture: b.opt.Capture, CaptureSource: b.opt.CaptureSource}
+	// The zone first: boot pairing compares syslog wall times with dmesg seconds.
+	idx.Time.Zone = b.applyBundleZone()
 	boot, bootSource := b.bootTime()
 	idx.Time.Boot, idx.Time.BootSource = boot, bootSource
-	idx.Time.Zone = b.zoneNote()
 
 	var all []facts.Fact
 	cleanTotal := 0
@@ -501,24 +500,6 @@ func (b *Builder) hasDmesgRaw() bool {
 		}
 	}
 	return false
-}
-
-func (b *Builder) zoneNote() string {
-	zones := map[string]bool{}
-	for _, fs := range b.files {
-		if fs.zone != "" {
-			zones[fs.zone] = true
-		}
-	}
-	if len(zones) == 0 {
-		return "UTC (assumed: no line states the node's zone; EKS AMIs run in UTC)"
-	}
-	var zs []string
-	for z := range zones {
-		zs = append(zs, z)
-	}
-	sort.Strings(zs)
-	return strings.Join(zs, ", ") + " (from containerd time= offsets)"
 }
 
 // anchor turns seconds since boot into wall-clock times for every reference of a raw dmesg file.

@@ -209,3 +209,42 @@ func TestSaveReplacesAtomically(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestNodeZoneAppliesToFilesWithoutOne: containerd's time= proves the node runs at UTC+10, so
+// kubelet's zone-less journal and klog stamps are read at UTC+10 too.
+func TestNodeZoneAppliesToFilesWithoutOne(t *testing.T) {
+	containerd := `Nov 20 18:17:49 ip-10-0-1-1 containerd[2954]: time="2026-11-20T18:17:49.035985782+10:00" level=info msg="TaskOOM event container_id:\"9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987\""` + "\n"
+	kubelet := `Nov 20 18:18:32 ip-10-0-1-1 kubelet[3187]: E1120 18:18:32.878000    3187 pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"api\" with CrashLoopBackOff: \"back-off 20s restarting failed container=api pod=api-0_shop(aaa2e8fe-bc21-41f8-7abb-c9ea50487435)\"" pod="shop/api-0" podUID="aaa2e8fe-bc21-41f8-7abb-c9ea50487435"` + "\n"
+	b := newBuilder(t, nil)
+	ctx := context.Background()
+	if err := b.IndexFile(ctx, "kubelet/kubelet.log", "kubelet", strings.NewReader(kubelet)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.IndexFile(ctx, "containerd/containerd-log.txt", "containerd", strings.NewReader(containerd)); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if !strings.HasPrefix(idx.Time.Zone, "UTC+10:00") {
+		t.Errorf("zone %q, want UTC+10:00", idx.Time.Zone)
+	}
+	want := map[facts.Kind]time.Time{
+		facts.TaskOOM: time.Date(2026, 11, 20, 8, 17, 49, 35985782, time.UTC),
+		facts.BackOff: time.Date(2026, 11, 20, 8, 18, 32, 878000000, time.UTC),
+	}
+	for _, f := range idx.Facts {
+		if w, ok := want[f.Kind]; ok {
+			if !f.Ref.Time.Equal(w) {
+				t.Errorf("%s at %s, want %s", f.Kind, f.Ref.Time, w)
+			}
+			delete(want, f.Kind)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("facts missing: %v", want)
+	}
+	for _, f := range idx.Findings {
+		if f.Rule == "kubelet-crashloop-backoff" && !f.First.Equal(time.Date(2026, 11, 20, 8, 18, 32, 878000000, time.UTC)) {
+			t.Errorf("finding first %s", f.First)
+		}
+	}
+}
