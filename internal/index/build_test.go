@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +248,55 @@ func TestNodeZoneAppliesToFilesWithoutOne(t *testing.T) {
 			t.Errorf("finding first %s", f.First)
 		}
 	}
+}
+
+// repeatReader yields line n times without holding them in memory.
+type repeatReader struct {
+	line []byte
+	n    int
+	pos  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	written := 0
+	for written < len(p) && r.n > 0 {
+		c := copy(p[written:], r.line[r.pos:])
+		written += c
+		r.pos += c
+		if r.pos == len(r.line) {
+			r.pos = 0
+			r.n--
+		}
+	}
+	if written == 0 {
+		return 0, io.EOF
+	}
+	return written, nil
+}
+
+// TestLastLineOfABigFile: the last line of a 100 MiB journal is read, numbered and timed like
+// the first: every line counts, not just a head of the file.
+func TestLastLineOfABigFile(t *testing.T) {
+	noise := []byte("Nov 20 08:00:00 ip-10-0-1-1 kubelet[3187]: I1120 08:00:00.000000    3187 kubelet.go:2485] \"SyncLoop (probe)\" probe=\"readiness\" status=\"ready\" pod=\"shop/web-1\"\n")
+	n := (100 << 20) / len(noise)
+	last := "Nov 20 10:29:59 ip-10-0-1-1 kernel: " + oomLine + "\n"
+	r := io.MultiReader(&repeatReader{line: noise, n: n}, strings.NewReader(last))
+	b := newBuilder(t, nil)
+	if err := b.IndexFile(context.Background(), "var_log/messages", "messages", r); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.Finish()
+	if got := idx.Files[0].Lines; got != int64(n+1) {
+		t.Fatalf("lines %d, want %d", got, n+1)
+	}
+	for _, f := range idx.Findings {
+		if f.Rule == "kernel-oom-kill-memcg" {
+			s := f.Samples[0]
+			if s.Line != n+1 || s.Offset != int64(n*len(noise)) || !s.Time.Equal(time.Date(2026, 11, 20, 10, 29, 59, 0, time.UTC)) {
+				t.Errorf("last line found at line %d offset %d time %s; want line %d offset %d 10:29:59", s.Line, s.Offset, s.Time, n+1, n*len(noise))
+			}
+			return
+		}
+	}
+	t.Fatal("the OOM kill on the last line was not found")
 }
