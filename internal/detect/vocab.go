@@ -53,6 +53,7 @@ var ExtractorNames = []string{
 	"kernel-memcg-usage",
 	"kernel-oom-task-in",
 	"kernel-oom-kill",
+	"kernel-oom-group",
 	"kernel-oom-killed-process",
 	"kernel-segfault",
 	"kernel-trap",

@@ -300,3 +300,26 @@ func TestLastLineOfABigFile(t *testing.T) {
 	}
 	t.Fatal("the OOM kill on the last line was not found")
 }
+
+// TestOOMGroupVictimsJoined: with memory.oom.group one OOM kills every process of the container;
+// the group notice names the cgroup, so the second victim is attributed to the container too.
+func TestOOMGroupVictimsJoined(t *testing.T) {
+	const id = "9192cb33411ff69d015a3577db136757f5b145064a1703efea3d0e12e8a64987"
+	dmesg := "[  139.201465] " + oomLine + "\n" +
+		"[  139.201482] " + killedLine + "\n" +
+		"[  139.208991] Tasks in /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-poda5d8fdd1_1369_469e_8a7d_2c1047529435.slice/cri-containerd-" + id + ".scope are going to be killed due to memory.oom.group set\n" +
+		"[  139.209001] Memory cgroup out of memory: Killed process 7620 (nginx) total-vm:11464kB, anon-rss:1156kB, file-rss:3900kB, shmem-rss:0kB, UID:0 pgtables:60kB oom_score_adj:1000\n"
+	b := newBuilder(t, nil)
+	if err := b.IndexFile(context.Background(), "kernel/dmesg.current", "dmesg", strings.NewReader(dmesg)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	for _, f := range b.Finish().Facts {
+		if f.Kind == facts.OOMKill {
+			got[f.PID] = f.ContainerID
+		}
+	}
+	if len(got) != 2 || got[7788] != id || got[7620] != id {
+		t.Errorf("OOM kills by pid → container: %v; want 7788 and 7620 both in %s", got, id[:12])
+	}
+}
