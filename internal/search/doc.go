@@ -1,0 +1,12 @@
+// Package search answers the two questions an agent asks of a bundle after the index pointed it
+// somewhere: "where else does this appear?" (Search: a regular expression over every line of
+// every text file, grouped by file, each hit with its file:line, byte offset and time) and "what
+// is around it?" (Read: a range of lines or bytes of one file).
+//
+// Both are built to be cheap enough to call many times in one diagnosis. Search derives from the
+// regular expression a set of literals that every match must contain and lets the block
+// prefilter of internal/detect/literal find candidate lines, so the regex runs on a few lines
+// instead of millions; it uses the index's per-block checkpoints to skip what lies outside a
+// time window, and searches files in parallel. Read seeks to the checkpoint before the line it
+// wants instead of counting lines from the top.
+package search

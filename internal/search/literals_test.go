@@ -1,0 +1,116 @@
+package search
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nodediag/nodediag/internal/detect/literal"
+)
+
+func parseFor(t *testing.T, q string, caseSensitive bool) *syntax.Regexp {
+	t.Helper()
+	flags := syntax.Perl
+	if !caseSensitive {
+		flags |= syntax.FoldCase
+	}
+	re, err := syntax.Parse(q, flags)
+	if err != nil {
+		t.Fatalf("parse %q: %v", q, err)
+	}
+	return re
+}
+
+func TestRequiredLiterals(t *testing.T) {
+	l := func(s string) literal.Literal { return literal.Literal{Text: s} }
+	f := func(s string) literal.Literal { return literal.Literal{Text: s, Fold: true} }
+	tests := []struct {
+		name  string
+		query string
+		cs    bool
+		want  []literal.Literal // sorted by text, as requiredLiterals returns them
+	}{
+		{"plain literal", "OOMKilled", true, []literal.Literal{l("OOMKilled")}},
+		// Folded: 'k' and 's' also match the Kelvin sign and long s under RE2's (?i), which the
+		// ASCII-folding prefilter cannot see, so each literal keeps its longest piece without them.
+		{"alternation folded", "oom-kill|OOMKilled", false, []literal.Literal{f("illed"), f("oom-")}},
+		{"alternation exact", "oom-kill|OOMKilled", true, []literal.Literal{l("OOMKilled"), l("oom-kill")}},
+		{"dot star keeps the longer side", "a.*bcd", true, []literal.Literal{l("bcd")}},
+		{"fold split at s", "connection refused.*\\d+", false, []literal.Literal{f("connection refu")}},
+		{"no literal", `\d+`, true, nil},
+		{"inline (?i) folds despite case-sensitive", "(?i)panic", true, []literal.Literal{f("panic")}},
+		// The parser reads [Ee] as a folded 'e', and a concatenation with a folded part is folded.
+		{"case pair class folds", "[Ee]rror", true, []literal.Literal{f("error")}},
+		{"small class expands", "[ab]cde", true, []literal.Literal{l("acde"), l("bcde")}},
+		{"large class is unknown", "[a-z]rror", true, []literal.Literal{l("rror")}},
+		{"optional group", "foo(bar)?baz", true, []literal.Literal{l("foobarbaz"), l("foobaz")}},
+		{"anchors and escapes", `^kubelet\[\d+\]: E`, true, []literal.Literal{l("kubelet[")}},
+		{"plus requires one copy", "(abc)+x", true, []literal.Literal{l("abc")}},
+		{"repeat min 0 is optional", "x{0,3}yz", true, []literal.Literal{l("xxxyz"), l("xxyz"), l("xyz"), l("yz")}},
+		{"repeat min 2 requires the unit", "(?:abcd){2,}", true, []literal.Literal{l("abcd")}},
+		{"star alone is unknown", "(abc)*", true, nil},
+		{"branch without literal", `abc|\d`, true, nil},
+		{"too short", "ab|c", true, nil},
+		{"only unsafe fold runes", "ks", false, nil},
+		{"non-ASCII exact", "naïve", true, []literal.Literal{l("naïve")}},
+		{"non-ASCII folded splits", "naïve", false, []literal.Literal{f("na")}},
+		{"word boundary", `\bOOM\b`, true, []literal.Literal{l("OOM")}},
+		{"punctuation folded stays folded", "exit code: 137", false, []literal.Literal{f("exit code: 137")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := requiredLiterals(parseFor(t, tt.query, tt.cs))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("requiredLiterals(%q) (-want +got):\n%s", tt.query, diff)
+			}
+		})
+	}
+}
+
+// TestRequiredLiteralsComplete checks the property the prefilter rests on: a line the regex
+// matches contains at least one extracted literal, as the literal scanner sees it.
+func TestRequiredLiteralsComplete(t *testing.T) {
+	queries := []string{"oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score",
+		"x{0,3}yz", "foo(bar)?baz", `^kubelet\[\d+\]: E`, "[Ee]rror", "(?:abcd){2,}", "connection refused.*\\d+"}
+	lines := []string{
+		"kernel: Memory cgroup out of memory: Killed process 11438 (java)",
+		"kernel: java invoked oom-killer: gfp_mask=0xcc0, oom_score_adj=936",
+		"OOM_SCORE adjusted", "reason=\"OOMKILLED\"", "oom-\u212Aill", "yz", "xxyz", "fooBARbaz", "foobaz",
+		"kubelet[123]: E1120 boom", "an Error", "ERROR", "abcdabcd", "CONNECTION REFUSED port 80",
+		"connection refu\u017Fed 443", "nothing here",
+	}
+	for _, cs := range []bool{true, false} {
+		for _, q := range queries {
+			lits := requiredLiterals(parseFor(t, q, cs))
+			if lits == nil {
+				continue
+			}
+			set, err := literal.New(lits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := set.NewScanner()
+			pattern := q
+			if !cs {
+				pattern = "(?i)" + q
+			}
+			re := regexp.MustCompile(pattern)
+			for _, line := range lines {
+				if !re.MatchString(line) {
+					continue
+				}
+				sc.Reset([]byte(line + "\n"))
+				if _, _, _, ok := sc.Next(); !ok {
+					t.Errorf("query %q (caseSensitive=%v) matches %q but no literal of %v is found in it", q, cs, line, lits)
+				}
+			}
+		}
+	}
+	// The lines above must exercise the property: at least the SOP query matches some of them.
+	if !regexp.MustCompile("(?i)oom-kill|OOMKilled").MatchString(strings.Join(lines, "\n")) {
+		t.Fatal("test lines do not match the SOP query")
+	}
+}
