@@ -1,0 +1,798 @@
+package search
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"regexp/syntax"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/detect"
+	"github.com/nodediag/nodediag/internal/detect/literal"
+	"github.com/nodediag/nodediag/internal/evidence"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/lines"
+	"github.com/nodediag/nodediag/internal/logtime"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// ErrBadRequest marks a request the caller must fix (a regex RE2 rejects, an unknown log type, a
+// window that ends before it starts, a key outside the bundle): the CLI exits 2 on it.
+var ErrBadRequest = errors.New("bad request")
+
+// Limits of a search. The caps keep one answer small enough for an agent's context window; the
+// query cap keeps a pathological regex from costing more to compile than to run.
+const (
+	MaxQueryBytes        = 1024
+	DefaultMaxPerFile    = 100
+	CapMaxPerFile        = 500
+	DefaultMaxTotal      = 1000
+	CapMaxTotal          = 5000
+	CapContext           = 20
+	DefaultMaxLineBytes  = 2000
+	narrowSuggestionsMax = 3
+)
+
+// lineSources are the values detect.LineSource gives lines of mixed files; they are valid log
+// types for a bundle that has a mixed file even when no file of that type exists.
+var lineSources = []string{"kubelet", "containerd", "docker", "dmesg", "nodeadm", "cloud-init",
+	"sandbox-image", "kube-proxy", "coredns"}
+
+// Request is one search.
+type Request struct {
+	Query         string   // RE2; case-insensitive unless CaseSensitive; at most MaxQueryBytes
+	Exclude       string   // optional RE2: drop matching lines (same case rule as Query)
+	CaseSensitive bool     // match case exactly
+	LogTypes      []string // only these log types; in mixed files a line also counts as its detect.LineSource
+	From, To      time.Time
+	MaxPerFile    int // matches listed per file: default 100, cap 500
+	MaxTotal      int // matches listed in all: default 1000, cap 5000
+	Context       int // lines before and after each match: default 0, cap 20
+	MaxLineBytes  int // longer lines are cut with a marker: default 2000
+}
+
+// Result is what a search found.
+type Result struct {
+	Query     string        `json:"query" yaml:"query"`
+	Files     []FileMatches `json:"files" yaml:"files"` // files with matches, in bundle path order
+	Total     int           `json:"total" yaml:"total"` // matches found, including those past the caps
+	Returned  int           `json:"returned" yaml:"returned"`
+	Truncated bool          `json:"truncated" yaml:"truncated"`
+	// Narrow says how to cut a truncated result down: the log types and hours holding most matches.
+	Narrow []string `json:"narrow,omitempty" yaml:"narrow,omitempty"`
+	// Notes explain anything else the reader must know (a deadline that stopped the search).
+	Notes        []string      `json:"notes,omitempty" yaml:"notes,omitempty"`
+	Searched     int           `json:"searched" yaml:"searched"` // files read
+	Skipped      []SkippedFile `json:"skipped,omitempty" yaml:"skipped,omitempty"`
+	BytesScanned int64         `json:"bytesScanned" yaml:"bytesScanned"`
+	// Prefilter lists the literals a line must contain to be tested against the regex; empty when
+	// the regex had none and ran on every line.
+	Prefilter []string `json:"prefilter,omitempty" yaml:"prefilter,omitempty"`
+}
+
+// SkippedFile is a file the search did not read, and why.
+type SkippedFile struct {
+	File    string `json:"file" yaml:"file"`
+	LogType string `json:"logType" yaml:"logType"`
+	Reason  string `json:"reason" yaml:"reason"`
+}
+
+// FileMatches are the matches in one file.
+type FileMatches struct {
+	File      string  `json:"file" yaml:"file"`
+	LogType   string  `json:"logType" yaml:"logType"`
+	Matches   []Match `json:"matches" yaml:"matches"`
+	Total     int     `json:"total" yaml:"total"` // matches found in the file, even past the cap
+	Truncated bool    `json:"truncated" yaml:"truncated"`
+}
+
+// Match is one matching line.
+type Match struct {
+	ID string `json:"id" yaml:"id"` // S-001…, across the result in output order
+	evidence.LineRef
+	Text   string        `json:"text" yaml:"text"`
+	Cut    bool          `json:"cut,omitempty" yaml:"cut,omitempty"`
+	Before []ContextLine `json:"before,omitempty" yaml:"before,omitempty"`
+	After  []ContextLine `json:"after,omitempty" yaml:"after,omitempty"`
+}
+
+// ContextLine is a line around a match.
+type ContextLine struct {
+	Line   int    `json:"line" yaml:"line"`
+	Offset int64  `json:"offset" yaml:"offset"`
+	Text   string `json:"text" yaml:"text"`
+	Cut    bool   `json:"cut,omitempty" yaml:"cut,omitempty"`
+}
+
+// plan is a validated, compiled request.
+type plan struct {
+	re, ex     *regexp.Regexp
+	set        *literal.Set // nil: the regex runs on every line
+	types      map[string]bool
+	from, to   time.Time
+	window     bool
+	maxPerFile int
+	maxTotal   int
+	context    int
+	maxLine    int
+	tctx       logtime.Context
+}
+
+func badf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
+}
+
+// compile parses one regex the way Search runs it and explains a failure.
+func compile(field, expr string, caseSensitive bool) (*regexp.Regexp, *syntax.Regexp, error) {
+	flags := syntax.Perl
+	pattern := expr
+	if !caseSensitive {
+		flags |= syntax.FoldCase
+		pattern = "(?i)" + expr
+	}
+	tree, err := syntax.Parse(expr, flags)
+	if err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			pos := strings.Index(expr, se.Expr)
+			where := ""
+			if pos >= 0 {
+				where = fmt.Sprintf(" at byte %d", pos)
+			}
+			return nil, nil, badf("%s %q: %s%s (%q); RE2 syntax is accepted: no look-around ((?=…), (?!…), (?<=…), (?<!…)) and no backreferences (\\1) — drop lines with exclude instead", field, expr, se.Code, where, se.Expr)
+		}
+		return nil, nil, badf("%s %q: %v", field, expr, err)
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, nil, badf("%s %q: %v", field, expr, err)
+	}
+	return re, tree, nil
+}
+
+func newPlan(idx *index.Index, req Request) (*plan, error) {
+	if req.Query == "" {
+		return nil, badf("query is empty; give an RE2 regular expression such as %q", "oom-kill|OOMKilled")
+	}
+	if len(req.Query) > MaxQueryBytes {
+		return nil, badf("query is %d bytes; at most %d are accepted", len(req.Query), MaxQueryBytes)
+	}
+	if len(req.Exclude) > MaxQueryBytes {
+		return nil, badf("exclude is %d bytes; at most %d are accepted", len(req.Exclude), MaxQueryBytes)
+	}
+	if !req.From.IsZero() && !req.To.IsZero() && !req.To.After(req.From) {
+		return nil, badf("window ends (%s) before or when it starts (%s); give to after from",
+			req.To.UTC().Format(time.RFC3339), req.From.UTC().Format(time.RFC3339))
+	}
+	p := &plan{from: req.From, to: req.To, window: !req.From.IsZero() || !req.To.IsZero()}
+	var err error
+	var tree *syntax.Regexp
+	if p.re, tree, err = compile("query", req.Query, req.CaseSensitive); err != nil {
+		return nil, err
+	}
+	if req.Exclude != "" {
+		if p.ex, _, err = compile("exclude", req.Exclude, req.CaseSensitive); err != nil {
+			return nil, err
+		}
+	}
+	if lits := requiredLiterals(tree); lits != nil {
+		if p.set, err = literal.New(lits); err != nil {
+			return nil, fmt.Errorf("prefilter for %q: %w", req.Query, err)
+		}
+	}
+	var err2 error
+	if p.maxPerFile, err2 = limit("maxPerFile", req.MaxPerFile, DefaultMaxPerFile, CapMaxPerFile); err2 != nil {
+		return nil, err2
+	}
+	if p.maxTotal, err2 = limit("maxTotal", req.MaxTotal, DefaultMaxTotal, CapMaxTotal); err2 != nil {
+		return nil, err2
+	}
+	if req.Context < 0 || req.Context > CapContext {
+		return nil, badf("context is %d; 0 to %d lines are accepted", req.Context, CapContext)
+	}
+	p.context = req.Context
+	if req.MaxLineBytes < 0 {
+		return nil, badf("maxLineBytes is %d; give a positive number (default %d)", req.MaxLineBytes, DefaultMaxLineBytes)
+	}
+	p.maxLine = cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes)
+	if len(req.LogTypes) > 0 {
+		known := knownTypes(idx)
+		p.types = map[string]bool{}
+		for _, t := range req.LogTypes {
+			if !slices.Contains(known, t) {
+				return nil, badf("unknown log type %q; this bundle has: %s", t, strings.Join(known, ", "))
+			}
+			p.types[t] = true
+		}
+	}
+	p.tctx = logtime.Context{Capture: idx.Time.Capture, Location: zoneOf(idx.Time.Zone), Boot: idx.Time.Boot}
+	return p, nil
+}
+
+func limit(name string, v, def, max int) (int, error) {
+	switch {
+	case v < 0:
+		return 0, badf("%s is %d; give 1 to %d (0 means %d)", name, v, max, def)
+	case v == 0:
+		return def, nil
+	case v > max:
+		return 0, badf("%s is %d; at most %d are accepted", name, v, max)
+	}
+	return v, nil
+}
+
+// knownTypes lists the log types a request may name: every file's, plus the line sources when
+// the bundle has a mixed file.
+func knownTypes(idx *index.Index) []string {
+	var out []string
+	mixed := false
+	for _, f := range idx.Files {
+		out = append(out, f.LogType)
+		mixed = mixed || slices.Contains(detect.MixedLogTypes, f.LogType)
+	}
+	if mixed {
+		out = append(out, lineSources...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// zoneOf reads the node's zone from the index's description ("UTC+10:00 (from …)"): zone-less
+// stamps must be read in it to agree with the times the index gave the same lines.
+func zoneOf(desc string) *time.Location {
+	if len(desc) < 9 || !strings.HasPrefix(desc, "UTC") || (desc[3] != '+' && desc[3] != '-') {
+		return nil
+	}
+	h, err1 := strconv.Atoi(desc[4:6])
+	m, err2 := strconv.Atoi(desc[7:9])
+	if err1 != nil || err2 != nil || desc[6] != ':' {
+		return nil
+	}
+	off := h*3600 + m*60
+	if desc[3] == '-' {
+		off = -off
+	}
+	return time.FixedZone(desc[:9], off)
+}
+
+// job is one file to search.
+type job struct {
+	order   int
+	file    bundle.File
+	ix      *index.File // nil for text files the index did not read (not logs)
+	logType string
+	mixed   bool
+	typeOK  bool // the file's own type was requested (or no filter)
+}
+
+// fileOut is what searching one file produced.
+type fileOut struct {
+	fm       FileMatches
+	byType   map[string]int
+	byHour   map[int64]int
+	bytes    int64
+	err      error
+	complete bool
+	started  bool
+}
+
+// Search runs req over every text file of the bundle. A request the caller must fix returns an
+// error wrapping ErrBadRequest. When ctx ends mid-way the matches found so far are returned with
+// Truncated set and a note, not an error.
+func Search(ctx context.Context, e *store.Entry, idx *index.Index, req Request) (*Result, error) {
+	if e == nil || e.Manifest == nil || idx == nil {
+		return nil, errors.New("search: a stored bundle and its index are required")
+	}
+	p, err := newPlan(idx, req)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Query: req.Query}
+	if p.set != nil {
+		for i := range p.set.Len() {
+			res.Prefilter = append(res.Prefilter, p.set.Literal(i).Text)
+		}
+	}
+	jobs, skipped := planFiles(e, idx, p)
+	res.Skipped = skipped
+
+	outs := make([]fileOut, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &scanner{p: p}
+			if p.set != nil {
+				s.lit = p.set.NewScanner()
+			}
+			for i := range next {
+				outs[i] = s.file(ctx, e, jobs[i])
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	merge(res, p, jobs, outs)
+	if err := ctx.Err(); err != nil {
+		res.Truncated = true
+		res.Notes = append(res.Notes, fmt.Sprintf("search stopped early (%v): %d of %d files were searched in full; the matches found so far are listed", err, res.Searched, len(jobs)))
+	}
+	return res, nil
+}
+
+// planFiles orders the bundle's text files by path and drops those the request rules out.
+func planFiles(e *store.Entry, idx *index.Index, p *plan) ([]job, []SkippedFile) {
+	byPath := make(map[string]*index.File, len(idx.Files))
+	for i := range idx.Files {
+		byPath[idx.Files[i].Path] = &idx.Files[i]
+	}
+	files := slices.Clone(e.Manifest.Files)
+	slices.SortFunc(files, func(a, b bundle.File) int { return strings.Compare(a.Path, b.Path) })
+	var jobs []job
+	var skipped []SkippedFile
+	for _, f := range files {
+		j := job{file: f, ix: byPath[f.Path], logType: f.LogType}
+		if j.ix != nil {
+			j.logType = j.ix.LogType
+		}
+		j.mixed = slices.Contains(detect.MixedLogTypes, j.logType)
+		j.typeOK = p.types == nil || p.types[j.logType]
+		if !j.typeOK && !j.mixed {
+			continue // not asked for: not a skip worth listing
+		}
+		if f.Binary {
+			skipped = append(skipped, SkippedFile{f.Path, j.logType, "binary file"})
+			continue
+		}
+		if p.window {
+			if reason := outsideWindow(j.ix, p); reason != "" {
+				skipped = append(skipped, SkippedFile{f.Path, j.logType, reason})
+				continue
+			}
+		}
+		j.order = len(jobs)
+		jobs = append(jobs, j)
+	}
+	return jobs, skipped
+}
+
+// outsideWindow says why a file cannot hold a line of the window, or "".
+func outsideWindow(ix *index.File, p *plan) string {
+	if ix == nil {
+		return "not a log file: its lines have no times, so a window cannot select them"
+	}
+	timed := false
+	for _, c := range ix.Checkpoints {
+		if !c.Time.IsZero() {
+			timed = true
+			break
+		}
+	}
+	if !timed || ix.Quality == logtime.None {
+		return "the index found no times in this file, so a window cannot select its lines"
+	}
+	if !ix.First.IsZero() && !ix.Last.IsZero() && !ix.Last.Before(ix.First) {
+		if (!p.to.IsZero() && !ix.First.Before(p.to)) || (!p.from.IsZero() && ix.Last.Before(p.from)) {
+			return fmt.Sprintf("its lines span %s to %s, outside the window", ix.First.Format(time.RFC3339), ix.Last.Format(time.RFC3339))
+		}
+	}
+	return ""
+}
+
+// merge joins the per-file results in file order, applies the total cap and numbers matches.
+func merge(res *Result, p *plan, jobs []job, outs []fileOut) {
+	byType := map[string]int{}
+	byHour := map[int64]int{}
+	n := 0
+	for i, o := range outs {
+		if !o.started {
+			res.Skipped = append(res.Skipped, SkippedFile{jobs[i].file.Path, jobs[i].logType, "not reached before the search stopped"})
+			continue
+		}
+		res.BytesScanned += o.bytes
+		if o.err != nil {
+			res.Skipped = append(res.Skipped, SkippedFile{jobs[i].file.Path, jobs[i].logType, "read error: " + o.err.Error()})
+			res.Truncated = true
+		}
+		if o.complete {
+			res.Searched++
+		}
+		for t, c := range o.byType {
+			byType[t] += c
+		}
+		for h, c := range o.byHour {
+			byHour[h] += c
+		}
+		res.Total += o.fm.Total
+		if o.fm.Total == 0 {
+			continue
+		}
+		fm := o.fm
+		keep := min(len(fm.Matches), p.maxTotal-res.Returned)
+		fm.Matches = fm.Matches[:keep]
+		for k := range fm.Matches {
+			n++
+			fm.Matches[k].ID = fmt.Sprintf("S-%03d", n)
+		}
+		fm.Truncated = fm.Total > len(fm.Matches)
+		res.Returned += len(fm.Matches)
+		res.Truncated = res.Truncated || fm.Truncated
+		res.Files = append(res.Files, fm)
+	}
+	if res.Returned < res.Total {
+		res.Truncated = true
+		res.Narrow = narrow(res.Total, byType, byHour)
+	}
+}
+
+// narrow suggests the log types and hours that hold most matches: each suggestion, applied alone,
+// keeps the count it names.
+func narrow(total int, byType map[string]int, byHour map[int64]int) []string {
+	var out []string
+	type kv struct {
+		k string
+		h int64
+		n int
+	}
+	var types []kv
+	for t, n := range byType {
+		types = append(types, kv{k: t, n: n})
+	}
+	slices.SortFunc(types, func(a, b kv) int { return cmp.Or(b.n-a.n, strings.Compare(a.k, b.k)) })
+	if len(types) > 1 {
+		for _, t := range types[:min(len(types), narrowSuggestionsMax)] {
+			out = append(out, fmt.Sprintf("logTypes=%s (%s of %s matches)", t.k, thousands(t.n), thousands(total)))
+		}
+	}
+	var hours []kv
+	for h, n := range byHour {
+		hours = append(hours, kv{h: h, n: n})
+	}
+	slices.SortFunc(hours, func(a, b kv) int { return cmp.Or(b.n-a.n, cmp.Compare(a.h, b.h)) })
+	if len(hours) > 1 {
+		for _, h := range hours[:min(len(hours), narrowSuggestionsMax)] {
+			from := time.Unix(h.h*3600, 0).UTC()
+			out = append(out, fmt.Sprintf("from=%s to=%s (%s of %s matches)", from.Format(time.RFC3339),
+				from.Add(time.Hour).Format(time.RFC3339), thousands(h.n), thousands(total)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "all matches share one log type and hour: make the query more specific or drop routine lines with exclude")
+	}
+	return out
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// scanner searches files one after another; each worker owns one.
+type scanner struct {
+	p   *plan
+	lit *literal.Scanner
+}
+
+// pending is a match still collecting its After lines from the next block.
+type pending struct {
+	match int
+	need  int
+}
+
+func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut) {
+	out.started = true
+	out.fm = FileMatches{File: j.file.Path, LogType: j.logType}
+	p := s.p
+	rc, err := bundle.Open(e.Dir, j.file)
+	if err != nil {
+		out.err = err
+		return out
+	}
+	defer rc.Close()
+
+	startLine, startOff, stopOff := int64(1), int64(0), int64(-1)
+	if p.window && j.ix != nil {
+		startLine, startOff, stopOff = span(j.ix.Checkpoints, p.from, p.to)
+	}
+	if startOff > 0 {
+		if sk, ok := rc.(io.Seeker); ok {
+			_, err = sk.Seek(startOff, io.SeekStart)
+		} else {
+			_, err = io.CopyN(io.Discard, rc, startOff)
+		}
+		if err != nil {
+			out.err = fmt.Errorf("skip to byte %d: %w", startOff, err)
+			return out
+		}
+	}
+	format := logtime.Format("")
+	if j.ix != nil {
+		format = j.ix.Format
+	}
+	dmesg := format == logtime.DmesgRaw
+
+	lr := lines.NewReader(rc, 0, 0)
+	var tail []ContextLine // the last lines of the previous block, for Before
+	var pend []pending
+	for {
+		if ctx.Err() != nil {
+			return out
+		}
+		blk, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			out.err = err
+			return out
+		}
+		blk.FirstLine += int(startLine - 1)
+		blk.Offset += startOff
+		if stopOff >= 0 && blk.Offset >= stopOff {
+			break
+		}
+		out.bytes += int64(len(blk.Data))
+		if len(pend) > 0 {
+			pend = s.fillAfter(&out.fm, pend, blk)
+		}
+		counter := lines.NewCounter(blk)
+		each := s.lines(blk.Data)
+		for {
+			ls, le, ok := each()
+			if !ok {
+				break
+			}
+			line := blk.Data[ls:le]
+			if !p.re.Match(line) || (p.ex != nil && p.ex.Match(line)) {
+				continue
+			}
+			lt := j.logType
+			if j.mixed {
+				src := detect.LineSource(line)
+				if !j.typeOK && !p.types[src] {
+					continue
+				}
+				if src != "" {
+					lt = src
+				}
+			}
+			var st logtime.Stamp
+			if dmesg {
+				st = s.dmesgTime(line)
+			} else if format != "" {
+				st = p.tctx.Parse(format, line)
+			} else {
+				st = logtime.Stamp{Quality: logtime.None}
+			}
+			if p.window && (st.Time.IsZero() || (!p.from.IsZero() && st.Time.Before(p.from)) || (!p.to.IsZero() && !st.Time.Before(p.to))) {
+				// A line without its own time cannot be placed in the window: nothing is borrowed
+				// from its neighbours.
+				continue
+			}
+			out.fm.Total++
+			if out.byType == nil {
+				out.byType, out.byHour = map[string]int{}, map[int64]int{}
+			}
+			out.byType[lt]++
+			if !st.Time.IsZero() {
+				out.byHour[st.Time.Unix()/3600]++
+			}
+			if len(out.fm.Matches) >= p.maxPerFile {
+				continue
+			}
+			no := counter.LineOf(ls)
+			text, cut := s.cut(line)
+			m := Match{
+				LineRef: evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality},
+				Text:    text,
+				Cut:     cut || (blk.Cut && le == len(blk.Data)),
+			}
+			if p.context > 0 {
+				m.Before = s.before(blk, ls, no, tail)
+				var need int
+				m.After, need = s.after(blk, le, no, p.context)
+				if need > 0 {
+					pend = append(pend, pending{match: len(out.fm.Matches), need: need})
+				}
+			}
+			out.fm.Matches = append(out.fm.Matches, m)
+		}
+		if p.context > 0 {
+			tail = s.tail(blk, tail)
+		}
+	}
+	out.complete = true
+	return out
+}
+
+// span turns the window into where to read: the line and offset of the last checkpoint before
+// from (lines before it are earlier still) and the offset of the first checkpoint after to
+// (lines from there on are later), or -1 to read to the end. Files are in time order; a line out
+// of order inside the read range is still filtered by its own time.
+func span(cps []index.Checkpoint, from, to time.Time) (line, off, stop int64) {
+	line, off, stop = 1, 0, -1
+	first := 0
+	if !from.IsZero() {
+		for i, c := range cps {
+			if c.Time.IsZero() {
+				continue
+			}
+			if !c.Time.Before(from) {
+				break
+			}
+			line, off, first = c.Line, c.Offset, i
+		}
+	}
+	if !to.IsZero() {
+		for _, c := range cps[first:] {
+			if !c.Time.IsZero() && c.Time.After(to) && c.Offset > off {
+				stop = c.Offset
+				break
+			}
+		}
+	}
+	return line, off, stop
+}
+
+func (s *scanner) dmesgTime(line []byte) logtime.Stamp {
+	sec, ok := logtime.DmesgSeconds(line)
+	if !ok || s.p.tctx.Boot.IsZero() {
+		return logtime.Stamp{Quality: logtime.None}
+	}
+	return logtime.Stamp{Time: s.p.tctx.Boot.Add(time.Duration(sec * float64(time.Second))).UTC(), Quality: logtime.BootAnchored}
+}
+
+// lines returns an iterator over the candidate lines of a block: those the prefilter reports, or
+// every line when the regex has no literal.
+func (s *scanner) lines(data []byte) func() (int, int, bool) {
+	if s.lit != nil {
+		s.lit.Reset(data)
+		return func() (int, int, bool) {
+			ls, le, _, ok := s.lit.Next()
+			return ls, le, ok
+		}
+	}
+	pos := 0
+	return func() (int, int, bool) {
+		if pos >= len(data) {
+			return 0, 0, false
+		}
+		ls := pos
+		le := bytes.IndexByte(data[pos:], '\n')
+		if le < 0 {
+			le = len(data)
+		} else {
+			le += pos
+		}
+		pos = le + 1
+		return ls, le, true
+	}
+}
+
+// cut shortens a line to the output cap at a UTF-8 boundary and says how much was left out.
+func (s *scanner) cut(line []byte) (string, bool) {
+	if len(line) <= s.p.maxLine {
+		return string(line), false
+	}
+	n := s.p.maxLine
+	for n > 0 && !utf8.RuneStart(line[n]) {
+		n--
+	}
+	return string(line[:n]) + fmt.Sprintf(" …[cut: %d more bytes]", len(line)-n), true
+}
+
+func (s *scanner) ctxLine(blk lines.Block, ls, le, no int) ContextLine {
+	text, cut := s.cut(blk.Data[ls:le])
+	return ContextLine{Line: no, Offset: blk.Offset + int64(ls), Text: text, Cut: cut}
+}
+
+// before collects up to p.context lines above the match at ls, continuing into the previous
+// block's tail when the match is near the top of its block.
+func (s *scanner) before(blk lines.Block, ls, no int, tail []ContextLine) []ContextLine {
+	n := s.p.context
+	var rev []ContextLine
+	pos := ls
+	for len(rev) < n && pos > 0 {
+		end := pos - 1 // the '\n' ending the previous line
+		start := bytes.LastIndexByte(blk.Data[:end], '\n') + 1
+		rev = append(rev, s.ctxLine(blk, start, end, no-1-len(rev)))
+		pos = start
+	}
+	if missing := n - len(rev); missing > 0 && pos == 0 {
+		from := max(0, len(tail)-missing)
+		for i := len(tail) - 1; i >= from; i-- {
+			rev = append(rev, tail[i])
+		}
+	}
+	slices.Reverse(rev)
+	return rev
+}
+
+// after collects up to n lines below the match ending at le and says how many are still missing
+// because the block ended.
+func (s *scanner) after(blk lines.Block, le, no, n int) ([]ContextLine, int) {
+	var out []ContextLine
+	pos := le + 1
+	for len(out) < n && pos < len(blk.Data) {
+		end := bytes.IndexByte(blk.Data[pos:], '\n')
+		if end < 0 {
+			end = len(blk.Data)
+		} else {
+			end += pos
+		}
+		out = append(out, s.ctxLine(blk, pos, end, no+1+len(out)))
+		pos = end + 1
+	}
+	return out, n - len(out)
+}
+
+// fillAfter gives matches at the end of the previous block their After lines from this one.
+func (s *scanner) fillAfter(fm *FileMatches, pend []pending, blk lines.Block) []pending {
+	var rest []pending
+	for _, pd := range pend {
+		m := &fm.Matches[pd.match]
+		// The first line of this block follows the last line collected (or the match itself).
+		got, need := s.after(blk, -1, blk.FirstLine-1, pd.need)
+		m.After = append(m.After, got...)
+		if need > 0 {
+			rest = append(rest, pending{match: pd.match, need: need})
+		}
+	}
+	return rest
+}
+
+// tail keeps the last p.context lines of a block (after the tail carried from earlier blocks,
+// for blocks shorter than the context).
+func (s *scanner) tail(blk lines.Block, prev []ContextLine) []ContextLine {
+	n := s.p.context
+	var rev []ContextLine
+	end := len(blk.Data)
+	if end > 0 && blk.Data[end-1] == '\n' {
+		end--
+	}
+	nlines := bytes.Count(blk.Data, []byte{'\n'})
+	if len(blk.Data) > 0 && blk.Data[len(blk.Data)-1] != '\n' {
+		nlines++
+	}
+	last := blk.FirstLine + nlines - 1
+	for len(rev) < n && end >= 0 {
+		start := bytes.LastIndexByte(blk.Data[:end], '\n') + 1
+		rev = append(rev, s.ctxLine(blk, start, end, last-len(rev)))
+		if start == 0 {
+			break
+		}
+		end = start - 1
+	}
+	if missing := n - len(rev); missing > 0 {
+		from := max(0, len(prev)-missing)
+		for i := len(prev) - 1; i >= from; i-- {
+			rev = append(rev, prev[i])
+		}
+	}
+	slices.Reverse(rev)
+	return rev
+}
