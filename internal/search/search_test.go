@@ -134,9 +134,13 @@ func TestSearchFilters(t *testing.T) {
 		{"case-insensitive finds other case", Request{Query: "oomkilled"},
 			pick(func(m Match) bool { return strings.Contains(m.Text, "OOMKilled") })},
 		{"exclude", Request{Query: sopQuery, Exclude: "kernel:|exitCode=137"},
-			pick(func(m Match) bool { return !strings.Contains(m.Text, "kernel:") && !strings.Contains(m.Text, "exitCode=137") })},
+			pick(func(m Match) bool {
+				return !strings.Contains(m.Text, "kernel:") && !strings.Contains(m.Text, "exitCode=137")
+			})},
 		{"window", Request{Query: sopQuery, From: t0.Add(8 * time.Minute), To: t0.Add(10 * time.Minute)},
-			pick(func(m Match) bool { return !m.Time.IsZero() && !m.Time.Before(t0.Add(8*time.Minute)) && m.Time.Before(t0.Add(10*time.Minute)) })},
+			pick(func(m Match) bool {
+				return !m.Time.IsZero() && !m.Time.Before(t0.Add(8*time.Minute)) && m.Time.Before(t0.Add(10*time.Minute))
+			})},
 		{"regex without literal", Request{Query: `n=\d+`},
 			pick(func(m Match) bool { return regexp.MustCompile(`n=\d+`).MatchString(m.Text) })},
 	}
