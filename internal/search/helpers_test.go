@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -40,6 +41,7 @@ type handFile struct {
 	logType string
 	log     bool // indexed as a log
 	binary  bool
+	gz      bool // stored gzip-compressed
 	data    []byte
 }
 
@@ -61,10 +63,20 @@ func handBundle(t testing.TB, files []handFile) (*store.Entry, *index.Index) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+		stored := f.data
+		if f.gz {
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(f.data)
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			stored = z.Bytes()
+		}
+		if err := os.WriteFile(p, stored, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m.Files = append(m.Files, bundle.File{Path: f.path, LogType: f.logType, Size: int64(len(f.data)), Log: f.log, Binary: f.binary})
+		m.Files = append(m.Files, bundle.File{Path: f.path, LogType: f.logType, Size: int64(len(stored)), Log: f.log, Binary: f.binary, Compressed: f.gz})
 		if f.log {
 			if err := b.IndexFile(context.Background(), f.path, f.logType, bytes.NewReader(f.data)); err != nil {
 				t.Fatal(err)
