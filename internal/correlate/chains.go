@@ -24,6 +24,8 @@ const (
 	StepConfigMissing = "config-missing"
 	StepKernelOOM     = "kernel-oom-kill"
 	StepSegfault      = "kernel-segfault"
+	StepProbe         = "probe-failure"
+	StepKilling       = "kubelet-killing"
 	StepTaskOOM       = "containerd-task-oom"
 	StepContainerd    = "containerd-exit"
 	StepKubelet       = "kubelet-exit"
@@ -33,7 +35,7 @@ const (
 // Chain is the causal chain of one container death (or of one failure to start), each link
 // joined to the chain by an equal identifier, never by time proximity alone.
 type Chain struct {
-	Cause       string    `json:"cause" yaml:"cause"` // oom, segfault, exit, exec-failure, config-missing
+	Cause       string    `json:"cause" yaml:"cause"` // oom, segfault, killed (by kubelet), sigkill, exec-failure, config-missing, exit
 	Time        time.Time `json:"time,omitzero" yaml:"time,omitempty"`
 	Namespace   string    `json:"namespace,omitempty" yaml:"namespace,omitempty"`
 	Pod         string    `json:"pod,omitempty" yaml:"pod,omitempty"`
@@ -238,12 +240,53 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 		return best, !best.IsZero()
 	}
 
+	prev := func(key string, before time.Time) time.Time {
+		var best time.Time
+		for _, x := range fails {
+			if x.key == key && x.t.Before(before) && x.t.After(best) {
+				best = x.t
+			}
+		}
+		return best
+	}
+	// kubelet's own kill of a container (liveness probe, preStop, eviction) and the probe failure
+	// that decided it, joined by pod UID + container name within this life of the container.
+	var kills, probes []*facts.Fact
+	for _, f := range scoped {
+		switch f.Kind {
+		case facts.Killing:
+			kills = append(kills, f)
+		case facts.ProbeFailure:
+			probes = append(probes, f)
+		}
+	}
+	latest := func(list []*facts.Fact, uid, ctr string, after, until time.Time) *facts.Fact {
+		var best *facts.Fact
+		for _, f := range list {
+			t := f.Ref.Time
+			if f.PodUID != uid || f.Container != ctr || t.IsZero() || !t.After(after) || t.After(until) {
+				continue
+			}
+			if best == nil || t.After(best.Ref.Time) {
+				best = f
+			}
+		}
+		return best
+	}
+
 	var out []Chain
 	for _, d := range deaths {
 		if d.first.IsZero() || !inWin(d.first) {
 			continue
 		}
-		out = append(out, deathChain(d, src, backOffs, next))
+		var kill, probe *facts.Fact
+		if f := d.any(); f.PodUID != "" && f.Container != "" {
+			since := prev(f.PodUID+"/"+f.Container, d.first)
+			if kill = latest(kills, f.PodUID, f.Container, since, d.first); kill != nil {
+				probe = latest(probes, f.PodUID, f.Container, since, kill.Ref.Time)
+			}
+		}
+		out = append(out, deathChain(d, kill, probe, src, backOffs, next))
 	}
 	for _, f := range starts {
 		if f.Ref.Time.IsZero() || !inWin(f.Ref.Time) {
@@ -264,7 +307,7 @@ func proven(step, joined string, f *facts.Fact) Link {
 	return Link{Step: step, Status: Proven, JoinedBy: joined, Time: f.Ref.Time, Summary: summarize(f), Ref: refOf(f)}
 }
 
-func deathChain(d *death, src sources, backOffs []*facts.Fact, next func(string, time.Time) (time.Time, bool)) Chain {
+func deathChain(d *death, kill, probe *facts.Fact, src sources, backOffs []*facts.Fact, next func(string, time.Time) (time.Time, bool)) Chain {
 	c := Chain{ContainerID: d.id, Time: d.first}
 	for _, f := range []*facts.Fact{d.kubeExit, d.ctrdExit, d.oom, d.segv, d.taskOOM, d.exec} {
 		if f == nil {
@@ -293,6 +336,10 @@ func deathChain(d *death, src sources, backOffs []*facts.Fact, next func(string,
 		c.Cause = "segfault"
 	case d.exec != nil && d.exec.Kind == facts.ExecFailure:
 		c.Cause = "exec-failure"
+	case kill != nil:
+		c.Cause = "killed"
+	case code == 137:
+		c.Cause = "sigkill"
 	default:
 		c.Cause = "exit"
 	}
@@ -312,6 +359,17 @@ func deathChain(d *death, src sources, backOffs []*facts.Fact, next func(string,
 		}
 	case "segfault":
 		c.Links = append(c.Links, kernelLink(StepSegfault, d.segv, d.ctrdExit, src, "segfault"))
+	case "killed":
+		if probe != nil {
+			c.Links = append(c.Links, proven(StepProbe, "pod UID + container name", probe))
+		}
+		c.Links = append(c.Links, proven(StepKilling, "pod UID + container name", kill))
+	case "sigkill":
+		// 137 is SIGKILL: the OOM killer is the usual sender, but without its record the kill
+		// cannot be attributed.
+		l := kernelLink(StepKernelOOM, nil, d.ctrdExit, src, "OOM")
+		l.Why = "exit 137 (SIGKILL) with no kubelet kill logged: " + l.Why + ", or the process was killed from outside"
+		c.Links = append(c.Links, l)
 	}
 	switch {
 	case d.ctrdExit != nil:
@@ -320,10 +378,10 @@ func deathChain(d *death, src sources, backOffs []*facts.Fact, next func(string,
 			joined = "container ID + pid"
 		}
 		c.Links = append(c.Links, proven(StepContainerd, joined, d.ctrdExit))
-	case d.exec != nil && isContainerd(d.exec):
-		// The task never started, so containerd has no exit to report; its failure line is the record.
+	case d.exec != nil && d.exec.Kind == facts.ExecFailure:
+		// The task never started, so containerd has no exit to report; the runtime's failure line is the record.
 		c.Links = append(c.Links, Link{Step: StepContainerd, Status: NotApplicable,
-			Why: "the task never started: containerd reported the start failure at " + d.exec.Ref.String() + " instead of an exit"})
+			Why: "the task never started: the runtime reported the exec failure at " + d.exec.Ref.String() + " instead of an exit"})
 	case !src.containerd:
 		c.Links = append(c.Links, Link{Step: StepContainerd, Status: Missing, Why: "no containerd log in the bundle"})
 	default:

@@ -375,7 +375,7 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	if len(events) > req.MaxEvents {
 		events = truncate(events, req.MaxEvents)
 		res.Truncated = true
-		res.Notes = append(res.Notes, fmt.Sprintf("timeline cut to %d events: crash facts kept first, then findings by severity; narrow the window, pivot or components to see the rest", req.MaxEvents))
+		res.Notes = append(res.Notes, fmt.Sprintf("timeline cut to %d events: crash facts kept first, then the pivot's lines, then findings by severity; narrow the window, pivot or components to see the rest", req.MaxEvents))
 	}
 	res.Timeline = events
 	res.Clusters = clusters(events)
@@ -512,7 +512,8 @@ func sortEvents(events []Event) {
 	})
 }
 
-// truncate keeps max events: pivot and crash facts first, then findings by severity, and
+// truncate keeps max events: crash facts (pivots first), then the pivot's finding lines, then
+// other findings by severity, and
 // returns them in time order again.
 func truncate(events []Event, max int) []Event {
 	prio := slices.Clone(events)
@@ -527,12 +528,14 @@ func truncate(events []Event, max int) []Event {
 
 func eventRank(e Event) int {
 	switch {
-	case e.Pivot:
+	case e.Kind == "fact" && e.Pivot:
 		return 0
 	case e.Kind == "fact":
 		return 1
+	case e.Pivot:
+		return 2
 	}
-	return 2 + index.SeverityRank(e.Severity)
+	return 3 + index.SeverityRank(e.Severity)
 }
 
 func clusters(events []Event) []Cluster {
