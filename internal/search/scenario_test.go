@@ -1,0 +1,96 @@
+package search
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/nodediag/nodediag/internal/evidence"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/scenario"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// importScenario writes a scenario's archive and imports it into a fresh store.
+func importScenario(t *testing.T, s scenario.Scenario, layout scenario.Layout) (*store.Entry, *index.Index, scenario.Truth) {
+	t.Helper()
+	dir := t.TempDir()
+	arch, err := scenario.WriteArchive(filepath.Join(dir, "src"), s, layout, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(context.Background(), arch, store.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := res.Index
+	if idx == nil {
+		if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res.Entry, idx, truth
+}
+
+// killQuery is the SOP query plus the kernel's victim line, which OOM kill facts point at.
+const killQuery = sopQuery + "|Killed process"
+
+// TestSearchFindsPlantedOOMKills searches the SOP query in every scenario with a planted OOM kill
+// and checks each OOM kill fact of the index is a match with the same place and time: search and
+// the index must agree on line numbers, offsets and times.
+func TestSearchFindsPlantedOOMKills(t *testing.T) {
+	for _, s := range scenario.All() {
+		planted := 0
+		for _, f := range s.Truth.Facts {
+			if f.Kind == facts.OOMKill {
+				planted++
+			}
+		}
+		if planted == 0 {
+			continue
+		}
+		for _, layout := range scenario.Layouts() {
+			t.Run(s.Name+"/"+string(layout), func(t *testing.T) {
+				e, idx, _ := importScenario(t, s, layout)
+				res, err := Search(context.Background(), e, idx, Request{Query: killQuery, MaxPerFile: CapMaxPerFile, MaxTotal: CapMaxTotal})
+				if err != nil {
+					t.Fatal(err)
+				}
+				found := map[string]evidence.LineRef{}
+				for _, m := range flatten(res) {
+					found[m.LineRef.String()] = m.LineRef
+				}
+				kills := 0
+				for _, f := range idx.Facts {
+					if f.Kind != facts.OOMKill {
+						continue
+					}
+					kills++
+					for _, ref := range append([]evidence.LineRef{f.Ref}, f.Also...) {
+						got, ok := found[ref.String()]
+						if !ok {
+							t.Errorf("OOM kill at %s is not among the matches", ref)
+							continue
+						}
+						if got.Offset != ref.Offset || !got.Time.Equal(ref.Time) || got.TimeQuality != ref.TimeQuality {
+							t.Errorf("%s: search says offset %d time %s (%s), index says offset %d time %s (%s)",
+								ref, got.Offset, got.Time, got.TimeQuality, ref.Offset, ref.Time, ref.TimeQuality)
+						}
+					}
+				}
+				if kills < planted {
+					t.Errorf("index has %d OOM kill facts, the scenario planted %d", kills, planted)
+				}
+			})
+		}
+	}
+}
