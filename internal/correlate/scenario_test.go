@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -349,4 +348,3 @@ func TestComponentsAndTruncation(t *testing.T) {
 	checkTimeOrdered(t, cut.Timeline)
 }
 
-var _ = evidence.LineRef{}
