@@ -347,4 +347,3 @@ func TestComponentsAndTruncation(t *testing.T) {
 	}
 	checkTimeOrdered(t, cut.Timeline)
 }
-
