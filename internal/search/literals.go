@@ -3,6 +3,7 @@ package search
 import (
 	"regexp/syntax"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,17 +47,22 @@ func requiredLiterals(re *syntax.Regexp) []literal.Literal {
 	}
 	out := make([]literal.Literal, 0, len(set))
 	for _, l := range set {
-		piece, ok := foldSafe(l)
-		if !ok || len(piece.s) < minLiteralLen {
+		spellings, ok := foldSafe(l)
+		if !ok {
 			// One alternative without a usable literal makes the whole set incomplete.
 			return nil
 		}
-		if piece.fold {
-			// The parser keeps folded literals in upper case; lower case reads better in output
-			// and folds the same.
-			piece.s = asciiLower(piece.s)
+		for _, sp := range spellings {
+			if len(sp.s) < minLiteralLen {
+				return nil
+			}
+			if sp.fold {
+				// The parser keeps folded literals in upper case; lower case reads better in
+				// output and folds the same.
+				sp.s = asciiLower(sp.s)
+			}
+			out = append(out, literal.Literal{Text: sp.s, Fold: sp.fold})
 		}
-		out = append(out, literal.Literal{Text: piece.s, Fold: piece.fold})
 	}
 	slices.SortFunc(out, func(a, b literal.Literal) int {
 		if a.Text != b.Text {
@@ -73,7 +79,7 @@ func requiredLiterals(re *syntax.Regexp) []literal.Literal {
 		}
 		return -1
 	})
-	return slices.Compact(out)
+	return dropCovered(slices.Compact(out))
 }
 
 // best picks the any-of set to use for a node: its exact strings when it has some and none is
@@ -254,29 +260,64 @@ func product(a, b []lit) ([]lit, bool) {
 	return out, true
 }
 
-// foldSafe returns the longest piece of a literal that the prefilter can look for exactly as
-// RE2 matches it. The prefilter folds ASCII only, but RE2's (?i) also matches 'k' against the
-// Kelvin sign K and 's' against the long s ſ, and folds non-ASCII letters; those runes split the
-// literal, since any match still contains every piece between them. '\n' splits too: a line
-// never contains it.
-func foldSafe(l lit) (lit, bool) {
-	var bestPiece string
-	start := 0
-	for i, r := range l.s {
-		if r == '\n' || (l.fold && unsafeFold(r)) {
-			if i-start > len(bestPiece) {
-				bestPiece = l.s[start:i]
+// maxFoldVariants caps the spellings of one literal that differ in the runes below.
+const maxFoldVariants = 8
+
+// foldSafe returns the spellings the prefilter must look for so that it finds every line RE2
+// matches. The prefilter folds ASCII only, but RE2's (?i) also matches 'k' against the Kelvin sign
+// K and 's' against the long s ſ: each such letter doubles the spellings (up to maxFoldVariants;
+// past that the literal keeps its longest piece without those letters). Non-ASCII letters fold in
+// ways the prefilter cannot follow at all, so they split the literal and its longest piece is
+// kept, since any match still contains every piece. '\n' splits too: a line never contains it.
+func foldSafe(l lit) ([]lit, bool) {
+	piece := longestPiece(l.s, func(r rune) bool { return r == '\n' || (l.fold && r >= utf8.RuneSelf && unicode.SimpleFold(r) != r) })
+	if piece == "" {
+		return nil, false
+	}
+	if !l.fold || !hasLetter(piece) {
+		return []lit{{piece, false}}, true
+	}
+	out := []lit{{"", true}}
+	for _, r := range piece {
+		alts := []string{string(r)}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if r < utf8.RuneSelf && f >= utf8.RuneSelf {
+				alts = append(alts, string(f))
+			}
+		}
+		if len(out)*len(alts) > maxFoldVariants {
+			p := longestPiece(piece, func(r rune) bool { return r < utf8.RuneSelf && unsafeFold(r) })
+			if p == "" {
+				return nil, false
+			}
+			return []lit{{p, true}}, true
+		}
+		next := make([]lit, 0, len(out)*len(alts))
+		for _, o := range out {
+			for _, a := range alts {
+				next = append(next, lit{o.s + a, true})
+			}
+		}
+		out = next
+	}
+	return out, true
+}
+
+// longestPiece returns the longest run of s between runes for which split is true.
+func longestPiece(s string, split func(rune) bool) string {
+	best, start := "", 0
+	for i, r := range s {
+		if split(r) {
+			if i-start > len(best) {
+				best = s[start:i]
 			}
 			start = i + utf8.RuneLen(r)
 		}
 	}
-	if len(l.s)-start > len(bestPiece) {
-		bestPiece = l.s[start:]
+	if len(s)-start > len(best) {
+		best = s[start:]
 	}
-	if bestPiece == "" {
-		return lit{}, false
-	}
-	return lit{bestPiece, l.fold && hasLetter(bestPiece)}, true
+	return best
 }
 
 // unsafeFold reports a rune whose case-fold orbit leaves ASCII.
@@ -290,6 +331,32 @@ func unsafeFold(r rune) bool {
 		}
 	}
 	return false
+}
+
+// dropCovered removes literals that contain another literal of the set: a line holding the longer
+// one holds the shorter, so the longer adds nothing but a shorter stride to the prefilter.
+func dropCovered(set []literal.Literal) []literal.Literal {
+	var out []literal.Literal
+	for i, a := range set {
+		covered := false
+		for j, b := range set {
+			if i == j || len(b.Text) > len(a.Text) || (len(b.Text) == len(a.Text) && j > i) {
+				continue
+			}
+			if b.Fold {
+				covered = strings.Contains(asciiLower(a.Text), asciiLower(b.Text))
+			} else {
+				covered = !a.Fold && strings.Contains(a.Text, b.Text)
+			}
+			if covered {
+				break
+			}
+		}
+		if !covered {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func hasLetter(s string) bool {

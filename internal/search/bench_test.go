@@ -1,0 +1,95 @@
+package search
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// benchBundle imports the 1 GiB benchmark bundle once per test binary run: the import copies the
+// folder, which costs more than every search benchmark together.
+var benchBundle = sync.OnceValues(func() (*benchData, error) {
+	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
+	if dir == "" {
+		dir = "/tmp/bench1g/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9"
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
+	root, err := os.MkdirTemp("", "nodediag-search-bench-")
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(root, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.Import(context.Background(), dir, store.ImportOptions{})
+	if err != nil {
+		return nil, err
+	}
+	idx := res.Index
+	if idx == nil {
+		if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
+			return nil, err
+		}
+	}
+	return &benchData{root: root, e: res.Entry, idx: idx}, nil
+})
+
+type benchData struct {
+	root string
+	e    *store.Entry
+	idx  *index.Index
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	// Remove the imported copy of the benchmark bundle if a benchmark made one.
+	if d, err := benchBundle(); err == nil {
+		os.RemoveAll(d.root)
+	}
+	os.Exit(code)
+}
+
+func benchSearch(b *testing.B, req Request) {
+	d, err := benchBundle()
+	if err != nil {
+		b.Skipf("benchmark bundle not available (set NODEDIAG_BENCH_BUNDLE): %v", err)
+	}
+	var total int
+	var scanned int64
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Search(context.Background(), d.e, d.idx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total, scanned = res.Total, res.BytesScanned
+	}
+	b.ReportMetric(float64(total), "matches")
+	b.ReportMetric(float64(scanned)/(1<<20), "MiB-scanned")
+	b.SetBytes(scanned)
+}
+
+// BenchmarkSOPQuery is the K3 runbook's OOM query over every file of the 1 GiB bundle.
+func BenchmarkSOPQuery(b *testing.B) {
+	benchSearch(b, Request{Query: sopQuery})
+}
+
+// BenchmarkSOPQueryWindow is the same query ±5 minutes around the incident: checkpoints must let
+// it skip most of the bundle.
+func BenchmarkSOPQueryWindow(b *testing.B) {
+	at := time.Date(2026, 11, 20, 8, 20, 0, 0, time.UTC)
+	benchSearch(b, Request{Query: sopQuery, From: at.Add(-5 * time.Minute), To: at.Add(5 * time.Minute)})
+}
+
+// BenchmarkNoLiteral is a regex without a usable literal: the regex runs on every line.
+func BenchmarkNoLiteral(b *testing.B) {
+	benchSearch(b, Request{Query: `exitCode=\d{3}`, CaseSensitive: true})
+}
