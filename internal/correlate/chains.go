@@ -472,7 +472,18 @@ func startChain(f *facts.Fact, backOffs []*facts.Fact, next func(string, time.Ti
 		step, c.Cause = StepConfigMissing, "config-missing"
 	}
 	c.Links = append(c.Links, proven(step, "", f))
-	c.Links = append(c.Links, backOffLink(f.PodUID, f.Container, f.Ref.Time, backOffs, next))
+	l := backOffLink(f.PodUID, f.Container, f.Ref.Time, backOffs, next)
+	if f.Kind == facts.ConfigMissing && l.Status == Missing {
+		// A container whose config cannot be built never starts, so it cannot crash: kubelet
+		// reports CreateContainerConfigError (or, for a volume, keeps the pod in
+		// ContainerCreating) and retries at every sync without a CrashLoopBackOff.
+		l.Status = NotApplicable
+		l.Why = "the container never started: kubelet retries at every sync without a back-off (CreateContainerConfigError or ContainerCreating)"
+		if f.Repeats > 0 && f.LastRef != nil {
+			l.Why += fmt.Sprintf("; the failure repeats %d more times until %s", f.Repeats, f.LastRef)
+		}
+	}
+	c.Links = append(c.Links, l)
 	finish(&c)
 	return c
 }

@@ -135,7 +135,7 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 				if f.Last.After(s.Last) {
 					s.Last = f.Last
 				}
-				if f.LogType == "journal" && n != SourceKubelet {
+				if f.LogType == "journal" {
 					s.Note = "from the mixed journal (" + f.Path + ")"
 				}
 			}
@@ -169,6 +169,12 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 			continue
 		}
 		if s.Name == SourceMessages {
+			continue
+		}
+		if v.Layout == bundle.LayoutLogdog {
+			// logdog collects the journal and a fixed list of files, never pod logs or the
+			// collector's networking and storage dumps: their absence says nothing.
+			s.Note = "not collected by Bottlerocket logdog"
 			continue
 		}
 		w := fmt.Sprintf("no %s files", s.Name)
