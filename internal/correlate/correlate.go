@@ -318,6 +318,9 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		}
 	}
 	res.Occurrences = countOccurrences(pivotFact, ps, idx, filtered)
+	if filtered {
+		res.Notes = append(res.Notes, "namespace/pod/container filter: only crash facts are shown, because finding lines are not joined to pods")
+	}
 	if untimed > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d pivot occurrence(s) have no time and open no window", untimed))
 	}

@@ -26,7 +26,7 @@ var (
 // importScenario writes a scenario's archive in a layout and imports it into a fresh store, the
 // way internal/store's tests do. Bundles are cached per test binary because several tests read
 // the same one and an import costs a fraction of a second.
-func importScenario(t *testing.T, name string, layout scenario.Layout) *imported {
+func importScenario(t testing.TB, name string, layout scenario.Layout) *imported {
 	t.Helper()
 	key := name + "/" + string(layout)
 	importMu.Lock()
