@@ -695,10 +695,14 @@ func (s *scanner) lines(data []byte) func() (int, int, bool) {
 
 // cut shortens a line to the output cap at a UTF-8 boundary and says how much was left out.
 func (s *scanner) cut(line []byte) (string, bool) {
-	if len(line) <= s.p.maxLine {
+	return cutLine(line, s.p.maxLine)
+}
+
+func cutLine(line []byte, maxBytes int) (string, bool) {
+	if len(line) <= maxBytes {
 		return string(line), false
 	}
-	n := s.p.maxLine
+	n := maxBytes
 	for n > 0 && !utf8.RuneStart(line[n]) {
 		n--
 	}
