@@ -288,6 +288,10 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		}
 		occ = append(occ, s)
 	}
+	nFactOcc := len(occ)
+	var whole []*index.Finding // pivot findings taken whole
+	var sampleOcc []span       // regex-matched sample lines of other findings
+	matchedSamples := 0
 	// Findings are aggregates: a whole finding contributes each minute it hit in. A workload
 	// filter cannot be applied to a finding's minutes, so with a filter only facts pivot.
 	filtered := req.Namespace != "" || req.Pod != "" || req.Container != ""
@@ -295,6 +299,7 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	for i := range idx.Findings {
 		f := &idx.Findings[i]
 		if ps.findings[f.ID] && !filtered {
+			whole = append(whole, f)
 			for _, m := range f.Minutes {
 				start := time.Unix(m.M*60, 0).UTC()
 				occ = append(occ, span{start, start.Add(time.Minute - time.Nanosecond)})
@@ -308,8 +313,10 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 			for _, s := range f.Samples {
 				if ps.re.MatchString(s.Text) {
 					pivotSample[s.LineRef.String()] = true
+					matchedSamples++
 					if !s.Time.IsZero() {
 						occ = append(occ, span{s.Time, s.Time})
+						sampleOcc = append(sampleOcc, span{s.Time, s.Time})
 					} else {
 						untimed++
 					}
@@ -317,7 +324,17 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 			}
 		}
 	}
-	res.Occurrences = countOccurrences(pivotFact, ps, idx, filtered)
+	// Pivot facts, when there are any, are the occurrences: a folded back-off already stands for
+	// the finding's repeated lines, and counting both would count one event twice.
+	factsPivot := len(pivotFact) > 0
+	if factsPivot {
+		res.Occurrences = len(pivotFact)
+	} else {
+		res.Occurrences = matchedSamples
+		for _, f := range whole {
+			res.Occurrences += f.Count
+		}
+	}
 	if filtered {
 		res.Notes = append(res.Notes, "namespace/pod/container filter: only crash facts are shown, because finding lines are not joined to pods")
 	}
@@ -330,12 +347,22 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		res.Windows, res.Timeline = []Window{}, []Event{}
 		return res, nil
 	}
+	// A window counts occurrences the way Result.Occurrences does.
+	counted := occ[:nFactOcc]
+	if !factsPivot {
+		counted = sampleOcc
+	}
 	windows := mergeSpans(occ, req.Window)
 	for _, w := range windows {
 		n := 0
-		for _, o := range occ {
+		for _, o := range counted {
 			if !o.from.Before(w.from) && !o.to.After(w.to) {
 				n++
+			}
+		}
+		if !factsPivot {
+			for _, f := range whole {
+				n += f.CountBetween(w.from, w.to.Add(time.Nanosecond))
 			}
 		}
 		win := Window{Start: w.from, End: w.to, Occurrences: n}
@@ -385,23 +412,6 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	res.Chains = chains(idx, scoped, windows)
 	res.Frequency = frequency(scoped)
 	return res, nil
-}
-
-// countOccurrences counts pivot events once each: facts, plus finding hits that are not
-// already one of those facts' lines.
-func countOccurrences(pivotFact map[*facts.Fact]bool, ps *pivotSpec, idx *index.Index, filtered bool) int {
-	n := len(pivotFact)
-	if filtered || n > 0 {
-		// A back-off fact already folds the finding's repeated lines; counting both would
-		// count one event twice.
-		return n
-	}
-	for i := range idx.Findings {
-		if ps.findings[idx.Findings[i].ID] {
-			n += idx.Findings[i].Count
-		}
-	}
-	return n
 }
 
 func inScope(f *facts.Fact, req Request) bool {

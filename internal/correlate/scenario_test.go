@@ -269,11 +269,23 @@ func TestPivots(t *testing.T) {
 			oomFinding = f
 		}
 	}
+	gfpSamples := 0 // "gfp_mask" is in OOM report lines, never in a rule id or title
+	for _, f := range im.idx.Findings {
+		for _, smp := range f.Samples {
+			if strings.Contains(smp.Text, "gfp_mask") {
+				gfpSamples++
+			}
+		}
+	}
+	if gfpSamples == 0 {
+		t.Fatal("no sample line holds gfp_mask; the regex-over-samples case needs one")
+	}
 	tests := []struct {
 		name string
 		req  Request
 		want int // occurrences
 	}{
+		{"regex over sample lines", Request{Pivot: "gfp_mask"}, gfpSamples},
 		{"fact kind", Request{Pivot: "OOMKill"}, count(facts.OOMKill)},
 		{"fact kind any case", Request{Pivot: "oomkill"}, count(facts.OOMKill)},
 		{"default", Request{}, count(facts.BackOff)},
@@ -291,6 +303,13 @@ func TestPivots(t *testing.T) {
 				t.Errorf("occurrences %d, want %d", res.Occurrences, tt.want)
 			}
 			checkTimeOrdered(t, res.Timeline)
+			inWindows := 0
+			for _, w := range res.Windows {
+				inWindows += w.Occurrences
+			}
+			if inWindows != tt.want {
+				t.Errorf("windows hold %d occurrences, want all %d", inWindows, tt.want)
+			}
 			pivots := 0
 			for _, e := range res.Timeline {
 				if e.Pivot {
