@@ -59,17 +59,17 @@ type Request struct {
 
 // Result is the timeline and what was derived from it.
 type Result struct {
-	Pivot       string        `json:"pivot" yaml:"pivot"`
-	Occurrences int           `json:"occurrences" yaml:"occurrences"`
-	Window      time.Duration `json:"window" yaml:"window"`
-	Windows     []Window      `json:"windows" yaml:"windows"`
-	Timeline    []Event       `json:"timeline" yaml:"timeline"`
-	Clusters    []Cluster     `json:"clusters,omitempty" yaml:"clusters,omitempty"`
-	Chains      []Chain       `json:"chains,omitempty" yaml:"chains,omitempty"`
-	Frequency   []Frequency   `json:"frequency,omitempty" yaml:"frequency,omitempty"`
-	Gaps        []string      `json:"gaps,omitempty" yaml:"gaps,omitempty"`
-	Truncated   bool          `json:"truncated" yaml:"truncated"`
-	Notes       []string      `json:"notes,omitempty" yaml:"notes,omitempty"`
+	Pivot       string      `json:"pivot" yaml:"pivot"`
+	Occurrences int         `json:"occurrences" yaml:"occurrences"`
+	Window      string      `json:"window" yaml:"window"` // the window used, e.g. "5m0s"
+	Windows     []Window    `json:"windows" yaml:"windows"`
+	Timeline    []Event     `json:"timeline" yaml:"timeline"`
+	Clusters    []Cluster   `json:"clusters,omitempty" yaml:"clusters,omitempty"`
+	Chains      []Chain     `json:"chains,omitempty" yaml:"chains,omitempty"`
+	Frequency   []Frequency `json:"frequency,omitempty" yaml:"frequency,omitempty"`
+	Gaps        []string    `json:"gaps,omitempty" yaml:"gaps,omitempty"`
+	Truncated   bool        `json:"truncated" yaml:"truncated"`
+	Notes       []string    `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 // Window is one merged span of time around pivot occurrences.
@@ -257,7 +257,7 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Pivot: ps.name, Window: req.Window}
+	res := &Result{Pivot: ps.name, Window: req.Window.String()}
 
 	scoped := make([]*facts.Fact, 0, len(idx.Facts))
 	for i := range idx.Facts {

@@ -74,6 +74,7 @@ func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample ma
 				if e.Rule == "" {
 					e.Rule, e.FindingID = f.Rule, f.ID
 				}
+				e.Pivot = e.Pivot || pivotSample[key]
 				continue
 			}
 			lt := fileType[s.File]
