@@ -424,7 +424,9 @@ func kernelLink(step string, k, ctrd *facts.Fact, src sources, what string) Link
 	l := proven(step, joined, k)
 	if ctrd != nil && ctrd.PID > 0 && k.PID > 0 {
 		if ctrd.PID == k.PID {
-			l.JoinedBy += " + pid"
+			if k.ContainerID != "" {
+				l.JoinedBy += " + pid"
+			}
 		} else {
 			l.Why = fmt.Sprintf("killed pid %d is not the container's main pid %d (a child process)", k.PID, ctrd.PID)
 		}

@@ -317,3 +317,43 @@ func TestClustersAndFrequency(t *testing.T) {
 		t.Errorf("exit codes %v, want [1]", f.ExitCodes)
 	}
 }
+
+// TestSegfaultJoinedByPID: a segfault line that names no container is joined to the containerd
+// exit with the same pid, and through that exit's container ID to kubelet's exit 139.
+func TestSegfaultJoinedByPID(t *testing.T) {
+	fs := []facts.Fact{
+		{Kind: facts.Segfault, Source: "kernel-segfault", Ref: ref("kernel/dmesg.current", 5, 0), PID: 9001, Process: "worker"},
+		// A segfault of an unrelated pid in the same second stays unjoined.
+		{Kind: facts.Segfault, Source: "kernel-segfault", Ref: ref("kernel/dmesg.current", 6, 0), PID: 9002, Process: "sshd"},
+		pod(facts.Fact{Kind: facts.ContainerExit, Source: "containerd-task-exit", Ref: ref("containerd/containerd-log.txt", 8, 50*time.Millisecond), ContainerID: hCID1, PID: 9001, ExitCode: code(139)}),
+		pod(facts.Fact{Kind: facts.ContainerExit, Source: "kubelet-pleg-finished", Ref: ref("kubelet/kubelet.log", 9, 600*time.Millisecond), ContainerID: hCID1, ExitCode: code(139)}),
+	}
+	res, err := Correlate(context.Background(), handIndex(allFiles, fs...), Request{Pivot: "Segfault"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Chains) != 1 {
+		t.Fatalf("%d chains, want 1 (the unrelated pid has no container): %+v", len(res.Chains), res.Chains)
+	}
+	c := res.Chains[0]
+	if c.Cause != "segfault" || c.ContainerID != hCID1 {
+		t.Errorf("chain cause %s container %s, want segfault of %s", c.Cause, short(c.ContainerID), short(hCID1))
+	}
+	l := linkOf(c, StepSegfault)
+	if l == nil || l.Status != Proven || l.Ref.Line != 5 || l.JoinedBy != "pid" {
+		t.Errorf("segfault link %+v, want proven from dmesg line 5 joined by pid", l)
+	}
+	if k := linkOf(c, StepKubelet); k == nil || k.Status != Proven || k.Ref.Line != 9 {
+		t.Errorf("kubelet link %+v, want kubelet line 9", k)
+	}
+}
+
+// TestCancelled: a cancelled context stops Correlate with the context's error.
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Correlate(ctx, handIndex(allFiles, twoDeaths(true)...), Request{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
