@@ -91,5 +91,10 @@ func BenchmarkSOPQueryWindow(b *testing.B) {
 
 // BenchmarkNoLiteral is a regex without a usable literal: the regex runs on every line.
 func BenchmarkNoLiteral(b *testing.B) {
-	benchSearch(b, Request{Query: `exitCode=\d{3}`, CaseSensitive: true})
+	benchSearch(b, Request{Query: `\d{3}ms\b`, CaseSensitive: true})
+}
+
+// BenchmarkExitCodeLiteral has a literal ("exitcode=") ahead of a digit class.
+func BenchmarkExitCodeLiteral(b *testing.B) {
+	benchSearch(b, Request{Query: `exitCode=1\d\d`})
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nodediag/nodediag/internal/evidence"
@@ -45,8 +46,8 @@ func importScenario(t *testing.T, s scenario.Scenario, layout scenario.Layout) (
 const killQuery = sopQuery + "|Killed process"
 
 // TestSearchFindsPlantedOOMKills searches the SOP query in every scenario with a planted OOM kill
-// and checks each OOM kill fact of the index is a match with the same place and time: search and
-// the index must agree on line numbers, offsets and times.
+// and checks each OOM kill fact of the index is a match with the same place and time, and that
+// Read shows that line: search, read and the index must agree on line numbers, offsets and times.
 func TestSearchFindsPlantedOOMKills(t *testing.T) {
 	for _, s := range scenario.All() {
 		planted := 0
@@ -60,6 +61,7 @@ func TestSearchFindsPlantedOOMKills(t *testing.T) {
 		}
 		for _, layout := range scenario.Layouts() {
 			t.Run(s.Name+"/"+string(layout), func(t *testing.T) {
+				t.Parallel()
 				e, idx, _ := importScenario(t, s, layout)
 				res, err := Search(context.Background(), e, idx, Request{Query: killQuery, MaxPerFile: CapMaxPerFile, MaxTotal: CapMaxTotal})
 				if err != nil {
@@ -80,6 +82,13 @@ func TestSearchFindsPlantedOOMKills(t *testing.T) {
 						if !ok {
 							t.Errorf("OOM kill at %s is not among the matches", ref)
 							continue
+						}
+						// Read must show the same line at the same place.
+						rd, err := Read(context.Background(), e, idx, ReadRequest{LogKey: ref.File, StartLine: ref.Line, LineCount: 1})
+						if err != nil {
+							t.Error(err)
+						} else if len(rd.Lines) != 1 || rd.Lines[0].Offset != ref.Offset || !strings.Contains(rd.Lines[0].Text, "Killed process") {
+							t.Errorf("read %s: %+v; want the victim line at offset %d", ref, rd.Lines, ref.Offset)
 						}
 						if got.Offset != ref.Offset || !got.Time.Equal(ref.Time) || got.TimeQuality != ref.TimeQuality {
 							t.Errorf("%s: search says offset %d time %s (%s), index says offset %d time %s (%s)",
