@@ -60,7 +60,8 @@ func factEvents(scoped []*facts.Fact, pivot map[*facts.Fact]bool, fileType map[s
 }
 
 // findingEvents lists the finding samples inside the windows. A sample that is a fact's own
-// line names its rule on that fact's event instead of becoming a second event.
+// line names its rule on that fact's event instead of becoming a second event; samples of info
+// findings (join data) stay out unless they are the pivot.
 func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample map[string]bool, fileType map[string]string, inWindow func(from, to time.Time) bool) []Event {
 	var events []Event
 	for i := range idx.Findings {
@@ -76,6 +77,9 @@ func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample ma
 				}
 				e.Pivot = e.Pivot || pivotSample[key]
 				continue
+			}
+			if f.Severity == "info" && !pivotSample[key] {
+				continue // join data (sandbox/container created, PLEG events): the facts already tell it
 			}
 			lt := fileType[s.File]
 			events = append(events, Event{
