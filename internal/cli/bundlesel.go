@@ -76,16 +76,28 @@ func looksLikePath(s string) bool {
 type window struct {
 	incident   string
 	start, end string
+	last       time.Duration
 }
 
 func (w *window) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&w.incident, "incident-time", "", "look at ±5 minutes around this time (RFC 3339, or `2006-01-02 15:04[:05]` in UTC)")
 	cmd.Flags().StringVar(&w.start, "start", "", "window start (same formats as --incident-time)")
 	cmd.Flags().StringVar(&w.end, "end", "", "window end (same formats as --incident-time)")
+	cmd.Flags().DurationVar(&w.last, "last", 0, "the last DURATION before the bundle's capture time (not the clock), e.g. 2h")
 }
 
-// resolve returns the window bounds; zero values are open ends.
-func (w *window) resolve() (from, to time.Time, err error) {
+// resolve returns the window bounds; zero values are open ends. Relative windows count back from
+// the bundle's capture time: a bundle is read days after it was taken.
+func (w *window) resolve(capture time.Time) (from, to time.Time, err error) {
+	if w.last < 0 {
+		return from, to, usageError("--last %s: want a positive duration", w.last)
+	}
+	if w.last > 0 {
+		if w.incident != "" || w.start != "" || w.end != "" {
+			return from, to, usageError("--last cannot be combined with --incident-time or --start/--end")
+		}
+		return capture.Add(-w.last), capture.Add(time.Second), nil
+	}
 	if w.incident != "" {
 		if w.start != "" || w.end != "" {
 			return from, to, usageError("--incident-time cannot be combined with --start/--end")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,98 @@ func TestImportRefusesEmptyAndUnsupported(t *testing.T) {
 	out, _, _ := run(t, "--store", store, "bundles", "-o", "json")
 	if strings.TrimSpace(out) != "[]" {
 		t.Errorf("failed imports left bundles in the store: %s", out)
+	}
+}
+
+func TestQueryCommands(t *testing.T) {
+	store := t.TempDir()
+	if _, e, code := run(t, "--store", store, "import", example); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, e)
+	}
+	truth, err := scenario.ReadTruth("../../testdata/example/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SOP's OOM query finds the kernel lines of every planted OOM kill.
+	out, e, code := run(t, "--store", store, "search", "oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score", "-o", "json")
+	if code != 0 {
+		t.Fatalf("search: exit %d: %s", code, e)
+	}
+	var sr struct {
+		Total int
+		Files []struct {
+			File    string
+			Matches []struct {
+				ID, Text string
+				Line     int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sr); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range truth.Facts {
+		if f.Kind != "OOMKill" {
+			continue
+		}
+		found := false
+		for _, fm := range sr.Files {
+			for _, m := range fm.Matches {
+				found = found || strings.Contains(m.Text, fmt.Sprintf("process %d (", f.PID))
+			}
+		}
+		if !found {
+			t.Errorf("search found no line killing pid %d", f.PID)
+		}
+	}
+	// read returns the exact line a search match names.
+	first := sr.Files[0].Matches[0]
+	out, e, code = run(t, "--store", store, "read", sr.Files[0].File, "--start-line", fmt.Sprint(first.Line), "--line-count", "1", "-o", "json")
+	if code != 0 {
+		t.Fatalf("read: exit %d: %s", code, e)
+	}
+	var rr struct{ Lines []struct{ Text string } }
+	json.Unmarshal([]byte(out), &rr)
+	if len(rr.Lines) != 1 || rr.Lines[0].Text != first.Text {
+		t.Errorf("read %s:%d = %+v, want %q", sr.Files[0].File, first.Line, rr.Lines, first.Text)
+	}
+	// correlate: the observed back-off ladder is the planted one.
+	out, e, code = run(t, "--store", store, "correlate", "-o", "json")
+	if code != 0 {
+		t.Fatalf("correlate: exit %d: %s", code, e)
+	}
+	var cr struct {
+		Frequency []struct {
+			Container string
+			BackOffs  []string
+		}
+	}
+	json.Unmarshal([]byte(out), &cr)
+	if len(cr.Frequency) == 0 || strings.Join(cr.Frequency[0].BackOffs, ",") != strings.Join(truth.BackOffs, ",") {
+		t.Errorf("back-off ladder %+v, want %v", cr.Frequency, truth.BackOffs)
+	}
+	// validate: the example is complete.
+	if out, e, code = run(t, "--store", store, "validate"); code != 0 || !strings.Contains(out, "complete") {
+		t.Errorf("validate: exit %d: %s %s", code, out, e)
+	}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"bad regex", []string{"search", "a(b"}, "missing closing )"},
+		{"look-around", []string{"search", "(?!x)y"}, "RE2"},
+		{"unknown log type", []string{"search", "x", "--log-types", "kubelett"}, "kubelet"},
+		{"outside the bundle", []string{"read", "../../etc/passwd"}, "bundle"},
+		{"unknown finding", []string{"correlate", "--pivot", "F-999"}, "F-001"},
+		{"bad window", []string{"correlate", "--time-window", "0"}, "--time-window"},
+		{"last with start", []string{"search", "x", "--last", "1h", "--start", "2026-11-20 10:00"}, "--last"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, append([]string{"--store", store}, tc.args...)...)
+			if code != ExitUsage || !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, ExitUsage, tc.wantErr)
+			}
+		})
 	}
 }

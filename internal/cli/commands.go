@@ -220,11 +220,14 @@ func newErrorsCmd(g *globals) *cobra.Command {
 					return usageError("--fail-on %v", err)
 				}
 			}
-			from, to, err := win.resolve()
+			if _, _, err := win.resolve(time.Time{}); err != nil {
+				return err // a bad flag is reported before any import
+			}
+			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			e, idx, err := bf.open(cmd.Context(), g)
+			from, to, err := win.resolve(idx.Time.Capture)
 			if err != nil {
 				return err
 			}
@@ -336,11 +339,14 @@ func newFactsCmd(g *globals) *cobra.Command {
 			if i := strings.IndexByte(pod, '/'); i >= 0 {
 				ns, name = pod[:i], pod[i+1:]
 			}
-			from, to, err := win.resolve()
-			if err != nil {
+			if _, _, err := win.resolve(time.Time{}); err != nil {
 				return err
 			}
 			e, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			from, to, err := win.resolve(idx.Time.Capture)
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/search"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -74,7 +76,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "nodediag:", err)
-	if isUsage(err) {
+	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) {
 		return ExitUsage
 	}
 	return 1
@@ -118,6 +120,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
-	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g))
+	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
+		newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g))
 	return root
 }

@@ -1,0 +1,289 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/search"
+)
+
+func newSearchCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	var win window
+	var req search.Request
+	var logTypes []string
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Grep every line of every file of the bundle with an RE2 regex (case-insensitive by default)",
+		Long: `search runs an RE2 regex over every line of every text file of the bundle, case-insensitive
+unless --case-sensitive. Matches come grouped by file, numbered S-001…, with file, line, byte offset
+and parsed time. --log-types keeps only files of those log types (in messages and the logdog journal a
+line also counts as the program that wrote it). A result cut by --max-per-file or --max-results says
+which log types or hours hold most matches, to narrow the next query.`,
+		Example: `  nodediag search 'oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score'
+  nodediag search 'CrashLoopBackOff|Back-off restarting|exit code' --log-types kubelet --incident-time '2026-11-20 08:20'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			if req.From, req.To, err = win.resolve(idx.Time.Capture); err != nil {
+				return err
+			}
+			req.Query = args[0]
+			req.LogTypes = splitList(logTypes)
+			res, err := search.Search(cmd.Context(), e, idx, req)
+			if err != nil {
+				return err
+			}
+			return g.emit(res, func(w io.Writer) { printSearch(w, res) })
+		},
+	}
+	bf.register(cmd)
+	win.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Exclude, "exclude", "", "drop lines matching this RE2 regex")
+	f.BoolVar(&req.CaseSensitive, "case-sensitive", false, "match case exactly")
+	f.StringSliceVar(&logTypes, "log-types", nil, "only these log types, comma-separated (kubelet, containerd, dmesg, messages, …)")
+	f.IntVar(&req.MaxPerFile, "max-per-file", search.DefaultMaxPerFile, fmt.Sprintf("matches listed per file (cap %d)", search.CapMaxPerFile))
+	f.IntVar(&req.MaxTotal, "max-results", search.DefaultMaxTotal, fmt.Sprintf("matches listed in all (cap %d)", search.CapMaxTotal))
+	f.IntVarP(&req.Context, "context", "C", 0, fmt.Sprintf("lines of context before and after each match (cap %d)", search.CapContext))
+	return cmd
+}
+
+func splitList(v []string) []string {
+	var out []string
+	for _, s := range v {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func printSearch(w io.Writer, res *search.Result) {
+	fprintf(w, "query %q: %d matches in %d files (%d files searched, %.1f MiB)\n", res.Query, res.Total, len(res.Files), res.Searched, float64(res.BytesScanned)/(1<<20))
+	for _, fm := range res.Files {
+		more := ""
+		if fm.Truncated {
+			more = fmt.Sprintf(", %d listed", len(fm.Matches))
+		}
+		fprintf(w, "\n== %s (%s): %d matches%s\n", fm.File, fm.LogType, fm.Total, more)
+		for _, m := range fm.Matches {
+			for _, c := range m.Before {
+				fprintf(w, "\t%d-\t\t%s\n", c.Line, c.Text)
+			}
+			fprintf(w, "%s\t%d:\t%s\t%s\n", m.ID, m.Line, stampPrecise(m.Time), m.Text)
+			for _, c := range m.After {
+				fprintf(w, "\t%d-\t\t%s\n", c.Line, c.Text)
+			}
+		}
+	}
+	if res.Truncated {
+		fprintf(w, "\nresult truncated: %d of %d matches listed\n", res.Returned, res.Total)
+	}
+	for _, n := range res.Narrow {
+		fprintf(w, "narrow: %s\n", n)
+	}
+	for _, s := range res.Skipped {
+		fprintf(w, "skipped: %s (%s): %s\n", s.File, s.LogType, s.Reason)
+	}
+	for _, n := range res.Notes {
+		fprintf(w, "note: %s\n", n)
+	}
+}
+
+func newReadCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	var req search.ReadRequest
+	cmd := &cobra.Command{
+		Use:   "read LOGKEY",
+		Short: "Print lines of one file of the bundle by line number (negative counts from the end) or byte range",
+		Example: `  nodediag read kubelet/kubelet.log --start-line 1790 --line-count 20
+  nodediag read var_log/messages --start-line -50
+  nodediag read containerd/containerd-log.txt --start-byte 158951578 --end-byte 158952578`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			req.LogKey = args[0]
+			res, err := search.Read(cmd.Context(), e, idx, req)
+			if err != nil {
+				return err
+			}
+			return g.emit(res, func(w io.Writer) {
+				fprintf(w, "%s (%s): lines %d–%d of %d, bytes %d–%d of %d\n", res.File, res.LogType, res.StartLine, res.EndLine, res.TotalLines, res.StartByte, res.EndByte, res.TotalBytes)
+				for _, l := range res.Lines {
+					fprintf(w, "%d\t%s\n", l.No, l.Text)
+				}
+				if res.More {
+					fprintf(w, "more: %s\n", res.Next)
+				}
+			})
+		},
+	}
+	bf.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&req.StartLine, "start-line", 1, "first line (1-based); negative counts from the end: -200 is the last 200 lines")
+	f.IntVar(&req.LineCount, "line-count", 200, "lines to print (cap 10000)")
+	f.Int64Var(&req.StartByte, "start-byte", 0, "byte mode: first byte (widened to a line start)")
+	f.Int64Var(&req.EndByte, "end-byte", 0, "byte mode: end byte (at most 1 MiB after --start-byte; widened to a line end)")
+	return cmd
+}
+
+func newCorrelateCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	var req correlate.Request
+	var seconds int
+	var pod string
+	var components []string
+	cmd := &cobra.Command{
+		Use:   "correlate",
+		Short: "Time-ordered crash timeline around a pivot event, with causal chains, crash frequency and gaps",
+		Long: `correlate builds a time-ordered timeline of crash facts and findings around each occurrence of a
+pivot: a finding id (F-007), a crash-fact kind (OOMKill, BackOff, ContainerExit, …) or a regex; the
+default is CrashLoopBackOff. It joins each container death into a causal chain — kernel OOM kill →
+containerd exit → kubelet exit code → back-off — by container ID, pod UID and PID only, citing the line
+of every link and saying which link is unproven; counts restarts and the back-off ladder; and lists
+gaps: absent sources, events without time, clocks that disagree.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if seconds <= 0 {
+				return usageError("--time-window %d: want seconds > 0 (at most %d)", seconds, int(correlate.MaxWindow.Seconds()))
+			}
+			req.Window = time.Duration(seconds) * time.Second
+			req.Components = splitList(components)
+			if pod != "" {
+				if i := strings.IndexByte(pod, '/'); i >= 0 {
+					req.Namespace, req.Pod = pod[:i], pod[i+1:]
+				} else {
+					req.Pod = pod
+				}
+			}
+			_, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			res, err := correlate.Correlate(cmd.Context(), idx, req)
+			if err != nil {
+				return err
+			}
+			return g.emit(res, func(w io.Writer) { printCorrelate(w, res) })
+		},
+	}
+	bf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Pivot, "pivot", "CrashLoopBackOff", "finding id (F-007), crash-fact kind (OOMKill, BackOff, ContainerExit, …) or regex")
+	f.IntVar(&seconds, "time-window", int(correlate.DefaultWindow.Seconds()), "seconds before and after each pivot occurrence")
+	f.StringSliceVar(&components, "components", nil, "only events from these log types (kubelet, containerd, dmesg, messages, …)")
+	f.StringVar(&pod, "pod", "", "only this pod: NAMESPACE/NAME or NAME")
+	f.StringVar(&req.Container, "container", "", "only this container name")
+	f.IntVar(&req.MaxEvents, "max-events", correlate.DefaultMaxEvents, "timeline events listed")
+	return cmd
+}
+
+func printCorrelate(w io.Writer, res *correlate.Result) {
+	fprintf(w, "pivot %s: %d occurrences, window ±%s\n", res.Pivot, res.Occurrences, res.Window)
+	for _, win := range res.Windows {
+		fprintf(w, "  window %s – %s UTC (%d occurrences)\n", stamp(win.Start), stamp(win.End), win.Occurrences)
+	}
+	if len(res.Timeline) > 0 {
+		fprintf(w, "\nTIME (UTC)\tCOMPONENT\tEVENT\tPOD/CONTAINER\tSUMMARY\tSOURCE\n")
+		for _, ev := range res.Timeline {
+			what := string(ev.FactKind)
+			if ev.Kind == "finding" {
+				what = ev.FindingID + " " + ev.Rule
+			}
+			who := ev.Container
+			if ev.Pod != "" {
+				who = ev.Namespace + "/" + ev.Pod + "/" + ev.Container
+			}
+			if who == "" {
+				who = "-"
+			}
+			mark := ""
+			if ev.Pivot {
+				mark = " ◀"
+			}
+			fprintf(w, "%s\t%s\t%s%s\t%s\t%s\t%s\n", stampPrecise(ev.Time), ev.Component, what, mark, who, clip(ev.Summary, 80), ev.Ref.String())
+		}
+	}
+	if len(res.Chains) > 0 {
+		fprintf(w, "\nCAUSAL CHAINS\n")
+		for _, c := range res.Chains {
+			state := "complete"
+			if !c.Complete {
+				state = "unproven: " + strings.Join(c.Unproven, ", ")
+			}
+			fprintf(w, "%s  %s  %s/%s/%s (%s)\n", stamp(c.Time), c.Cause, c.Namespace, c.Pod, c.Container, state)
+			for _, l := range c.Links {
+				src := l.Why
+				if l.Ref != nil {
+					src = l.Ref.String()
+				}
+				fprintf(w, "\t%s\t%s\t%s\t%s\n", l.Step, l.Status, clip(l.Summary, 70), src)
+			}
+		}
+	}
+	if len(res.Frequency) > 0 {
+		fprintf(w, "\nCRASH FREQUENCY\n")
+		for _, f := range res.Frequency {
+			fprintf(w, "%s/%s/%s\t%d restarts %s – %s\tmax %d per 10 min, %d per hour\tback-offs %s\texit codes %v\n",
+				f.Namespace, f.Pod, f.Container, f.Restarts, stamp(f.First), stamp(f.Last), f.PerTenMinutes, f.PerHour, strings.Join(f.BackOffs, " → "), f.ExitCodes)
+		}
+	}
+	for _, gp := range res.Gaps {
+		fprintf(w, "gap: %s\n", gp)
+	}
+	for _, n := range res.Notes {
+		fprintf(w, "note: %s\n", n)
+	}
+}
+
+func newValidateCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Say whether a bundle holds the evidence a crash diagnosis needs: sources, their time spans, what is missing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			v := correlate.Validate(e, idx)
+			if err := g.emit(v, func(w io.Writer) {
+				verdict := "complete"
+				if !v.Complete {
+					verdict = "INCOMPLETE: " + v.Reason
+				}
+				fprintf(w, "bundle %s  instance %s  layout %s  captured %s UTC  %d files, %.1f MiB\n%s\n\n", v.BundleID, v.InstanceID, v.Layout, stamp(v.Capture), v.Files, float64(v.Bytes)/(1<<20), verdict)
+				fprintf(w, "SOURCE\tPRESENT\tREQUIRED\tFILES\tMIB\tFIRST (UTC)\tLAST (UTC)\tNOTE\n")
+				for _, s := range v.Sources {
+					fprintf(w, "%s\t%v\t%v\t%d\t%.1f\t%s\t%s\t%s\n", s.Name, s.Present, s.Required, s.Files, float64(s.Bytes)/(1<<20), stamp(s.First), stamp(s.Last), s.Note)
+				}
+				for _, wn := range v.Warnings {
+					fprintf(w, "warning: %s\n", wn)
+				}
+			}); err != nil {
+				return err
+			}
+			if !v.Complete {
+				return &exitError{code: ExitPartial}
+			}
+			return nil
+		},
+	}
+	bf.register(cmd)
+	return cmd
+}
