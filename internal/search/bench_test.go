@@ -89,12 +89,19 @@ func BenchmarkSOPQueryWindow(b *testing.B) {
 	benchSearch(b, Request{Query: sopQuery, From: at.Add(-5 * time.Minute), To: at.Add(5 * time.Minute)})
 }
 
-// BenchmarkNoLiteral is a regex without a usable literal: the regex runs on every line.
-func BenchmarkNoLiteral(b *testing.B) {
-	benchSearch(b, Request{Query: `\d{3}ms\b`, CaseSensitive: true})
+// BenchmarkShortLiterals has only two-byte literals in one branch (E0…E9): a stride-1 prefilter
+// with many candidate lines, close to the worst case short of no literal at all.
+func BenchmarkShortLiterals(b *testing.B) {
+	benchSearch(b, Request{Query: `pid=\d{5}\b|\bE\d{4} `, CaseSensitive: true})
 }
 
 // BenchmarkExitCodeLiteral has a literal ("exitcode=") ahead of a digit class.
 func BenchmarkExitCodeLiteral(b *testing.B) {
 	benchSearch(b, Request{Query: `exitCode=1\d\d`})
+}
+
+// BenchmarkNoLiteral is a regex without a usable literal: the regex runs on every line, at the
+// speed of Go's regexp. It is slow (tens of seconds a GiB); run it with -bench NoLiteral.
+func BenchmarkNoLiteral(b *testing.B) {
+	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, LogTypes: []string{"containerd"}})
 }

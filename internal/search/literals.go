@@ -17,7 +17,7 @@ const (
 	maxExactBytes = 64 // longest exact string we enumerate
 	maxRequired   = 64 // literals in a final any-of set
 	minLiteralLen = 2  // a one-byte literal hits nearly every line: not worth a prefilter pass
-	maxClassRunes = 4  // a class like [Kk] or [._-] still yields exact strings; [a-z] does not
+	maxClassRunes = 10 // a class like [._-] or \d still yields exact strings; [a-z] does not
 )
 
 // lit is one string a match contains, ASCII case-insensitive when fold is set.
@@ -195,6 +195,7 @@ func analyze(re *syntax.Regexp) info {
 // analyzeConcat joins runs of children with exact strings into longer exact strings (cross
 // product) and keeps the most selective any-of set among the runs and the other children.
 func analyzeConcat(subs []*syntax.Regexp) info {
+	subs = flattenConcat(nil, subs)
 	var cands [][]lit
 	run := []lit{{"", false}} // exact strings of the current run of exact children
 	allExact := true
@@ -236,6 +237,22 @@ func analyzeConcat(subs []*syntax.Regexp) info {
 		if score(c) > score(out.required) {
 			out.required = c
 		}
+	}
+	return out
+}
+
+// flattenConcat inlines nested concatenations (Simplify turns \d{4} into one inside its parent),
+// so that a run of exact children spans them: E\d{4} yields E0…E9, not E and 0…9 apart.
+func flattenConcat(out, subs []*syntax.Regexp) []*syntax.Regexp {
+	for _, s := range subs {
+		for s.Op == syntax.OpCapture && s.Sub[0].Op == syntax.OpConcat {
+			s = s.Sub[0]
+		}
+		if s.Op == syntax.OpConcat {
+			out = flattenConcat(out, s.Sub)
+			continue
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -60,6 +60,11 @@ func TestRequiredLiterals(t *testing.T) {
 		{"only unsafe fold runes", "ks", false, []literal.Literal{f("ks"), f("k\u017f"), f("\u212as"), f("\u212a\u017f")}},
 		{"non-ASCII exact", "naïve", true, []literal.Literal{l("naïve")}},
 		{"non-ASCII folded splits", "naïve", false, []literal.Literal{f("na")}},
+		// \d{4} is a nested concatenation after Simplify; E and the first digit still join. Ten
+		// five-byte spellings of pid=N are rarer than the four bytes pid= alone.
+		{"digits after a letter", `pid=\d{5}\b|\bE\d{4} `, true, []literal.Literal{l("E0"), l("E1"), l("E2"), l("E3"), l("E4"), l("E5"), l("E6"), l("E7"), l("E8"), l("E9"),
+			l("pid=0"), l("pid=1"), l("pid=2"), l("pid=3"), l("pid=4"), l("pid=5"), l("pid=6"), l("pid=7"), l("pid=8"), l("pid=9")}},
+		{"capture of a concatenation", `x(ab)(cd)`, true, []literal.Literal{l("xabcd")}},
 		{"word boundary", `\bOOM\b`, true, []literal.Literal{l("OOM")}},
 		{"punctuation folded stays folded", "exit code: 137", false, []literal.Literal{f("exit code: 137")}},
 	}
