@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,5 +300,64 @@ func TestSearchCancelled(t *testing.T) {
 	}
 	if !res.Truncated || len(res.Notes) == 0 || !strings.Contains(res.Notes[0], "stopped early") {
 		t.Errorf("truncated %v notes %q; want truncated with a note", res.Truncated, res.Notes)
+	}
+}
+
+// stopAfter is a context that ends after Err was asked n times: a deadline that falls in the
+// middle of a search, at the same point every run.
+type stopAfter struct {
+	context.Context
+	mu   sync.Mutex
+	n    int
+	done chan struct{}
+}
+
+func (c *stopAfter) Done() <-chan struct{} { return c.done }
+
+func (c *stopAfter) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == 0 {
+		return context.DeadlineExceeded
+	}
+	if c.n--; c.n == 0 {
+		close(c.done)
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func TestSearchStopsMidway(t *testing.T) {
+	// Three files of several blocks each, every line a match.
+	var files []handFile
+	for _, name := range []string{"a", "b", "c"} {
+		files = append(files, handFile{path: "kubelet/" + name + ".log", logType: "kubelet", log: true, data: tickLog(25000).buf.Bytes()})
+	}
+	e, idx := handBundle(t, files)
+	req := Request{Query: "tick", MaxPerFile: CapMaxPerFile, MaxTotal: CapMaxTotal}
+	full, err := Search(context.Background(), e, idx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFull := map[string]bool{}
+	for _, m := range flatten(full) {
+		inFull[m.LineRef.String()] = true
+	}
+	// Each file asks Err once per block: stop after four blocks in all.
+	ctx := &stopAfter{Context: context.Background(), n: 4, done: make(chan struct{})}
+	part, err := Search(ctx, e, idx, req)
+	if err != nil {
+		t.Fatalf("a search stopped by its deadline returns what it found, not an error: %v", err)
+	}
+	if !part.Truncated || len(part.Notes) == 0 || !strings.Contains(part.Notes[0], "deadline") {
+		t.Errorf("truncated %v notes %q; want truncated with a note naming the deadline", part.Truncated, part.Notes)
+	}
+	if part.Total >= full.Total || part.Searched >= full.Searched {
+		t.Errorf("stopped search found %d matches in %d files, the full one %d in %d: it did not stop", part.Total, part.Searched, full.Total, full.Searched)
+	}
+	for _, m := range flatten(part) {
+		if !inFull[m.LineRef.String()] {
+			t.Errorf("stopped search lists %s, which the full search does not", m.LineRef)
+		}
 	}
 }

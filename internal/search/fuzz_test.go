@@ -1,0 +1,53 @@
+package search
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"testing"
+
+	"github.com/nodediag/nodediag/internal/detect/literal"
+)
+
+// FuzzRequiredLiterals checks the prefilter's promise on arbitrary regexes and lines: when the
+// regex matches a line, the literal scanner reports that line.
+func FuzzRequiredLiterals(f *testing.F) {
+	f.Add(sopQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
+	f.Add(`pid=\d{5}\b|\bE\d{4} `, "E1120 10:00:00 pid=12345 x", true)
+	f.Add("x{0,3}yz", "xxyz", true)
+	f.Add("(?i)ks", "\u212as", true)
+	f.Add("sessions kick", "SESSIONS KICK", false)
+	f.Add("na(ï|i)ve", "NAÏVE", false)
+	f.Fuzz(func(t *testing.T, q, line string, cs bool) {
+		if len(q) > 64 || strings.ContainsRune(line, '\n') {
+			return
+		}
+		flags := syntax.Perl
+		pattern := q
+		if !cs {
+			flags |= syntax.FoldCase
+			pattern = "(?i)" + q
+		}
+		tree, err := syntax.Parse(q, flags)
+		if err != nil {
+			return
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil || !re.MatchString(line) {
+			return
+		}
+		lits := requiredLiterals(tree)
+		if lits == nil {
+			return
+		}
+		set, err := literal.New(lits)
+		if err != nil {
+			t.Fatalf("literals %v of %q: %v", lits, q, err)
+		}
+		sc := set.NewScanner()
+		sc.Reset([]byte(line))
+		if _, _, _, ok := sc.Next(); !ok {
+			t.Fatalf("%q (caseSensitive=%v) matches %q but none of %v is found in it", q, cs, line, lits)
+		}
+	})
+}
