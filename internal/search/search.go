@@ -534,6 +534,17 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 		format = j.ix.Format
 	}
 	dmesg := format == logtime.DmesgRaw
+	// A file whose own lines state the node's zone was read in that zone by the index; the
+	// others in the bundle's. Reading from the top, the first block is the head; after a seek
+	// the head is read apart.
+	tctx := p.tctx
+	needZone := format != "" && !dmesg
+	if needZone && startOff > 0 {
+		if loc := headLocation(e, j.file); loc != nil {
+			tctx.Location = loc
+		}
+		needZone = false
+	}
 
 	lr := lines.NewReader(rc, 0, 0)
 	var tail []ContextLine // the last lines of the previous block, for Before
@@ -556,6 +567,12 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			break
 		}
 		out.bytes += int64(len(blk.Data))
+		if needZone {
+			if loc := inferLocation(blk.Data); loc != nil {
+				tctx.Location = loc
+			}
+			needZone = false
+		}
 		if len(pend) > 0 {
 			pend = s.fillAfter(&out.fm, pend, blk)
 		}
@@ -584,7 +601,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			if dmesg {
 				st = s.dmesgTime(line)
 			} else if format != "" {
-				st = p.tctx.Parse(format, line)
+				st = tctx.Parse(format, line)
 			} else {
 				st = logtime.Stamp{Quality: logtime.None}
 			}
@@ -627,6 +644,39 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	}
 	out.complete = true
 	return out
+}
+
+// headLines is how many lines of a file's head the index reads to infer its zone.
+const headLines = 64
+
+// inferLocation reads the zone from the first lines of data, as the index did for the file.
+func inferLocation(data []byte) *time.Location {
+	var head [][]byte
+	for len(head) < headLines && len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			head = append(head, data)
+			break
+		}
+		head = append(head, data[:i])
+		data = data[i+1:]
+	}
+	if loc, ok := logtime.InferLocation(head); ok {
+		return loc
+	}
+	return nil
+}
+
+// headLocation reads the head of a file that the search itself skips into.
+func headLocation(e *store.Entry, f bundle.File) *time.Location {
+	rc, err := bundle.Open(e.Dir, f)
+	if err != nil {
+		return nil // the search's own open reports it
+	}
+	defer rc.Close()
+	buf := make([]byte, 64<<10)
+	n, _ := io.ReadFull(rc, buf)
+	return inferLocation(buf[:n])
 }
 
 // span turns the window into where to read: the line and offset of the last checkpoint before

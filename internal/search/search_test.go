@@ -361,3 +361,32 @@ func TestSearchStopsMidway(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFileZone: a file whose own lines state a zone other than the bundle's is read in its
+// own zone, as the index reads it.
+func TestSearchFileZone(t *testing.T) {
+	var a, b, msgs text
+	for i := range 5 {
+		a.add("%s", logfmt(t0.Add(time.Duration(i)*time.Second), "shim started"))
+		b.add("%s", logfmt(t0.Add(time.Duration(i)*time.Second), "shim stopped"))
+	}
+	// Local wall clock 18:09 at +10:00 is 08:09 UTC.
+	msgs.add(`Nov 20 18:09:00 ip-10-0-0-1 containerd[900]: time="2026-11-20T18:09:00.000000000+10:00" level=info msg="start"`)
+	no := msgs.add("Nov 20 18:09:01 ip-10-0-0-1 kernel: Out of memory: Killed process 1 (java)")
+	e, idx := handBundle(t, []handFile{
+		{path: "containerd/a.log", logType: "containerd", log: true, data: a.buf.Bytes()},
+		{path: "containerd/b.log", logType: "containerd", log: true, data: b.buf.Bytes()},
+		{path: "var_log/messages", logType: "messages", log: true, data: msgs.buf.Bytes()},
+	})
+	want := time.Date(2026, 11, 20, 8, 9, 1, 0, time.UTC)
+	for _, req := range []Request{{Query: "out of memory"}, {Query: "out of memory", From: want.Add(-time.Minute), To: want.Add(time.Minute)}} {
+		res, err := Search(context.Background(), e, idx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := flatten(res)
+		if len(ms) != 1 || ms[0].Line != no || !ms[0].Time.Equal(want) {
+			t.Errorf("window %v: matches %+v; want line %d at %s", !req.From.IsZero(), ms, no, want)
+		}
+	}
+}
