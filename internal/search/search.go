@@ -55,11 +55,14 @@ type Request struct {
 	Exclude       string   // optional RE2: drop matching lines (same case rule as Query)
 	CaseSensitive bool     // match case exactly
 	LogTypes      []string // only these log types; in mixed files a line also counts as its detect.LineSource
-	From, To      time.Time
-	MaxPerFile    int // matches listed per file: default 100, cap 500
-	MaxTotal      int // matches listed in all: default 1000, cap 5000
-	Context       int // lines before and after each match: default 0, cap 20
-	MaxLineBytes  int // longer lines are cut with a marker: default 2000
+	// From and To bound a window [From, To); a zero bound is open. With a window, only lines
+	// with their own time are matched (nothing is borrowed from neighbours), files without
+	// times are skipped and listed, and the index's checkpoints skip what lies outside.
+	From, To     time.Time
+	MaxPerFile   int // matches listed per file: default 100, cap 500
+	MaxTotal     int // matches listed in all: default 1000, cap 5000
+	Context      int // lines before and after each match: default 0, cap 20
+	MaxLineBytes int // longer lines are cut with a marker: default 2000
 }
 
 // Result is what a search found.
