@@ -67,6 +67,14 @@ read -r rg_s _ < <(t rg -j1 -c -f "$work/patterns" "$folder")
 echo "rg -j1 with the catalog's $npat patterns: ${rg_s}s = $(python3 -c "print(f'{$mib/$rg_s:.0f}')") MB/s"
 echo "nodediag index / ripgrep (1 core): $(python3 -c "print(f'{$rg_s/$idx1_s:.2f}')")x ripgrep's throughput"
 
+echo "== search: the K3 SOP's OOM query, one core, against rg -i"
+sop='oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score'
+read -r s1 _ < <(t env GOMAXPROCS=1 "$bin" --store "$work/store" search --bundle "$bundle" "$sop" -o json)
+read -r rgs _ < <(t rg -j1 -i -c "$sop" "$folder")
+echo "nodediag search (1 core): ${s1}s   rg -j1 -i: ${rgs}s   ratio $(python3 -c "print(f'{$s1/$rgs:.2f}')")x rg's time"
+read -r s2 _ < <(t env GOMAXPROCS=1 "$bin" --store "$work/store" search --bundle "$bundle" "$sop" --incident-time "2026-11-20 08:20" -o json)
+echo "nodediag search ±5 min around the incident (1 core): ${s2}s   ratio $(python3 -c "print(f'{$s2/$rgs:.2f}')")x rg's time (rg cannot skip by time)"
+
 echo "== incident check against expected.json"
 "$bin" --store "$work/store" facts --bundle "$bundle" -o json >"$work/facts.json"
 python3 "$repo/bench/check_incident.py" "$dir/expected.json" "$work/facts.json"
