@@ -1,0 +1,553 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
+)
+
+// crash is what classify found: the class, its detail and the facts that prove it.
+type crash struct {
+	idx *index.Index
+	t   target
+
+	// exit code and where it came from
+	code       *int
+	reason     string // lastState.terminated.reason or the exit fact's reason
+	message    string // lastState.terminated.message
+	codeSource string // "pod status" or the file:line of the exit fact
+	status     *corev1.ContainerStatus
+	spec       *corev1.Container
+	events     []corev1.Event
+
+	// the target's facts by kind, time-ordered
+	exits, ooms, taskOOMs, segvs, execs, configs, probes, kills, backoffs []*facts.Fact
+	daemonOOMs                                                            []*facts.Fact // kubelet/containerd OOM kills, whoever the target is
+
+	class, detail, level, meaning string
+	confidence                    string
+	gaps                          []string
+	crossRef                      []string
+	escalation                    []string
+	prevLines                     []Line // previous-log lines that carry the error
+
+	corr *correlate.Result
+	freq *correlate.Frequency
+}
+
+// classify gathers the target's facts and decides the root cause. It is the only place a
+// class is chosen: Diagnose, QuickTriage and Summarize all call it.
+func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("diagnose: %w", err)
+	}
+	c := &crash{idx: idx, t: t}
+	for i := range idx.Facts {
+		f := &idx.Facts[i]
+		if f.Kind == facts.OOMKill && isNodeDaemon(f) {
+			c.daemonOOMs = append(c.daemonOOMs, f)
+			continue
+		}
+		if !t.owns(f) {
+			continue
+		}
+		switch f.Kind {
+		case facts.ContainerExit:
+			c.exits = append(c.exits, f)
+		case facts.OOMKill:
+			c.ooms = append(c.ooms, f)
+		case facts.TaskOOM:
+			c.taskOOMs = append(c.taskOOMs, f)
+		case facts.Segfault:
+			c.segvs = append(c.segvs, f)
+		case facts.ExecFailure:
+			c.execs = append(c.execs, f)
+		case facts.ConfigMissing:
+			c.configs = append(c.configs, f)
+		case facts.ProbeFailure:
+			c.probes = append(c.probes, f)
+		case facts.Killing:
+			c.kills = append(c.kills, f)
+		case facts.BackOff:
+			c.backoffs = append(c.backoffs, f)
+		}
+	}
+	if p := in.PodStatus; p != nil {
+		c.status = kube.Status(p, t.container)
+		c.spec = kube.Spec(p, t.container)
+		c.events = kube.EventsFor(in.Events, p, t.container)
+	} else {
+		c.events = in.Events
+	}
+	var err error
+	if c.corr, c.freq, err = crashFrequency(ctx, idx, t); err != nil {
+		return nil, err
+	}
+	c.exitCode()
+	c.prevLines = previousErrors(in.PreviousLog)
+	c.decide(in)
+	c.guardrails()
+	return c, nil
+}
+
+// exitCode takes the exit code from the pod status when there is one (the runbook's FIRST
+// step), else from the newest exit line of the target in the node's logs.
+func (c *crash) exitCode() {
+	if term := kube.Terminated(c.status); term != nil {
+		code := int(term.ExitCode)
+		c.code, c.reason, c.message, c.codeSource = &code, term.Reason, term.Message, "pod status lastState.terminated"
+		return
+	}
+	var last *facts.Fact
+	for _, f := range c.exits {
+		if f.ExitCode == nil {
+			continue
+		}
+		// A crash's exit beats a later clean one only when nothing crashed after it: the last
+		// word is the last exit, which is what lastState.terminated would say.
+		if last == nil || !f.Ref.Time.Before(last.Ref.Time) {
+			last = f
+		}
+	}
+	if last != nil {
+		code := *last.ExitCode
+		c.code, c.reason, c.codeSource = &code, last.Reason, last.Ref.String()
+		return
+	}
+	if len(c.execs) > 0 {
+		// containerd's start error: the task never ran, kubelet reports 128 (StartError).
+		c.codeSource = "none: the container never started"
+	}
+}
+
+var (
+	rePermission = regexp.MustCompile(`(?i)permission denied|access denied|EACCES|operation not permitted`)
+	reExecFormat = regexp.MustCompile(`(?i)exec format error`)
+	reNotFound   = regexp.MustCompile(`(?i)executable file not found|no such file or directory|command not found|not found in \$PATH`)
+	reErrorLine  = regexp.MustCompile(`(?i)\b(error|exception|fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
+)
+
+// previousErrors picks the last error lines of the previous container's log: the runbook's
+// primary source for exit code 1. A traceback's last lines name the error, so the tail wins.
+func previousErrors(log string) []Line {
+	if strings.TrimSpace(log) == "" {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	var out []Line
+	for i := len(lines) - 1; i >= 0 && len(out) < 3; i-- {
+		if reErrorLine.MatchString(lines[i]) {
+			out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", i+1), Text: strings.TrimSpace(lines[i])})
+		}
+	}
+	if len(out) == 0 { // no error word: the last line is still what the process said before dying
+		out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", len(lines)), Text: strings.TrimSpace(lines[len(lines)-1])})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+func (c *crash) prevText() string {
+	var b strings.Builder
+	for _, l := range c.prevLines {
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (c *crash) set(class, meaning, level, detail string) {
+	c.class, c.meaning, c.level, c.detail = class, meaning, level, detail
+}
+
+// decide follows the runbook's Phase 2 branches by exit code, letting a fact that proves a
+// cause (an OOM kill, a segfault, an exec failure, a missing ConfigMap) speak when the exit
+// code is not known.
+func (c *crash) decide(in Input) {
+	code := -1
+	if c.code != nil {
+		code = *c.code
+	}
+	prev := c.prevText()
+	msg := c.message + "\n" + prev
+	for _, f := range c.execs {
+		msg += "\n" + f.Message
+	}
+	switch {
+	case code == 137 || c.reason == "OOMKilled" || (code < 0 && (len(c.ooms) > 0 || len(c.taskOOMs) > 0)):
+		c.decideOOM()
+	case code == 139 || (code < 0 && len(c.segvs) > 0):
+		c.decideSegfault()
+	case code == 126 || code == 127 || len(c.execs) > 0 || (code == 128 && (reNotFound.MatchString(c.message) || reExecFormat.MatchString(c.message))):
+		c.decideExec(code, msg)
+	case len(c.configs) > 0:
+		c.decideConfig()
+	case code == 143:
+		c.decideSIGTERM()
+	case code == 255:
+		c.set(RuntimeError, "Unknown", LevelNone, "exit code 255 (unknown error): check containerd's runtime errors")
+		c.gaps = append(c.gaps, "exit code 255 carries no cause of its own; the node logs name none for this container")
+	case code > 128 && code < 160:
+		c.set(RuntimeError, fmt.Sprintf("Signal%d", code-128), LevelNone, fmt.Sprintf("killed by signal %d (%s), exit %d", code-128, signalName(code-128), code))
+	case code > 0:
+		c.decideAppError(code, prev)
+	default:
+		c.decideQuiet()
+	}
+}
+
+func (c *crash) decideOOM() {
+	c.meaning = "OOMKilled"
+	var global, cgroup []*facts.Fact
+	for _, f := range c.ooms {
+		if f.Scope == "global" || strings.Contains(f.Constraint, "NONE") {
+			global = append(global, f)
+		} else {
+			cgroup = append(cgroup, f)
+		}
+	}
+	limit := ""
+	if c.spec != nil {
+		if q, ok := c.spec.Resources.Limits[corev1.ResourceMemory]; ok {
+			limit = q.String()
+		}
+	}
+	switch {
+	case len(global) > 0:
+		f := global[len(global)-1]
+		d := fmt.Sprintf("global OOM killer killed %s (pid %d) %s; anon-rss %s", f.Process, f.PID, times(len(global)), kib(f.AnonRSSKB))
+		if limit == "" {
+			d += "; the container has no memory limit"
+		} else {
+			d += "; its own limit is " + limit + ", so the node ran out first"
+		}
+		c.set(NodeOOM, "OOMKilled", LevelNode, d)
+		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
+		c.gaps = append(c.gaps, "node memory figures (MemTotal, MemAvailable at the time of the OOM) are not in the kernel's OOM-kill lines; search MemAvailable|MemFree for them")
+	case len(cgroup) > 0:
+		f := cgroup[len(cgroup)-1]
+		level := oomLevel(f)
+		d := fmt.Sprintf("%s (pid %d) killed %s at its %s memory limit (usage %s, anon-rss %s)", f.Process, f.PID, times(len(cgroup)), kib(f.LimitKB), kib(f.UsageKB), kib(f.AnonRSSKB))
+		if limit != "" {
+			d += "; resources.limits.memory " + limit
+		}
+		if level != LevelContainer {
+			d += "; the limit hit is the " + level + " memcg " + f.Memcg
+		}
+		c.set(ContainerOOM, "OOMKilled", level, d)
+	case c.reason == "OOMKilled" || len(c.taskOOMs) > 0:
+		d := "OOM-killed at its memory limit"
+		if limit != "" {
+			d += " (resources.limits.memory " + limit + ")"
+		}
+		if c.reason == "OOMKilled" {
+			d += "; the pod status says OOMKilled"
+		} else {
+			d += "; containerd reported " + times(len(c.taskOOMs)) + " an OOM event for it"
+		}
+		c.set(ContainerOOM, "OOMKilled", LevelContainer, d)
+		c.gaps = append(c.gaps, "no kernel OOM-kill line for this container: the kernel log is missing or its ring buffer rotated, so usage against the limit is not shown")
+	case c.systemOOMEvent():
+		c.set(NodeOOM, "OOMKilled", LevelNode, "the node's events report a System OOM for this container's process; no kernel OOM-kill line is in the bundle")
+		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
+		c.gaps = append(c.gaps, "no kernel OOM-kill line in the bundle: the kernel log is missing or its ring buffer rotated")
+	case len(c.kills) > 0:
+		c.set(RuntimeError, "SIGKILL", LevelNone, "SIGKILL (exit 137) without an OOM kill: kubelet killed the container after its grace period ran out")
+	default:
+		c.set(RuntimeError, "SIGKILL", LevelNone, "SIGKILL (exit 137) without an OOM kill or a kubelet kill in the node's logs: something outside the container killed it")
+		c.gaps = append(c.gaps, "nothing in the bundle names who sent the SIGKILL")
+	}
+}
+
+// systemOOMEvent tells whether the events report a System OOM (kubelet's node event).
+func (c *crash) systemOOMEvent() bool {
+	for _, e := range c.events {
+		if e.Reason == "SystemOOM" {
+			return true
+		}
+	}
+	return false
+}
+
+// oomLevel tells which memcg's limit the kernel hit, from the victim's memcg (the container's)
+// and the memcg whose limit fired.
+func oomLevel(f *facts.Fact) string {
+	m, task := strings.TrimSuffix(f.Memcg, "/"), strings.TrimSuffix(f.TaskMemcg, "/")
+	last := m[strings.LastIndex(m, "/")+1:]
+	switch {
+	case m == "" || m == task || (f.ContainerID != "" && strings.Contains(last, f.ContainerID)):
+		return LevelContainer
+	case strings.Contains(last, "pod"):
+		return LevelPod
+	case strings.Contains(last, "kubepods") || last == "burstable" || last == "besteffort":
+		return LevelNodeAllocatable
+	}
+	return LevelContainer
+}
+
+func (c *crash) decideSegfault() {
+	if len(c.segvs) == 0 {
+		c.set(Segfault, "Segfault", LevelNone, "SIGSEGV (exit 139); the kernel's segfault line is not in the bundle")
+		c.gaps = append(c.gaps, "no kernel segfault line for this container: no faulting address, ip or library (the kernel log is missing, rotated, or print-fatal-signals is off)")
+		return
+	}
+	f := c.segvs[len(c.segvs)-1]
+	d := fmt.Sprintf("%s segfault at %s ip %s", f.Process, f.Addr, f.IP)
+	if f.Object != "" {
+		d += " in " + f.Object
+	}
+	d += ", " + times(len(c.segvs))
+	if f.Addr != "" && strings.Trim(f.Addr, "0x") == "" {
+		d += " (NULL pointer dereference)"
+	}
+	c.set(Segfault, "Segfault", LevelNone, d)
+}
+
+func (c *crash) decideExec(code int, msg string) {
+	kind := ""
+	var f *facts.Fact
+	if n := len(c.execs); n > 0 {
+		f = c.execs[n-1]
+		kind = f.FailureKind
+	}
+	switch {
+	case reExecFormat.MatchString(msg):
+		kind = "exec-format"
+	case kind == "" && reNotFound.MatchString(msg):
+		kind = "not-found"
+	case kind == "" && rePermission.MatchString(msg):
+		kind = "permission"
+	case kind == "" && code == 127:
+		kind = "not-found"
+	case kind == "" && code == 126:
+		kind = "permission"
+	}
+	path := ""
+	if f != nil {
+		path = f.Path
+	}
+	if path == "" && c.spec != nil && len(c.spec.Command) > 0 {
+		path = c.spec.Command[0]
+	}
+	switch kind {
+	case "not-found":
+		d := "the entrypoint is not in the image"
+		if path != "" {
+			d = fmt.Sprintf("entrypoint %q is not in the image", path)
+		}
+		if f != nil && f.Message != "" {
+			d += ": " + f.Message
+		}
+		c.set(CommandNotFound, "CommandNotFound", LevelNone, d)
+	case "exec-format":
+		d := "architecture mismatch: the binary is built for another CPU architecture (exec format error)"
+		for _, l := range c.prevLines {
+			if reExecFormat.MatchString(l.Text) {
+				d += ": " + l.Text
+				break
+			}
+		}
+		c.set(PermissionDenied, "PermissionDenied", LevelNone, d)
+	default:
+		d := "the binary exists but cannot be executed (permission denied)"
+		if path != "" {
+			d = fmt.Sprintf("%q exists but cannot be executed (permission denied)", path)
+		}
+		c.set(PermissionDenied, "PermissionDenied", LevelNone, d)
+	}
+	if code == 128 {
+		c.meaning += " (StartError: containerd could not start the task)"
+	}
+	if len(c.execs) == 0 && len(c.prevLines) == 0 {
+		c.gaps = append(c.gaps, "neither containerd's start error nor the previous log is available: the exit code alone says "+c.meaning)
+	}
+}
+
+func (c *crash) decideConfig() {
+	f := c.configs[len(c.configs)-1]
+	n := 0
+	for _, g := range c.configs {
+		n += 1 + g.Repeats
+	}
+	what := f.FailureKind
+	if what == "" {
+		what = "object"
+	}
+	d := fmt.Sprintf("%s %q not found (%d lines)", what, f.Name, n)
+	if f.Message != "" {
+		d += ": " + f.Message
+	}
+	c.set(MissingConfig, meaningOf(c.code), LevelNone, d)
+}
+
+func (c *crash) decideSIGTERM() {
+	liveness := 0
+	msg := ""
+	for _, f := range c.probes {
+		// kubelet's "failed liveness probe, will be restarted" is the verdict on failures
+		// already counted, not another failure.
+		if f.FailureKind == "liveness" && !strings.Contains(f.Message, "will be restarted") {
+			liveness += 1 + f.Repeats
+			msg = f.Message
+		}
+	}
+	for _, e := range c.events {
+		if e.Reason == "Unhealthy" && strings.Contains(e.Message, "Liveness") && liveness == 0 {
+			liveness = int(e.Count)
+			msg = e.Message
+		}
+	}
+	c.crossRef = append(c.crossRef, "K2: probe failures are causing the restarts (not application crashes)")
+	if liveness > 0 || len(c.kills) > 0 {
+		d := fmt.Sprintf("liveness probe failed %s and kubelet stopped the container with SIGTERM (exit 143)", times(liveness))
+		if msg != "" {
+			d += ": " + msg
+		}
+		c.set(AppError, "SIGTERM", LevelNone, d)
+		return
+	}
+	c.set(RuntimeError, "SIGTERM", LevelNone, "SIGTERM (exit 143) without a probe kill: something outside the container stopped it (graceful shutdown, not a crash)")
+}
+
+func (c *crash) decideAppError(code int, prev string) {
+	switch {
+	case rePermission.MatchString(prev):
+		c.set(PermissionDenied, "PermissionDenied", LevelNone, "the application failed on a permission error: "+lastLine(c.prevLines))
+	case len(c.prevLines) > 0:
+		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("exit %d: %s", code, lastLine(c.prevLines)))
+	default:
+		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("the application exits %d; its own error is in `kubectl logs --previous`, which was not given", code))
+		c.gaps = append(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)")
+	}
+}
+
+// decideQuiet handles a target without a failing exit: a crash loop on clean exits, a node
+// daemon's OOM kill (which is the node's root cause whatever pod was asked about), or nothing.
+func (c *crash) decideQuiet() {
+	switch {
+	case len(c.backoffs) > 0 || (c.status != nil && c.status.State.Waiting != nil && c.status.State.Waiting.Reason == "CrashLoopBackOff"):
+		c.set(AppError, meaningOf(c.code), LevelNone, "the container exits with code 0 and is restarted (restartPolicy Always runs a process that finishes)")
+	case len(c.daemonOOMs) > 0:
+		f := c.daemonOOMs[len(c.daemonOOMs)-1]
+		code137 := 137
+		c.code, c.codeSource = &code137, f.Ref.String()
+		d := fmt.Sprintf("%s (pid %d) OOM-killed %s", f.Process, f.PID, times(len(c.daemonOOMs)))
+		if f.LimitKB > 0 {
+			d += fmt.Sprintf(" at the %s limit of %s (usage %s)", kib(f.LimitKB), f.Memcg, kib(f.UsageKB))
+		}
+		d += ": the node's own daemon ran out of memory"
+		c.set(NodeOOM, "OOMKilled", LevelNode, d)
+		c.crossRef = append(c.crossRef, "A1: kubelet itself is OOM-killed (node NotReady)", "G2: node-level OOM and system-reserved/kube-reserved memory")
+	default:
+		c.set("", meaningOf(c.code), LevelNone, "")
+	}
+}
+
+// guardrails adds the runbook's escalation conditions.
+func (c *crash) guardrails() {
+	if c.class != "" && isSystemPod(c.t.ns, c.t.pod) {
+		c.escalation = append(c.escalation, fmt.Sprintf("system pod %s/%s is crash-looping: cluster-wide impact", c.t.ns, c.t.pod))
+	}
+	if n := len(c.daemonOOMs); n > 0 {
+		f := c.daemonOOMs[n-1]
+		c.escalation = append(c.escalation, fmt.Sprintf("%s OOM-killed %s (last at %s): escalate to A1", f.Process, times(n), f.Ref.String()))
+	}
+	if c.class == Segfault {
+		for _, f := range c.segvs {
+			if isSystemPod(f.Namespace, f.Pod) || f.Namespace == "kube-system" {
+				c.escalation = append(c.escalation, "segfault in a system component: possible kernel or runtime bug")
+				break
+			}
+		}
+	}
+	// Crash loops across several pods: other pods of the node backing off too.
+	others := map[string]bool{}
+	for i := range c.idx.Facts {
+		f := &c.idx.Facts[i]
+		if f.Kind == facts.BackOff && f.Pod != "" && (f.Pod != c.t.pod || f.Namespace != c.t.ns) {
+			others[f.Namespace+"/"+f.Pod] = true
+		}
+	}
+	if len(others) >= 2 {
+		names := make([]string, 0, len(others))
+		for k := range others {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		c.escalation = append(c.escalation, fmt.Sprintf("CrashLoopBackOff across %d other pods on this node (%s): possible cluster-wide issue", len(names), strings.Join(names, ", ")))
+	}
+}
+
+// meaningOf names an exit code the way the Output Format does.
+func meaningOf(code *int) string {
+	if code == nil {
+		return "Unknown"
+	}
+	switch *code {
+	case 0:
+		return "Completed"
+	case 1:
+		return "ApplicationError"
+	case 126:
+		return "PermissionDenied"
+	case 127:
+		return "CommandNotFound"
+	case 137:
+		return "OOMKilled"
+	case 139:
+		return "Segfault"
+	case 143:
+		return "SIGTERM"
+	case 255:
+		return "Unknown"
+	}
+	if *code > 128 && *code < 160 {
+		return fmt.Sprintf("Signal%d", *code-128)
+	}
+	return "ApplicationError"
+}
+
+func signalName(n int) string {
+	names := map[int]string{1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+		9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM"}
+	if s, ok := names[n]; ok {
+		return s
+	}
+	return fmt.Sprintf("signal %d", n)
+}
+
+func lastLine(ls []Line) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	return ls[len(ls)-1].Text
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+// kib renders kernel kB figures in the unit people set limits in.
+func kib(k int64) string {
+	switch {
+	case k <= 0:
+		return "unknown"
+	case k%(1<<20) == 0:
+		return fmt.Sprintf("%dGiB", k>>20)
+	case k >= 1<<10:
+		return fmt.Sprintf("%dMiB", k>>10)
+	}
+	return fmt.Sprintf("%dKiB", k)
+}

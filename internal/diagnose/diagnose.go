@@ -1,0 +1,268 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// Root-cause classes (the K3 runbook's Output Format).
+const (
+	ContainerOOM     = "container_oom"
+	NodeOOM          = "node_oom"
+	AppError         = "app_error"
+	Segfault         = "segfault"
+	CommandNotFound  = "command_not_found"
+	PermissionDenied = "permission_denied"
+	MissingConfig    = "missing_config"
+	RuntimeError     = "runtime_error"
+)
+
+// OOM levels.
+const (
+	LevelContainer       = "container"
+	LevelPod             = "pod"
+	LevelNodeAllocatable = "node-allocatable"
+	LevelNode            = "node"
+	LevelNone            = "none"
+)
+
+// Evidence types (the K3 runbook's Output Format).
+const (
+	EvPodState   = "pod_state"
+	EvDmesg      = "dmesg_search"
+	EvKubelet    = "kubelet_search"
+	EvContainerd = "containerd_search"
+	EvPodLogs    = "pod_logs"
+)
+
+// Input names the container to diagnose and whatever the Kubernetes API said about it. Only the
+// index is required: without a pod the busiest crash-looping container of the bundle is taken.
+type Input struct {
+	Namespace, Pod, Container string
+	PodStatus                 *corev1.Pod    // optional: from --pod-json or the API
+	Events                    []corev1.Event // optional
+	PreviousLog               string         // optional: `kubectl logs --previous`
+	// Entry is the bundle the index was built from. When set, evidence lines carry the log
+	// line's own text; without it they carry the fact's summary, which is all the index holds.
+	Entry *store.Entry
+}
+
+// Line is one line of evidence with where it was read.
+type Line struct {
+	Ref  string `json:"ref" yaml:"ref"` // file:line
+	Text string `json:"text" yaml:"text"`
+}
+
+// Evidence is one item of the Output Format's evidence list.
+type Evidence struct {
+	Type    string `json:"type" yaml:"type"`
+	Content string `json:"content" yaml:"content"`
+	Lines   []Line `json:"lines,omitempty" yaml:"lines,omitempty"`
+}
+
+// Mitigation is the Output Format's mitigation block.
+type Mitigation struct {
+	Immediate string `json:"immediate" yaml:"immediate"`
+	LongTerm  string `json:"long_term" yaml:"long_term"`
+}
+
+// Diagnosis is the K3 runbook's Output Format, filled in, plus what it rests on.
+type Diagnosis struct {
+	RootCause       string     `json:"root_cause" yaml:"root_cause"` // "<class> — <detail>"; empty when no crash is found
+	ExitCode        *int       `json:"exit_code" yaml:"exit_code"`
+	ExitCodeMeaning string     `json:"exit_code_meaning" yaml:"exit_code_meaning"`
+	CrashFrequency  string     `json:"crash_frequency" yaml:"crash_frequency"`
+	Evidence        []Evidence `json:"evidence" yaml:"evidence"`
+	Severity        string     `json:"severity" yaml:"severity"`
+	Mitigation      Mitigation `json:"mitigation" yaml:"mitigation"`
+	CrossReference  []string   `json:"cross_reference" yaml:"cross_reference"`
+	Confidence      string     `json:"confidence" yaml:"confidence"`
+	Gaps            []string   `json:"gaps,omitempty" yaml:"gaps,omitempty"`
+	Escalation      []string   `json:"escalation,omitempty" yaml:"escalation,omitempty"`
+
+	Class     string   `json:"class" yaml:"class"` // the class alone; empty when none
+	OOMLevel  string   `json:"oom_level" yaml:"oom_level"`
+	Namespace string   `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Pod       string   `json:"pod,omitempty" yaml:"pod,omitempty"`
+	Container string   `json:"container,omitempty" yaml:"container,omitempty"`
+	Restarts  int      `json:"restarts" yaml:"restarts"`                       // from the logs (distinct non-zero exits)
+	BackOffs  []string `json:"back_offs,omitempty" yaml:"back_offs,omitempty"` // the back-off ladder from the logs
+	SOPs      []string `json:"sops" yaml:"sops"`                               // runbooks that apply, K3 first
+}
+
+// ErrInput marks a request that cannot be served as asked; errors.Is tells a CLI to report a
+// usage error.
+var ErrInput = errors.New("invalid diagnose request")
+
+// Diagnose runs the K3 runbook for one container against a bundle's index.
+func Diagnose(ctx context.Context, idx *index.Index, in Input) (*Diagnosis, error) {
+	if idx == nil {
+		return nil, fmt.Errorf("%w: no index given (import the bundle and load its index first)", ErrInput)
+	}
+	t, err := resolveTarget(idx, in)
+	if err != nil {
+		return nil, err
+	}
+	c, err := classify(ctx, idx, in, t)
+	if err != nil {
+		return nil, err
+	}
+	return c.report(ctx, in)
+}
+
+// target is the container being diagnosed.
+type target struct {
+	ns, pod, uid, container string
+}
+
+func (t target) String() string {
+	if t.pod == "" {
+		return "(no crash-looping pod found)"
+	}
+	s := t.pod
+	if t.ns != "" {
+		s = t.ns + "/" + s
+	}
+	if t.container != "" {
+		s += " container " + t.container
+	}
+	return s
+}
+
+// owns tells whether a fact is about the target. A fact without a container name (kubelet's
+// pod-level lines, such as a missing ConfigMap volume) belongs to every container of the pod.
+func (t target) owns(f *facts.Fact) bool {
+	if t.pod == "" {
+		return false
+	}
+	if t.uid != "" && f.PodUID != "" {
+		if f.PodUID != t.uid {
+			return false
+		}
+	} else if f.Pod != t.pod || (t.ns != "" && f.Namespace != "" && f.Namespace != t.ns) {
+		return false
+	}
+	return t.container == "" || f.Container == "" || f.Container == t.container
+}
+
+// resolveTarget fills the target from the input, the pod status and, for whatever is left, the
+// bundle: the container of the named pod that crashed most, or without a pod the busiest
+// crash-looping container of the node.
+func resolveTarget(idx *index.Index, in Input) (target, error) {
+	t := target{ns: in.Namespace, pod: in.Pod, container: in.Container}
+	if p := in.PodStatus; p != nil {
+		if t.pod != "" && t.pod != p.Name {
+			return t, fmt.Errorf("%w: --pod %s names another pod than the pod JSON (%s/%s)", ErrInput, t.pod, p.Namespace, p.Name)
+		}
+		if t.ns != "" && p.Namespace != "" && t.ns != p.Namespace {
+			return t, fmt.Errorf("%w: namespace %s differs from the pod JSON's (%s)", ErrInput, t.ns, p.Namespace)
+		}
+		t.pod, t.ns, t.uid = p.Name, p.Namespace, string(p.UID)
+		name, err := kube.PickContainer(p, t.container)
+		if err != nil {
+			return t, fmt.Errorf("%w: %w", ErrInput, err)
+		}
+		t.container = name
+	}
+	if t.container != "" && t.pod == "" {
+		return t, fmt.Errorf("%w: --container %s needs --pod NS/NAME", ErrInput, t.container)
+	}
+	if t.pod != "" && t.container != "" {
+		return t, nil
+	}
+	// Weigh each container by its crash facts; the heaviest is the one to explain.
+	type key struct{ ns, pod, uid, ctr string }
+	weight := map[key]int{}
+	var order []key
+	for i := range idx.Facts {
+		f := &idx.Facts[i]
+		if f.Container == "" || f.Pod == "" || !crashFact(f) {
+			continue
+		}
+		if t.pod != "" && (f.Pod != t.pod || (t.ns != "" && f.Namespace != t.ns)) {
+			continue
+		}
+		k := key{f.Namespace, f.Pod, f.PodUID, f.Container}
+		if _, ok := weight[k]; !ok {
+			order = append(order, k)
+		}
+		weight[k] += 1 + f.Repeats
+	}
+	best := -1
+	for i, k := range order {
+		if best < 0 || weight[k] > weight[order[best]] {
+			best = i
+		}
+	}
+	if best >= 0 {
+		k := order[best]
+		t.ns, t.pod, t.uid, t.container = k.ns, k.pod, k.uid, k.ctr
+	}
+	return t, nil
+}
+
+// crashFact tells whether a fact says a container failed (not join data, not a clean exit).
+func crashFact(f *facts.Fact) bool {
+	switch f.Kind {
+	case facts.ContainerExit:
+		return f.ExitCode != nil && *f.ExitCode != 0
+	case facts.BackOff, facts.OOMKill, facts.TaskOOM, facts.Segfault, facts.ExecFailure, facts.ConfigMissing:
+		return true
+	}
+	return false
+}
+
+// systemPods are the kube-system workloads whose crash loop the runbook escalates.
+var systemPods = []string{"aws-node", "kube-proxy", "coredns"}
+
+func isSystemPod(ns, pod string) bool {
+	if ns != "" && ns != "kube-system" {
+		return false
+	}
+	for _, p := range systemPods {
+		if pod == p || strings.HasPrefix(pod, p+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeDaemons are the processes whose OOM kill takes the node down (A1).
+var nodeDaemons = []string{"kubelet", "containerd", "dockerd", "containerd-shim", "containerd-shim-runc-v2"}
+
+func isNodeDaemon(f *facts.Fact) bool {
+	for _, d := range nodeDaemons {
+		if f.Process == d || strings.Contains(f.TaskMemcg, "/"+d+".service") {
+			return true
+		}
+	}
+	return false
+}
+
+// crashFrequency asks correlate for the target's restarts and back-off ladder.
+func crashFrequency(ctx context.Context, idx *index.Index, t target) (*correlate.Result, *correlate.Frequency, error) {
+	if t.pod == "" {
+		return nil, nil, nil
+	}
+	res, err := correlate.Correlate(ctx, idx, correlate.Request{Namespace: t.ns, Pod: t.pod, Container: t.container, MaxEvents: 1})
+	if err != nil {
+		return nil, nil, fmt.Errorf("diagnose %s: correlate: %w", t, err)
+	}
+	for i := range res.Frequency {
+		fr := &res.Frequency[i]
+		if fr.Container == t.container && (t.uid == "" || fr.PodUID == "" || fr.PodUID == t.uid) {
+			return res, fr, nil
+		}
+	}
+	return res, nil, nil
+}

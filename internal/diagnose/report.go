@@ -1,0 +1,427 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodediag/nodediag/internal/evidence"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/search"
+)
+
+// maxLines caps the lines each evidence item quotes: the newest few prove the pattern, the rest
+// are counted in the content.
+const maxLines = 4
+
+// report fills the Output Format from a classified crash.
+func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
+	d := &Diagnosis{
+		ExitCode:        c.code,
+		ExitCodeMeaning: c.meaning,
+		Class:           c.class,
+		OOMLevel:        c.level,
+		Namespace:       c.t.ns,
+		Pod:             c.t.pod,
+		Container:       c.t.container,
+		CrossReference:  c.crossRef,
+		Gaps:            c.gaps,
+		Escalation:      c.escalation,
+	}
+	if d.ExitCodeMeaning == "" {
+		d.ExitCodeMeaning = meaningOf(c.code)
+	}
+	if c.class != "" {
+		d.RootCause = c.class + " — " + c.detail
+	}
+	if c.freq != nil {
+		d.Restarts, d.BackOffs = c.freq.Restarts, c.freq.BackOffs
+	}
+	d.CrashFrequency = c.frequencyText()
+	lr := &lineReader{in: in, idx: c.idx}
+	var err error
+	if d.Evidence, err = c.evidence(ctx, lr); err != nil {
+		return nil, err
+	}
+	d.Severity = c.severity()
+	d.Mitigation = c.mitigation()
+	d.Confidence = c.confidenceText(d.Evidence)
+	d.Gaps = append(d.Gaps, c.sourceGaps(in)...)
+	d.SOPs = c.sops()
+	if d.CrossReference == nil {
+		d.CrossReference = []string{}
+	}
+	return d, nil
+}
+
+func (c *crash) frequencyText() string {
+	f := c.freq
+	if f == nil || f.Restarts == 0 {
+		if c.status != nil && c.status.RestartCount > 0 {
+			return fmt.Sprintf("%d restarts (pod status); no exits of this container in the node's logs", c.status.RestartCount)
+		}
+		if len(c.daemonOOMs) > 0 && c.class == NodeOOM && len(c.ooms) == 0 {
+			first, last := c.daemonOOMs[0].Ref.Time, c.daemonOOMs[len(c.daemonOOMs)-1].Ref.Time
+			return fmt.Sprintf("%s OOM-killed %s between %s and %s", c.daemonOOMs[0].Process, times(len(c.daemonOOMs)), stamp(first), stamp(last))
+		}
+		return "no restarts in the node's logs"
+	}
+	s := fmt.Sprintf("%d restarts between %s and %s (%s)", f.Restarts, stamp(f.First), stamp(f.Last), f.Last.Sub(f.First).Round(time.Second))
+	s += fmt.Sprintf("; at most %d in 10 minutes", f.PerTenMinutes)
+	if len(f.BackOffs) > 0 {
+		s += "; back-off " + strings.Join(f.BackOffs, " → ")
+	}
+	if c.status != nil {
+		s += fmt.Sprintf("; restartCount %d (pod status)", c.status.RestartCount)
+	}
+	return s
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "an unknown time"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// evidence builds the Output Format's evidence list, one item per source, in the runbook's order.
+func (c *crash) evidence(ctx context.Context, lr *lineReader) ([]Evidence, error) {
+	var out []Evidence
+	if c.status != nil {
+		out = append(out, c.podState())
+	}
+	// Kernel: OOM kills and segfaults of the target, and node daemons' OOM kills.
+	kernel := slices.Concat(c.ooms, c.segvs)
+	if c.class == NodeOOM && len(c.ooms) == 0 {
+		kernel = append(kernel, c.daemonOOMs...)
+	}
+	byComp := map[string][]*facts.Fact{}
+	for _, f := range slices.Concat(c.exits, c.taskOOMs, c.execs, c.configs, c.probes, c.kills, c.backoffs) {
+		comp := componentOf(f)
+		byComp[comp] = append(byComp[comp], f)
+	}
+	byComp["kernel"] = append(byComp["kernel"], kernel...)
+	for _, s := range []struct{ comp, typ, what string }{
+		{"kernel", EvDmesg, "kernel"},
+		{"kubelet", EvKubelet, "kubelet"},
+		{"containerd", EvContainerd, "containerd"},
+	} {
+		fs := byComp[s.comp]
+		if len(fs) == 0 {
+			continue
+		}
+		slices.SortStableFunc(fs, byTime)
+		ev := Evidence{Type: s.typ, Content: summarize(fs)}
+		for _, f := range fs[max(0, len(fs)-maxLines):] {
+			text, err := lr.text(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			ev.Lines = append(ev.Lines, Line{Ref: f.Ref.String(), Text: text})
+		}
+		out = append(out, ev)
+	}
+	if len(c.prevLines) > 0 {
+		out = append(out, Evidence{Type: EvPodLogs, Content: "last error lines of the previous container (kubectl logs --previous)", Lines: c.prevLines})
+	}
+	return out, nil
+}
+
+func (c *crash) podState() Evidence {
+	s := c.status
+	var parts []string
+	if term := kubeTerm(c); term != nil {
+		parts = append(parts, fmt.Sprintf("lastState.terminated exitCode=%d reason=%s", term.ExitCode, term.Reason))
+		if !term.StartedAt.IsZero() && !term.FinishedAt.IsZero() {
+			parts = append(parts, fmt.Sprintf("ran %s (startedAt %s, finishedAt %s)", term.FinishedAt.Sub(term.StartedAt.Time), stamp(term.StartedAt.Time), stamp(term.FinishedAt.Time)))
+		}
+		if term.Message != "" {
+			parts = append(parts, "message: "+oneLine(term.Message))
+		}
+	} else {
+		parts = append(parts, "no terminated state")
+	}
+	parts = append(parts, fmt.Sprintf("restartCount=%d", s.RestartCount))
+	if w := s.State.Waiting; w != nil {
+		parts = append(parts, "waiting: "+w.Reason)
+	}
+	if c.spec != nil {
+		if q, ok := c.spec.Resources.Limits["memory"]; ok {
+			parts = append(parts, "limits.memory="+q.String())
+		} else {
+			parts = append(parts, "no memory limit")
+		}
+	}
+	var evs []string
+	for _, e := range c.events {
+		if e.Type == "Warning" || e.Reason == "Killing" || strings.HasPrefix(e.Reason, "Node") {
+			evs = append(evs, fmt.Sprintf("%s ×%d: %s", e.Reason, max(e.Count, 1), oneLine(e.Message)))
+		}
+	}
+	if len(evs) > 0 {
+		parts = append(parts, "events: "+strings.Join(evs, "; "))
+	}
+	return Evidence{Type: EvPodState, Content: strings.Join(parts, "; ")}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 240 {
+		s = s[:240] + "…"
+	}
+	return s
+}
+
+// componentOf names the component that wrote a fact's line.
+func componentOf(f *facts.Fact) string {
+	switch {
+	case strings.HasPrefix(f.Source, "kernel-"):
+		return "kernel"
+	case strings.HasPrefix(f.Source, "kubelet-"):
+		return "kubelet"
+	case strings.HasPrefix(f.Source, "containerd-"):
+		return "containerd"
+	}
+	return "other"
+}
+
+// summarize counts facts by kind, in first-seen order: "3 ContainerExit (exit 137), 2 BackOff".
+func summarize(fs []*facts.Fact) string {
+	type acc struct {
+		n      int
+		detail []string
+	}
+	m := map[facts.Kind]*acc{}
+	var order []facts.Kind
+	for _, f := range fs {
+		a := m[f.Kind]
+		if a == nil {
+			a = &acc{}
+			m[f.Kind] = a
+			order = append(order, f.Kind)
+		}
+		a.n += 1 + f.Repeats
+		var d string
+		switch f.Kind {
+		case facts.ContainerExit:
+			d = fmt.Sprintf("exit %d", *f.ExitCode)
+			if f.Reason != "" {
+				d += " " + f.Reason
+			}
+		case facts.BackOff:
+			d = f.Delay
+		case facts.OOMKill:
+			d = f.Scope + " " + f.Process
+		case facts.Segfault:
+			d = f.Process + " in " + f.Object
+		case facts.ExecFailure, facts.ProbeFailure:
+			d = f.FailureKind
+		case facts.ConfigMissing:
+			d = f.FailureKind + " " + f.Name
+		}
+		if d != "" && !slices.Contains(a.detail, d) {
+			a.detail = append(a.detail, d)
+		}
+	}
+	parts := make([]string, 0, len(order))
+	for _, k := range order {
+		a := m[k]
+		s := fmt.Sprintf("%d %s", a.n, k)
+		if len(a.detail) > 0 {
+			s += " (" + strings.Join(a.detail, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *crash) severity() string {
+	switch {
+	case c.class == "":
+		return "NONE"
+	case len(c.escalation) > 0 || c.class == NodeOOM:
+		return "CRITICAL"
+	}
+	return "HIGH"
+}
+
+func (c *crash) mitigation() Mitigation {
+	m := Mitigation{LongTerm: "Set memory limits, fix application bugs, use VPA for right-sizing"}
+	switch c.class {
+	case ContainerOOM:
+		m.Immediate = "Operator: raise resources.limits.memory for " + c.t.container + " above its peak usage, or find the leak; see the OOM kill's usage against the limit"
+		m.LongTerm = "Use VPA to right-size memory limits; profile the application's memory; add a startup probe if it dies while warming up"
+	case NodeOOM:
+		if len(c.ooms) == 0 && len(c.daemonOOMs) > 0 {
+			m.Immediate = "Operator: raise kube-reserved/system-reserved memory for the node's daemons and restart kubelet; follow A1"
+		} else {
+			m.Immediate = "Operator: set resources.limits.memory on " + c.t.container + " so it cannot exhaust the node; move it to a larger node"
+		}
+		m.LongTerm = "Set memory limits on every pod, set system-reserved and kube-reserved in the kubelet config, size nodes for the workload (G2)"
+	case AppError:
+		if c.meaning == "SIGTERM" {
+			m.Immediate = "Operator: find why the application stops answering its liveness probe (deadlock, overload); relax the probe's timeout or failureThreshold only if it is too strict (K2)"
+		} else {
+			m.Immediate = "Operator: fix the error the application logs before exiting (kubectl logs --previous): configuration, credentials, dependencies"
+		}
+	case Segfault:
+		m.Immediate = "Operator: check the image's architecture and library versions against the node; roll back to the last good image"
+		m.LongTerm = "Enable core dumps, rebuild with address sanitizer, pin native library versions"
+	case CommandNotFound:
+		m.Immediate = "Operator: fix the Dockerfile ENTRYPOINT/CMD or the pod's command so it names a binary in the image"
+		m.LongTerm = "Test the image's entrypoint in CI (docker run --rm <image>) before rollout"
+	case PermissionDenied:
+		m.Immediate = "Operator: make the entrypoint executable (chmod +x) and build it for the node's architecture (docker buildx --platform)"
+		m.LongTerm = "Build multi-arch images and check the platform in CI"
+	case MissingConfig:
+		m.Immediate = "Operator: create the missing ConfigMap/Secret in the pod's namespace, or fix the reference in the pod spec"
+		m.LongTerm = "Manage ConfigMaps and Secrets with the workload (same release) so one cannot be deleted under a running pod"
+	case RuntimeError:
+		m.Immediate = "Operator: check containerd's and kubelet's logs around the exit for what stopped the container"
+	default:
+		m.Immediate = "None: no crash of this container is in the node's logs"
+		m.LongTerm = ""
+	}
+	return m
+}
+
+// confidenceText grades how many independent sources agree on the cause.
+func (c *crash) confidenceText(ev []Evidence) string {
+	if c.class == "" {
+		if c.t.pod == "" {
+			return "high — no container exits non-zero, backs off or is OOM-killed in the node's logs"
+		}
+		return "medium — no crash of this container in the node's logs; an absence is weaker proof than a line"
+	}
+	var srcs []string
+	for _, e := range ev {
+		srcs = append(srcs, e.Type)
+	}
+	specific := len(c.ooms) > 0 || len(c.segvs) > 0 || len(c.execs) > 0 || len(c.configs) > 0 ||
+		len(c.probes) > 0 || (c.class == NodeOOM && len(c.daemonOOMs) > 0) || len(c.prevLines) > 0
+	switch {
+	case specific && len(srcs) >= 2:
+		return "high — the cause is stated by a line and " + strings.Join(srcs, ", ") + " agree"
+	case specific || len(srcs) >= 2:
+		return "medium — " + strings.Join(srcs, ", ") + " show the exit, but only the exit code names the cause"
+	}
+	return "low — only the exit code is known; no line states the cause"
+}
+
+// sourceGaps lists the inputs the diagnosis had to do without.
+func (c *crash) sourceGaps(in Input) []string {
+	var g []string
+	if in.PodStatus == nil {
+		g = append(g, "no pod status (pass --pod-json or cluster access): exit code and restarts come from the node's logs")
+	}
+	if in.Events == nil {
+		g = append(g, "no pod events (pass --events-json)")
+	}
+	if in.PreviousLog == "" && c.class != "" && !slices.Contains(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)") {
+		g = append(g, "no previous container log (pass --previous-log)")
+	}
+	have := map[string]bool{}
+	for _, f := range c.idx.Files {
+		have[f.LogType] = true
+	}
+	if !have["dmesg"] && !have["kernel"] && !have["messages"] && !have["journal"] {
+		g = append(g, "no kernel log in the bundle: OOM kills and segfaults cannot be seen")
+	}
+	if c.corr != nil {
+		g = append(g, c.corr.Gaps...)
+	}
+	return g
+}
+
+// sops lists the runbooks that apply: K3 and the ones the diagnosis points to.
+func (c *crash) sops() []string {
+	out := []string{"K3"}
+	for _, r := range slices.Concat(c.crossRef, c.escalation) {
+		for _, id := range []string{"A1", "G2", "K2", "K4", "C1", "Z1"} {
+			if strings.HasPrefix(r, id+":") || strings.Contains(r, "to "+id) {
+				if !slices.Contains(out, id) {
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	if c.class == RuntimeError && !slices.Contains(out, "K4") {
+		out = append(out, "K4")
+	}
+	return out
+}
+
+// lineReader reads the text of a fact's line from the bundle when one is given, once per line.
+type lineReader struct {
+	in   Input
+	idx  *index.Index
+	seen map[evidence.LineRef]string
+}
+
+func (lr *lineReader) text(ctx context.Context, f *facts.Fact) (string, error) {
+	if lr.in.Entry == nil {
+		return factSummary(f), nil
+	}
+	if t, ok := lr.seen[f.Ref]; ok {
+		return t, nil
+	}
+	res, err := search.Read(ctx, lr.in.Entry, lr.idx, search.ReadRequest{LogKey: f.Ref.File, StartByte: f.Ref.Offset, EndByte: f.Ref.Offset + 1, MaxLineBytes: 400})
+	if err != nil {
+		return "", fmt.Errorf("diagnose: read the line behind %s: %w", f.Ref, err)
+	}
+	t := factSummary(f)
+	if len(res.Lines) > 0 {
+		t = strings.TrimSpace(res.Lines[0].Text)
+	}
+	if lr.seen == nil {
+		lr.seen = map[evidence.LineRef]string{}
+	}
+	lr.seen[f.Ref] = t
+	return t, nil
+}
+
+// factSummary is a fact in words, for when the line itself cannot be read.
+func factSummary(f *facts.Fact) string {
+	s := string(f.Kind)
+	switch f.Kind {
+	case facts.ContainerExit:
+		s += fmt.Sprintf(" exit %d", *f.ExitCode)
+		if f.Reason != "" {
+			s += " " + f.Reason
+		}
+	case facts.BackOff:
+		s += " " + f.Delay
+	case facts.OOMKill:
+		s += fmt.Sprintf(" %s killed %s pid %d limit %s usage %s anon-rss %s", f.Scope, f.Process, f.PID, kib(f.LimitKB), kib(f.UsageKB), kib(f.AnonRSSKB))
+	case facts.Segfault:
+		s += fmt.Sprintf(" %s at %s ip %s in %s", f.Process, f.Addr, f.IP, f.Object)
+	case facts.ExecFailure, facts.ProbeFailure, facts.ConfigMissing:
+		s += " " + f.FailureKind
+		if f.Name != "" {
+			s += " " + f.Name
+		}
+	}
+	if f.Message != "" {
+		s += ": " + f.Message
+	}
+	return s
+}
+
+// byTime orders facts by time, then by place, so evidence reads as the incident unfolded.
+func byTime(a, b *facts.Fact) int {
+	if c := a.Ref.Time.Compare(b.Ref.Time); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Ref.File, b.Ref.File); c != 0 {
+		return c
+	}
+	return a.Ref.Line - b.Ref.Line
+}
+
+func kubeTerm(c *crash) *corev1.ContainerStateTerminated { return kube.Terminated(c.status) }

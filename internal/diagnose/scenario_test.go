@@ -1,0 +1,252 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/scenario"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// imported is one scenario bundle in a temp store with the Kubernetes files written beside it.
+type imported struct {
+	s       scenario.Scenario
+	truth   scenario.Truth
+	entry   *store.Entry
+	idx     *index.Index
+	pod     *corev1.Pod
+	events  []corev1.Event
+	prevLog string
+}
+
+var (
+	importMu    sync.Mutex
+	importCache = map[string]*imported{}
+)
+
+// importScenario writes a scenario in its own layout, imports it once per test binary, and loads
+// pod.json, events.json and previous.log with the kube package, as the CLI would.
+func importScenario(t *testing.T, s scenario.Scenario) *imported {
+	t.Helper()
+	importMu.Lock()
+	defer importMu.Unlock()
+	if im, ok := importCache[s.Name]; ok {
+		return im
+	}
+	dir, err := os.MkdirTemp("", "diagnose-"+s.Name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {}) // the cache outlives the test; TestMain removes the folders
+	tempDirs = append(tempDirs, dir)
+	src := filepath.Join(dir, "src")
+	arch, err := scenario.WriteArchive(src, s, s.Layout, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &imported{s: s}
+	if im.truth, err = scenario.ReadTruth(filepath.Join(src, "truth.json")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(context.Background(), arch, store.ImportOptions{})
+	if err != nil {
+		t.Fatalf("import %s: %v", s.Name, err)
+	}
+	im.entry, im.idx = res.Entry, res.Index
+	if im.idx == nil {
+		if im.idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if im.pod, err = kube.LoadPodFile(filepath.Join(src, "pod.json")); err != nil {
+		t.Fatal(err)
+	}
+	if im.events, err = kube.LoadEventsFile(filepath.Join(src, "events.json")); err != nil {
+		t.Fatal(err)
+	}
+	im.prevLog, err = kube.LoadLogFile(filepath.Join(src, "previous.log"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	importCache[s.Name] = im
+	return im
+}
+
+var tempDirs []string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	for _, d := range tempDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
+
+// wantClass maps a truth's root cause onto the runbook's classes (see the package doc).
+func wantClass(rootCause string) string {
+	switch rootCause {
+	case "none":
+		return ""
+	case "sigterm":
+		return AppError
+	case "kubelet_oom":
+		return NodeOOM
+	}
+	return rootCause
+}
+
+// wantLevel is the OOM level the truth's root cause implies.
+func wantLevel(rootCause string) string {
+	switch rootCause {
+	case "container_oom":
+		return LevelContainer
+	case "node_oom", "kubelet_oom":
+		return LevelNode
+	}
+	return LevelNone
+}
+
+func checkTruth(t *testing.T, d *Diagnosis, truth scenario.Truth, withPod bool) {
+	t.Helper()
+	if want := wantClass(truth.RootCause); d.Class != want {
+		t.Errorf("class %q, want %q (truth %s); root_cause: %s", d.Class, want, truth.RootCause, d.RootCause)
+	}
+	if (d.RootCause == "") != (truth.RootCause == "none") {
+		t.Errorf("root_cause %q for truth %s", d.RootCause, truth.RootCause)
+	}
+	if d.RootCause != "" && !strings.HasPrefix(d.RootCause, d.Class+" — ") {
+		t.Errorf("root_cause %q does not start with its class %q", d.RootCause, d.Class)
+	}
+	if want := wantLevel(truth.RootCause); d.OOMLevel != want {
+		t.Errorf("OOM level %q, want %q", d.OOMLevel, want)
+	}
+	if truth.RootCause == "none" {
+		return
+	}
+	if d.ExitCode == nil || *d.ExitCode != truth.ExitCode {
+		t.Errorf("exit code %v, want %d", ptr(d.ExitCode), truth.ExitCode)
+	}
+	if truth.Pod != "" && (d.Pod != truth.Pod || d.Container != truth.Container) {
+		t.Errorf("diagnosed %s/%s container %s, want %s/%s container %s", d.Namespace, d.Pod, d.Container, truth.Namespace, truth.Pod, truth.Container)
+	}
+	if len(truth.BackOffs) > 0 && strings.Join(d.BackOffs, ",") != strings.Join(truth.BackOffs, ",") {
+		t.Errorf("back-offs %v, want %v", d.BackOffs, truth.BackOffs)
+	}
+	if len(d.Evidence) == 0 {
+		t.Errorf("a root cause without evidence")
+	}
+	for _, e := range d.Evidence {
+		for _, l := range e.Lines {
+			if !strings.Contains(l.Ref, ":") || l.Text == "" {
+				t.Errorf("evidence %s line %+v lacks file:line or text", e.Type, l)
+			}
+		}
+	}
+	hasPodState := false
+	for _, e := range d.Evidence {
+		hasPodState = hasPodState || e.Type == EvPodState
+	}
+	if hasPodState != withPod {
+		t.Errorf("pod_state evidence present = %v, want %v", hasPodState, withPod)
+	}
+}
+
+func ptr(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestScenarioAccuracy diagnoses every scenario with its pod.json, events.json and previous.log,
+// checks class, exit code, OOM level and back-off ladder against the truth, and pins the whole
+// Output Format in a golden file.
+func TestScenarioAccuracy(t *testing.T) {
+	for _, s := range scenario.All() {
+		t.Run(s.Name, func(t *testing.T) {
+			im := importScenario(t, s)
+			d, err := Diagnose(context.Background(), im.idx, Input{PodStatus: im.pod, Events: im.events, PreviousLog: im.prevLog, Entry: im.entry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTruth(t, d, im.truth, true)
+			golden(t, filepath.Join("testdata", "golden", s.Name+".yaml"), d)
+		})
+	}
+}
+
+// TestScenarioNodeLogsOnly diagnoses every scenario from the node's logs alone (the pod named
+// as the truth names it, or nothing when the truth names no pod): class and exit code must still
+// come out, and the missing inputs must be listed as gaps.
+func TestScenarioNodeLogsOnly(t *testing.T) {
+	for _, s := range scenario.All() {
+		t.Run(s.Name, func(t *testing.T) {
+			im := importScenario(t, s)
+			d, err := Diagnose(context.Background(), im.idx, Input{Namespace: im.truth.Namespace, Pod: im.truth.Pod, Container: im.truth.Container})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTruth(t, d, im.truth, false)
+			if !hasGap(d, "no pod status") {
+				t.Errorf("gaps %q do not say the pod status was missing", d.Gaps)
+			}
+			// Without a pod named, the engine must find the same container by itself.
+			auto, err := Diagnose(context.Background(), im.idx, Input{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTruth(t, auto, im.truth, false)
+		})
+	}
+}
+
+func hasGap(d *Diagnosis, prefix string) bool {
+	for _, g := range d.Gaps {
+		if strings.HasPrefix(g, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func golden(t *testing.T, path string, v any) {
+	t.Helper()
+	got, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/diagnose -update to write it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended):\n--- got\n%s", path, got)
+	}
+}
