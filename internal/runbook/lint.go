@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nodediag/nodediag/internal/detect"
 )
 
 // Problem is one thing wrong with a runbook, named by its file and the field or step at fault.
@@ -76,7 +78,8 @@ func Check(rb *Runbook) []Problem {
 
 // Lint checks every runbook of the catalog: Check's problems, cross-references to ids the
 // catalog does not hold, and tool calls (in steps and in the Examples block) to tools that are
-// not in KnownTools or with parameters the tool does not take. Problems come sorted by runbook id.
+// not in KnownTools, with parameters the tool does not take, or with a logTypes value that is not
+// one of detect.LogTypes. Problems come sorted by runbook id.
 func Lint(c *Catalog) []Problem {
 	var ps []Problem
 	for _, rb := range c.List() {
@@ -99,6 +102,14 @@ func Lint(c *Catalog) []Problem {
 			for _, p := range call.Params {
 				if !tool.Accepts(p.Name) {
 					bad(where, "tool %s has no parameter %q (it takes %s)", call.Tool, p.Name, strings.Join(tool.Params, ", "))
+				}
+				if p.Name == "logTypes" {
+					// A misspelt log type makes search look nowhere and answer "no match".
+					for _, lt := range strings.Split(p.Value, ",") {
+						if lt = strings.TrimSpace(lt); !slices.Contains(detect.LogTypes, lt) {
+							bad(where, "%s logTypes %q is not a log type nodediag knows (%s)", call.Tool, lt, strings.Join(detect.LogTypes, ", "))
+						}
+					}
 				}
 			}
 		}
