@@ -39,7 +39,7 @@ var (
 
 // importScenario writes a scenario in its own layout, imports it once per test binary, and loads
 // pod.json, events.json and previous.log with the kube package, as the CLI would.
-func importScenario(t *testing.T, s scenario.Scenario) *imported {
+func importScenario(t testing.TB, s scenario.Scenario) *imported {
 	t.Helper()
 	importMu.Lock()
 	defer importMu.Unlock()
