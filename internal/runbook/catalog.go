@@ -21,12 +21,20 @@ const CatchAll = "Z1"
 // with the same id.
 type Catalog struct {
 	byID     map[string]*Runbook
-	triggers map[string][]*regexp.Regexp
+	triggers map[string][]trigger
+}
+
+// trigger is a compiled front-matter trigger with the literals one of which a text must contain
+// to match it (nil: no such literals, always run the regex).
+type trigger struct {
+	src  string
+	re   *regexp.Regexp
+	lits []string
 }
 
 // NewCatalog returns an empty catalog.
 func NewCatalog() *Catalog {
-	return &Catalog{byID: map[string]*Runbook{}, triggers: map[string][]*regexp.Regexp{}}
+	return &Catalog{byID: map[string]*Runbook{}, triggers: map[string][]trigger{}}
 }
 
 // Builtin returns the catalog of the runbooks embedded from runbooks/*.md. It fails when one of
@@ -105,13 +113,13 @@ func (c *Catalog) loadFS(fsys fs.FS, dir, prefix string) error {
 // compile are left out of matching; Check and Lint report them.
 func (c *Catalog) Add(rb *Runbook) {
 	c.byID[rb.ID] = rb
-	res := make([]*regexp.Regexp, 0, len(rb.Triggers))
+	ts := make([]trigger, 0, len(rb.Triggers))
 	for _, t := range rb.Triggers {
 		if re, err := compileTrigger(t); err == nil {
-			res = append(res, re)
+			ts = append(ts, trigger{src: t, re: re, lits: requiredLiterals(t)})
 		}
 	}
-	c.triggers[rb.ID] = res
+	c.triggers[rb.ID] = ts
 }
 
 // compileTrigger compiles a front-matter trigger. Triggers match case-insensitively: the SOPs

@@ -3,6 +3,7 @@ package runbook
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Match is a runbook whose triggers matched some of the texts given to Catalog.Match.
@@ -29,16 +30,24 @@ type MatchedLine struct {
 // after every other match because its triggers are meant to match what nothing else claims.
 // Runbooks that match nothing are left out.
 func (c *Catalog) Match(texts []string) []Match {
+	// Lower-case each ASCII text once for the literal prefilter; "" marks a text with non-ASCII
+	// bytes, on which every regex runs because ToLower does not fold as (?i) does.
+	lower := make([]string, len(texts))
+	for i, t := range texts {
+		if isASCII(t) {
+			lower[i] = strings.ToLower(t)
+		}
+	}
 	var out []Match
 	for _, rb := range c.List() {
-		res := c.triggers[rb.ID]
-		hit := make([]bool, len(res))
+		ts := c.triggers[rb.ID]
+		hit := make([]bool, len(ts))
 		m := Match{ID: rb.ID, Title: rb.Title, Severity: rb.Severity}
 		for i, text := range texts {
 			var trig []string
-			for j, re := range res {
-				if re.MatchString(text) {
-					trig = append(trig, re.String()[len("(?i)"):])
+			for j, tr := range ts {
+				if tr.may(text, lower[i]) && tr.re.MatchString(text) {
+					trig = append(trig, tr.src)
 					hit[j] = true
 				}
 			}
@@ -49,9 +58,9 @@ func (c *Catalog) Match(texts []string) []Match {
 		if len(m.Lines) == 0 {
 			continue
 		}
-		for j, re := range res {
+		for j, tr := range ts {
 			if hit[j] {
-				m.Triggers = append(m.Triggers, re.String()[len("(?i)"):])
+				m.Triggers = append(m.Triggers, tr.src)
 			}
 		}
 		out = append(out, m)
@@ -81,4 +90,18 @@ func severityRank(s string) int {
 		return i
 	}
 	return len(Severities)
+}
+
+// may reports whether text can match the trigger: false only when text is ASCII (lower is its
+// lower-case form, non-empty) and holds none of the trigger's required literals.
+func (t trigger) may(text, lower string) bool {
+	if t.lits == nil || (lower == "" && text != "") {
+		return true
+	}
+	for _, l := range t.lits {
+		if strings.Contains(lower, l) {
+			return true
+		}
+	}
+	return false
 }
