@@ -22,7 +22,7 @@ func TestRequiredLiterals(t *testing.T) {
 		{"task=(kubelet|containerd)", []string{"kubelet", "containerd"}},
 		{"OOM(Killed)?", []string{"oom"}},
 		{"(a|b.*)x", []string{"a", "b"}}, // a tie on length keeps the first part
-		{"(abc|[0-9]+)", nil}, // one branch has no literal
+		{"(abc|[0-9]+)", nil},            // one branch has no literal
 		{"[a-z]+", nil},
 		{"(?:x)*", nil},
 		{"\u212aill", nil}, // a Kelvin sign: ToLower cannot stand in for (?i)
