@@ -133,7 +133,7 @@ var (
 	rePermission = regexp.MustCompile(`(?i)permission denied|access denied|EACCES|operation not permitted`)
 	reExecFormat = regexp.MustCompile(`(?i)exec format error`)
 	reNotFound   = regexp.MustCompile(`(?i)executable file not found|no such file or directory|command not found|not found in \$PATH`)
-	reErrorLine  = regexp.MustCompile(`(?i)\b(error|exception|fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
+	reErrorLine  = regexp.MustCompile(`(?i)(error|exception)\b|\b(fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
 )
 
 // previousErrors picks the last error lines of the previous container's log: the runbook's
@@ -224,7 +224,7 @@ func (c *crash) decideOOM() {
 	switch {
 	case len(global) > 0:
 		f := global[len(global)-1]
-		d := fmt.Sprintf("global OOM killer killed %s (pid %d) %s; anon-rss %s", f.Process, f.PID, times(len(global)), kib(f.AnonRSSKB))
+		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(global)), f.PID, kib(f.AnonRSSKB))
 		if limit == "" {
 			d += "; the container has no memory limit"
 		} else {
@@ -236,7 +236,7 @@ func (c *crash) decideOOM() {
 	case len(cgroup) > 0:
 		f := cgroup[len(cgroup)-1]
 		level := oomLevel(f)
-		d := fmt.Sprintf("%s (pid %d) killed %s at its %s memory limit (usage %s, anon-rss %s)", f.Process, f.PID, times(len(cgroup)), kib(f.LimitKB), kib(f.UsageKB), kib(f.AnonRSSKB))
+		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(cgroup)), kib(f.LimitKB), f.PID, kib(f.UsageKB), kib(f.AnonRSSKB))
 		if limit != "" {
 			d += "; resources.limits.memory " + limit
 		}
@@ -286,9 +286,9 @@ func oomLevel(f *facts.Fact) string {
 	switch {
 	case m == "" || m == task || (f.ContainerID != "" && strings.Contains(last, f.ContainerID)):
 		return LevelContainer
-	case strings.Contains(last, "pod"):
+	case strings.Contains(last, "-pod") || strings.HasPrefix(last, "pod"): // systemd kubepods-…-pod<uid>.slice, cgroupfs pod<uid>
 		return LevelPod
-	case strings.Contains(last, "kubepods") || last == "burstable" || last == "besteffort":
+	case strings.HasPrefix(last, "kubepods") || last == "burstable" || last == "besteffort":
 		return LevelNodeAllocatable
 	}
 	return LevelContainer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,6 +159,16 @@ func checkTruth(t *testing.T, d *Diagnosis, truth scenario.Truth, withPod bool) 
 			if !strings.Contains(l.Ref, ":") || l.Text == "" {
 				t.Errorf("evidence %s line %+v lacks file:line or text", e.Type, l)
 			}
+		}
+	}
+	// The counts the root cause states are the truth's planted events.
+	count := map[string]int{}
+	for _, f := range truth.Facts {
+		count[string(f.Kind)]++
+	}
+	for kind, phrase := range map[string]string{"OOMKill": "killed %s", "Segfault": "%s", "ProbeFailure": "probe failed %s"} {
+		if n := count[kind]; n > 0 && truth.Pod != "" && !strings.Contains(d.RootCause, fmt.Sprintf(phrase, times(n))) {
+			t.Errorf("root cause %q does not count the truth's %d %s", d.RootCause, n, kind)
 		}
 	}
 	hasPodState := false

@@ -1,0 +1,279 @@
+package diagnose
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nodediag/nodediag/internal/evidence"
+	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/logtime"
+)
+
+var t0 = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// fact builds a fact of the shop/api-1 pod's api container, n seconds after t0, on line n of a
+// file named after its component.
+func fact(kind facts.Kind, source string, n int, mod func(*facts.Fact)) facts.Fact {
+	file := map[string]string{"kernel": "kernel/dmesg.human.current", "kubelet": "kubelet/kubelet.log", "containerd": "containerd/containerd-log.txt"}[strings.SplitN(source, "-", 2)[0]]
+	f := facts.Fact{Kind: kind, Source: source, Namespace: "shop", Pod: "api-1", PodUID: "u-1", Container: "api",
+		Ref: evidence.LineRef{File: file, Line: n, Time: t0.Add(time.Duration(n) * time.Second), TimeQuality: logtime.Exact}}
+	if mod != nil {
+		mod(&f)
+	}
+	return f
+}
+
+func exit(code, n int, id string) facts.Fact {
+	return fact(facts.ContainerExit, "kubelet-pleg", n, func(f *facts.Fact) { f.ExitCode = &code; f.ContainerID = id })
+}
+
+func backoff(delay string, n int) facts.Fact {
+	return fact(facts.BackOff, "kubelet-backoff", n, func(f *facts.Fact) { f.Delay = delay })
+}
+
+// podWith builds the api-1 pod whose api container last terminated with code and reason.
+func podWith(code int32, reason, memLimit string) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api-1", Namespace: "shop", UID: "u-1"}}
+	c := corev1.Container{Name: "api"}
+	if memLimit != "" {
+		c.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memLimit)}
+	}
+	p.Spec.Containers = []corev1.Container{c}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "api", RestartCount: 3,
+		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason}}}}
+	return p
+}
+
+func TestClassifyHandBuilt(t *testing.T) {
+	const memcgPod = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podu_1.slice"
+	tests := []struct {
+		name      string
+		facts     []facts.Fact
+		in        Input
+		class     string
+		level     string
+		meaning   string
+		detail    string // a word the root cause must contain
+		gap       string // a gap that must be listed
+		escalates string // a word an escalation must contain
+	}{
+		{
+			name:  "137 with a kubelet kill and no OOM is SIGKILL, not OOM",
+			facts: []facts.Fact{fact(facts.Killing, "kubelet-killing", 1, nil), exit(137, 2, "c1"), exit(137, 5, "c2"), backoff("10s", 6)},
+			class: RuntimeError, level: LevelNone, meaning: "SIGKILL", detail: "grace period",
+		},
+		{
+			name:  "137 with nothing that names a killer",
+			facts: []facts.Fact{exit(137, 2, "c1")},
+			class: RuntimeError, level: LevelNone, meaning: "SIGKILL", gap: "nothing in the bundle names who sent the SIGKILL",
+		},
+		{
+			name:  "pod status OOMKilled without a kernel line: container OOM, with the gap said",
+			facts: []facts.Fact{backoff("10s", 6)},
+			in:    Input{PodStatus: podWith(137, "OOMKilled", "256Mi")},
+			class: ContainerOOM, level: LevelContainer, meaning: "OOMKilled", detail: "256Mi", gap: "no kernel OOM-kill line",
+		},
+		{
+			name: "the pod's memcg limit, not the container's",
+			facts: []facts.Fact{fact(facts.OOMKill, "kernel-oom-kill", 1, func(f *facts.Fact) {
+				f.Scope, f.Process, f.PID, f.Memcg, f.TaskMemcg, f.LimitKB, f.UsageKB = "cgroup", "java", 42, memcgPod, memcgPod+"/cri-containerd-c1.scope", 1<<20, 1<<20
+				f.ContainerID = "c1"
+			}), exit(137, 2, "c1")},
+			class: ContainerOOM, level: LevelPod, meaning: "OOMKilled", detail: "1GiB",
+		},
+		{
+			name: "the kubepods limit is node allocatable",
+			facts: []facts.Fact{fact(facts.OOMKill, "kernel-oom-kill", 1, func(f *facts.Fact) {
+				f.Scope, f.Process, f.Memcg, f.TaskMemcg, f.LimitKB = "cgroup", "java", "/kubepods.slice", memcgPod+"/cri-containerd-c1.scope", 8<<20
+			}), exit(137, 2, "c1")},
+			class: ContainerOOM, level: LevelNodeAllocatable, meaning: "OOMKilled",
+		},
+		{
+			name: "a global OOM kill is node level",
+			facts: []facts.Fact{fact(facts.OOMKill, "kernel-oom-kill", 1, func(f *facts.Fact) {
+				f.Scope, f.Constraint, f.Process, f.AnonRSSKB = "global", "CONSTRAINT_NONE", "python3", 7<<20
+			}), exit(137, 2, "c1")},
+			class: NodeOOM, level: LevelNode, meaning: "OOMKilled", detail: "7GiB",
+		},
+		{
+			name:  "139 without the kernel's line",
+			facts: []facts.Fact{exit(139, 2, "c1")},
+			class: Segfault, level: LevelNone, meaning: "Segfault", gap: "no kernel segfault line",
+		},
+		{
+			name:  "255 is unknown",
+			facts: []facts.Fact{exit(255, 2, "c1")},
+			class: RuntimeError, meaning: "Unknown", level: LevelNone,
+		},
+		{
+			name:  "134 is SIGABRT",
+			facts: []facts.Fact{exit(134, 2, "c1")},
+			class: RuntimeError, meaning: "Signal6", level: LevelNone, detail: "SIGABRT",
+		},
+		{
+			name:  "exit 1 with a permission error in the previous log",
+			facts: []facts.Fact{exit(1, 2, "c1")},
+			in:    Input{PreviousLog: "starting\nopen /data/db.lock: permission denied\n"},
+			class: PermissionDenied, meaning: "PermissionDenied", level: LevelNone, detail: "/data/db.lock",
+		},
+		{
+			name:  "exit 1 without a previous log",
+			facts: []facts.Fact{exit(1, 2, "c1")},
+			class: AppError, meaning: "ApplicationError", level: LevelNone, gap: "no previous container log: the application's own error",
+		},
+		{
+			name:  "127 from the pod status with nothing else",
+			in:    Input{PodStatus: podWith(127, "Error", "")},
+			class: CommandNotFound, meaning: "CommandNotFound", level: LevelNone, gap: "neither containerd's start error nor the previous log",
+		},
+		{
+			name:  "143 without a probe kill",
+			facts: []facts.Fact{exit(143, 2, "c1")},
+			class: RuntimeError, meaning: "SIGTERM", level: LevelNone, detail: "without a probe kill",
+		},
+		{
+			name:  "a missing Secret",
+			facts: []facts.Fact{fact(facts.ConfigMissing, "kubelet-config-missing", 1, func(f *facts.Fact) { f.FailureKind, f.Name, f.Repeats = "secret", "db-creds", 4 })},
+			class: MissingConfig, level: LevelNone, meaning: "Unknown", detail: `secret "db-creds" not found (5 lines)`,
+		},
+		{
+			name: "containerd OOM-killed escalates to A1 whatever the pod",
+			facts: []facts.Fact{exit(1, 2, "c1"), fact(facts.OOMKill, "kernel-oom-kill", 3, func(f *facts.Fact) {
+				f.Namespace, f.Pod, f.PodUID, f.Container, f.Process, f.Scope = "", "", "", "", "containerd", "global"
+			})},
+			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "A1",
+		},
+		{
+			name: "a crash-looping coredns escalates",
+			facts: []facts.Fact{fact(facts.ContainerExit, "kubelet-pleg", 2, func(f *facts.Fact) {
+				code := 1
+				f.ExitCode, f.Namespace, f.Pod, f.Container = &code, "kube-system", "coredns-6b9575c64c-8xk2p", "coredns"
+			})},
+			in:    Input{Namespace: "kube-system", Pod: "coredns-6b9575c64c-8xk2p"},
+			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "system pod",
+		},
+		{
+			name: "two other pods backing off escalate",
+			facts: []facts.Fact{exit(1, 2, "c1"),
+				fact(facts.BackOff, "kubelet-backoff", 3, func(f *facts.Fact) { f.Pod, f.PodUID = "web-1", "u-2" }),
+				fact(facts.BackOff, "kubelet-backoff", 4, func(f *facts.Fact) { f.Pod, f.PodUID = "web-2", "u-3" })},
+			in:    Input{Namespace: "shop", Pod: "api-1"},
+			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "across 2 other pods",
+		},
+		{
+			name:  "clean exits and a back-off are still a crash loop",
+			facts: []facts.Fact{exit(0, 2, "c1"), backoff("10s", 3)},
+			class: AppError, level: LevelNone, meaning: "Completed", detail: "exits with code 0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idx := &index.Index{BundleID: "b", Facts: tt.facts}
+			d, err := Diagnose(context.Background(), idx, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Class != tt.class || d.OOMLevel != tt.level || d.ExitCodeMeaning != tt.meaning {
+				t.Errorf("class %q level %q meaning %q; want %q %q %q (root cause %q)", d.Class, d.OOMLevel, d.ExitCodeMeaning, tt.class, tt.level, tt.meaning, d.RootCause)
+			}
+			if tt.detail != "" && !strings.Contains(d.RootCause, tt.detail) {
+				t.Errorf("root cause %q lacks %q", d.RootCause, tt.detail)
+			}
+			if tt.gap != "" && !hasGap(d, tt.gap) {
+				t.Errorf("gaps %q lack %q", d.Gaps, tt.gap)
+			}
+			found := tt.escalates == ""
+			for _, e := range d.Escalation {
+				found = found || strings.Contains(e, tt.escalates)
+			}
+			if !found {
+				t.Errorf("escalations %q lack %q", d.Escalation, tt.escalates)
+			}
+			if tt.escalates == "" && len(d.Escalation) > 0 {
+				t.Errorf("unexpected escalations %q", d.Escalation)
+			}
+		})
+	}
+}
+
+func TestDiagnoseInputErrors(t *testing.T) {
+	idx := &index.Index{BundleID: "b"}
+	tests := []struct {
+		name string
+		idx  *index.Index
+		in   Input
+	}{
+		{"no index", nil, Input{}},
+		{"container without pod", idx, Input{Container: "api"}},
+		{"pod flag disagrees with the pod JSON", idx, Input{Pod: "other", PodStatus: podWith(1, "Error", "")}},
+		{"namespace disagrees with the pod JSON", idx, Input{Namespace: "prod", PodStatus: podWith(1, "Error", "")}},
+		{"container absent from the pod JSON", idx, Input{Container: "sidecar", PodStatus: podWith(1, "Error", "")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Diagnose(context.Background(), tt.idx, tt.in); !errors.Is(err, ErrInput) {
+				t.Fatalf("err = %v, want ErrInput", err)
+			}
+		})
+	}
+}
+
+func TestDiagnoseCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Diagnose(ctx, &index.Index{Facts: []facts.Fact{exit(1, 1, "c1")}}, Input{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestPreviousErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		log  string
+		want []string // refs
+	}{
+		{"empty", "  \n", nil},
+		{"traceback keeps the last three error lines in order", "ok\nTraceback (most recent call last):\n  x\nValueError: bad\nerror: exiting\nError again\n",
+			[]string{"previous.log:4", "previous.log:5", "previous.log:6"}},
+		{"no error word: the last line", "starting\nlistening on :8080\n", []string{"previous.log:2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, l := range previousErrors(tt.log) {
+				got = append(got, l.Ref)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("refs %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMeaningOf(t *testing.T) {
+	tests := []struct {
+		code *int
+		want string
+	}{
+		{nil, "Unknown"}, {intp(0), "Completed"}, {intp(1), "ApplicationError"}, {intp(2), "ApplicationError"},
+		{intp(126), "PermissionDenied"}, {intp(127), "CommandNotFound"}, {intp(137), "OOMKilled"},
+		{intp(139), "Segfault"}, {intp(143), "SIGTERM"}, {intp(255), "Unknown"}, {intp(130), "Signal2"},
+	}
+	for _, tt := range tests {
+		if got := meaningOf(tt.code); got != tt.want {
+			t.Errorf("meaningOf(%v) = %q, want %q", ptr(tt.code), got, tt.want)
+		}
+	}
+}
+
+func intp(n int) *int { return &n }
