@@ -1,0 +1,123 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// maxLogBytes caps the previous log fetched: the error that ended the container is at its end,
+// and the runbook needs the last lines, not the whole history.
+const maxLogBytes int64 = 1 << 20
+
+// Client reads a pod's state from the API server. It only ever gets and lists: the runbook's
+// Kubernetes steps are all read-only (GREEN).
+type Client struct {
+	cs kubernetes.Interface
+}
+
+// NewClient builds a client from a kubeconfig file (empty: $KUBECONFIG or ~/.kube/config, as
+// kubectl does) and a context name (empty: the current context).
+func NewClient(kubeconfig, kubeContext string) (*Client, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig %q context %q: %w", kubeconfig, kubeContext, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
+	}
+	return &Client{cs: cs}, nil
+}
+
+// NewClientFrom wraps a clientset (a fake one in tests).
+func NewClientFrom(cs kubernetes.Interface) *Client { return &Client{cs: cs} }
+
+// PodInfo is what the API says about a pod for the K3 runbook's Phase 1.
+type PodInfo struct {
+	Pod         *corev1.Pod
+	Container   string
+	Events      []corev1.Event
+	PreviousLog string
+	NodeName    string
+	ProviderID  string
+	InstanceID  string // from the node's providerID (aws:///zone/i-…); empty off AWS
+	// Gaps says what could not be read and why; the diagnosis lists them.
+	Gaps []string
+}
+
+// Fetch reads the pod, picks its container, and reads its events, previous log and node. Only
+// the pod is required: anything else that fails is a gap, because a diagnosis without it is
+// still worth having.
+func (c *Client) Fetch(ctx context.Context, namespace, pod, container string) (*PodInfo, error) {
+	if namespace == "" || pod == "" {
+		return nil, fmt.Errorf("%w: want --pod NAMESPACE/NAME, got namespace %q pod %q", ErrInput, namespace, pod)
+	}
+	p, err := c.cs.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("get pod %s/%s: %w", namespace, pod, err)
+	}
+	info := &PodInfo{Pod: p, NodeName: p.Spec.NodeName}
+	if info.Container, err = PickContainer(p, container); err != nil {
+		return nil, err
+	}
+	sel := fields.Set{"involvedObject.name": pod, "involvedObject.namespace": namespace}.AsSelector().String()
+	evs, err := c.cs.CoreV1().Events(namespace).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		info.Gaps = append(info.Gaps, fmt.Sprintf("pod events not read: %v", err))
+	} else {
+		// The server applies the field selector; filtering again keeps a server (or fake)
+		// that ignores it from mixing in other pods' events.
+		info.Events = EventsFor(evs.Items, p, info.Container)
+	}
+	limit := maxLogBytes
+	raw, err := c.cs.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: info.Container, Previous: true, LimitBytes: &limit}).DoRaw(ctx)
+	if err != nil {
+		info.Gaps = append(info.Gaps, fmt.Sprintf("previous container log not read: %v", err))
+	} else {
+		info.PreviousLog = string(raw)
+	}
+	if info.NodeName == "" {
+		info.Gaps = append(info.Gaps, "pod is not scheduled to a node (spec.nodeName empty)")
+		return info, nil
+	}
+	n, err := c.cs.CoreV1().Nodes().Get(ctx, info.NodeName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		info.Gaps = append(info.Gaps, fmt.Sprintf("node %s no longer exists", info.NodeName))
+	case err != nil:
+		info.Gaps = append(info.Gaps, fmt.Sprintf("node %s not read: %v", info.NodeName, err))
+	default:
+		info.ProviderID = n.Spec.ProviderID
+		info.InstanceID = InstanceID(n.Spec.ProviderID)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fetch pod %s/%s: %w", namespace, pod, err)
+	}
+	return info, nil
+}
+
+// InstanceID extracts the EC2 instance id from a node's providerID ("aws:///us-west-2a/i-0abc…"),
+// or returns "" when the provider is not AWS or the id is not there.
+func InstanceID(providerID string) string {
+	rest, ok := strings.CutPrefix(providerID, "aws://")
+	if !ok {
+		return ""
+	}
+	last := rest[strings.LastIndex(rest, "/")+1:]
+	if !strings.HasPrefix(last, "i-") || len(last) < 3 {
+		return ""
+	}
+	return last
+}
