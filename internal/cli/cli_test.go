@@ -258,3 +258,72 @@ func TestQueryCommands(t *testing.T) {
 		})
 	}
 }
+
+func TestDiagnoseAndRunbookCommands(t *testing.T) {
+	store := t.TempDir()
+	truth, err := scenario.ReadTruth("../../testdata/example/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := truth.Namespace + "/" + truth.Pod
+	for _, extra := range [][]string{nil, {"--pod-json", "../../testdata/example/pod.json", "--events-json", "../../testdata/example/events.json"}} {
+		args := append([]string{"--store", store, "diagnose", "--bundle", example, "--pod", pod, "-o", "json"}, extra...)
+		out, e, code := run(t, args...)
+		if code != 0 {
+			t.Fatalf("diagnose %v: exit %d: %s", extra, code, e)
+		}
+		var d struct {
+			Class    string `json:"class"`
+			ExitCode *int   `json:"exit_code"`
+			Evidence []struct {
+				Type  string
+				Lines []struct{ Ref string }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Class != truth.RootCause || d.ExitCode == nil || *d.ExitCode != truth.ExitCode {
+			t.Errorf("diagnose %v: class %q exit %v, want %q %d", extra, d.Class, d.ExitCode, truth.RootCause, truth.ExitCode)
+		}
+		// The node's evidence (not pod_state, which comes from the API) cites file:line.
+		cited := false
+		for _, ev := range d.Evidence {
+			if ev.Type == "dmesg_search" && len(ev.Lines) > 0 && strings.Contains(ev.Lines[0].Ref, ":") {
+				cited = true
+			}
+		}
+		if !cited {
+			t.Errorf("diagnose %v: no dmesg evidence with file:line: %+v", extra, d.Evidence)
+		}
+	}
+	// YAML, the runbook's Output Format, is the default.
+	out, _, code := run(t, "--store", store, "diagnose", "--pod", pod)
+	if code != 0 || !strings.HasPrefix(out, "root_cause: ") || !strings.Contains(out, "\nexit_code: 137\n") {
+		t.Errorf("default output is not the Output Format YAML:\n%.300s", out)
+	}
+	if _, _, code := run(t, "--store", store, "diagnose", "--pod", pod, "--fail-on", "high"); code != ExitFindings {
+		t.Errorf("--fail-on high with a HIGH root cause: exit %d, want %d", code, ExitFindings)
+	}
+	if _, e, code := run(t, "--store", store, "diagnose", "--pod", pod, "--pod-json", "/no/such.json"); code != ExitUsage {
+		t.Errorf("missing --pod-json file: exit %d (%s), want %d", code, e, ExitUsage)
+	}
+	if out, e, code := run(t, "--store", store, "quick-triage", "-o", "json"); code != 0 || !strings.Contains(out, truth.RootCause) {
+		t.Errorf("quick-triage: exit %d %s: %.300s", code, e, out)
+	}
+	if out, e, code := run(t, "--store", store, "summarize", "F-001", "-o", "json"); code != 0 || !strings.Contains(out, `"claims"`) {
+		t.Errorf("summarize: exit %d %s: %.300s", code, e, out)
+	}
+	out, _, code = run(t, "sops")
+	for _, id := range []string{"K3", "G2", "A1", "K2", "K4", "C1", "Z1"} {
+		if code != 0 || !strings.Contains(out, id) {
+			t.Errorf("sops lacks %s:\n%s", id, out)
+		}
+	}
+	if out, _, code := run(t, "sop", "K3"); code != 0 || !strings.Contains(out, "## Output Format") {
+		t.Errorf("sop K3 lacks its Output Format:\n%.300s", out)
+	}
+	if _, e, code := run(t, "sop", "Q9"); code != ExitUsage || !strings.Contains(e, "K3") {
+		t.Errorf("unknown sop: exit %d, stderr %q", code, e)
+	}
+}

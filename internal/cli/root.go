@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/diagnose"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/search"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -76,7 +78,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "nodediag:", err)
-	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) {
+	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
+		errors.Is(err, diagnose.ErrInput) || errors.Is(err, kube.ErrInput) {
 		return ExitUsage
 	}
 	return 1
@@ -121,6 +124,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
+		newDiagnoseCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g),
 		newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g))
 	return root
 }

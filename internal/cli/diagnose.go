@@ -1,0 +1,286 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nodediag/nodediag/internal/diagnose"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/runbook"
+)
+
+// yamlByDefault switches a command whose natural form is the runbook's YAML Output Format to
+// YAML unless -o was given.
+func yamlByDefault(cmd *cobra.Command, g *globals) {
+	if f := cmd.Flags().Lookup("output"); f == nil || !f.Changed {
+		g.output = "yaml"
+	}
+}
+
+func newDiagnoseCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	var pod, container, podJSON, eventsJSON, previousLog, failOn string
+	cmd := &cobra.Command{
+		Use:   "diagnose --pod NS/NAME (--bundle PATH|ID | --instance ID)",
+		Short: "Run the K3 CrashLoopBackOff runbook in one call and print its Output Format, with evidence",
+		Long: `diagnose follows the K3 CrashLoopBackOff runbook against a node log bundle: the exit code and its
+meaning (from the pod's lastState.terminated when --pod-json is given, else from kubelet and containerd
+lines), the OOM level (container limit, node allocatable, whole node, or SIGKILL without OOM), segfault,
+exec and missing-config evidence, the crash frequency and back-off ladder, and prints the runbook's
+Output Format (YAML by default) with the file:line of every piece of evidence, a confidence, the
+evidence that was not available, and escalations when a guardrail fires.`,
+		Example: `  nodediag diagnose --bundle testdata/example/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz --pod payments/ledger-0
+  nodediag diagnose --instance i-0a1b2c3d4e5f60718 --pod shop/api-7d9f8b6c4d-x2x9k --pod-json pod.json --events-json events.json --previous-log prev.log`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			yamlByDefault(cmd, g)
+			var fail string
+			if failOn != "" {
+				var err error
+				if fail, err = normalizeSeverity(failOn); err != nil {
+					return usageError("--fail-on %v", err)
+				}
+			}
+			in := diagnose.Input{Container: container}
+			if pod != "" {
+				if i := strings.IndexByte(pod, '/'); i >= 0 {
+					in.Namespace, in.Pod = pod[:i], pod[i+1:]
+				} else {
+					in.Pod = pod
+				}
+			}
+			var err error
+			if podJSON != "" {
+				if in.PodStatus, err = kube.LoadPodFile(podJSON); err != nil {
+					return usageError("--pod-json: %v", err)
+				}
+			}
+			if eventsJSON != "" {
+				if in.Events, err = kube.LoadEventsFile(eventsJSON); err != nil {
+					return usageError("--events-json: %v", err)
+				}
+			}
+			if previousLog != "" {
+				if in.PreviousLog, err = kube.LoadLogFile(previousLog); err != nil {
+					return usageError("--previous-log: %v", err)
+				}
+			}
+			e, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			in.Entry = e
+			d, err := diagnose.Diagnose(cmd.Context(), idx, in)
+			if err != nil {
+				return err
+			}
+			if err := g.emit(d, func(w io.Writer) { printDiagnosis(w, d) }); err != nil {
+				return err
+			}
+			if fail != "" && d.Class != "" && index.SeverityRank(strings.ToLower(d.Severity)) <= index.SeverityRank(fail) {
+				return &exitError{code: ExitFindings}
+			}
+			return nil
+		},
+	}
+	bf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&pod, "pod", "", "the crash-looping pod, NAMESPACE/NAME (default: the busiest crash-looping container of the bundle)")
+	f.StringVar(&container, "container", "", "the container (default: the one crash-looping)")
+	f.StringVar(&podJSON, "pod-json", "", "the pod as `kubectl get pod -o json` prints it (offline Kubernetes input)")
+	f.StringVar(&eventsJSON, "events-json", "", "the pod's events as `kubectl get events -o json` prints them")
+	f.StringVar(&previousLog, "previous-log", "", "the container's previous log, `kubectl logs --previous`")
+	f.StringVar(&failOn, "fail-on", "", "exit 1 when a root cause of at least this severity is found (critical, high, medium, low)")
+	return cmd
+}
+
+func printDiagnosis(w io.Writer, d *diagnose.Diagnosis) {
+	rc := d.RootCause
+	if rc == "" {
+		rc = "none found"
+	}
+	fprintf(w, "root cause\t%s\n", rc)
+	if d.ExitCode != nil {
+		fprintf(w, "exit code\t%d (%s)\n", *d.ExitCode, d.ExitCodeMeaning)
+	}
+	if d.OOMLevel != "" {
+		fprintf(w, "OOM level\t%s\n", d.OOMLevel)
+	}
+	fprintf(w, "crash frequency\t%s\n", d.CrashFrequency)
+	fprintf(w, "severity\t%s\nconfidence\t%s\n", d.Severity, d.Confidence)
+	for _, ev := range d.Evidence {
+		fprintf(w, "\nevidence: %s\t%s\n", ev.Type, ev.Content)
+		for _, l := range ev.Lines {
+			fprintf(w, "  %s\t%s\n", l.Ref, clip(l.Text, 160))
+		}
+	}
+	fprintf(w, "\nmitigation (immediate)\t%s\nmitigation (long term)\t%s\n", d.Mitigation.Immediate, d.Mitigation.LongTerm)
+	for _, x := range d.CrossReference {
+		fprintf(w, "cross reference\t%s\n", x)
+	}
+	for _, x := range d.Escalation {
+		fprintf(w, "ESCALATE\t%s\n", x)
+	}
+	for _, x := range d.Gaps {
+		fprintf(w, "gap\t%s\n", x)
+	}
+}
+
+func newTriageCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	cmd := &cobra.Command{
+		Use:     "quick-triage",
+		Aliases: []string{"quick_triage", "triage"},
+		Short:   "Fast overview: top findings, crash facts per workload, the most likely root cause and the runbooks to follow",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			t, err := diagnose.QuickTriage(cmd.Context(), idx)
+			if err != nil {
+				return err
+			}
+			return g.emit(t, func(w io.Writer) {
+				rc := t.RootCause
+				if rc == "" {
+					rc = "none found"
+				}
+				fprintf(w, "bundle %s  instance %s\nmost likely root cause\t%s (confidence %s)\nrunbooks\t%s\n", t.BundleID, t.InstanceID, rc, t.Confidence, strings.Join(t.SOPs, ", "))
+				for _, x := range t.Escalation {
+					fprintf(w, "ESCALATE\t%s\n", x)
+				}
+				fprintf(w, "\nID\tSEVERITY\tCOUNT\tRULE\tEXAMPLE\n")
+				for _, f := range t.TopFindings {
+					ex := "-"
+					if f.Example != nil {
+						ex = f.Example.Ref
+					}
+					fprintf(w, "%s\t%s\t%d\t%s\t%s\n", f.ID, f.Severity, f.Count, f.Rule, ex)
+				}
+				fprintf(w, "\nKIND\tPOD/CONTAINER\tCOUNT\tNEWEST\n")
+				for _, c := range t.CrashFacts {
+					fprintf(w, "%s\t%s/%s/%s\t%d\t%s\n", c.Kind, c.Namespace, c.Pod, c.Container, c.Count, c.Last)
+				}
+			})
+		},
+	}
+	bf.register(cmd)
+	return cmd
+}
+
+func newSummarizeCmd(g *globals) *cobra.Command {
+	var bf bundleFlags
+	cmd := &cobra.Command{
+		Use:   "summarize [FINDING_ID…]",
+		Short: "Grounded summary of findings (default: all at medium or above): claims with their lines, root cause, recommendations, runbooks",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, idx, err := bf.open(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			s, err := diagnose.Summarize(cmd.Context(), idx, splitList(args))
+			if err != nil {
+				return err
+			}
+			return g.emit(s, func(w io.Writer) {
+				rc := s.RootCause
+				if rc == "" {
+					rc = "none found"
+				}
+				fprintf(w, "root cause\t%s (confidence %s)\ncomponents\t%s\nrunbooks\t%s\n", rc, s.Confidence, strings.Join(s.Components, ", "), strings.Join(s.SOPs, ", "))
+				for _, c := range s.Claims {
+					fprintf(w, "\n- %s [%s]\n", c.Text, strings.Join(c.Findings, ", "))
+					for _, l := range c.Lines {
+						fprintf(w, "    %s\t%s\n", l.Ref, clip(l.Text, 150))
+					}
+				}
+				for _, r := range s.Recommendations {
+					fprintf(w, "\nrecommendation: %s\n", r)
+				}
+			})
+		},
+	}
+	bf.register(cmd)
+	return cmd
+}
+
+func loadRunbooks(dir string) (*runbook.Catalog, error) {
+	c, err := runbook.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		if err := c.LoadDir(dir); err != nil {
+			return nil, usageError("--runbooks %s: %v", dir, err)
+		}
+	}
+	return c, nil
+}
+
+func newSOPsCmd(g *globals) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:     "sops",
+		Aliases: []string{"list-sops"},
+		Short:   "List the runbooks (SOPs): the built-in catalog plus --runbooks DIR",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadRunbooks(dir)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				ID          string   `json:"id" yaml:"id"`
+				Title       string   `json:"title" yaml:"title"`
+				Severity    string   `json:"severity" yaml:"severity"`
+				Status      string   `json:"status" yaml:"status"`
+				Description string   `json:"description" yaml:"description"`
+				Triggers    []string `json:"triggers" yaml:"triggers"`
+				Source      string   `json:"source" yaml:"source"`
+			}
+			var rows []row
+			for _, rb := range c.List() {
+				rows = append(rows, row{rb.ID, rb.Title, rb.Severity, rb.Status, rb.Description, rb.Triggers, rb.Source})
+			}
+			return g.emit(rows, func(w io.Writer) {
+				fprintf(w, "ID\tSEVERITY\tSTATUS\tTITLE\tSOURCE\n")
+				for _, r := range rows {
+					fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Status, r.Title, r.Source)
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md); they win over built-ins with the same id")
+	return cmd
+}
+
+func newSOPCmd(g *globals) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:     "sop ID",
+		Aliases: []string{"get-sop"},
+		Short:   "Print one runbook (SOP), e.g. `nodediag sop K3`",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadRunbooks(dir)
+			if err != nil {
+				return err
+			}
+			rb, ok := c.Get(args[0])
+			if !ok {
+				return usageError("no runbook %q: known are %s", args[0], strings.Join(c.IDs(), ", "))
+			}
+			return g.emit(rb, func(w io.Writer) {
+				fmt.Fprintf(w, "# %s (%s, %s, %s)\n\n%s\n", rb.Title, rb.ID, rb.Severity, rb.Status, rb.Body)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md); they win over built-ins with the same id")
+	return cmd
+}
