@@ -55,6 +55,9 @@ type Input struct {
 	// Entry is the bundle the index was built from. When set, evidence lines carry the log
 	// line's own text; without it they carry the fact's summary, which is all the index holds.
 	Entry *store.Entry
+	// Gaps are what the Kubernetes input could not provide (kube.PodInfo.Gaps); they are listed
+	// with the diagnosis's own.
+	Gaps []string
 }
 
 // Line is one line of evidence with where it was read.

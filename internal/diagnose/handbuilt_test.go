@@ -205,6 +205,45 @@ func TestClassifyHandBuilt(t *testing.T) {
 	}
 }
 
+// TestGapsHandBuilt: the gaps follow from what the index and the input lack.
+func TestGapsHandBuilt(t *testing.T) {
+	dmesg := func(first time.Time) []index.File {
+		return []index.File{{Path: "kernel/dmesg.current", LogType: "dmesg", First: first}, {Path: "kubelet/kubelet.log", LogType: "kubelet", First: t0}}
+	}
+	tests := []struct {
+		name  string
+		files []index.File
+		in    Input
+		want  []string // gap prefixes that must be present
+		not   []string // and absent
+	}{
+		{"ring buffer rotated after the first exit", dmesg(t0.Add(3 * time.Second)), Input{}, []string{"the kernel log starts at 2026-11-20 10:00:03Z"}, []string{"no kernel log"}},
+		{"kernel log covers the exits", dmesg(t0), Input{}, nil, []string{"the kernel log starts", "no kernel log"}},
+		{"no kernel log at all", []index.File{{Path: "kubelet/kubelet.log", LogType: "kubelet"}}, Input{}, []string{"no kernel log in the bundle"}, nil},
+		{"the Kubernetes input's own gaps are kept", dmesg(t0), Input{Gaps: []string{"previous container log not read: 400"}}, []string{"previous container log not read"}, nil},
+		{"pod status and events given", dmesg(t0), Input{PodStatus: podWith(137, "Error", ""), Events: []corev1.Event{}}, nil, []string{"no pod status", "no pod events"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			idx := &index.Index{Files: tt.files, Facts: []facts.Fact{exit(137, 2, "c1"), exit(137, 9, "c2")}}
+			d, err := Diagnose(context.Background(), idx, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !hasGap(d, w) {
+					t.Errorf("gaps %q lack %q", d.Gaps, w)
+				}
+			}
+			for _, n := range tt.not {
+				if hasGap(d, n) {
+					t.Errorf("gaps %q hold %q", d.Gaps, n)
+				}
+			}
+		})
+	}
+}
+
 func TestDiagnoseInputErrors(t *testing.T) {
 	idx := &index.Index{BundleID: "b"}
 	tests := []struct {

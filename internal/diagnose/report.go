@@ -316,7 +316,7 @@ func (c *crash) confidenceText(ev []Evidence) string {
 
 // sourceGaps lists the inputs the diagnosis had to do without.
 func (c *crash) sourceGaps(in Input) []string {
-	var g []string
+	g := slices.Clone(in.Gaps)
 	if in.PodStatus == nil {
 		g = append(g, "no pod status (pass --pod-json or cluster access): exit code and restarts come from the node's logs")
 	}
@@ -332,6 +332,9 @@ func (c *crash) sourceGaps(in Input) []string {
 	}
 	if !have["dmesg"] && !have["kernel"] && !have["messages"] && !have["journal"] {
 		g = append(g, "no kernel log in the bundle: OOM kills and segfaults cannot be seen")
+	}
+	if gap := c.rotatedKernel(); gap != "" {
+		g = append(g, gap)
 	}
 	if c.corr != nil {
 		g = append(g, c.corr.Gaps...)
@@ -425,3 +428,28 @@ func byTime(a, b *facts.Fact) int {
 }
 
 func kubeTerm(c *crash) *corev1.ContainerStateTerminated { return kube.Terminated(c.status) }
+
+// rotatedKernel tells when the kernel log begins after the container's first failing exit: the
+// ring buffer (or the journal) was rotated, so OOM kills and segfaults of the earliest crashes
+// cannot be seen, and their absence proves nothing.
+func (c *crash) rotatedKernel() string {
+	var firstExit time.Time
+	for _, f := range c.exits {
+		if f.ExitCode != nil && *f.ExitCode != 0 && !f.Ref.Time.IsZero() && (firstExit.IsZero() || f.Ref.Time.Before(firstExit)) {
+			firstExit = f.Ref.Time
+		}
+	}
+	if firstExit.IsZero() {
+		return ""
+	}
+	var kernelStart time.Time
+	for _, f := range c.idx.Files {
+		if (f.LogType == "dmesg" || f.LogType == "kernel") && !f.First.IsZero() && (kernelStart.IsZero() || f.First.Before(kernelStart)) {
+			kernelStart = f.First
+		}
+	}
+	if kernelStart.IsZero() || !kernelStart.After(firstExit) {
+		return ""
+	}
+	return fmt.Sprintf("the kernel log starts at %s, after the first failing exit at %s (ring buffer rotated): kernel evidence of the earlier crashes is gone", stamp(kernelStart), stamp(firstExit))
+}
