@@ -327,3 +327,30 @@ func TestDiagnoseAndRunbookCommands(t *testing.T) {
 		t.Errorf("unknown sop: exit %d, stderr %q", code, e)
 	}
 }
+
+// TestDiagnoseUnreachableCluster: a cluster that cannot be reached is a gap, not a failure — the
+// node's logs still give the diagnosis. The kubeconfig points at a closed loopback port.
+func TestDiagnoseUnreachableCluster(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+current-context: ctx
+users: [{name: u, user: {token: x}}]
+`), 0o600)
+	out, e, code := run(t, "--store", t.TempDir(), "diagnose", "--bundle", example, "--pod", "payments/ledger-0", "--kubeconfig", kc, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	var d struct {
+		Class string   `json:"class"`
+		Gaps  []string `json:"gaps"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Class != "container_oom" || !strings.Contains(strings.Join(d.Gaps, "\n"), "cluster not read") {
+		t.Errorf("class %q gaps %q: want container_oom and a gap naming the unreachable cluster", d.Class, d.Gaps)
+	}
+}

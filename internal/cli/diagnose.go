@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +26,7 @@ func yamlByDefault(cmd *cobra.Command, g *globals) {
 
 func newDiagnoseCmd(g *globals) *cobra.Command {
 	var bf bundleFlags
-	var pod, container, podJSON, eventsJSON, previousLog, failOn string
+	var pod, container, podJSON, eventsJSON, previousLog, failOn, kubeconfig, kubeContext string
 	cmd := &cobra.Command{
 		Use:   "diagnose --pod NS/NAME (--bundle PATH|ID | --instance ID)",
 		Short: "Run the K3 CrashLoopBackOff runbook in one call and print its Output Format, with evidence",
@@ -69,6 +72,21 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					return usageError("--previous-log: %v", err)
 				}
 			}
+			var apiGaps []string
+			if kubeconfig != "" || kubeContext != "" || (os.Getenv("KUBECONFIG") != "" && podJSON == "") {
+				info, err := fetchFromCluster(cmd.Context(), kubeconfig, kubeContext, in)
+				if err != nil {
+					// The node's logs still tell most of the story: say what is missing, go on.
+					g.log.Warn("cluster not read; diagnosing from node logs only", "err", err)
+					apiGaps = append(apiGaps, fmt.Sprintf("cluster not read (%v): pod status, events and previous log come from files or are missing", err))
+				} else {
+					in.PodStatus, in.Events, in.PreviousLog, in.Container = info.Pod, info.Events, info.PreviousLog, info.Container
+					apiGaps = append(apiGaps, info.Gaps...)
+					if bf.bundle == "" && bf.instance == "" && info.InstanceID != "" {
+						bf.instance = info.InstanceID // the pod's node decides which bundle to read
+					}
+				}
+			}
 			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -78,6 +96,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 			if err != nil {
 				return err
 			}
+			d.Gaps = append(d.Gaps, apiGaps...)
 			if err := g.emit(d, func(w io.Writer) { printDiagnosis(w, d) }); err != nil {
 				return err
 			}
@@ -95,7 +114,26 @@ evidence that was not available, and escalations when a guardrail fires.`,
 	f.StringVar(&eventsJSON, "events-json", "", "the pod's events as `kubectl get events -o json` prints them")
 	f.StringVar(&previousLog, "previous-log", "", "the container's previous log, `kubectl logs --previous`")
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a root cause of at least this severity is found (critical, high, medium, low)")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "read the pod's status, events, previous log and node from the cluster (read-only); default $KUBECONFIG")
+	f.StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
 	return cmd
+}
+
+// clusterTimeout bounds the API reads: an unreachable cluster must not hold up a diagnosis the
+// node's logs can give on their own.
+const clusterTimeout = 20 * time.Second
+
+func fetchFromCluster(ctx context.Context, kubeconfig, kubeContext string, in diagnose.Input) (*kube.PodInfo, error) {
+	if in.Namespace == "" || in.Pod == "" {
+		return nil, fmt.Errorf("--pod NAMESPACE/NAME is needed to read the pod from the cluster")
+	}
+	c, err := kube.NewClient(kubeconfig, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
+	defer cancel()
+	return c.Fetch(ctx, in.Namespace, in.Pod, in.Container)
 }
 
 func printDiagnosis(w io.Writer, d *diagnose.Diagnosis) {
