@@ -112,8 +112,7 @@ func (c *crash) exitCode() {
 		if f.ExitCode == nil {
 			continue
 		}
-		// A crash's exit beats a later clean one only when nothing crashed after it: the last
-		// word is the last exit, which is what lastState.terminated would say.
+		// The newest exit is what lastState.terminated would say, clean or not.
 		if last == nil || !f.Ref.Time.Before(last.Ref.Time) {
 			last = f
 		}

@@ -84,6 +84,7 @@ type Diagnosis struct {
 	RootCause       string     `json:"root_cause" yaml:"root_cause"` // "<class> — <detail>"; empty when no crash is found
 	ExitCode        *int       `json:"exit_code" yaml:"exit_code"`
 	ExitCodeMeaning string     `json:"exit_code_meaning" yaml:"exit_code_meaning"`
+	ExitCodeSource  string     `json:"exit_code_source,omitempty" yaml:"exit_code_source,omitempty"` // pod status, or the file:line it was read from
 	CrashFrequency  string     `json:"crash_frequency" yaml:"crash_frequency"`
 	Evidence        []Evidence `json:"evidence" yaml:"evidence"`
 	Severity        string     `json:"severity" yaml:"severity"`

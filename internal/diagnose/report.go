@@ -25,6 +25,7 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 	d := &Diagnosis{
 		ExitCode:        c.code,
 		ExitCodeMeaning: c.meaning,
+		ExitCodeSource:  c.codeSource,
 		Class:           c.class,
 		OOMLevel:        c.level,
 		Namespace:       c.t.ns,
