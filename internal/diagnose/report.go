@@ -3,7 +3,9 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,11 +34,15 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 		Pod:             c.t.pod,
 		Container:       c.t.container,
 		CrossReference:  c.crossRef,
-		Gaps:            c.gaps,
 		Escalation:      c.escalation,
 	}
 	if d.ExitCodeMeaning == "" {
 		d.ExitCodeMeaning = meaningOf(c.code)
+	}
+	lr := &lineReader{in: in, idx: c.idx}
+	mem, err := c.nodeMemory(ctx, lr)
+	if err != nil {
+		return nil, err
 	}
 	if c.class != "" {
 		d.RootCause = c.class + " — " + c.detail
@@ -45,15 +51,16 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 		d.Restarts, d.BackOffs = c.freq.Restarts, c.freq.BackOffs
 	}
 	d.CrashFrequency = c.frequencyText()
-	lr := &lineReader{in: in, idx: c.idx}
-	var err error
 	if d.Evidence, err = c.evidence(ctx, lr); err != nil {
 		return nil, err
+	}
+	if len(mem) > 0 {
+		d.Evidence = append(d.Evidence, Evidence{Type: EvDmesg, Content: "node memory when the global OOM killer ran (the kernel's Mem-Info report)", Lines: mem})
 	}
 	d.Severity = c.severity()
 	d.Mitigation = c.mitigation()
 	d.Confidence = c.confidenceText(d.Evidence)
-	d.Gaps = append(d.Gaps, c.sourceGaps(in)...)
+	d.Gaps = append(slices.Clone(c.gaps), c.sourceGaps(in)...)
 	d.SOPs = c.sops()
 	if d.CrossReference == nil {
 		d.CrossReference = []string{}
@@ -453,4 +460,67 @@ func (c *crash) rotatedKernel() string {
 		return ""
 	}
 	return fmt.Sprintf("the kernel log starts at %s, after the first failing exit at %s (ring buffer rotated): kernel evidence of the earlier crashes is gone", stamp(kernelStart), stamp(firstExit))
+}
+
+var (
+	rePagesRAM = regexp.MustCompile(`\b(\d+) pages RAM\b`)
+	reZoneFree = regexp.MustCompile(`Node \d+ (Normal|DMA32) free:(\d+)kB min:(\d+)kB`)
+)
+
+// memInfoLines is how far before a global OOM kill its Mem-Info report can start: the call
+// trace, Mem-Info and per-node lines, not the task list, which follows them.
+const memInfoLines = 80
+
+// nodeMemory reads the kernel's Mem-Info report printed before the newest global OOM kill — the
+// node memory figures the runbook asks for (pages of RAM, a zone's free memory against its min
+// watermark) — and adds them to the root cause. It needs the bundle (Input.Entry); without it,
+// or without the report, the gap stays.
+func (c *crash) nodeMemory(ctx context.Context, lr *lineReader) ([]Line, error) {
+	if c.class != NodeOOM || lr.in.Entry == nil {
+		return nil, nil
+	}
+	var kill *facts.Fact
+	for _, f := range c.ooms {
+		if f.Scope == "global" {
+			kill = f
+		}
+	}
+	if kill == nil {
+		return nil, nil
+	}
+	start := max(1, kill.Ref.Line-memInfoLines)
+	res, err := search.Read(ctx, lr.in.Entry, c.idx, search.ReadRequest{LogKey: kill.Ref.File, StartLine: start, LineCount: kill.Ref.Line - start, MaxLineBytes: 400})
+	if err != nil {
+		return nil, fmt.Errorf("diagnose: read the Mem-Info report before %s: %w", kill.Ref, err)
+	}
+	var out []Line
+	var figures []string
+	for _, l := range res.Lines {
+		if strings.Contains(l.Text, "invoked oom-killer") { // the kill's own report starts here; anything before is an earlier OOM's
+			out, figures = out[:0], figures[:0]
+		}
+		if m := rePagesRAM.FindStringSubmatch(l.Text); m != nil {
+			if pages, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+				figures = append(figures, "node RAM "+kib(pages*4))
+				out = append(out, Line{Ref: fmt.Sprintf("%s:%d", kill.Ref.File, l.No), Text: strings.TrimSpace(l.Text)})
+			}
+		}
+		if m := reZoneFree.FindStringSubmatch(l.Text); m != nil {
+			free, _ := strconv.ParseInt(m[2], 10, 64)
+			low, _ := strconv.ParseInt(m[3], 10, 64)
+			// kB, not MiB: the point is how far below the watermark, which rounding would hide.
+			f := fmt.Sprintf("zone %s free %dkB", m[1], free)
+			if free <= low {
+				f += fmt.Sprintf(" below its min watermark %dkB", low)
+			}
+			figures = append(figures, f)
+			out = append(out, Line{Ref: fmt.Sprintf("%s:%d", kill.Ref.File, l.No), Text: strings.TrimSpace(l.Text)})
+		}
+	}
+	if len(figures) == 0 {
+		return nil, nil
+	}
+	c.detail += "; " + strings.Join(figures, ", ")
+	c.gaps = slices.DeleteFunc(c.gaps, func(g string) bool { return strings.HasPrefix(g, "node memory figures") })
+	return out, nil
 }

@@ -199,6 +199,9 @@ func TestScenarioAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTruth(t, d, im.truth, true)
+			if d.Class == NodeOOM && d.OOMLevel == LevelNode && im.truth.Pod != "" {
+				checkMemInfo(t, d)
+			}
 			golden(t, filepath.Join("testdata", "golden", s.Name+".yaml"), d)
 		})
 	}
@@ -260,4 +263,44 @@ func golden(t *testing.T, path string, v any) {
 	if string(got) != string(want) {
 		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended):\n--- got\n%s", path, got)
 	}
+}
+
+// checkMemInfo: with the bundle at hand a global OOM's node memory figures are shown, and they
+// come from the newest kill's own report — after the previous kill's line, before its own.
+func checkMemInfo(t *testing.T, d *Diagnosis) {
+	t.Helper()
+	if hasGap(d, "node memory figures") {
+		t.Errorf("node memory figures listed as a gap with the bundle at hand")
+	}
+	var kills, mem []Line
+	for _, e := range d.Evidence {
+		switch {
+		case e.Type == EvDmesg && strings.HasPrefix(e.Content, "node memory"):
+			mem = e.Lines
+		case e.Type == EvDmesg:
+			kills = e.Lines
+		}
+	}
+	if len(mem) == 0 || len(kills) < 2 {
+		t.Fatalf("want node memory lines and at least two kill lines, got %d and %d", len(mem), len(kills))
+	}
+	last, prev := lineNo(t, kills[len(kills)-1].Ref), lineNo(t, kills[len(kills)-2].Ref)
+	for _, l := range mem {
+		if n := lineNo(t, l.Ref); n <= prev || n >= last {
+			t.Errorf("Mem-Info line %s is not between the last two kills (lines %d and %d)", l.Ref, prev, last)
+		}
+	}
+}
+
+func lineNo(t *testing.T, ref string) int {
+	t.Helper()
+	_, n, ok := strings.Cut(ref[strings.LastIndex(ref, ":"):], ":")
+	if !ok {
+		t.Fatalf("ref %q has no line", ref)
+	}
+	var v int
+	if _, err := fmt.Sscan(n, &v); err != nil {
+		t.Fatalf("ref %q: %v", ref, err)
+	}
+	return v
 }
