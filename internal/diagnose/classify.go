@@ -364,7 +364,8 @@ func (c *crash) decideExec(code int, msg string) {
 		c.set(PermissionDenied, "PermissionDenied", LevelNone, d)
 	}
 	if code == 128 {
-		c.meaning += " (StartError: containerd could not start the task)"
+		// The meaning stays one of the Output Format's words; the detail says why it is not 127.
+		c.detail += " (exit 128: containerd's StartError, the task never ran)"
 	}
 	if len(c.execs) == 0 && len(c.prevLines) == 0 {
 		c.gaps = append(c.gaps, "neither containerd's start error nor the previous log is available: the exit code alone says "+c.meaning)
