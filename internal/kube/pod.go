@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ErrInput marks input that is not what a flag accepts; errors.Is tells callers to report a
@@ -279,17 +278,4 @@ func EventsFor(events []corev1.Event, p *corev1.Pod, container string) []corev1.
 
 func fieldPathNames(fp, container string) bool {
 	return strings.HasSuffix(fp, "{"+container+"}")
-}
-
-// Time returns when an event last happened, whichever of its time fields is set.
-func Time(e *corev1.Event) metav1.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp
-	case !e.EventTime.IsZero():
-		return metav1.Time{Time: e.EventTime.Time}
-	case !e.FirstTimestamp.IsZero():
-		return e.FirstTimestamp
-	}
-	return e.CreationTimestamp
 }
