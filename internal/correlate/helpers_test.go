@@ -1,13 +1,12 @@
 package correlate
 
 import (
-	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
+	"github.com/nodediag/nodediag/internal/scenario/scenariotest"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -45,31 +44,8 @@ func importScenario(t testing.TB, name string, layout scenario.Layout) *imported
 	if err != nil {
 		t.Fatal(err)
 	}
-	arch, err := scenario.WriteArchive(filepath.Join(dir, "src"), s, layout, scenario.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(filepath.Join(dir, "store"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.Import(context.Background(), arch, store.ImportOptions{})
-	if err != nil {
-		t.Fatalf("import %s: %v", key, err)
-	}
-	if res.Partial != nil {
-		t.Fatalf("import %s was partial: %v", key, res.Partial)
-	}
-	if res.Index == nil {
-		if res.Index, err = st.Index(context.Background(), res.Entry, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	im := &imported{entry: res.Entry, idx: res.Index, truth: truth}
+	entry, idx, truth := scenariotest.Import(t, dir, s, layout)
+	im := &imported{entry: entry, idx: idx, truth: truth}
 	importCache[key] = im
 	return im
 }

@@ -2,11 +2,10 @@ package diagnose
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/nodediag/nodediag/internal/scenario"
-	"github.com/nodediag/nodediag/internal/store"
+	"github.com/nodediag/nodediag/internal/scenario/scenariotest"
 )
 
 // TestScenarioOtherLayouts: the class, exit code and OOM level come out of the node's logs in
@@ -22,29 +21,7 @@ func TestScenarioOtherLayouts(t *testing.T) {
 			}
 			t.Run(s.Name+"/"+string(l), func(t *testing.T) {
 				t.Parallel()
-				dir := t.TempDir()
-				arch, err := scenario.WriteArchive(filepath.Join(dir, "src"), s, l, scenario.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := store.Open(filepath.Join(dir, "store"), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := st.Import(context.Background(), arch, store.ImportOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				idx := res.Index
-				if idx == nil {
-					if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
-						t.Fatal(err)
-					}
-				}
+				_, idx, truth := scenariotest.Import(t, "", s, l)
 				d, err := Diagnose(context.Background(), idx, Input{Namespace: truth.Namespace, Pod: truth.Pod, Container: truth.Container})
 				if err != nil {
 					t.Fatal(err)

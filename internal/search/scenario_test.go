@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,36 +9,14 @@ import (
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
+	"github.com/nodediag/nodediag/internal/scenario/scenariotest"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
 // importScenario writes a scenario's archive and imports it into a fresh store.
 func importScenario(t *testing.T, s scenario.Scenario, layout scenario.Layout) (*store.Entry, *index.Index, scenario.Truth) {
 	t.Helper()
-	dir := t.TempDir()
-	arch, err := scenario.WriteArchive(filepath.Join(dir, "src"), s, layout, scenario.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := scenario.ReadTruth(filepath.Join(dir, "src", "truth.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(filepath.Join(dir, "store"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := st.Import(context.Background(), arch, store.ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := res.Index
-	if idx == nil {
-		if idx, err = st.Index(context.Background(), res.Entry, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return res.Entry, idx, truth
+	return scenariotest.Import(t, "", s, layout)
 }
 
 // killQuery is the SOP query plus the kernel's victim line, which OOM kill facts point at.
