@@ -1,0 +1,143 @@
+// Package mcpserver serves nodediag's node-log tools over the Model Context Protocol, so that an
+// AI agent following the K3 CrashLoopBackOff runbook can call them by the names and parameters
+// the runbook writes. Each tool is a thin adapter over a library function (index findings,
+// search, read, correlate, validate, summarize, quick triage, diagnose and the runbook catalog);
+// the server adds only bundle selection, paging and the shape of answers for an LLM: small by
+// default, structured, with the bundle they came from and a hint of what to call next.
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/runbook"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// Options configure the server.
+type Options struct {
+	// Store holds the bundles every node-log tool reads.
+	Store *store.Store
+	// Runbooks is the SOP catalog behind list_sops and get_sop; nil means the built-in runbooks.
+	Runbooks *runbook.Catalog
+	// Version is reported to clients in the initialize handshake.
+	Version string
+}
+
+// server is the state the tool handlers share.
+type server struct {
+	store    *store.Store
+	runbooks *runbook.Catalog
+	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
+	// rather than the whole server failing, because the log tools do not need runbooks.
+	runbookErr error
+}
+
+// New returns an MCP server with every node-log tool registered. It does not start serving:
+// the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
+func New(opts Options) *mcp.Server {
+	s := &server{store: opts.Store, runbooks: opts.Runbooks}
+	if s.runbooks == nil {
+		s.runbooks, s.runbookErr = runbook.Builtin()
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{
+		Instructions: "nodediag explains why a Kubernetes container is crash-looping from the worker node's own logs. " +
+			"Follow the K3 SOP (get_sop sopId=K3): errors, then search, correlate, summarize; " +
+			"or diagnose_crashloop for the whole SOP in one call. instanceId selects the node's newest stored bundle.",
+	})
+	s.register(srv)
+	return srv
+}
+
+// readOnly marks a tool that changes nothing, on the node or in the store, so clients may call it
+// without asking the user.
+func readOnly(title string) *mcp.ToolAnnotations {
+	closed := false
+	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &closed}
+}
+
+// BundleRef names the bundle an answer was read from, so every claim carries its provenance.
+type BundleRef struct {
+	BundleID   string    `json:"bundleId" jsonschema:"the stored bundle the answer was read from"`
+	InstanceID string    `json:"instanceId" jsonschema:"the EC2 instance id of the node"`
+	Capture    time.Time `json:"capture,omitzero" jsonschema:"when the bundle was collected (UTC)"`
+}
+
+// open resolves a bundle and loads its index. An unknown instance or bundle is an error the agent
+// can act on: it names what the store holds.
+func (s *server) open(ctx context.Context, instanceID, bundleID string) (*store.Entry, *index.Index, BundleRef, error) {
+	if s.store == nil {
+		return nil, nil, BundleRef{}, errors.New("no bundle store is configured for this server: start it with --store DIR")
+	}
+	e, err := s.store.Resolve(instanceID, bundleID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, BundleRef{}, s.notFound(instanceID, bundleID)
+		}
+		return nil, nil, BundleRef{}, fmt.Errorf("resolving instanceId %q bundleId %q: %w", instanceID, bundleID, err)
+	}
+	idx, err := s.store.Index(ctx, e, false)
+	if err != nil {
+		return nil, nil, BundleRef{}, fmt.Errorf("loading the index of bundle %s: %w", e.Manifest.ID, err)
+	}
+	return e, idx, BundleRef{BundleID: e.Manifest.ID, InstanceID: e.Manifest.InstanceID, Capture: idx.Time.Capture}, nil
+}
+
+// notFound says what the store holds, and that collecting a bundle is not possible yet.
+func (s *server) notFound(instanceID, bundleID string) error {
+	what := fmt.Sprintf("instance %q", instanceID)
+	if bundleID != "" {
+		what = fmt.Sprintf("bundle %q", bundleID)
+		if instanceID != "" {
+			what += fmt.Sprintf(" of instance %q", instanceID)
+		}
+	}
+	var have []string
+	if entries, err := s.store.List(); err == nil {
+		for _, e := range entries {
+			if !slices.Contains(have, e.Manifest.InstanceID) {
+				have = append(have, e.Manifest.InstanceID)
+			}
+		}
+	}
+	stored := "the store holds no bundles"
+	if len(have) > 0 {
+		stored = "stored instances: " + strings.Join(have, ", ")
+	}
+	return fmt.Errorf("no bundle for %s in the store (%s); the collect tool that would fetch one is not built yet: "+
+		"import a log collector bundle with `nodediag import <archive>`, or call again with one of the stored instanceIds", what, stored)
+}
+
+// pick returns the one value given for a parameter that has two spellings (the SOP's and the EKS
+// MCP server's); both given and different is an error, since either could be the intended one.
+func pick(name, a, altName, b string) (string, error) {
+	if a != "" && b != "" && a != b {
+		return "", fmt.Errorf("%s %q and %s %q disagree: give one of them", name, a, altName, b)
+	}
+	if a != "" {
+		return a, nil
+	}
+	return b, nil
+}
+
+// splitList reads a comma-separated parameter ("kubelet,containerd") into its trimmed items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

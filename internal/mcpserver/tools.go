@@ -1,0 +1,525 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/diagnose"
+	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/runbook"
+	"github.com/nodediag/nodediag/internal/search"
+)
+
+// Paging of errors: 50 findings fit an agent's context with their examples; 200 is the most a
+// single answer should carry.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+	// defaultMaxResults keeps a search answer small; the library's own cap still applies above it.
+	defaultMaxResults = 50
+)
+
+func (s *server) register(srv *mcp.Server) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "errors", Annotations: readOnly("Findings of a bundle"), Description: "Lists the findings " +
+		"(detection-rule hits grouped by rule, most severe first) of the node's newest bundle or the one bundleId names. " +
+		"severity is the lowest to list: critical, high, medium (legacy: warning), low (default) or info. " +
+		"response_format concise (default: id, rule, title, severity, count, times, one example line) or detailed " +
+		"(adds description, category, per-file counts and every sample). pageSize default 50, cap 200; pass nextPageToken " +
+		"back as pageToken for the next page. incident_time (±5 minutes) or start_time/end_time count only hits in that window."}, s.errors)
+	mcp.AddTool(srv, &mcp.Tool{Name: "search", Annotations: readOnly("Search the node's logs"), Description: "Searches every text " +
+		"file of the bundle with an RE2 regex (case-insensitive unless caseSensitive), optionally only in logTypes " +
+		"(comma list, e.g. kubelet,containerd,dmesg), dropping lines that match exclude, inside incident_time (±5 minutes) " +
+		"or start_time/end_time. maxResults default 50, maxPerFile default 100 (cap 500), context lines default 0 (cap 20). " +
+		"Matches carry file:line; read a neighbourhood with read."}, s.search)
+	mcp.AddTool(srv, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
+		"file of the bundle (logKey: the file path as errors and search name it): startLine (1-based; negative counts from " +
+		"the end) and lineCount (default 200, cap 10000), or a byte range startByte..endByte (at most 1 MiB) widened to " +
+		"whole lines. The answer says the request for the next page."}, s.read)
+	mcp.AddTool(srv, &mcp.Tool{Name: "correlate", Annotations: readOnly("Timeline around a pivot"), Description: "Builds the " +
+		"timeline of crash facts and findings around every occurrence of pivotEvent (default CrashLoopBackOff; a finding " +
+		"id, a fact kind such as OOMKill, or a regex) within timeWindow seconds (default 300) either side, with causal " +
+		"chains, restart frequency and back-off ladder, and gaps. components keeps only those log types (comma list); pod " +
+		"(name or namespace/name) and container restrict it to one workload."}, s.correlate)
+	mcp.AddTool(srv, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
+		"the bundle holds the evidence a crash diagnosis needs (kubelet, containerd and a kernel source are required), " +
+		"which sources it has with their time spans, and what is missing."}, s.validate)
+	mcp.AddTool(srv, &mcp.Tool{Name: "summarize", Annotations: readOnly("Explain findings"), Description: "Explains the " +
+		"given finding_ids (all findings at medium or above when none are given): one claim per finding with its sample " +
+		"lines, the root cause with its evidence, the critical and high findings, components, recommendations and SOPs. " +
+		"An unknown finding id is an error naming the ids the bundle has."}, s.summarize)
+	mcp.AddTool(srv, &mcp.Tool{Name: "quick_triage", Annotations: readOnly("Fast overview of a bundle"), Description: "Gives " +
+		"the fast overview of a bundle: the most severe findings, crash facts per workload, the most likely root cause " +
+		"and the full K3 diagnosis of the busiest crash-looping container, from the node's logs alone."}, s.quickTriage)
+	mcp.AddTool(srv, &mcp.Tool{Name: "list_sops", Annotations: readOnly("List runbooks"), Description: "Lists the runbooks " +
+		"(SOPs) by id, title, severity and status; query keeps those whose id, title, description or triggers contain it " +
+		"(case-insensitive). Read one with get_sop."}, s.listSOPs)
+	mcp.AddTool(srv, &mcp.Tool{Name: "get_sop", Annotations: readOnly("Read a runbook"), Description: "Returns one runbook " +
+		"by sopId (case-insensitive, e.g. K3): its phases and steps with the tool calls they name, the Output Format and " +
+		"the Markdown body."}, s.getSOP)
+	mcp.AddTool(srv, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readOnly("Diagnose a crash-looping container"),
+		Description: "Runs the whole K3 CrashLoopBackOff SOP for namespace/pod (container optional: the pod's crash-looping " +
+			"one) on the node's newest bundle (instanceId) or the one bundleId names, and answers its Output Format: root " +
+			"cause, exit code and meaning, crash frequency, evidence with file:line, severity, mitigation, confidence. " +
+			"instanceId (or bundleId) is required for now: finding the pod's node needs cluster access, which is not " +
+			"configured. pod_name and container_name are accepted for pod and container, cluster_name for clusterName."}, s.diagnoseCrashloop)
+}
+
+// ErrorsIn is the errors tool's input.
+type ErrorsIn struct {
+	InstanceID     string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID       string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	Severity       string `json:"severity,omitempty" jsonschema:"lowest severity to list: critical, high, medium (or warning), low (default), info"`
+	ResponseFormat string `json:"response_format,omitempty" jsonschema:"concise (default) or detailed"`
+	PageSize       int    `json:"pageSize,omitempty" jsonschema:"findings per page: default 50, cap 200"`
+	PageToken      string `json:"pageToken,omitempty" jsonschema:"nextPageToken of the previous answer, to get the next page"`
+	IncidentTime   string `json:"incident_time,omitempty" jsonschema:"count only hits within ±5 minutes of this time (RFC 3339 or 2006-01-02 15:04[:05] UTC)"`
+	StartTime      string `json:"start_time,omitempty" jsonschema:"window start (same formats as incident_time)"`
+	EndTime        string `json:"end_time,omitempty" jsonschema:"window end (same formats as incident_time)"`
+}
+
+// FindingOut is one finding as errors lists it; the detailed fields are empty in concise answers.
+type FindingOut struct {
+	ID          string         `json:"id"`
+	Rule        string         `json:"rule"`
+	Title       string         `json:"title"`
+	Severity    string         `json:"severity"`
+	Count       int            `json:"count" jsonschema:"hits (inside the window when one is given)"`
+	First       time.Time      `json:"first,omitzero"`
+	Last        time.Time      `json:"last,omitzero"`
+	SOPs        []string       `json:"sops,omitempty"`
+	Example     string         `json:"example,omitempty" jsonschema:"file:line and text of the first sample (concise)"`
+	Description string         `json:"description,omitempty"`
+	Category    string         `json:"category,omitempty"`
+	Files       map[string]int `json:"files,omitempty"`
+	Samples     []index.Sample `json:"samples,omitempty"`
+}
+
+// ErrorsOut is the errors tool's answer.
+type ErrorsOut struct {
+	Bundle        BundleRef    `json:"bundle"`
+	MinSeverity   string       `json:"minSeverity"`
+	Matching      int          `json:"matching" jsonschema:"findings that pass the severity and time filters, on all pages"`
+	Findings      []FindingOut `json:"findings"`
+	NextPageToken string       `json:"nextPageToken,omitempty"`
+	Hint          string       `json:"hint"`
+}
+
+// pageToken is the opaque cursor of errors; it remembers the query so that a token is not
+// replayed against different filters or another bundle.
+type pageToken struct {
+	Bundle string `json:"b"`
+	Query  string `json:"q"`
+	Offset int    `json:"o"`
+}
+
+// normalizeSeverity accepts the catalog's severities and the legacy "warning" (= medium).
+func normalizeSeverity(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "":
+		return "low", nil
+	case "warning", "warn":
+		return "medium", nil
+	}
+	if index.SeverityRank(s) > 4 {
+		return "", fmt.Errorf("severity %q is not one of critical, high, medium (or warning), low, info", s)
+	}
+	return s, nil
+}
+
+func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn) (*mcp.CallToolResult, ErrorsOut, error) {
+	var out ErrorsOut
+	min, err := normalizeSeverity(in.Severity)
+	if err != nil {
+		return nil, out, err
+	}
+	detailed := false
+	switch in.ResponseFormat {
+	case "", "concise":
+	case "detailed":
+		detailed = true
+	default:
+		return nil, out, fmt.Errorf("response_format %q is not one of concise, detailed", in.ResponseFormat)
+	}
+	size := in.PageSize
+	switch {
+	case size < 0:
+		return nil, out, fmt.Errorf("pageSize %d: want 1 to %d (default %d)", size, maxPageSize, defaultPageSize)
+	case size == 0:
+		size = defaultPageSize
+	case size > maxPageSize:
+		size = maxPageSize
+	}
+	from, to, err := window(in.IncidentTime, in.StartTime, in.EndTime)
+	if err != nil {
+		return nil, out, err
+	}
+	_, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, out, err
+	}
+	query := strings.Join([]string{min, in.ResponseFormat, in.IncidentTime, in.StartTime, in.EndTime}, "|")
+	offset := 0
+	if in.PageToken != "" {
+		tok, err := decodeToken(in.PageToken)
+		if err != nil || tok.Bundle != ref.BundleID || tok.Query != query {
+			return nil, out, fmt.Errorf("pageToken is not one this query issued: pass nextPageToken from the previous errors answer with the same instanceId, severity, response_format and time window, or omit it for the first page")
+		}
+		offset = tok.Offset
+	}
+	out = ErrorsOut{Bundle: ref, MinSeverity: min, Findings: []FindingOut{}}
+	windowed := !from.IsZero() || !to.IsZero()
+	for i := range idx.Findings {
+		f := &idx.Findings[i]
+		if index.SeverityRank(f.Severity) > index.SeverityRank(min) {
+			continue
+		}
+		n := f.Count
+		if windowed {
+			if n = f.CountBetween(from, to); n == 0 {
+				continue
+			}
+		}
+		out.Matching++
+		if out.Matching <= offset || len(out.Findings) >= size {
+			continue
+		}
+		fo := FindingOut{ID: f.ID, Rule: f.Rule, Title: f.Title, Severity: f.Severity, Count: n, First: f.First, Last: f.Last, SOPs: f.SOPs}
+		if detailed {
+			fo.Description, fo.Category, fo.Files, fo.Samples = f.Description, f.Category, f.Files, f.Samples
+		} else if len(f.Samples) > 0 {
+			fo.Example = fmt.Sprintf("%s:%d %s", f.Samples[0].File, f.Samples[0].Line, f.Samples[0].Text)
+		}
+		out.Findings = append(out.Findings, fo)
+	}
+	if next := offset + len(out.Findings); next < out.Matching {
+		out.NextPageToken = encodeToken(pageToken{Bundle: ref.BundleID, Query: query, Offset: next})
+	}
+	out.Hint = "next: summarize(instanceId, finding_ids=[…]) to explain findings, search(query=…) for their lines, or correlate(pivotEvent=\"CrashLoopBackOff\")"
+	return nil, out, nil
+}
+
+func encodeToken(t pageToken) string {
+	b, _ := json.Marshal(t) // a struct of strings and an int always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string) (pageToken, error) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return t, fmt.Errorf("pageToken: %w", err)
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, fmt.Errorf("pageToken: %w", err)
+	}
+	return t, nil
+}
+
+// SearchIn is the search tool's input.
+type SearchIn struct {
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	Query         string `json:"query" jsonschema:"RE2 regular expression, case-insensitive unless caseSensitive"`
+	LogTypes      string `json:"logTypes,omitempty" jsonschema:"comma list of log types to search, e.g. kubelet,containerd,dmesg; empty searches all"`
+	Exclude       string `json:"exclude,omitempty" jsonschema:"RE2 regex: drop lines that match it"`
+	CaseSensitive bool   `json:"caseSensitive,omitempty" jsonschema:"match case exactly"`
+	IncidentTime  string `json:"incident_time,omitempty" jsonschema:"only lines within ±5 minutes of this time (RFC 3339 or 2006-01-02 15:04[:05] UTC)"`
+	StartTime     string `json:"start_time,omitempty" jsonschema:"window start (same formats as incident_time)"`
+	EndTime       string `json:"end_time,omitempty" jsonschema:"window end (same formats as incident_time)"`
+	MaxResults    int    `json:"maxResults,omitempty" jsonschema:"matches listed in all: default 50, cap 5000"`
+	MaxPerFile    int    `json:"maxPerFile,omitempty" jsonschema:"matches listed per file: default 100, cap 500"`
+	Context       int    `json:"context,omitempty" jsonschema:"lines before and after each match: default 0, cap 20"`
+}
+
+// SearchOut is the search tool's answer.
+type SearchOut struct {
+	Bundle BundleRef `json:"bundle"`
+	search.Result
+	Hint string `json:"hint"`
+}
+
+func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn) (*mcp.CallToolResult, SearchOut, error) {
+	var out SearchOut
+	from, to, err := window(in.IncidentTime, in.StartTime, in.EndTime)
+	if err != nil {
+		return nil, out, err
+	}
+	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, out, err
+	}
+	max := in.MaxResults
+	if max <= 0 {
+		max = defaultMaxResults
+	}
+	res, err := search.Search(ctx, e, idx, search.Request{Query: in.Query, Exclude: in.Exclude, CaseSensitive: in.CaseSensitive,
+		LogTypes: splitList(in.LogTypes), From: from, To: to, MaxPerFile: in.MaxPerFile, MaxTotal: max, Context: in.Context})
+	if err != nil {
+		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", err, search.MaxQueryBytes)
+	}
+	out = SearchOut{Bundle: ref, Result: *res, Hint: "next: read(logKey=<file>, startLine=<line-20>) for a match's neighbourhood, or correlate(pivotEvent=…)"}
+	if res.Truncated {
+		out.Hint = "truncated: narrow with logTypes or a time window (see narrow), or raise maxResults; " + out.Hint
+	}
+	return nil, out, nil
+}
+
+// ReadIn is the read tool's input.
+type ReadIn struct {
+	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID   string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	LogKey     string `json:"logKey" jsonschema:"the file's path in the bundle, as errors and search name it"`
+	StartLine  int    `json:"startLine,omitempty" jsonschema:"1-based first line; negative counts from the end (-200: the last 200 lines)"`
+	LineCount  int    `json:"lineCount,omitempty" jsonschema:"lines to return: default 200, cap 10000"`
+	StartByte  int64  `json:"startByte,omitempty" jsonschema:"byte mode: first byte (used when endByte > 0)"`
+	EndByte    int64  `json:"endByte,omitempty" jsonschema:"byte mode when > 0: end of the range, at most 1 MiB after startByte"`
+}
+
+// ReadOut is the read tool's answer.
+type ReadOut struct {
+	Bundle BundleRef `json:"bundle"`
+	search.ReadResult
+}
+
+func (s *server) read(ctx context.Context, _ *mcp.CallToolRequest, in ReadIn) (*mcp.CallToolResult, ReadOut, error) {
+	var out ReadOut
+	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, out, err
+	}
+	res, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: in.LogKey, StartLine: in.StartLine, LineCount: in.LineCount,
+		StartByte: in.StartByte, EndByte: in.EndByte})
+	if err != nil {
+		return nil, out, fmt.Errorf("read: %w", err)
+	}
+	return nil, ReadOut{Bundle: ref, ReadResult: *res}, nil
+}
+
+// CorrelateIn is the correlate tool's input.
+type CorrelateIn struct {
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	PivotEvent    string `json:"pivotEvent,omitempty" jsonschema:"finding id (F-007), fact kind (OOMKill, BackOff, …) or regex; default CrashLoopBackOff"`
+	TimeWindow    int    `json:"timeWindow,omitempty" jsonschema:"seconds before and after each pivot occurrence: default 300"`
+	Components    string `json:"components,omitempty" jsonschema:"comma list of log types to keep (kubelet, containerd, dmesg, …); empty keeps all"`
+	Pod           string `json:"pod,omitempty" jsonschema:"pod name or namespace/name to keep"`
+	PodName       string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
+	Container     string `json:"container,omitempty" jsonschema:"container name to keep"`
+	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
+}
+
+// CorrelateOut is the correlate tool's answer.
+type CorrelateOut struct {
+	Bundle BundleRef `json:"bundle"`
+	correlate.Result
+	Hint string `json:"hint"`
+}
+
+func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in CorrelateIn) (*mcp.CallToolResult, CorrelateOut, error) {
+	var out CorrelateOut
+	pod, err := pick("pod", in.Pod, "pod_name", in.PodName)
+	if err != nil {
+		return nil, out, err
+	}
+	container, err := pick("container", in.Container, "container_name", in.ContainerName)
+	if err != nil {
+		return nil, out, err
+	}
+	if in.TimeWindow < 0 {
+		return nil, out, fmt.Errorf("timeWindow %d: want seconds > 0 (default 300)", in.TimeWindow)
+	}
+	_, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, out, err
+	}
+	req := correlate.Request{Pivot: in.PivotEvent, Window: time.Duration(in.TimeWindow) * time.Second,
+		Components: splitList(in.Components), Container: container}
+	if ns, name, ok := strings.Cut(pod, "/"); ok {
+		req.Namespace, req.Pod = ns, name
+	} else {
+		req.Pod = pod
+	}
+	res, err := correlate.Correlate(ctx, idx, req)
+	if err != nil {
+		return nil, out, fmt.Errorf("correlate: %w", err)
+	}
+	return nil, CorrelateOut{Bundle: ref, Result: *res,
+		Hint: "next: summarize(finding_ids=[…]) for the findings in the windows, or diagnose_crashloop(namespace, pod) for the Output Format"}, nil
+}
+
+// BundleIn is the input of the tools that take only a bundle.
+type BundleIn struct {
+	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID   string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+}
+
+// ValidateOut is the validate tool's answer.
+type ValidateOut struct {
+	Bundle BundleRef `json:"bundle"`
+	correlate.Validation
+}
+
+func (s *server) validate(ctx context.Context, _ *mcp.CallToolRequest, in BundleIn) (*mcp.CallToolResult, ValidateOut, error) {
+	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, ValidateOut{}, err
+	}
+	return nil, ValidateOut{Bundle: ref, Validation: *correlate.Validate(e, idx)}, nil
+}
+
+// SummarizeIn is the summarize tool's input.
+type SummarizeIn struct {
+	InstanceID string   `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	BundleID   string   `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	FindingIDs []string `json:"finding_ids,omitempty" jsonschema:"finding ids from errors (F-001, …); empty explains every finding at medium or above"`
+}
+
+// SummarizeOut is the summarize tool's answer.
+type SummarizeOut struct {
+	Bundle BundleRef `json:"bundle"`
+	diagnose.Summary
+	Hint string `json:"hint"`
+}
+
+func (s *server) summarize(ctx context.Context, _ *mcp.CallToolRequest, in SummarizeIn) (*mcp.CallToolResult, SummarizeOut, error) {
+	_, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, SummarizeOut{}, err
+	}
+	sum, err := diagnose.Summarize(ctx, idx, in.FindingIDs)
+	if err != nil {
+		return nil, SummarizeOut{}, fmt.Errorf("summarize: %w (list the bundle's findings with errors)", err)
+	}
+	return nil, SummarizeOut{Bundle: ref, Summary: *sum, Hint: "next: diagnose_crashloop(namespace, pod) for the K3 Output Format, or get_sop(sopId) for a runbook listed in sops"}, nil
+}
+
+// TriageOut is the quick_triage tool's answer.
+type TriageOut struct {
+	Bundle BundleRef `json:"bundle"`
+	diagnose.Triage
+	Hint string `json:"hint"`
+}
+
+func (s *server) quickTriage(ctx context.Context, _ *mcp.CallToolRequest, in BundleIn) (*mcp.CallToolResult, TriageOut, error) {
+	_, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, TriageOut{}, err
+	}
+	tr, err := diagnose.QuickTriage(ctx, idx)
+	if err != nil {
+		return nil, TriageOut{}, fmt.Errorf("quick_triage: %w", err)
+	}
+	return nil, TriageOut{Bundle: ref, Triage: *tr, Hint: "next: errors for every finding, or get_sop(sopId) for the runbooks listed in sops"}, nil
+}
+
+// ListSOPsIn is the list_sops tool's input.
+type ListSOPsIn struct {
+	Query string `json:"query,omitempty" jsonschema:"keep runbooks whose id, title, description or triggers contain this (case-insensitive)"`
+}
+
+// SOPRef is one runbook as list_sops lists it.
+type SOPRef struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Severity    string `json:"severity"`
+	Status      string `json:"status"`
+	Description string `json:"description"`
+}
+
+// ListSOPsOut is the list_sops tool's answer.
+type ListSOPsOut struct {
+	SOPs []SOPRef `json:"sops"`
+	Hint string   `json:"hint"`
+}
+
+func (s *server) listSOPs(_ context.Context, _ *mcp.CallToolRequest, in ListSOPsIn) (*mcp.CallToolResult, ListSOPsOut, error) {
+	if s.runbookErr != nil {
+		return nil, ListSOPsOut{}, fmt.Errorf("the runbook catalog did not load: %w", s.runbookErr)
+	}
+	q := strings.ToLower(in.Query)
+	out := ListSOPsOut{SOPs: []SOPRef{}, Hint: "next: get_sop(sopId=<id>) for a runbook's phases and Output Format"}
+	for _, rb := range s.runbooks.List() {
+		hay := strings.ToLower(strings.Join(append([]string{rb.ID, rb.Title, rb.Description}, rb.Triggers...), "\n"))
+		if q != "" && !strings.Contains(hay, q) {
+			continue
+		}
+		out.SOPs = append(out.SOPs, SOPRef{ID: rb.ID, Title: rb.Title, Severity: rb.Severity, Status: rb.Status, Description: rb.Description})
+	}
+	return nil, out, nil
+}
+
+// GetSOPIn is the get_sop tool's input.
+type GetSOPIn struct {
+	SOPID string `json:"sopId" jsonschema:"runbook id, case-insensitive (K3)"`
+}
+
+func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) (*mcp.CallToolResult, *runbook.Runbook, error) {
+	if s.runbookErr != nil {
+		return nil, nil, fmt.Errorf("the runbook catalog did not load: %w", s.runbookErr)
+	}
+	rb, ok := s.runbooks.Get(in.SOPID)
+	if !ok {
+		return nil, nil, fmt.Errorf("no runbook %q: the catalog has %s (list_sops lists them)", in.SOPID, strings.Join(s.runbooks.IDs(), ", "))
+	}
+	return nil, rb, nil
+}
+
+// DiagnoseIn is the diagnose_crashloop tool's input.
+type DiagnoseIn struct {
+	Namespace     string `json:"namespace,omitempty" jsonschema:"the pod's namespace"`
+	Pod           string `json:"pod,omitempty" jsonschema:"the crash-looping pod's name"`
+	PodName       string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
+	Container     string `json:"container,omitempty" jsonschema:"the container; default the pod's crash-looping one"`
+	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the EC2 instance id of the pod's node; its newest stored bundle is read (required for now)"`
+	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	ClusterName   string `json:"clusterName,omitempty" jsonschema:"the cluster; not used until cluster access is configured"`
+	ClusterName2  string `json:"cluster_name,omitempty" jsonschema:"the EKS MCP server's spelling of clusterName"`
+}
+
+// DiagnoseOut is the diagnose_crashloop tool's answer: the K3 Output Format.
+type DiagnoseOut struct {
+	Bundle BundleRef `json:"bundle"`
+	diagnose.Diagnosis
+	Hint string `json:"hint"`
+}
+
+func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseIn) (*mcp.CallToolResult, DiagnoseOut, error) {
+	var out DiagnoseOut
+	pod, err := pick("pod", in.Pod, "pod_name", in.PodName)
+	if err != nil {
+		return nil, out, err
+	}
+	container, err := pick("container", in.Container, "container_name", in.ContainerName)
+	if err != nil {
+		return nil, out, err
+	}
+	if _, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2); err != nil {
+		return nil, out, err
+	}
+	if pod == "" {
+		return nil, out, fmt.Errorf("pod is required: give namespace and pod (or pod_name) of the crash-looping pod")
+	}
+	if in.InstanceID == "" && in.BundleID == "" {
+		return nil, out, fmt.Errorf("instanceId is required: finding the node of pod %s/%s needs cluster access, which is not configured yet; "+
+			"give instanceId (the node's EC2 instance id, from the node's providerID) to select its newest stored bundle", in.Namespace, pod)
+	}
+	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	if err != nil {
+		return nil, out, err
+	}
+	d, err := diagnose.Diagnose(ctx, idx, diagnose.Input{Namespace: in.Namespace, Pod: pod, Container: container, Entry: e})
+	if err != nil {
+		return nil, out, fmt.Errorf("diagnose_crashloop: %w", err)
+	}
+	return nil, DiagnoseOut{Bundle: ref, Diagnosis: *d,
+		Hint: "evidence refs are file:line: read(logKey=<file>, startLine=<line-20>) to see them in context; get_sop(sopId) for the runbooks in sops"}, nil
+}
