@@ -24,6 +24,9 @@ const (
 	maxPageSize     = 200
 	// defaultMaxResults keeps a search answer small; the library's own cap still applies above it.
 	defaultMaxResults = 50
+	// defaultMaxEvents keeps a correlate timeline to what an agent reads in one go; the library's
+	// own default (200) is for a terminal.
+	defaultMaxEvents = 50
 )
 
 func (s *server) register(srv *mcp.Server) {
@@ -46,7 +49,7 @@ func (s *server) register(srv *mcp.Server) {
 		"timeline of crash facts and findings around every occurrence of pivotEvent (default CrashLoopBackOff; a finding " +
 		"id, a fact kind such as OOMKill, or a regex) within timeWindow seconds (default 300) either side, with causal " +
 		"chains, restart frequency and back-off ladder, and gaps. components keeps only those log types (comma list); pod " +
-		"(name or namespace/name) and container restrict it to one workload."}, s.correlate)
+		"(name or namespace/name) and container restrict it to one workload. maxEvents caps the timeline: default 50."}, s.correlate)
 	mcp.AddTool(srv, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
 		"the bundle holds the evidence a crash diagnosis needs (kubelet, containerd and a kernel source are required), " +
 		"which sources it has with their time spans, and what is missing."}, s.validate)
@@ -314,6 +317,7 @@ type CorrelateIn struct {
 	PodName       string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
 	Container     string `json:"container,omitempty" jsonschema:"container name to keep"`
 	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
+	MaxEvents     int    `json:"maxEvents,omitempty" jsonschema:"timeline events listed: default 50"`
 }
 
 // CorrelateOut is the correlate tool's answer.
@@ -341,7 +345,10 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 		return nil, out, err
 	}
 	req := correlate.Request{Pivot: in.PivotEvent, Window: time.Duration(in.TimeWindow) * time.Second,
-		Components: splitList(in.Components), Container: container}
+		Components: splitList(in.Components), Container: container, MaxEvents: in.MaxEvents}
+	if req.MaxEvents <= 0 {
+		req.MaxEvents = defaultMaxEvents
+	}
 	if ns, name, ok := strings.Cut(pod, "/"); ok {
 		req.Namespace, req.Pod = ns, name
 	} else {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -87,6 +88,24 @@ func TestTools(t *testing.T) {
 		if late.Matching != 0 {
 			t.Errorf("errors 2h after capture: %d findings, want none", late.Matching)
 		}
+		// The ten minutes before capture hold the crash loop: some findings, none counting more
+		// hits than the whole bundle has.
+		var all, recent ErrorsOut
+		f.call(t, "errors", map[string]any{"instanceId": id, "pageSize": 200}, &all, false)
+		f.call(t, "errors", map[string]any{"instanceId": id, "pageSize": 200,
+			"start_time": f.truth.CaptureTime.Add(-600e9).Format("2006-01-02 15:04"), "end_time": f.truth.CaptureTime.Format(time.RFC3339)}, &recent, false)
+		if recent.Matching == 0 {
+			t.Fatal("errors in the 10 minutes before capture: no findings, want the crash loop's")
+		}
+		total := map[string]int{}
+		for _, fo := range all.Findings {
+			total[fo.ID] = fo.Count
+		}
+		for _, fo := range recent.Findings {
+			if fo.Count < 1 || fo.Count > total[fo.ID] {
+				t.Errorf("windowed %s counts %d hits, bundle total %d", fo.ID, fo.Count, total[fo.ID])
+			}
+		}
 	})
 
 	var oomMatch struct {
@@ -135,6 +154,9 @@ func TestTools(t *testing.T) {
 			i := slices.IndexFunc(c.Frequency, func(fr correlate.Frequency) bool { return fr.Container == f.truth.Container })
 			if c.Occurrences == 0 || i < 0 {
 				t.Fatalf("correlate %v: %d occurrences, frequency %+v", args, c.Occurrences, c.Frequency)
+			}
+			if len(c.Timeline) > defaultMaxEvents || c.Truncated != (len(c.Timeline) == defaultMaxEvents) {
+				t.Errorf("correlate %v: %d timeline events (truncated %v), want at most the default %d", args, len(c.Timeline), c.Truncated, defaultMaxEvents)
 			}
 			if diff := cmp.Diff(f.truth.BackOffs, c.Frequency[i].BackOffs); diff != "" {
 				t.Errorf("correlate %v back-off ladder (-truth +got):\n%s", args, diff)
