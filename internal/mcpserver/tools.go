@@ -76,7 +76,7 @@ func (s *server) register(srv *mcp.Server) {
 
 // ErrorsIn is the errors tool's input.
 type ErrorsIn struct {
-	InstanceID     string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID     string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID       string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	Severity       string `json:"severity,omitempty" jsonschema:"lowest severity to list: critical, high, medium (or warning), low (default), info"`
 	ResponseFormat string `json:"response_format,omitempty" jsonschema:"concise (default) or detailed"`
@@ -228,7 +228,7 @@ func decodeToken(s string) (pageToken, error) {
 
 // SearchIn is the search tool's input.
 type SearchIn struct {
-	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	Query         string `json:"query" jsonschema:"RE2 regular expression, case-insensitive unless caseSensitive"`
 	LogTypes      string `json:"logTypes,omitempty" jsonschema:"comma list of log types to search, e.g. kubelet,containerd,dmesg; empty searches all"`
@@ -277,7 +277,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 
 // ReadIn is the read tool's input.
 type ReadIn struct {
-	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID   string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	LogKey     string `json:"logKey" jsonschema:"the file's path in the bundle, as errors and search name it"`
 	StartLine  int    `json:"startLine,omitempty" jsonschema:"1-based first line; negative counts from the end (-200: the last 200 lines)"`
@@ -308,7 +308,7 @@ func (s *server) read(ctx context.Context, _ *mcp.CallToolRequest, in ReadIn) (*
 
 // CorrelateIn is the correlate tool's input.
 type CorrelateIn struct {
-	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	PivotEvent    string `json:"pivotEvent,omitempty" jsonschema:"finding id (F-007), fact kind (OOMKill, BackOff, …) or regex; default CrashLoopBackOff"`
 	TimeWindow    int    `json:"timeWindow,omitempty" jsonschema:"seconds before and after each pivot occurrence: default 300"`
@@ -364,7 +364,7 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 
 // BundleIn is the input of the tools that take only a bundle.
 type BundleIn struct {
-	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID   string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 }
 
@@ -384,7 +384,7 @@ func (s *server) validate(ctx context.Context, _ *mcp.CallToolRequest, in Bundle
 
 // SummarizeIn is the summarize tool's input.
 type SummarizeIn struct {
-	InstanceID string   `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read"`
+	InstanceID string   `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
 	BundleID   string   `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	FindingIDs []string `json:"finding_ids,omitempty" jsonschema:"finding ids from errors (F-001, …); empty explains every finding at medium or above"`
 }

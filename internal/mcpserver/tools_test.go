@@ -10,8 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nodediag/nodediag/internal/correlate"
+	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/scenario"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // TestTools calls every tool on the example bundle and checks its answer against the scenario
@@ -34,6 +36,11 @@ func TestTools(t *testing.T) {
 		f.call(t, "errors", map[string]any{"instanceId": id, "pageSize": 200}, &all, false)
 		if all.Matching < 3 || len(all.Findings) != all.Matching || all.NextPageToken != "" {
 			t.Fatalf("errors: %d findings of %d matching, token %q: want every finding on one page", len(all.Findings), all.Matching, all.NextPageToken)
+		}
+		for i := 1; i < len(all.Findings); i++ {
+			if index.SeverityRank(all.Findings[i-1].Severity) > index.SeverityRank(all.Findings[i].Severity) {
+				t.Errorf("errors: %s (%s) listed before %s (%s): want most severe first", all.Findings[i-1].ID, all.Findings[i-1].Severity, all.Findings[i].ID, all.Findings[i].Severity)
+			}
 		}
 		var paged []string
 		args := map[string]any{"bundleId": f.bundle, "pageSize": 2}
@@ -297,5 +304,20 @@ func TestK3Walk(t *testing.T) {
 		"namespace": f.truth.Namespace, "pod": f.truth.Pod}, &d, false)
 	if d.Class != f.truth.RootCause || d.ExitCode == nil || *d.ExitCode != f.truth.ExitCode {
 		t.Errorf("diagnose_crashloop: class %q exit %v, want %s %d", d.Class, d.ExitCode, f.truth.RootCause, f.truth.ExitCode)
+	}
+}
+
+// TestEmptyStore: before any import, a tool says the store is empty and how to get a bundle.
+func TestEmptyStore(t *testing.T) {
+	st, err := store.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{cs: connect(t, Options{Store: st})}
+	msg := f.call(t, "quick_triage", map[string]any{"instanceId": "i-0a1b2c3d4e5f60718"}, nil, true)
+	for _, w := range []string{"i-0a1b2c3d4e5f60718", "holds no bundles", "nodediag import"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message %q does not say %q", msg, w)
+		}
 	}
 }
