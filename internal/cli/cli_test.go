@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,5 +354,67 @@ users: [{name: u, user: {token: x}}]
 	}
 	if d.Class != "container_oom" || !strings.Contains(strings.Join(d.Gaps, "\n"), "cluster not read") {
 		t.Errorf("class %q gaps %q: want container_oom and a gap naming the unreachable cluster", d.Class, d.Gaps)
+	}
+}
+
+// TestServeOverStdio speaks MCP to `nodediag serve` the way an agent's client does over stdio:
+// initialize, then list the tools and call one, each reply awaited before the next request; the
+// server ends when its input closes.
+func TestServeOverStdio(t *testing.T) {
+	store := t.TempDir()
+	if _, e, code := run(t, "--store", store, "import", example); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, e)
+	}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- MainIO(context.Background(), []string{"--store", store, "serve"}, inR, outW, &errb)
+		outW.Close()
+	}()
+	replies := bufio.NewScanner(outR)
+	replies.Buffer(make([]byte, 1<<20), 16<<20)
+	// ask sends one request and returns the reply with its id (notifications get none).
+	ask := func(id int, method, params string) map[string]any {
+		t.Helper()
+		if id == 0 {
+			fmt.Fprintf(inW, `{"jsonrpc":"2.0","method":%q,"params":%s}`+"\n", method, params)
+			return nil
+		}
+		fmt.Fprintf(inW, `{"jsonrpc":"2.0","id":%d,"method":%q,"params":%s}`+"\n", id, method, params)
+		for replies.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(replies.Bytes(), &m); err != nil {
+				t.Fatalf("stdout carries a non-JSON line %q: %v", replies.Text(), err)
+			}
+			if got, ok := m["id"].(float64); ok && int(got) == id {
+				return m
+			}
+		}
+		t.Fatalf("no reply to %s; stderr: %s", method, errb.String())
+		return nil
+	}
+	ask(1, "initialize", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}`)
+	ask(0, "notifications/initialized", `{}`)
+	list := ask(2, "tools/list", `{}`)
+	call := ask(3, "tools/call", `{"name":"diagnose_crashloop","arguments":{"instanceId":"i-0a1b2c3d4e5f60718","namespace":"payments","pod":"ledger-0"}}`)
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("serve: exit %d: %s", code, errb.String())
+	}
+	names := map[string]bool{}
+	if res, ok := list["result"].(map[string]any); ok {
+		for _, tl := range res["tools"].([]any) {
+			names[tl.(map[string]any)["name"].(string)] = true
+		}
+	}
+	for _, want := range []string{"errors", "search", "read", "correlate", "validate", "summarize", "quick_triage", "list_sops", "get_sop", "diagnose_crashloop"} {
+		if !names[want] {
+			t.Errorf("tools/list lacks %s (got %v)", want, names)
+		}
+	}
+	if b, _ := json.Marshal(call); !strings.Contains(string(b), "container_oom") {
+		t.Errorf("diagnose_crashloop over stdio did not find container_oom: %.400s", b)
 	}
 }

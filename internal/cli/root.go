@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,7 @@ type globals struct {
 	storeDir string
 	output   string
 	logLevel string
+	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
 	log      *slog.Logger
@@ -59,9 +61,15 @@ func (g *globals) openStore() (*store.Store, error) {
 	return store.Open(g.storeDir, g.log)
 }
 
-// Main runs nodediag with args and returns the process exit code.
+// Main runs nodediag with args and returns the process exit code. `serve` reads MCP requests
+// from standard input.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	return MainIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// MainIO is Main with the standard input given, for tests of `serve`.
+func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -124,7 +132,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
-		newDiagnoseCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g),
+		newDiagnoseCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),
 		newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g))
 	return root
 }
