@@ -131,6 +131,20 @@ func pick(name, a, altName, b string) (string, error) {
 	return b, nil
 }
 
+// pickWorkload resolves the pod and container parameters, each given in the SOP's spelling or
+// the EKS MCP server's.
+func pickWorkload(pod, podName, container, containerName string) (string, string, error) {
+	p, err := pick("pod", pod, "pod_name", podName)
+	if err != nil {
+		return "", "", err
+	}
+	c, err := pick("container", container, "container_name", containerName)
+	if err != nil {
+		return "", "", err
+	}
+	return p, c, nil
+}
+
 // splitList reads a comma-separated parameter ("kubelet,containerd") into its trimmed items.
 func splitList(s string) []string {
 	var out []string

@@ -329,11 +329,7 @@ type CorrelateOut struct {
 
 func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in CorrelateIn) (*mcp.CallToolResult, CorrelateOut, error) {
 	var out CorrelateOut
-	pod, err := pick("pod", in.Pod, "pod_name", in.PodName)
-	if err != nil {
-		return nil, out, err
-	}
-	container, err := pick("container", in.Container, "container_name", in.ContainerName)
+	pod, container, err := pickWorkload(in.Pod, in.PodName, in.Container, in.ContainerName)
 	if err != nil {
 		return nil, out, err
 	}
@@ -501,11 +497,7 @@ type DiagnoseOut struct {
 
 func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, in DiagnoseIn) (*mcp.CallToolResult, DiagnoseOut, error) {
 	var out DiagnoseOut
-	pod, err := pick("pod", in.Pod, "pod_name", in.PodName)
-	if err != nil {
-		return nil, out, err
-	}
-	container, err := pick("container", in.Container, "container_name", in.ContainerName)
+	pod, container, err := pickWorkload(in.Pod, in.PodName, in.Container, in.ContainerName)
 	if err != nil {
 		return nil, out, err
 	}
