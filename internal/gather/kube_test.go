@@ -239,10 +239,10 @@ func TestFromNodeScenario(t *testing.T) {
 	}
 	podDir := "var_log/pods/" + n.pod.Namespace + "_" + n.pod.Name + "_" + string(n.pod.UID) + "/" + ctr + "/"
 	for path, want := range map[string]int{
-		"kubelet/kubelet.log":               len(n.units["kubelet"]),
-		"containerd/containerd-log.txt":     len(n.units["containerd"]),
-		"var_log/messages":                  len(n.units["kernel"]),
-		"system/instance-id.txt":            1,
+		"kubelet/kubelet.log":              len(n.units["kubelet"]),
+		"containerd/containerd-log.txt":    len(n.units["containerd"]),
+		"var_log/messages":                 len(n.units["kernel"]),
+		"system/instance-id.txt":           1,
 		podDir + itoa(restarts-1) + ".log": 3,
 	} {
 		if lines[path] != want {
@@ -388,4 +388,3 @@ func TestReplyProblem(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
