@@ -89,9 +89,9 @@ func TestLocalScenario(t *testing.T) {
 		lines[fr.Path] = fr.Lines
 	}
 	for path, want := range map[string]int{
-		"kubelet/kubelet.log":           len(n.units["kubelet"]),
-		"containerd/containerd-log.txt": len(n.units["containerd"]),
-		"kernel/dmesg.journal":          len(n.units["kernel"]),
+		"kubelet/kubelet.log":                               len(n.units["kubelet"]),
+		"containerd/containerd-log.txt":                     len(n.units["containerd"]),
+		"kernel/dmesg.journal":                              len(n.units["kernel"]),
 		"var_log/" + strings.TrimPrefix(podRel, "var/log/"): 2,
 	} {
 		if lines[path] != want {
