@@ -1,0 +1,383 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Defaults of HTTPOptions. Every limit has one, so that no setting left at zero is unbounded.
+const (
+	DefaultMaxBodyBytes      = 1 << 20 // a tools/call is a few hundred bytes; 1 MiB leaves room and stops a flood
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	// DefaultSessionTimeout closes sessions a client abandoned without DELETE; an agent working
+	// through the runbook calls far more often than this.
+	DefaultSessionTimeout  = 30 * time.Minute
+	DefaultMaxSessions     = 128
+	DefaultShutdownTimeout = 10 * time.Second
+	// MinTokenBytes is the shortest bearer token accepted: 16 bytes is 128 bits when random.
+	MinTokenBytes = 16
+	// maxHeaderBytes bounds request headers: a bearer token and the MCP headers fit many times.
+	maxHeaderBytes = 64 << 10
+)
+
+// HTTPOptions configure the streamable HTTP transport. Exactly one of Token, TokenFile and
+// InsecureNoAuth must be set.
+type HTTPOptions struct {
+	// Addr is host:port to listen on; with InsecureNoAuth its host must be loopback.
+	Addr string
+	// Token is the bearer token clients send as "Authorization: Bearer <token>" (at least 16
+	// bytes; trailing whitespace is trimmed).
+	Token []byte
+	// TokenFile holds the token; it is read once, when the handler is built.
+	TokenFile string
+	// InsecureNoAuth serves without a token; refused unless Addr is a loopback address.
+	InsecureNoAuth bool
+	// MaxBodyBytes caps a request body; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// ReadHeaderTimeout bounds the time to read request headers. Default 10 s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes keep-alive connections idle this long. Default 2 min.
+	IdleTimeout time.Duration
+	// SessionTimeout closes MCP sessions without a request for this long. Default 30 min.
+	SessionTimeout time.Duration
+	// MaxSessions is how many MCP sessions may be open at once; a new one beyond it gets 503.
+	// Default 128.
+	MaxSessions int
+	// ShutdownTimeout bounds the graceful shutdown. Default 10 s.
+	ShutdownTimeout time.Duration
+	// Logger receives the listening address, refused requests and warnings; nil discards.
+	Logger *slog.Logger
+}
+
+// withDefaults fills unset limits and refuses negative ones, which would mean "unbounded" to
+// the libraries underneath.
+func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"ReadHeaderTimeout", &o.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
+		{"SessionTimeout", &o.SessionTimeout, DefaultSessionTimeout},
+		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout},
+	} {
+		if *d.v < 0 {
+			return o, fmt.Errorf("%s %v is negative: want a positive duration, or zero for the default %v", d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if o.MaxBodyBytes < 0 {
+		return o, fmt.Errorf("max body bytes %d is negative: want a positive size, or zero for the default %d", o.MaxBodyBytes, DefaultMaxBodyBytes)
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxSessions < 0 {
+		return o, fmt.Errorf("MaxSessions %d is negative: want a positive count, or zero for the default %d", o.MaxSessions, DefaultMaxSessions)
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	return o, nil
+}
+
+// tokenDigest returns the SHA-256 of the configured token, or nil in insecure mode. Comparing
+// digests, which all have the same length, keeps the token's length from leaking through timing.
+func (o HTTPOptions) tokenDigest() ([]byte, error) {
+	set := 0
+	for _, b := range []bool{len(o.Token) > 0, o.TokenFile != "", o.InsecureNoAuth} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		return nil, errors.New("the HTTP server needs a bearer token: give --auth-token-file FILE " +
+			"(or --insecure-no-auth on a loopback address)")
+	case set > 1:
+		return nil, errors.New("give one of a token, --auth-token-file and --insecure-no-auth, not several")
+	}
+	if o.InsecureNoAuth {
+		if !loopbackAddr(o.Addr) {
+			return nil, fmt.Errorf("--insecure-no-auth is only allowed on a loopback address (127.0.0.0/8, ::1, localhost), "+
+				"not %q: anyone who can reach it could read the node logs; use --auth-token-file", o.Addr)
+		}
+		o.Logger.Warn("serving MCP over HTTP without authentication (loopback only)", "addr", o.Addr)
+		return nil, nil
+	}
+	tok := o.Token
+	what := "the token"
+	if o.TokenFile != "" {
+		what = "the token in " + o.TokenFile
+		raw, err := os.ReadFile(o.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --auth-token-file: %w", err)
+		}
+		tok = raw
+		if fi, err := os.Stat(o.TokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			o.Logger.Warn("the auth token file is readable by group or others; chmod 600 it",
+				"file", o.TokenFile, "mode", fi.Mode().Perm().String())
+		}
+	}
+	tok = bytes.TrimRight(tok, " \t\r\n")
+	if len(tok) == 0 {
+		return nil, fmt.Errorf("%s is empty: want at least %d bytes, e.g. from `openssl rand -hex 32`", what, MinTokenBytes)
+	}
+	if len(tok) < MinTokenBytes {
+		return nil, fmt.Errorf("%s is %d bytes: want at least %d, e.g. from `openssl rand -hex 32`", what, len(tok), MinTokenBytes)
+	}
+	sum := sha256.Sum256(tok)
+	return sum[:], nil
+}
+
+// loopbackAddr says whether addr (host:port, or a bare host) can only be reached from this
+// machine. An empty host (":8080") listens on every interface, so it is not loopback.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = strings.Trim(addr, "[]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// httpHandler is the /mcp, /healthz and /metrics mux with its auth and limits. It counts the
+// requests in flight on /mcp so that shutdown can let tool calls finish before closing sessions.
+type httpHandler struct {
+	mux      *http.ServeMux
+	srv      *mcp.Server
+	opts     HTTPOptions
+	digest   []byte // nil: no auth
+	inflight atomic.Int64
+}
+
+// NewHTTPHandler serves srv over the MCP streamable HTTP transport on /mcp, a liveness answer
+// on /healthz (no auth) and Prometheus metrics of its own registry on /metrics (behind the same
+// token as /mcp). It instruments srv's tool calls; build one handler per server.
+func NewHTTPHandler(srv *mcp.Server, opts HTTPOptions) (http.Handler, error) {
+	return newHTTPHandler(context.Background(), srv, opts)
+}
+
+func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*httpHandler, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	digest, err := opts.tokenDigest()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("registering the Go collector: %w", err)
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, fmt.Errorf("registering the process collector: %w", err)
+	}
+	if err := Instrument(ctx, srv, reg); err != nil {
+		return nil, err
+	}
+	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest}
+	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+		Logger:              opts.Logger,
+		SessionTimeout:      opts.SessionTimeout,
+		MaxRequestBodyBytes: opts.MaxBodyBytes,
+	})
+	h.mux.Handle("/mcp", h.auth(h.limitSessions(streamable)))
+	h.mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
+		// Scrapes come every few seconds from one or two Prometheus servers; more at once is abuse.
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	})))
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	return h, nil
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Refuse a declared oversize body before reading it; MaxBytesReader catches the undeclared
+	// (chunked) ones while they are read, and the SDK answers those with 413 too.
+	if r.ContentLength > h.opts.MaxBodyBytes {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "request_too_large",
+			fmt.Sprintf("request body is %d bytes: the limit is %d", r.ContentLength, h.opts.MaxBodyBytes))
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	}
+	if r.URL.Path == "/mcp" && r.Method != http.MethodGet {
+		h.inflight.Add(1)
+		defer h.inflight.Add(-1)
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// auth requires the bearer token unless the handler was built insecure.
+func (h *httpHandler) auth(next http.Handler) http.Handler {
+	if h.digest == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, found := strings.Cut(r.Header.Get("Authorization"), " ")
+		tok = strings.TrimSpace(tok)
+		if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			// RFC 6750 §3.1: no error code when the request carried no credentials.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="nodediag"`)
+			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token>")
+			return
+		}
+		sum := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(sum[:], h.digest) != 1 {
+			h.opts.Logger.Warn("refused an MCP HTTP request with a wrong bearer token", "remote", r.RemoteAddr, "path", r.URL.Path)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="nodediag", error="invalid_token"`)
+			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer token is not the one this server was started with")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitSessions refuses a new session (a POST without Mcp-Session-Id) when MaxSessions are
+// open. The count and the creation are not atomic, so concurrent initializes can overshoot by
+// the number in flight; the bound still holds to within the connections being served.
+func (h *httpHandler) limitSessions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Header.Get("Mcp-Session-Id") == "" {
+			n := 0
+			for range h.srv.Sessions() {
+				n++
+			}
+			if n >= h.opts.MaxSessions {
+				w.Header().Set("Retry-After", "30")
+				writeJSONError(w, http.StatusServiceUnavailable, "too_many_sessions",
+					fmt.Sprintf("%d MCP sessions are open, the most this server allows: close one (DELETE /mcp) or retry later", n))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": msg})
+}
+
+// ServeHTTP listens on opts.Addr and serves srv until ctx is cancelled, then shuts down
+// gracefully within opts.ShutdownTimeout.
+func ServeHTTP(ctx context.Context, srv *mcp.Server, opts HTTPOptions) error {
+	// Check the options before binding the port, so a refused configuration opens nothing; the
+	// warnings are logged once, by ServeListener.
+	check := opts
+	check.Logger = slog.New(slog.DiscardHandler)
+	if _, err := check.tokenDigest(); err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %q: %w", opts.Addr, err)
+	}
+	return ServeListener(ctx, ln, srv, opts)
+}
+
+// ServeListener is ServeHTTP on a listener the caller opened (tests listen on 127.0.0.1:0). The
+// listener's address, not opts.Addr, decides whether insecure mode is allowed. It closes ln.
+//
+// On ctx cancellation it stops accepting connections, lets requests in flight on /mcp finish,
+// closes every session of srv (which ends their SSE streams) and waits for the connections to
+// close, all within opts.ShutdownTimeout; it returns nil when that succeeds.
+func ServeListener(ctx context.Context, ln net.Listener, srv *mcp.Server, opts HTTPOptions) error {
+	opts.Addr = ln.Addr().String()
+	h, err := newHTTPHandler(ctx, srv, opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	opts = h.opts
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	auth := "bearer token"
+	if h.digest == nil {
+		auth = "none"
+	}
+	opts.Logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", auth)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving MCP over HTTP on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+
+	opts.Logger.Info("shutting down the MCP HTTP server", "timeout", opts.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- hs.Shutdown(sctx) }()
+	// Shutdown waits for every connection to go idle, but a session's standalone SSE stream never
+	// does: once the tool calls in flight have answered, close the sessions to end the streams.
+	h.waitIdle(sctx)
+	for ss := range srv.Sessions() {
+		_ = ss.Close()
+	}
+	err = <-shut
+	<-served // http.ErrServerClosed, expected after Shutdown
+	if err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("the MCP HTTP server did not shut down within %v, connections were closed: %w", opts.ShutdownTimeout, err)
+	}
+	return nil
+}
+
+// waitIdle returns when no /mcp POST or DELETE is being served, or when ctx ends.
+func (h *httpHandler) waitIdle(ctx context.Context) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for h.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
