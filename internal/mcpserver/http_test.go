@@ -321,9 +321,11 @@ func TestHTTPOptionsRefused(t *testing.T) {
 // accepting.
 type fakeListener struct{ addr net.Addr }
 
-func (l fakeListener) Accept() (net.Conn, error) { return nil, errors.New("fakeListener does not accept") }
-func (l fakeListener) Close() error              { return nil }
-func (l fakeListener) Addr() net.Addr            { return l.addr }
+func (l fakeListener) Accept() (net.Conn, error) {
+	return nil, errors.New("fakeListener does not accept")
+}
+func (l fakeListener) Close() error   { return nil }
+func (l fakeListener) Addr() net.Addr { return l.addr }
 
 // scrape reads /metrics with the token and returns the counter values of
 // nodediag_mcp_tool_calls_total by "tool/outcome" and the histogram sample counts by tool.
