@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -29,12 +30,22 @@ type Options struct {
 	Runbooks *runbook.Catalog
 	// Version is reported to clients in the initialize handshake.
 	Version string
+	// Clusters gives read-only Kubernetes access by clusterName; nil leaves the Kubernetes tools
+	// answering how to configure it, and diagnose_crashloop needing instanceId.
+	Clusters Clusters
+}
+
+// Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
+// *kube.Clusters is the real one.
+type Clusters interface {
+	Client(ctx context.Context, clusterName string) (*kube.Client, error)
 }
 
 // server is the state the tool handlers share.
 type server struct {
 	store    *store.Store
 	runbooks *runbook.Catalog
+	clusters Clusters
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -43,7 +54,7 @@ type server struct {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}
@@ -94,7 +105,7 @@ func (s *server) open(ctx context.Context, instanceID, bundleID string) (*store.
 	return e, idx, BundleRef{BundleID: e.Manifest.ID, InstanceID: e.Manifest.InstanceID, Capture: idx.Time.Capture}, nil
 }
 
-// notFound says what the store holds, and that collecting a bundle is not possible yet.
+// notFound says what the store holds and how to get the bundle that is missing.
 func (s *server) notFound(instanceID, bundleID string) error {
 	what := fmt.Sprintf("instance %q", instanceID)
 	if bundleID != "" {
@@ -115,8 +126,11 @@ func (s *server) notFound(instanceID, bundleID string) error {
 	if len(have) > 0 {
 		stored = "stored instances: " + strings.Join(have, ", ")
 	}
-	return fmt.Errorf("no bundle for %s in the store (%s); the collect tool that would fetch one is not built yet: "+
-		"import a log collector bundle with `nodediag import <archive>`, or call again with one of the stored instanceIds", what, stored)
+	how := "import a log collector bundle with `nodediag import <archive>`, or call again with one of the stored instanceIds"
+	if instanceID != "" && bundleID == "" {
+		how = fmt.Sprintf("collect(instanceId=%q) starts a collection and status(executionId) brings the bundle in; or %s", instanceID, how)
+	}
+	return fmt.Errorf("no bundle for %s in the store (%s): %s", what, stored, how)
 }
 
 // pick returns the one value given for a parameter that has two spellings (the SOP's and the EKS

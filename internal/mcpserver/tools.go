@@ -13,6 +13,7 @@ import (
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/search"
 )
@@ -67,11 +68,13 @@ func (s *server) register(srv *mcp.Server) {
 		"by sopId (case-insensitive, e.g. K3): its phases and steps with the tool calls they name, the Output Format and " +
 		"the Markdown body."}, s.getSOP)
 	mcp.AddTool(srv, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readOnly("Diagnose a crash-looping container"),
-		Description: "Runs the whole K3 CrashLoopBackOff SOP for namespace/pod (container optional: the pod's crash-looping " +
-			"one) on the node's newest bundle (instanceId) or the one bundleId names, and answers its Output Format: root " +
-			"cause, exit code and meaning, crash frequency, evidence with file:line, severity, mitigation, confidence. " +
-			"instanceId (or bundleId) is required for now: finding the pod's node needs cluster access, which is not " +
-			"configured. pod_name and container_name are accepted for pod and container, cluster_name for clusterName."}, s.diagnoseCrashloop)
+		Description: "Runs the whole K3 CrashLoopBackOff SOP for namespace/pod (namespace default \"default\"; container optional: " +
+			"the pod's crash-looping one) and answers its Output Format: root cause, exit code and meaning, crash frequency, evidence " +
+			"with file:line, severity, mitigation, confidence. With cluster access (clusterName picks the kubeconfig context) it reads " +
+			"the pod's state, events and previous log, and without instanceId finds the pod's node and its EC2 instance id from the " +
+			"node's providerID; the logs are that instance's newest stored bundle, or the one bundleId names. Without a stored bundle " +
+			"it says which collect call gets one. pod_name and container_name are accepted for pod and container, cluster_name " +
+			"for clusterName."}, s.diagnoseCrashloop)
 }
 
 // ErrorsIn is the errors tool's input.
@@ -477,14 +480,14 @@ func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) 
 
 // DiagnoseIn is the diagnose_crashloop tool's input.
 type DiagnoseIn struct {
-	Namespace     string `json:"namespace,omitempty" jsonschema:"the pod's namespace"`
+	Namespace     string `json:"namespace,omitempty" jsonschema:"the pod's namespace (default \"default\")"`
 	Pod           string `json:"pod,omitempty" jsonschema:"the crash-looping pod's name"`
 	PodName       string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
 	Container     string `json:"container,omitempty" jsonschema:"the container; default the pod's crash-looping one"`
 	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
-	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the EC2 instance id of the pod's node; its newest stored bundle is read (required for now)"`
+	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the EC2 instance id of the pod's node; its newest stored bundle is read (default: found from the pod's node when the server has cluster access)"`
 	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
-	ClusterName   string `json:"clusterName,omitempty" jsonschema:"the cluster; not used until cluster access is configured"`
+	ClusterName   string `json:"clusterName,omitempty" jsonschema:"the cluster: the kubeconfig context whose name or cluster matches it (EKS ARN and eksctl names too); default the current context"`
 	ClusterName2  string `json:"cluster_name,omitempty" jsonschema:"the EKS MCP server's spelling of clusterName"`
 }
 
@@ -501,24 +504,64 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	if err != nil {
 		return nil, out, err
 	}
-	if _, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2); err != nil {
+	cluster, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	if err != nil {
 		return nil, out, err
 	}
 	if pod == "" {
 		return nil, out, fmt.Errorf("pod is required: give namespace and pod (or pod_name) of the crash-looping pod")
 	}
-	if in.InstanceID == "" && in.BundleID == "" {
-		return nil, out, fmt.Errorf("instanceId is required: finding the node of pod %s/%s needs cluster access, which is not configured yet; "+
-			"give instanceId (the node's EC2 instance id, from the node's providerID) to select its newest stored bundle", in.Namespace, pod)
+	namespace := in.Namespace
+	if namespace == "" {
+		namespace = "default"
 	}
-	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	dIn := diagnose.Input{Namespace: namespace, Pod: pod, Container: container}
+	instance := in.InstanceID
+	switch {
+	case s.clusters == nil && instance == "" && in.BundleID == "":
+		return nil, out, fmt.Errorf("instanceId is required here: finding the node of pod %s/%s needs cluster access, which this server "+
+			"was not given (serve --kubeconfig/--context, or run it in-cluster); give instanceId (the node's EC2 instance id, the "+
+			"last part of the node's spec.providerID) to select its newest stored bundle", namespace, pod)
+	case s.clusters != nil:
+		info, err := s.podInfo(ctx, cluster, namespace, pod, container)
+		if err != nil {
+			if instance == "" && in.BundleID == "" {
+				return nil, out, fmt.Errorf("finding the node of pod %s/%s: %w; give instanceId to diagnose from the node's logs alone", namespace, pod, err)
+			}
+			dIn.Gaps = append(dIn.Gaps, fmt.Sprintf("pod state, events and previous log not read from the cluster: %v", err))
+			break
+		}
+		dIn.PodStatus, dIn.Events, dIn.PreviousLog, dIn.Gaps = info.Pod, info.Events, info.PreviousLog, info.Gaps
+		dIn.Container = info.Container
+		if instance == "" && in.BundleID == "" {
+			if info.InstanceID == "" {
+				return nil, out, fmt.Errorf("pod %s/%s runs on node %q, whose providerID %q names no EC2 instance; give instanceId or bundleId of a bundle "+
+					"imported from that node", namespace, pod, info.NodeName, info.ProviderID)
+			}
+			instance = info.InstanceID
+		} else if instance != "" && info.InstanceID != "" && instance != info.InstanceID {
+			dIn.Gaps = append(dIn.Gaps, fmt.Sprintf("pod %s/%s now runs on %s (node %s), not on the given instanceId %s: the pod state is "+
+				"today's, the logs are that instance's", namespace, pod, info.InstanceID, info.NodeName, instance))
+		}
+	}
+	e, idx, ref, err := s.open(ctx, instance, in.BundleID)
 	if err != nil {
 		return nil, out, err
 	}
-	d, err := diagnose.Diagnose(ctx, idx, diagnose.Input{Namespace: in.Namespace, Pod: pod, Container: container, Entry: e})
+	dIn.Entry = e
+	d, err := diagnose.Diagnose(ctx, idx, dIn)
 	if err != nil {
 		return nil, out, fmt.Errorf("diagnose_crashloop: %w", err)
 	}
 	return nil, DiagnoseOut{Bundle: ref, Diagnosis: *d,
 		Hint: "evidence refs are file:line: read(logKey=<file>, startLine=<line-20>) to see them in context; get_sop(sopId) for the runbooks in sops"}, nil
+}
+
+// podInfo reads the pod, its events, previous log and node from the cluster.
+func (s *server) podInfo(ctx context.Context, cluster, namespace, pod, container string) (*kube.PodInfo, error) {
+	c, err := s.clusters.Client(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	return c.Fetch(ctx, namespace, pod, container)
 }

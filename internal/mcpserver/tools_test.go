@@ -211,11 +211,11 @@ func TestToolErrors(t *testing.T) {
 		args       map[string]any
 		want       []string // substrings of the message
 	}{
-		{"unknown instance", "errors", map[string]any{"instanceId": "i-0000000000000000f"}, []string{"i-0000000000000000f", f.instance, "collect", "not built yet"}},
+		{"unknown instance", "errors", map[string]any{"instanceId": "i-0000000000000000f"}, []string{"i-0000000000000000f", f.instance, "collect", "collect(instanceId="}},
 		{"unknown instance search", "search", map[string]any{"instanceId": "i-0000000000000000f", "query": "x"}, []string{"stored instances: " + f.instance}},
 		{"bad regex", "search", map[string]any{"instanceId": f.instance, "query": "oom(kill"}, []string{"oom(kill", "RE2"}},
 		{"unknown finding", "summarize", map[string]any{"instanceId": f.instance, "finding_ids": []string{"F-999"}}, []string{"F-999", "errors"}},
-		{"no instanceId", "diagnose_crashloop", map[string]any{"namespace": f.truth.Namespace, "pod": f.truth.Pod}, []string{"instanceId", "cluster access", "not configured"}},
+		{"no instanceId", "diagnose_crashloop", map[string]any{"namespace": f.truth.Namespace, "pod": f.truth.Pod}, []string{"instanceId", "cluster access", "--kubeconfig"}},
 		{"no pod", "diagnose_crashloop", map[string]any{"instanceId": f.instance}, []string{"pod is required"}},
 		{"aliases disagree", "correlate", map[string]any{"instanceId": f.instance, "pod": "a", "pod_name": "b"}, []string{"pod", "pod_name", "disagree"}},
 		{"bad severity", "errors", map[string]any{"instanceId": f.instance, "severity": "urgent"}, []string{"urgent", "warning"}},
