@@ -2,14 +2,23 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -17,10 +26,18 @@ import (
 // and the runbook needs the last lines, not the whole history.
 const maxLogBytes int64 = 1 << 20
 
-// Client reads a pod's state from the API server. It only ever gets and lists: the runbook's
-// Kubernetes steps are all read-only (GREEN).
+// Client reads a cluster through the API server. It only ever gets and lists: the runbook's
+// Kubernetes steps are all read-only (GREEN). A Client is safe for concurrent use.
 type Client struct {
-	cs kubernetes.Interface
+	cs   kubernetes.Interface
+	dyn  dynamic.Interface // nil when built by NewClientFrom: generic kinds are then refused
+	host string            // the API server URL, named in unreachable-cluster errors
+
+	// Discovery is read once, on the first kind to resolve, and again when a kind is not found
+	// (a CRD installed since); every later call shares it.
+	mu     sync.Mutex
+	groups []*restmapper.APIGroupResources
+	mapper meta.RESTMapper
 }
 
 // NewClient builds a client from a kubeconfig file (empty: $KUBECONFIG or ~/.kube/config, as
@@ -34,15 +51,67 @@ func NewClient(kubeconfig, kubeContext string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %q context %q: %w", kubeconfig, kubeContext, err)
 	}
+	return NewClientForConfig(cfg)
+}
+
+// NewClientForConfig builds a client (typed, dynamic and discovery) from a REST config, such as
+// the in-cluster one. Nothing is contacted until the first call.
+func NewClientForConfig(cfg *rest.Config) (*Client, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
 	}
-	return &Client{cs: cs}, nil
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client for %s: %w", cfg.Host, err)
+	}
+	return &Client{cs: cs, dyn: dyn, host: cfg.Host}, nil
 }
 
-// NewClientFrom wraps a clientset (a fake one in tests).
+// NewClientFrom wraps a clientset (a fake one in tests). Without a dynamic client, ListResources
+// and ReadResource refuse; every typed call (Fetch, Events, PodLogs, NodeOf, NodeConditions) works.
 func NewClientFrom(cs kubernetes.Interface) *Client { return &Client{cs: cs} }
+
+// NewClientWith wraps a clientset and a dynamic client (fakes in tests). Kinds are resolved
+// through the clientset's discovery.
+func NewClientWith(cs kubernetes.Interface, dyn dynamic.Interface) *Client {
+	return &Client{cs: cs, dyn: dyn}
+}
+
+// Clientset is the typed clientset the client reads through.
+func (c *Client) Clientset() kubernetes.Interface { return c.cs }
+
+// Host is the API server URL the client talks to; empty for a client built on fakes.
+func (c *Client) Host() string { return c.host }
+
+// ErrUnreachable marks an API server that could not be reached or refused the credentials; the
+// message names the server and what to check.
+var ErrUnreachable = errors.New("Kubernetes API server unreachable")
+
+// apiErr wraps an API call's error. Transport failures (refused, timeout, DNS, TLS) and rejected
+// credentials get a message naming the server URL and what to check, because "connection
+// refused" alone does not tell an on-call engineer that their VPN is down.
+func (c *Client) apiErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	host := c.host
+	if host == "" {
+		host = "the API server"
+	}
+	var ue *url.Error
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The caller's deadline, not the server's fault.
+		return fmt.Errorf("%s: %w", what, err)
+	case errors.As(err, &ue), errors.As(err, &ne), utilnet.IsConnectionRefused(err), utilnet.IsConnectionReset(err):
+		return fmt.Errorf("%s: %w: could not reach %s (check the kubeconfig context, VPN and network access): %w", what, ErrUnreachable, host, err)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("%s: %w: %s rejected the credentials (check the kubeconfig user, or renew the token, e.g. aws eks update-kubeconfig): %w", what, ErrUnreachable, host, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
 
 // PodInfo is what the API says about a pod for the K3 runbook's Phase 1.
 type PodInfo struct {
@@ -66,7 +135,7 @@ func (c *Client) Fetch(ctx context.Context, namespace, pod, container string) (*
 	}
 	p, err := c.cs.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("get pod %s/%s: %w", namespace, pod, err)
+		return nil, c.apiErr(fmt.Sprintf("get pod %s/%s", namespace, pod), err)
 	}
 	info := &PodInfo{Pod: p, NodeName: p.Spec.NodeName}
 	if info.Container, err = PickContainer(p, container); err != nil {
