@@ -1,0 +1,134 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Instance is what collection needs to know about an EC2 instance.
+type Instance struct {
+	ID             string
+	Region         string
+	State          string // EC2 state name: pending, running, stopping, stopped, shutting-down, terminated
+	Cluster        string // EKS cluster from the instance's tags; empty when it is not an EKS node
+	PrivateDNSName string // the Kubernetes node name on EKS
+	AZ             string
+	LaunchTime     time.Time
+}
+
+// instanceIDRE is EC2's id format: the old 8-digit and the current 17-digit form.
+var instanceIDRE = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// ValidInstanceID checks id is an EC2 instance id: "i-" and 8 or 17 lowercase hex digits.
+func ValidInstanceID(id string) error {
+	if !instanceIDRE.MatchString(id) {
+		return fmt.Errorf("%w %q: want \"i-\" and 8 or 17 lowercase hex digits, like i-0a1b2c3d4e5f60718", ErrInvalidInstanceID, id)
+	}
+	return nil
+}
+
+// FindInstance looks id up with ec2:DescribeInstances. With region set only that region is asked;
+// otherwise the configured region and then Options.Regions, in order, until one has it.
+func (a *AWS) FindInstance(ctx context.Context, id, region string) (Instance, error) {
+	if err := ValidInstanceID(id); err != nil {
+		return Instance{}, err
+	}
+	regions := a.searchOrder(region)
+	if len(regions) == 0 {
+		return Instance{}, fmt.Errorf("%w: cannot look for %s: set AWS_REGION, a region in the AWS profile, or pass --region", ErrNoRegion, id)
+	}
+	for _, r := range regions {
+		inst, found, err := a.describeInstance(ctx, id, r)
+		if err != nil {
+			return Instance{}, err
+		}
+		if found {
+			return inst, nil
+		}
+	}
+	return Instance{}, fmt.Errorf("%w: %s is in none of the regions searched (%s): check the id, or pass --region",
+		ErrInstanceNotFound, id, strings.Join(regions, ", "))
+}
+
+// searchOrder is the list of regions FindInstance asks, without repeats.
+func (a *AWS) searchOrder(region string) []string {
+	if region != "" {
+		return []string{region}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range append([]string{a.cfg.Region}, a.opts.Regions...) {
+		if r != "" && !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// describeInstance asks one region for id; found is false when the region does not have it.
+func (a *AWS) describeInstance(ctx context.Context, id, region string) (Instance, bool, error) {
+	c, err := a.region(ctx, region)
+	if err != nil {
+		return Instance{}, false, err
+	}
+	out, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		if apiCode(err) == "InvalidInstanceID.NotFound" {
+			return Instance{}, false, nil
+		}
+		return Instance{}, false, classify("ec2:DescribeInstances in "+region, err)
+	}
+	for _, res := range out.Reservations {
+		for _, in := range res.Instances {
+			if aws.ToString(in.InstanceId) == id {
+				return toInstance(in, region), true, nil
+			}
+		}
+	}
+	return Instance{}, false, nil
+}
+
+// toInstance converts the SDK's instance.
+func toInstance(in types.Instance, region string) Instance {
+	inst := Instance{
+		ID:             aws.ToString(in.InstanceId),
+		Region:         region,
+		PrivateDNSName: aws.ToString(in.PrivateDnsName),
+		Cluster:        clusterFromTags(in.Tags),
+	}
+	if in.State != nil {
+		inst.State = string(in.State.Name)
+	}
+	if in.Placement != nil {
+		inst.AZ = aws.ToString(in.Placement.AvailabilityZone)
+	}
+	if in.LaunchTime != nil {
+		inst.LaunchTime = in.LaunchTime.UTC()
+	}
+	return inst
+}
+
+// clusterFromTags returns the EKS cluster an instance belongs to. Managed node groups set
+// eks:cluster-name, Karpenter and eksctl set kubernetes.io/cluster/<name>, and aws:eks:cluster-name
+// comes from EKS-owned launch templates; any one of them makes the instance an EKS node.
+func clusterFromTags(tags []types.Tag) string {
+	var fromPrefix string
+	for _, t := range tags {
+		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
+		switch {
+		case (k == "eks:cluster-name" || k == "aws:eks:cluster-name") && v != "":
+			return v
+		case strings.HasPrefix(k, "kubernetes.io/cluster/") && len(k) > len("kubernetes.io/cluster/"):
+			fromPrefix = strings.TrimPrefix(k, "kubernetes.io/cluster/")
+		}
+	}
+	return fromPrefix
+}

@@ -1,0 +1,272 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Object is an S3 object: a collected bundle.
+type Object struct {
+	Bucket       string
+	Key          string
+	ETag         string
+	Size         int64
+	LastModified time.Time
+}
+
+// BundlePrefix is the key prefix of the archives the automation uploads (the log collector names
+// them eks_<instance>_<time>_<version>.tar.gz; AWS's sample names them eks_<instance>_<execution>.tar.gz).
+const BundlePrefix = "eks_"
+
+// bundleKeyRE matches a bundle's file name loosely, since AWS does not document the key.
+var bundleKeyRE = regexp.MustCompile(`^eks_(i-[0-9a-f]+)?_.*\.tar\.gz$`)
+
+// instanceInKeyRE finds the instance id a bundle name carries.
+var instanceInKeyRE = regexp.MustCompile(`^eks_(i-[0-9a-f]+)_`)
+
+// FindBundle finds the archive the automation uploaded for instanceID in Options.Bucket: a key named
+// like a bundle, modified at or after notBefore (the execution's start), not naming another instance.
+// Keys that contain the execution id win, then keys that contain the instance id, then the newest.
+func (a *AWS) FindBundle(ctx context.Context, region, instanceID, executionID string, notBefore time.Time) (Object, error) {
+	if a.opts.Bucket == "" {
+		return Object{}, fmt.Errorf("%w: pass --bucket NAME or set the bucket in nodediag's config", ErrNoBucket)
+	}
+	c, err := a.region(ctx, region)
+	if err != nil {
+		return Object{}, err
+	}
+	var best Object
+	bestScore := -1
+	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(a.opts.Bucket), Prefix: aws.String(BundlePrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return Object{}, a.s3Error("s3:ListBucket", err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			name := path.Base(key)
+			if !bundleKeyRE.MatchString(name) {
+				continue
+			}
+			if m := instanceInKeyRE.FindStringSubmatch(name); m != nil && instanceID != "" && m[1] != instanceID {
+				continue
+			}
+			mod := aws.ToTime(o.LastModified).UTC()
+			if mod.Before(notBefore) {
+				continue
+			}
+			score := 0
+			if executionID != "" && strings.Contains(key, executionID) {
+				score += 2
+			}
+			if instanceID != "" && strings.Contains(key, instanceID) {
+				score++
+			}
+			if score > bestScore || (score == bestScore && mod.After(best.LastModified)) {
+				bestScore = score
+				best = Object{Bucket: a.opts.Bucket, Key: key, ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size), LastModified: mod}
+			}
+		}
+	}
+	if bestScore < 0 {
+		return Object{}, fmt.Errorf("%w: no s3://%s/%s*.tar.gz for %s modified since %s: the automation may have uploaded elsewhere "+
+			"(check its outputs) or the instance role may lack s3:PutObject on the bucket",
+			ErrBundleMissing, a.opts.Bucket, BundlePrefix, orAny(instanceID), notBefore.UTC().Format(time.RFC3339))
+	}
+	return best, nil
+}
+
+// orAny names an empty instance id.
+func orAny(id string) string {
+	if id == "" {
+		return "any instance"
+	}
+	return id
+}
+
+// s3Error classifies an S3 error, recognising a missing bucket.
+func (a *AWS) s3Error(action string, err error) error {
+	if apiCode(err) == "NoSuchBucket" {
+		return fmt.Errorf("%w: s3://%s does not exist: create it or pass the right --bucket: %w", ErrBucketNotFound, a.opts.Bucket, err)
+	}
+	return classify(action, err)
+}
+
+// downloadAttempts bounds how often one Download call resumes after the body breaks off.
+const downloadAttempts = 4
+
+// Download streams obj to path. Bytes go to path+".part" and obj's ETag to path+".part.etag"; a
+// later call (after an interruption or a crash) resumes with a Range request conditioned on the ETag
+// (If-Match), and starts again from zero when the ETag changed or the server ignores the Range. The
+// finished file is renamed to path, so path is either absent or complete. progress, when not nil, is
+// called with the bytes written so far and the object's size as bytes arrive.
+func (a *AWS) Download(ctx context.Context, region string, obj Object, dst string, progress func(done, total int64)) error {
+	c, err := a.region(ctx, region)
+	if err != nil {
+		return err
+	}
+	d := &download{a: a, s3: c.s3, obj: obj, part: dst + ".part", tag: dst + ".part.etag", progress: progress}
+	for attempt := 1; ; attempt++ {
+		resumable, err := d.attempt(ctx)
+		if err == nil {
+			break
+		}
+		if !resumable || ctx.Err() != nil {
+			return err
+		}
+		if attempt == downloadAttempts {
+			return fmt.Errorf("download s3://%s/%s: gave up after %d attempts, %s kept for the next try: %w",
+				obj.Bucket, obj.Key, downloadAttempts, d.part, err)
+		}
+		// The body broke off: the next attempt resumes from what is on disk.
+	}
+	if err := os.Rename(d.part, dst); err != nil {
+		return fmt.Errorf("download s3://%s/%s: move the finished file into place: %w", obj.Bucket, obj.Key, err)
+	}
+	_ = os.Remove(d.tag)
+	return nil
+}
+
+// download is one Download call's state across its attempts.
+type download struct {
+	a         *AWS
+	s3        *s3.Client
+	obj       Object
+	part, tag string
+	progress  func(done, total int64)
+}
+
+// attempt fetches the rest of the object into the .part file. resumable is true when the error
+// came while reading the body, so that another attempt can continue where this one stopped.
+func (d *download) attempt(ctx context.Context) (resumable bool, err error) {
+	offset := d.resumeOffset()
+	in := &s3.GetObjectInput{Bucket: aws.String(d.obj.Bucket), Key: aws.String(d.obj.Key)}
+	if offset > 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
+		in.IfMatch = aws.String(d.obj.ETag)
+	}
+	out, err := d.s3.GetObject(ctx, in)
+	if err != nil && offset > 0 && apiCode(err) == "PreconditionFailed" {
+		// The object changed since the .part was written: those bytes belong to another archive.
+		offset = 0
+		out, err = d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.obj.Bucket), Key: aws.String(d.obj.Key)})
+	}
+	if err != nil {
+		if apiCode(err) == "NoSuchKey" {
+			return false, fmt.Errorf("%w: s3://%s/%s is gone: run collect again: %w", ErrBundleMissing, d.obj.Bucket, d.obj.Key, err)
+		}
+		return false, d.a.s3Error("s3:GetObject", err)
+	}
+	defer out.Body.Close()
+	if offset > 0 && aws.ToString(out.ContentRange) == "" {
+		// A 200 instead of a 206: the server sent the whole object, so write it from the start.
+		offset = 0
+	}
+	etag := aws.ToString(out.ETag)
+	if etag == "" {
+		etag = d.obj.ETag
+	}
+	d.obj.ETag = etag
+	total := d.obj.Size
+	if cl := aws.ToInt64(out.ContentLength); cl > 0 || total == 0 {
+		total = offset + cl
+	}
+	f, err := d.openPart(offset, etag)
+	if err != nil {
+		return false, err
+	}
+	w := &progressWriter{w: f, done: offset, total: total, fn: d.progress}
+	if d.progress != nil {
+		d.progress(offset, total)
+	}
+	_, copyErr := io.Copy(w, contextReader{ctx, out.Body})
+	syncErr := f.Sync()
+	closeErr := f.Close()
+	if copyErr != nil {
+		return ctx.Err() == nil, fmt.Errorf("download s3://%s/%s: at byte %d: %w", d.obj.Bucket, d.obj.Key, w.done, copyErr)
+	}
+	if err := errors.Join(syncErr, closeErr); err != nil {
+		return false, fmt.Errorf("download s3://%s/%s: write %s: %w", d.obj.Bucket, d.obj.Key, d.part, err)
+	}
+	if total > 0 && w.done != total {
+		return true, fmt.Errorf("download s3://%s/%s: got %d of %d bytes: %w", d.obj.Bucket, d.obj.Key, w.done, total, io.ErrUnexpectedEOF)
+	}
+	return false, nil
+}
+
+// resumeOffset is how many bytes of the .part can be kept: all of them when the .part was written
+// from the same ETag, none otherwise.
+func (d *download) resumeOffset() int64 {
+	if d.obj.ETag == "" {
+		return 0
+	}
+	tag, err := os.ReadFile(d.tag)
+	if err != nil || string(tag) != d.obj.ETag {
+		return 0
+	}
+	st, err := os.Stat(d.part)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// openPart opens the .part file for writing at offset (truncating to it) and records etag beside it.
+func (d *download) openPart(offset int64, etag string) (*os.File, error) {
+	if err := os.WriteFile(d.tag, []byte(etag), 0o644); err != nil {
+		return nil, fmt.Errorf("download: record the ETag in %s: %w", d.tag, err)
+	}
+	f, err := os.OpenFile(d.part, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("download: open %s: %w", d.part, err)
+	}
+	if err := f.Truncate(offset); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("download: truncate %s to %d bytes: %w", d.part, offset, err)
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("download: seek %s to %d: %w", d.part, offset, err)
+	}
+	return f, nil
+}
+
+// progressWriter counts bytes and reports them.
+type progressWriter struct {
+	w           io.Writer
+	done, total int64
+	fn          func(done, total int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	if p.fn != nil && n > 0 {
+		p.fn(p.done, p.total)
+	}
+	return n, err
+}
+
+// contextReader stops a body copy when ctx is cancelled, even if the connection keeps delivering.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
