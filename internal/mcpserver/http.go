@@ -40,6 +40,10 @@ const (
 	maxHeaderBytes = 64 << 10
 )
 
+// ErrConfig is wrapped by every error about HTTPOptions themselves (no token, a short one,
+// insecure mode off loopback, a negative limit), so that a CLI can report a usage error.
+var ErrConfig = errors.New("HTTP server configuration")
+
 // HTTPOptions configure the streamable HTTP transport. Exactly one of Token, TokenFile and
 // InsecureNoAuth must be set.
 type HTTPOptions struct {
@@ -86,20 +90,20 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout},
 	} {
 		if *d.v < 0 {
-			return o, fmt.Errorf("%s %v is negative: want a positive duration, or zero for the default %v", d.name, *d.v, d.def)
+			return o, fmt.Errorf("%w: %s %v is negative: want a positive duration, or zero for the default %v", ErrConfig, d.name, *d.v, d.def)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
 	if o.MaxBodyBytes < 0 {
-		return o, fmt.Errorf("max body bytes %d is negative: want a positive size, or zero for the default %d", o.MaxBodyBytes, DefaultMaxBodyBytes)
+		return o, fmt.Errorf("%w: max body bytes %d is negative: want a positive size, or zero for the default %d", ErrConfig, o.MaxBodyBytes, DefaultMaxBodyBytes)
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if o.MaxSessions < 0 {
-		return o, fmt.Errorf("MaxSessions %d is negative: want a positive count, or zero for the default %d", o.MaxSessions, DefaultMaxSessions)
+		return o, fmt.Errorf("%w: MaxSessions %d is negative: want a positive count, or zero for the default %d", ErrConfig, o.MaxSessions, DefaultMaxSessions)
 	}
 	if o.MaxSessions == 0 {
 		o.MaxSessions = DefaultMaxSessions
@@ -118,15 +122,15 @@ func (o HTTPOptions) tokenDigest() ([]byte, error) {
 	}
 	switch {
 	case set == 0:
-		return nil, errors.New("the HTTP server needs a bearer token: give --auth-token-file FILE " +
-			"(or --insecure-no-auth on a loopback address)")
+		return nil, fmt.Errorf("%w: the HTTP server needs a bearer token: give --auth-token-file FILE "+
+			"(or --insecure-no-auth on a loopback address)", ErrConfig)
 	case set > 1:
-		return nil, errors.New("give one of a token, --auth-token-file and --insecure-no-auth, not several")
+		return nil, fmt.Errorf("%w: give one of a token, --auth-token-file and --insecure-no-auth, not several", ErrConfig)
 	}
 	if o.InsecureNoAuth {
 		if !loopbackAddr(o.Addr) {
-			return nil, fmt.Errorf("--insecure-no-auth is only allowed on a loopback address (127.0.0.0/8, ::1, localhost), "+
-				"not %q: anyone who can reach it could read the node logs; use --auth-token-file", o.Addr)
+			return nil, fmt.Errorf("%w: --insecure-no-auth is only allowed on a loopback address (127.0.0.0/8, ::1, localhost), "+
+				"not %q: anyone who can reach it could read the node logs; use --auth-token-file", ErrConfig, o.Addr)
 		}
 		o.Logger.Warn("serving MCP over HTTP without authentication (loopback only)", "addr", o.Addr)
 		return nil, nil
@@ -137,7 +141,7 @@ func (o HTTPOptions) tokenDigest() ([]byte, error) {
 		what = "the token in " + o.TokenFile
 		raw, err := os.ReadFile(o.TokenFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading --auth-token-file: %w", err)
+			return nil, fmt.Errorf("%w: reading --auth-token-file: %w", ErrConfig, err)
 		}
 		tok = raw
 		if fi, err := os.Stat(o.TokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -147,10 +151,10 @@ func (o HTTPOptions) tokenDigest() ([]byte, error) {
 	}
 	tok = bytes.TrimRight(tok, " \t\r\n")
 	if len(tok) == 0 {
-		return nil, fmt.Errorf("%s is empty: want at least %d bytes, e.g. from `openssl rand -hex 32`", what, MinTokenBytes)
+		return nil, fmt.Errorf("%w: %s is empty: want at least %d bytes, e.g. from `openssl rand -hex 32`", ErrConfig, what, MinTokenBytes)
 	}
 	if len(tok) < MinTokenBytes {
-		return nil, fmt.Errorf("%s is %d bytes: want at least %d, e.g. from `openssl rand -hex 32`", what, len(tok), MinTokenBytes)
+		return nil, fmt.Errorf("%w: %s is %d bytes: want at least %d, e.g. from `openssl rand -hex 32`", ErrConfig, what, len(tok), MinTokenBytes)
 	}
 	sum := sha256.Sum256(tok)
 	return sum[:], nil

@@ -285,6 +285,8 @@ func TestHTTPOptionsRefused(t *testing.T) {
 				t.Errorf("accepted, want an error containing %q", tc.wantErr)
 			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
 				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			case tc.wantErr != "" && !errors.Is(err, ErrConfig):
+				t.Errorf("error %q does not wrap ErrConfig", err)
 			}
 			if err != nil && strings.Contains(err.Error(), testToken) {
 				t.Errorf("the error shows the token: %v", err)
