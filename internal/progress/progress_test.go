@@ -11,7 +11,7 @@ import (
 // clock is a fake clock the test moves by hand, so elapsed times and rates are exact.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time           { return c.t }
+func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // frame is what one redraw writes: carriage return, the line, erase to the end of the line.
