@@ -47,6 +47,9 @@ type Client struct {
 	ec2    *ec2.Client
 	ssm    *ssm.Client
 	logs   *cloudwatchlogs.Client
+	// noCreds is set when the configuration has no credential provider: the SDK would then send
+	// unsigned requests, which AWS refuses with a message that does not say what to do.
+	noCreds bool
 	// now is the clock Logs uses for a window without an end; a field so a test can fix it.
 	now func() time.Time
 }
@@ -72,17 +75,26 @@ func New(cfg aws.Config, opts ...Option) *Client {
 		o(&cfg)
 	}
 	return &Client{
-		region: cfg.Region,
-		eks:    awseks.NewFromConfig(cfg),
-		ec2:    ec2.NewFromConfig(cfg),
-		ssm:    ssm.NewFromConfig(cfg),
-		logs:   cloudwatchlogs.NewFromConfig(cfg),
-		now:    time.Now,
+		region:  cfg.Region,
+		eks:     awseks.NewFromConfig(cfg),
+		ec2:     ec2.NewFromConfig(cfg),
+		ssm:     ssm.NewFromConfig(cfg),
+		logs:    cloudwatchlogs.NewFromConfig(cfg),
+		now:     time.Now,
+		noCreds: cfg.Credentials == nil,
 	}
 }
 
 // Region is the region every call goes to.
 func (c *Client) Region() string { return c.region }
+
+// checkCredentials refuses to send unsigned requests.
+func (c *Client) checkCredentials(action string) error {
+	if c.noCreds {
+		return fmt.Errorf("%w for %s: the AWS configuration has none: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance or pod role applies", ErrNoCredentials, action)
+	}
+	return nil
+}
 
 // explain turns an SDK error into one that says what to fix. action is the IAM action of the call
 // ("eks:DescribeCluster") because an access-denied message is useless without it. Errors it does not
@@ -103,7 +115,7 @@ func (c *Client) explain(action string, err error) error {
 			return fmt.Errorf("%w: %s in region %s: grant the IAM principal %s: %w", ErrAccessDenied, action, c.region, action, err)
 		case "ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired":
 			return fmt.Errorf("%w: the credentials used for %s have expired: refresh them (aws sso login, or new session credentials): %w", ErrNoCredentials, action, err)
-		case "UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "InvalidSignatureException", "SignatureDoesNotMatch":
+		case "UnrecognizedClientException", "InvalidClientTokenId", "MissingAuthenticationToken", "MissingAuthenticationTokenException", "IncompleteSignature", "AuthFailure", "InvalidSignatureException", "SignatureDoesNotMatch":
 			return fmt.Errorf("%w: AWS rejected the credentials used for %s (%s): check AWS_PROFILE or the access key: %w", ErrNoCredentials, action, code, err)
 		case "ThrottlingException", "Throttling", "RequestLimitExceeded", "TooManyRequestsException":
 			return fmt.Errorf("%s in region %s: still throttled after the SDK's retries: try again later or raise AWS_MAX_ATTEMPTS: %w", action, c.region, err)

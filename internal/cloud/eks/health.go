@@ -94,6 +94,9 @@ func (c *Client) ClusterHealth(ctx context.Context, clusterName string) (*Cluste
 	if clusterName == "" {
 		return nil, fmt.Errorf("cluster health: empty cluster name: pass the EKS cluster's name as shown by aws eks list-clusters")
 	}
+	if err := c.checkCredentials("eks:DescribeCluster"); err != nil {
+		return nil, err
+	}
 	cl, err := c.describeCluster(ctx, clusterName)
 	if err != nil {
 		return nil, err

@@ -119,6 +119,9 @@ func (c *Client) Logs(ctx context.Context, req LogsRequest) (*LogsResult, error)
 	if req.ClusterName == "" {
 		return nil, errors.New("control-plane logs: empty cluster name: pass the EKS cluster's name")
 	}
+	if err := c.checkCredentials("logs:FilterLogEvents"); err != nil {
+		return nil, err
+	}
 	logType, err := NormalizeLogType(req.LogType)
 	if err != nil {
 		return nil, err
