@@ -59,7 +59,7 @@ func (cs *Clusters) Client(ctx context.Context, clusterName string) (*Client, er
 	}
 	cfg, err := rules.Load()
 	if err != nil {
-		return nil, fmt.Errorf("load kubeconfig %s: %w", cmp(cs.kubeconfig, "($KUBECONFIG or ~/.kube/config)"), err)
+		return nil, fmt.Errorf("load kubeconfig %s: %w", orDefault(cs.kubeconfig, "($KUBECONFIG or ~/.kube/config)"), err)
 	}
 	if len(cfg.Contexts) == 0 {
 		return cs.inClusterClient(clusterName)

@@ -89,7 +89,7 @@ func (c *Client) Events(ctx context.Context, req EventsRequest) (*EventsResult, 
 	}
 	list, err := c.cs.CoreV1().Events(listNS).List(ctx, metav1.ListOptions{FieldSelector: set.AsSelector().String()})
 	if err != nil {
-		return nil, c.apiErr(fmt.Sprintf("list events of %s %s", cmp(kind, "object"), req.Name), err)
+		return nil, c.apiErr(fmt.Sprintf("list events of %s %s", orDefault(kind, "object"), req.Name), err)
 	}
 	var mine []corev1.Event
 	for _, e := range list.Items {

@@ -227,7 +227,7 @@ func podRow(rw *ResourceRow, p *corev1.Pod) {
 				lt.Finished = t.FinishedAt.UTC().Format(time.RFC3339)
 			}
 			rw.LastTermination = lt
-			parts = append(parts, fmt.Sprintf("last %s %s (exit %d)", name, cmp(t.Reason, "terminated"), t.ExitCode))
+			parts = append(parts, fmt.Sprintf("last %s %s (exit %d)", name, orDefault(t.Reason, "terminated"), t.ExitCode))
 		}
 	}
 	if rw.Node != "" {
@@ -236,7 +236,8 @@ func podRow(rw *ResourceRow, p *corev1.Pod) {
 	rw.Status = strings.Join(parts, ", ")
 }
 
-func cmp(s, fallback string) string {
+// orDefault is s, or fallback when s is empty.
+func orDefault(s, fallback string) string {
 	if s == "" {
 		return fallback
 	}

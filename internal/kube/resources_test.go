@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,27 @@ func TestAge(t *testing.T) {
 	for _, tt := range tests {
 		if got := kube.Age(tt.d); got != tt.want {
 			t.Errorf("Age(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkListResources lists a full page of crash-looping pods: the dynamic list, the typed
+// conversion of each row and its summary.
+func BenchmarkListResources(b *testing.B) {
+	c := newCluster()
+	var objs []runtime.Object
+	for i := range kube.MaxListLimit {
+		p := c.crashing.DeepCopy()
+		p.Name = "api-" + strconv.Itoa(i)
+		objs = append(objs, p)
+	}
+	client := kubetest.New(objs...).Client
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := client.ListResources(ctx, kube.ListRequest{Kind: "pods", Namespace: "shop", Limit: kube.MaxListLimit})
+		if err != nil || len(res.Items) != kube.MaxListLimit {
+			b.Fatalf("%d rows, %v", len(res.Items), err)
 		}
 	}
 }
