@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/kube/kubetest"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -103,4 +104,139 @@ func TestDiagnoseNoBundleForNode(t *testing.T) {
 			t.Errorf("no bundle: %q does not say %q", text, want)
 		}
 	}
+}
+
+// exampleObjects are the example bundle's pod (with managedFields, which read_k8s_resource must
+// strip), its events, its node and a Secret the tools must not reveal.
+func exampleObjects(t *testing.T, instance string) (*corev1.Pod, []corev1.Event, []runtime.Object) {
+	t.Helper()
+	pod, err := kube.LoadPodFile("../../testdata/example/pod.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubelet", Operation: metav1.ManagedFieldsOperationUpdate}}
+	events, err := kube.LoadEventsFile("../../testdata/example/events.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: pod.Spec.NodeName},
+		Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/" + instance}}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: pod.Namespace},
+		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"password": []byte("hunter2-do-not-show")}}
+	objs := []runtime.Object{pod, node, secret}
+	for i := range events {
+		objs = append(objs, &events[i])
+	}
+	return pod, events, objs
+}
+
+// TestKubeTools calls the four Kubernetes tools the K3 SOP's Phase 1 uses, in both parameter
+// spellings, on a fake cluster holding the example pod.
+func TestKubeTools(t *testing.T) {
+	f := newFixture(t)
+	pod, events, objs := exampleObjects(t, f.instance)
+	fk := kubetest.New(objs...)
+	f.cs = connect(t, Options{Clusters: fakeClusters{name: "prod", client: fk.Client}})
+	status := kube.Status(pod, f.truth.Container)
+	if status == nil || status.LastTerminationState.Terminated == nil {
+		t.Fatalf("example pod has no last termination for %s", f.truth.Container)
+	}
+	term := status.LastTerminationState.Terminated
+
+	t.Run("list", func(t *testing.T) {
+		var l ListK8sOut
+		f.call(t, "list_k8s_resources", map[string]any{"cluster_name": "prod", "kind": "pods", "namespace": pod.Namespace}, &l, false)
+		if len(l.Items) != 1 || l.Items[0].Name != pod.Name {
+			t.Fatalf("pods of %s: %+v, want just %s", pod.Namespace, l.Items, pod.Name)
+		}
+		row := l.Items[0]
+		if row.LastTermination == nil || row.LastTermination.ExitCode != term.ExitCode || row.LastTermination.Reason != term.Reason ||
+			row.Restarts == nil || *row.Restarts != status.RestartCount || row.Node != pod.Spec.NodeName {
+			t.Errorf("pod row %+v, want exit %d %s, %d restarts on %s", row, term.ExitCode, term.Reason, status.RestartCount, pod.Spec.NodeName)
+		}
+		var nodes ListK8sOut
+		f.call(t, "list_k8s_resources", map[string]any{"clusterName": "prod", "kind": "Node", "api_version": "v1"}, &nodes, false)
+		if len(nodes.Items) != 1 || nodes.Items[0].InstanceID != f.instance {
+			t.Errorf("nodes: %+v, want one with instance %s", nodes.Items, f.instance)
+		}
+		var secrets ListK8sOut
+		text := f.call(t, "list_k8s_resources", map[string]any{"kind": "secret", "namespace": pod.Namespace}, &secrets, false)
+		if len(secrets.Items) != 1 || strings.Contains(text, "hunter2") {
+			t.Errorf("secrets list: %d rows, text %q: want the name without the data", len(secrets.Items), text)
+		}
+	})
+
+	t.Run("read", func(t *testing.T) {
+		var r ReadK8sOut
+		text := f.call(t, "read_k8s_resource", map[string]any{"clusterName": "prod", "kind": "Pod", "apiVersion": "v1", "name": pod.Name, "namespace": pod.Namespace}, &r, false)
+		if strings.Contains(text, "managedFields") {
+			t.Error("read_k8s_resource kept metadata.managedFields")
+		}
+		st, _ := r.Object["status"].(map[string]any)
+		if cs, _ := st["containerStatuses"].([]any); len(cs) != len(pod.Status.ContainerStatuses) {
+			t.Errorf("read pod: %d container statuses, want %d", len(cs), len(pod.Status.ContainerStatuses))
+		}
+		msg := f.call(t, "read_k8s_resource", map[string]any{"kind": "Secret", "name": "db-password", "namespace": pod.Namespace}, nil, true)
+		if strings.Contains(msg, "hunter2") || !strings.Contains(msg, "Secret") {
+			t.Errorf("reading a Secret: %q, want a refusal without its data", msg)
+		}
+	})
+
+	t.Run("events", func(t *testing.T) {
+		want := kube.EventsFor(events, pod, "")
+		var e EventsOut
+		f.call(t, "get_k8s_events", map[string]any{"clusterName": "prod", "kind": "Pod", "name": pod.Name, "namespace": pod.Namespace}, &e, false)
+		if e.Total != len(want) || len(e.Items) == 0 {
+			t.Fatalf("events: %d of %d, want %d", len(e.Items), e.Total, len(want))
+		}
+		for i := 1; i < len(e.Items); i++ {
+			if e.Items[i-1].Last < e.Items[i].Last {
+				t.Errorf("event %d (%s) older than event %d (%s): want newest first", i-1, e.Items[i-1].Last, i, e.Items[i].Last)
+			}
+		}
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		var l PodLogsOut
+		f.call(t, "get_pod_logs", map[string]any{"clusterName": "prod", "namespace": pod.Namespace, "pod_name": pod.Name, "previous": true}, &l, false)
+		if l.Container != f.truth.Container || !l.Previous || l.Text == "" {
+			t.Errorf("previous log: container %q previous %v text %q, want %s's previous log", l.Container, l.Previous, l.Text, f.truth.Container)
+		}
+		var found bool
+		for _, a := range fk.Clientset.Actions() {
+			if a.GetSubresource() == "log" {
+				found = true
+			}
+		}
+		if !found {
+			t.Error("get_pod_logs did not ask the API for the log")
+		}
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		for _, tc := range []struct {
+			tool string
+			args map[string]any
+			want string
+		}{
+			{"list_k8s_resources", map[string]any{"clusterName": "prod", "cluster_name": "staging", "kind": "pods"}, "disagree"},
+			{"list_k8s_resources", map[string]any{"kind": "gizmos"}, "gizmos"},
+			{"read_k8s_resource", map[string]any{"kind": "Pod", "name": "nope-0", "namespace": pod.Namespace}, "nope-0"},
+			{"get_pod_logs", map[string]any{"namespace": pod.Namespace}, "pod"},
+			{"get_k8s_events", map[string]any{"clusterName": "staging", "name": pod.Name}, "staging"},
+		} {
+			msg := f.call(t, tc.tool, tc.args, nil, true)
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("%s(%v): %q does not mention %q", tc.tool, tc.args, msg, tc.want)
+			}
+		}
+	})
+
+	t.Run("not configured", func(t *testing.T) {
+		bare := &fixture{cs: connect(t, Options{})}
+		msg := bare.call(t, "get_k8s_events", map[string]any{"name": pod.Name}, nil, true)
+		if !strings.Contains(msg, "--kubeconfig") {
+			t.Errorf("without cluster access: %q, want it to say how to configure it", msg)
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
@@ -33,6 +34,9 @@ type Options struct {
 	// Clusters gives read-only Kubernetes access by clusterName; nil leaves the Kubernetes tools
 	// answering how to configure it, and diagnose_crashloop needing instanceId.
 	Clusters Clusters
+	// Collector starts and follows collections (collect, status); nil leaves them answering what
+	// configuration they need.
+	Collector *collect.Collector
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -43,9 +47,10 @@ type Clusters interface {
 
 // server is the state the tool handlers share.
 type server struct {
-	store    *store.Store
-	runbooks *runbook.Catalog
-	clusters Clusters
+	store     *store.Store
+	runbooks  *runbook.Catalog
+	clusters  Clusters
+	collector *collect.Collector
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -54,7 +59,7 @@ type server struct {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}
@@ -68,6 +73,8 @@ func New(opts Options) *mcp.Server {
 			"or diagnose_crashloop for the whole SOP in one call. instanceId selects the node's newest stored bundle.",
 	})
 	s.register(srv)
+	s.registerCollection(srv)
+	s.registerKube(srv)
 	return srv
 }
 

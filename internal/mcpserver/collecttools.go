@@ -1,0 +1,116 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/collect"
+)
+
+// startsWork marks collect: it starts an SSM automation that runs the log collector on the node
+// and uploads to S3 — it writes, so clients should ask first, but it changes nothing the node's
+// workloads depend on, and the same idempotency token never starts a second one.
+func startsWork(title string) *mcp.ToolAnnotations {
+	notDestructive, openWorld := false, true
+	return &mcp.ToolAnnotations{Title: title, DestructiveHint: &notDestructive, OpenWorldHint: &openWorld}
+}
+
+func (s *server) registerCollection(srv *mcp.Server) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "collect", Annotations: startsWork("Collect a node's logs"), Description: "Starts collecting " +
+		"the node's logs with the SSM automation AWSSupport-CollectEKSInstanceLogs, which runs the EKS log collector on the " +
+		"instance and uploads the bundle to the server's S3 bucket. instanceId is i- followed by 8 or 17 hex digits; region " +
+		"defaults to the configured one, then the configured search list. The same idempotencyToken returns the execution it " +
+		"started before. Answers the executionId at once: call status(executionId) until it says completed (typically 3–10 " +
+		"minutes), which downloads, imports and indexes the bundle. The instance must be a running EKS node registered with SSM."},
+		s.collect)
+	mcp.AddTool(srv, &mcp.Tool{Name: "status", Annotations: readOnly("Follow a collection"), Description: "Reports a collection " +
+		"started by collect: running (with the automation's current step and steps done), failed (with the reason), cancelled, or " +
+		"completed. The call that first sees the automation succeed finds the bundle in S3, downloads it (resuming an interrupted " +
+		"download) and imports and indexes it, so it can take a minute; the answer then names the bundle and the next call " +
+		"(errors or quick_triage with instanceId)."}, s.status)
+}
+
+// CollectIn is the collect tool's input.
+type CollectIn struct {
+	InstanceID       string `json:"instanceId" jsonschema:"the node's EC2 instance id (i- and 8 or 17 hex digits)"`
+	IdempotencyToken string `json:"idempotencyToken,omitempty" jsonschema:"any string; the same token for the same instance returns the same execution instead of starting another"`
+	Region           string `json:"region,omitempty" jsonschema:"the instance's AWS region; default the configured region, then the configured search list"`
+}
+
+// CollectOut is the collect tool's answer.
+type CollectOut struct {
+	ExecutionID string          `json:"executionId"`
+	Existing    bool            `json:"existing" jsonschema:"true when the idempotency token named an execution started before"`
+	Execution   *collect.Record `json:"execution"`
+	Hint        string          `json:"hint"`
+}
+
+func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in CollectIn) (*mcp.CallToolResult, CollectOut, error) {
+	if s.collector == nil {
+		return nil, CollectOut{}, errNoCollector
+	}
+	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken})
+	if err != nil {
+		return nil, CollectOut{}, err
+	}
+	return nil, CollectOut{ExecutionID: rec.ExecutionID, Existing: existing, Execution: rec,
+		Hint: fmt.Sprintf("next: status(executionId=%q) every 30–60 s until state is completed", rec.ExecutionID)}, nil
+}
+
+// StatusIn is the status tool's input.
+type StatusIn struct {
+	ExecutionID string `json:"executionId" jsonschema:"the executionId collect answered"`
+}
+
+// StatusOut is the status tool's answer.
+type StatusOut struct {
+	ExecutionID string          `json:"executionId"`
+	State       string          `json:"state" jsonschema:"running, completed, failed or cancelled"`
+	Execution   *collect.Record `json:"execution"`
+	NextStep    string          `json:"nextStep"`
+}
+
+func (s *server) status(ctx context.Context, _ *mcp.CallToolRequest, in StatusIn) (*mcp.CallToolResult, StatusOut, error) {
+	if s.collector == nil {
+		return nil, StatusOut{}, errNoCollector
+	}
+	rec, err := s.collector.Status(ctx, in.ExecutionID, nil)
+	if err != nil {
+		if rec == nil || errors.Is(err, collect.ErrUnknownExecution) {
+			return nil, StatusOut{}, err
+		}
+		// The record is still worth having: it says how far the collection got.
+		return nil, StatusOut{}, fmt.Errorf("%w (phase %s, %d of %d bytes downloaded)", err, rec.Phase, rec.Downloaded, rec.Size)
+	}
+	out := StatusOut{ExecutionID: rec.ExecutionID, State: rec.State, Execution: rec}
+	switch rec.State {
+	case collect.StateCompleted:
+		out.NextStep = fmt.Sprintf("bundle %s is indexed: errors(instanceId=%q) or quick_triage(instanceId=%q), then the K3 SOP's search calls",
+			rec.BundleID, rec.InstanceID, rec.InstanceID)
+	case collect.StateFailed, collect.StateCancelled:
+		out.NextStep = "the collection did not produce a bundle (see execution.failureReason); fix that and call collect again with a new idempotencyToken"
+	default:
+		out.NextStep = fmt.Sprintf("still %s: call status(executionId=%q) again in 30–60 s", phaseWords(rec), rec.ExecutionID)
+	}
+	return nil, out, nil
+}
+
+func phaseWords(r *collect.Record) string {
+	switch r.Phase {
+	case "download":
+		return "waiting for or downloading the bundle from S3"
+	case "import":
+		return "importing the bundle"
+	}
+	if r.CurrentStep != "" {
+		return fmt.Sprintf("collecting on the node (step %q, %d of %d done)", r.CurrentStep, r.StepsDone, r.StepsTotal)
+	}
+	return "collecting on the node"
+}
+
+var errNoCollector = errors.New("collection is not configured on this server: it needs a bundle store (serve --store DIR), and for AWS " +
+	"the S3 bucket the automation uploads to (serve --bucket) and AWS credentials and region; without AWS, collect on the node " +
+	"with `nodediag collect --local` and import the result")
