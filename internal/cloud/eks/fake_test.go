@@ -77,6 +77,7 @@ type fault struct {
 type fakeCall struct {
 	op     string
 	detail string
+	auth   string // the Authorization header, whose credential scope names region and service
 	form   url.Values
 	body   map[string]any
 }
@@ -140,7 +141,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		f.t.Errorf("fake AWS: %s %s is not SigV4-signed", r.Method, r.URL)
 	}
-	call := fakeCall{}
+	call := fakeCall{auth: r.Header.Get("Authorization")}
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case strings.HasPrefix(target, "AmazonSSM."):
 		call.op = "ssm:" + strings.TrimPrefix(target, "AmazonSSM.")

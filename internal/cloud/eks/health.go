@@ -362,7 +362,12 @@ func problems(h *ClusterHealth) []Problem {
 	}
 	for _, in := range h.Instances {
 		subject := "instance/" + in.ID
-		if in.State != string(ec2types.InstanceStateNameRunning) {
+		switch in.State {
+		case string(ec2types.InstanceStateNameRunning):
+		case string(ec2types.InstanceStateNamePending):
+			out = append(out, Problem{Subject: subject, Why: "EC2 state pending: still starting, not yet a node"})
+			continue
+		default:
 			out = append(out, Problem{Subject: subject, Why: "EC2 state " + in.State + ", not running: it runs no pods and collect cannot reach it"})
 			continue
 		}
@@ -387,4 +392,19 @@ func issueText(is Issue) string {
 		s += " (" + strings.Join(is.ResourceIDs, ", ") + ")"
 	}
 	return s
+}
+
+// Instance finds an instance by EC2 instance id or by private DNS name, the two names a Kubernetes
+// node goes by (spec.providerID ends in the id; on EKS the node name is usually the DNS name), so a
+// caller can join node conditions to the AWS view. Matching is case-insensitive because DNS names are.
+func (h *ClusterHealth) Instance(key string) (Instance, bool) {
+	if key == "" {
+		return Instance{}, false
+	}
+	for _, in := range h.Instances {
+		if strings.EqualFold(in.ID, key) || (in.PrivateDNSName != "" && strings.EqualFold(in.PrivateDNSName, key)) {
+			return in, true
+		}
+	}
+	return Instance{}, false
 }

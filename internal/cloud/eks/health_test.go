@@ -1,9 +1,14 @@
 package eks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -364,5 +369,113 @@ func TestNoCredentials(t *testing.T) {
 				t.Errorf("%d unsigned requests sent", n)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestClusterHealthGolden pins the JSON an MCP tool returns for a cluster with one of each kind of
+// problem, so a renamed field is a reviewed change. Run with -update after a deliberate change.
+func TestClusterHealthGolden(t *testing.T) {
+	f := newFakeAWS(t)
+	world(f)
+	cl := f.clusters["prod"]
+	cl.nodeGroups[1].Status = "DEGRADED"
+	cl.nodeGroups[1].HealthIssues = []Issue{{Code: "AsgInstanceLaunchFailures", Message: "Could not launch Spot Instances", ResourceIDs: []string{"eks-ng-b-asg"}}}
+	f.instances[1].state = "stopped"
+	f.ssm["i-0a1b2c3d4e5f60711"] = fakeSSM{ping: "ConnectionLost", lastPing: launched.Add(30 * time.Minute)}
+	delete(f.ssm, "i-0a1b2c3d4e5f60713")
+	h, err := f.client().ClusterHealth(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "cluster_health.golden.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("ClusterHealth JSON differs from %s (go test -update after a deliberate change):\n%s", path, got)
+	}
+}
+
+func TestInstanceLookup(t *testing.T) {
+	f := newFakeAWS(t)
+	world(f)
+	h, err := f.client().ClusterHealth(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.instances[0]
+	tests := []struct {
+		key    string
+		wantID string
+	}{
+		{w.id, w.id},
+		{w.dns, w.id},
+		{strings.ToUpper(w.dns), w.id},
+		{"i-0b00000000000000f", ""}, // another cluster's instance
+		{"", ""},
+	}
+	for _, tt := range tests {
+		in, ok := h.Instance(tt.key)
+		if ok != (tt.wantID != "") || in.ID != tt.wantID {
+			t.Errorf("Instance(%q) = %q, %v; want %q", tt.key, in.ID, ok, tt.wantID)
+		}
+	}
+}
+
+// TestWithRegion: the option moves every call to another region, which the SigV4 credential scope
+// shows, and messages name that region.
+func TestWithRegion(t *testing.T) {
+	f := newFakeAWS(t)
+	world(f)
+	c := New(f.config(), WithRegion("ap-southeast-2"))
+	if c.Region() != "ap-southeast-2" {
+		t.Fatalf("region %s", c.Region())
+	}
+	if _, err := c.ClusterHealth(context.Background(), "prod"); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"eks:DescribeCluster", "ec2:DescribeInstances", "ssm:DescribeInstanceInformation"} {
+		service := strings.Split(op, ":")[0]
+		for _, call := range f.callsTo(op) {
+			if !strings.Contains(call.auth, "/ap-southeast-2/"+service+"/aws4_request") {
+				t.Errorf("%s signed for %q, want region ap-southeast-2", op, call.auth)
+			}
+		}
+	}
+	_, err := c.ClusterHealth(context.Background(), "gone")
+	if !errors.Is(err, ErrClusterNotFound) || !strings.Contains(err.Error(), "ap-southeast-2") {
+		t.Errorf("error %v, want ErrClusterNotFound naming ap-southeast-2", err)
+	}
+}
+
+// TestCancelled: a cancelled context ends the call with the context's error, not a gap.
+func TestCancelled(t *testing.T) {
+	f := newFakeAWS(t)
+	world(f)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.client().ClusterHealth(ctx, "prod")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	_, err = f.client().Logs(ctx, LogsRequest{ClusterName: "prod", LogType: "audit"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("logs error %v, want context.Canceled", err)
 	}
 }
