@@ -1,0 +1,612 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/collect"
+	"github.com/nodediag/nodediag/internal/gather"
+	"github.com/nodediag/nodediag/internal/progress"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// bucketEnv names the S3 bucket when --bucket is not given, so that a shell profile or a CI
+// job sets it once.
+const bucketEnv = "NODEDIAG_BUCKET"
+
+// newAWS builds the AWS side of an SSM collection from the SDK's standard configuration chain.
+// Tests replace it with a fake account.
+var newAWS = func(ctx context.Context, region string, opts cloud.Options) (collect.AWS, error) {
+	cfg, err := cloud.LoadConfig(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	return cloud.New(cfg, opts), nil
+}
+
+// localHook adjusts the options of `collect --local`; tests point it at a fake node root and
+// command runner, since the real ones read this machine.
+var localHook = func(*gather.LocalOptions) {}
+
+// newRenderer returns the progress renderer of a command: drawn on stderr when it is a terminal,
+// never under -o json or -o yaml. Tests force it on to see the frames.
+var newRenderer = func(g *globals) *progress.Renderer {
+	return progress.ForStderr(g.stderr, g.output != "table")
+}
+
+// collectFlags are the flags of `nodediag collect`.
+type collectFlags struct {
+	method, instanceID, region, bucket, roleARN, token string
+	local, wait                                        bool
+	pollInterval, timeout                              time.Duration
+	node, kubeconfig, kubeContext                      string
+	allowNodeProxy                                     bool
+	since                                              time.Duration
+}
+
+// methodFlags says which methods each method-specific flag belongs to, so that a flag given to
+// a method that would ignore it is an error naming the method it is for.
+var methodFlags = map[string][]string{
+	"instance-id":       {collect.MethodSSM},
+	"region":            {collect.MethodSSM},
+	"bucket":            {collect.MethodSSM},
+	"role-arn":          {collect.MethodSSM},
+	"idempotency-token": {collect.MethodSSM},
+	"wait":              {collect.MethodSSM},
+	"poll-interval":     {collect.MethodSSM},
+	"timeout":           {collect.MethodSSM},
+	"node":              {collect.MethodKube},
+	"kubeconfig":        {collect.MethodKube},
+	"context":           {collect.MethodKube},
+	"allow-node-proxy":  {collect.MethodKube},
+	"since":             {collect.MethodKube, collect.MethodLocal},
+}
+
+func newCollectCmd(g *globals) *cobra.Command {
+	var f collectFlags
+	cmd := &cobra.Command{
+		Use:   "collect [INSTANCE_ID]",
+		Short: "Collect a node's logs into the store: AWS SSM (default), the Kubernetes node log API, or on the node itself",
+		Long: `collect gets a worker node's logs into the store as an indexed bundle, three ways:
+
+  ssm (default)  starts the SSM automation AWSSupport-CollectEKSInstanceLogs on the instance; it
+                 uploads the bundle to the S3 bucket --bucket (or $NODEDIAG_BUCKET). The instance's
+                 region is --region, else the configured one. Without --wait it prints the execution
+                 and returns; ` + "`nodediag status ID`" + ` downloads and imports the bundle once it is ready.
+                 AWS configuration is the SDK's own: AWS_PROFILE, AWS_REGION, instance roles, IRSA,
+                 Pod Identity, and AWS_ENDPOINT_URL* for VPC endpoints and emulators.
+  kube           --method kube --node NODE --allow-node-proxy: the kubelet and containerd journals
+                 through the API server's node log query, /var/log/messages or syslog, and the logs
+                 of the node's pods. Needs RBAC "get" on nodes/proxy, hence the explicit opt-in.
+  local          --local, on the node itself: journalctl (kubelet, containerd, kernel), dmesg,
+                 /var/log/messages or syslog and /var/log/pods; without root it takes what it can
+                 read and lists the rest under missing.
+
+Progress is drawn on stderr when it is a terminal, and never under -o json or -o yaml.`,
+		Example: `  nodediag collect i-0a1b2c3d4e5f60718 --bucket my-eks-logs --wait
+  nodediag collect --method kube --node ip-10-0-37-142.ec2.internal --allow-node-proxy --since 24h
+  sudo nodediag collect --local`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			method, err := f.resolve(cmd, args)
+			if err != nil {
+				return err
+			}
+			st, err := g.openStore()
+			if err != nil {
+				return err
+			}
+			bar := newRenderer(g)
+			defer bar.Done()
+			switch method {
+			case collect.MethodKube:
+				return g.collectKube(cmd.Context(), st, &f, bar)
+			case collect.MethodLocal:
+				return g.collectLocal(cmd.Context(), st, &f, bar)
+			}
+			return g.collectSSM(cmd.Context(), st, &f, bar)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.method, "method", collect.MethodSSM, "how to collect: ssm, kube or local")
+	fl.BoolVar(&f.local, "local", false, "collect on this node (same as --method local)")
+	fl.StringVar(&f.instanceID, "instance-id", "", "ssm: the node's EC2 instance id (or give it as the argument)")
+	fl.StringVar(&f.region, "region", "", "ssm: the instance's AWS region (default: the configured region)")
+	fl.StringVar(&f.bucket, "bucket", "", "ssm: S3 bucket the automation uploads the bundle to (default $"+bucketEnv+")")
+	fl.StringVar(&f.roleARN, "role-arn", "", "ssm: IAM role the automation assumes (AutomationAssumeRole); default: the caller's permissions")
+	fl.StringVar(&f.token, "idempotency-token", "", "ssm: a repeated collect with the same token returns the first execution instead of starting another")
+	fl.BoolVar(&f.wait, "wait", false, "ssm: wait for the automation, then download, import and index the bundle")
+	fl.DurationVar(&f.pollInterval, "poll-interval", 15*time.Second, "ssm: how often --wait asks SSM for the execution's state")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to `nodediag status`")
+	fl.StringVar(&f.node, "node", "", "kube: the node's name (kubectl get nodes)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
+	fl.StringVar(&f.kubeContext, "context", "", "kube: kubeconfig context (default the current one)")
+	fl.BoolVar(&f.allowNodeProxy, "allow-node-proxy", false, "kube: allow nodediag to use the nodes/proxy permission (it reaches the whole kubelet API)")
+	fl.DurationVar(&f.since, "since", 0, "kube, local: how far back to read the journals, e.g. 24h (default 10 days, like the EKS log collector)")
+	return cmd
+}
+
+// resolve picks the method and rejects flags and arguments the method would ignore.
+func (f *collectFlags) resolve(cmd *cobra.Command, args []string) (string, error) {
+	method := strings.ToLower(f.method)
+	if f.local {
+		if cmd.Flags().Changed("method") && method != collect.MethodLocal {
+			return "", usageError("--local and --method %s ask for two methods: --local is --method local; give one", f.method)
+		}
+		method = collect.MethodLocal
+	}
+	switch method {
+	case collect.MethodSSM, collect.MethodKube, collect.MethodLocal:
+	default:
+		return "", usageError("--method %q: want ssm (the default), kube or local", f.method)
+	}
+	var wrong error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		owners, ok := methodFlags[fl.Name]
+		if !ok || wrong != nil {
+			return
+		}
+		for _, m := range owners {
+			if m == method {
+				return
+			}
+		}
+		wrong = usageError("--%s applies to --method %s, not to %s", fl.Name, strings.Join(owners, " and "), method)
+	})
+	if wrong != nil {
+		return "", wrong
+	}
+	if len(args) > 0 {
+		if method != collect.MethodSSM {
+			return "", usageError("the argument %q is an instance id for the ssm method; --method %s takes none", args[0], method)
+		}
+		if f.instanceID != "" && f.instanceID != args[0] {
+			return "", usageError("two instance ids, %s (argument) and %s (--instance-id): give one", args[0], f.instanceID)
+		}
+		f.instanceID = args[0]
+	}
+	if f.since < 0 {
+		return "", usageError("--since %s: want a positive duration such as 24h", f.since)
+	}
+	if f.pollInterval <= 0 || f.timeout <= 0 {
+		return "", usageError("--poll-interval %s and --timeout %s: want positive durations such as 15s and 30m", f.pollInterval, f.timeout)
+	}
+	return method, nil
+}
+
+func (g *globals) collectSSM(ctx context.Context, st *store.Store, f *collectFlags, bar *progress.Renderer) error {
+	if f.instanceID == "" {
+		return usageError("collect needs the node's EC2 instance id: `nodediag collect i-0123456789abcdef0` (or --instance-id); " +
+			"without AWS use --method kube --node NODE --allow-node-proxy, or --local on the node")
+	}
+	if err := cloud.ValidInstanceID(f.instanceID); err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	bucket := f.bucket
+	if bucket == "" {
+		bucket = os.Getenv(bucketEnv)
+	}
+	if bucket == "" {
+		// Asked before AWS is contacted: the instance lookup would succeed and the start fail.
+		return fmt.Errorf("%w: the SSM automation uploads the node's bundle to an S3 bucket: pass --bucket NAME or set %s",
+			cloud.ErrNoBucket, bucketEnv)
+	}
+	aws, err := newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN})
+	if err != nil {
+		return err
+	}
+	c, err := collect.New(st, aws, g.log)
+	if err != nil {
+		return err
+	}
+	rec, existing, err := c.Collect(ctx, collect.Request{InstanceID: f.instanceID, Region: f.region, IdempotencyToken: f.token})
+	if err != nil {
+		return err
+	}
+	if !f.wait {
+		return g.finishCollection(rec, existing)
+	}
+	if g.output == "table" {
+		// The record is printed once, when it is final; meanwhile say what is being waited on.
+		fmt.Fprintf(g.stderr, "collection %s started on %s in %s; waiting up to %s (Ctrl-C leaves it running: `nodediag status %s`)\n",
+			rec.ExecutionID, rec.InstanceID, rec.Region, f.timeout, rec.ExecutionID)
+	}
+	rec, err = waitCollection(ctx, c, rec.ExecutionID, f.pollInterval, f.timeout, bar)
+	if err != nil {
+		return err
+	}
+	return g.finishCollection(rec, existing)
+}
+
+// waitCollection advances the collection until it is terminal, drawing its progress.
+func waitCollection(ctx context.Context, c *collect.Collector, id string, every, timeout time.Duration, bar *progress.Renderer) (*collect.Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	report := func(phase string, done, total int64) {
+		if phase == "download" {
+			bar.Bytes("download", done, total)
+		} else {
+			bar.Status(phase, "indexing the bundle")
+		}
+	}
+	for {
+		rec, err := c.Status(ctx, id, report)
+		if err != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, stillRunning(id, rec, timeout)
+			}
+			return nil, err
+		}
+		if rec.Terminal() {
+			bar.Done()
+			return rec, nil
+		}
+		if rec.Phase == "" || rec.Phase == "automation" {
+			bar.Steps("automation", rec.StepsDone, rec.StepsTotal, rec.CurrentStep)
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, stillRunning(id, rec, timeout)
+			}
+			return nil, fmt.Errorf("stopped waiting for collection %s (it goes on; follow it with `nodediag status %s`): %w", id, id, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func stillRunning(id string, rec *collect.Record, timeout time.Duration) error {
+	where := "running"
+	if rec != nil && rec.Phase != "" {
+		where += " (" + rec.Phase + ")"
+	}
+	return fmt.Errorf("collection %s is still %s after --timeout %s; it goes on without nodediag: follow it with `nodediag status %s --wait`",
+		id, where, timeout, id)
+}
+
+func (g *globals) collectKube(ctx context.Context, st *store.Store, f *collectFlags, bar *progress.Renderer) error {
+	if !f.allowNodeProxy {
+		return usageError("collect --method kube reads the node's journals through the API server's node log query, which needs " +
+			"RBAC verb \"get\" on \"nodes/proxy\"; that permission reaches the whole kubelet API (exec into any pod on the node, " +
+			"among others), so nodediag uses it only when asked: add --allow-node-proxy")
+	}
+	if f.node == "" {
+		return usageError("collect --method kube needs --node NODE, the node's name as `kubectl get nodes` shows it")
+	}
+	cfg, cluster, err := restConfig(f.kubeconfig, f.kubeContext)
+	if err != nil {
+		return err
+	}
+	opt := gather.KubeOptions{Progress: gatherProgress(bar)}
+	if f.since > 0 {
+		opt.Since = time.Now().Add(-f.since)
+	}
+	return g.gathered(ctx, st, collect.MethodKube, cluster, bar, func(dst string) (*gather.Result, error) {
+		return gather.FromNode(ctx, cfg, f.node, dst, opt)
+	})
+}
+
+func (g *globals) collectLocal(ctx context.Context, st *store.Store, f *collectFlags, bar *progress.Renderer) error {
+	opt := gather.LocalOptions{Progress: gatherProgress(bar)}
+	if f.since > 0 {
+		// journalctl's own relative syntax (systemd.time(7)); seconds keep any duration exact.
+		opt.Since = fmt.Sprintf("%d seconds ago", int64(f.since.Seconds()))
+	}
+	localHook(&opt)
+	return g.gathered(ctx, st, collect.MethodLocal, "", bar, func(dst string) (*gather.Result, error) {
+		return gather.Local(ctx, dst, opt)
+	})
+}
+
+func gatherProgress(bar *progress.Renderer) gather.Progress {
+	return func(step string, done, total int) { bar.Steps("gathering", done, total, step) }
+}
+
+// gathered runs a direct gathering into the store's tmp area, imports it and prints the record.
+func (g *globals) gathered(ctx context.Context, st *store.Store, method, cluster string, bar *progress.Renderer,
+	run func(dst string) (*gather.Result, error)) error {
+	s := st
+	tmp, err := os.MkdirTemp(filepath.Join(s.Root, "tmp"), "gather-")
+	if err != nil {
+		return fmt.Errorf("making a folder to gather into under %s: %w", s.Root, err)
+	}
+	// The store copies the bundle in; the gathered folder is only a staging copy.
+	defer os.RemoveAll(tmp)
+	res, err := run(tmp)
+	if err != nil {
+		return err
+	}
+	c, err := collect.New(s, nil, g.log)
+	if err != nil {
+		return err
+	}
+	bar.Status("import", "indexing "+filepath.Base(res.Dir))
+	var missing []string
+	for _, m := range res.Missing {
+		missing = append(missing, m.What+": "+m.Why)
+	}
+	rec, err := c.Gathered(ctx, method, res.InstanceID, res.NodeName, cluster, res.Dir, missing)
+	if err != nil {
+		return err
+	}
+	bar.Done()
+	return g.finishCollection(rec, false)
+}
+
+// restConfig reads the kubeconfig the way kubectl does and names the cluster of the context used.
+func restConfig(kubeconfig, kubeContext string) (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig %q context %q (want a kubeconfig that reaches the cluster: --kubeconfig, $KUBECONFIG or ~/.kube/config, and --context): %w",
+			kubeconfig, kubeContext, err)
+	}
+	cluster := ""
+	if raw, err := cc.RawConfig(); err == nil {
+		name := kubeContext
+		if name == "" {
+			name = raw.CurrentContext
+		}
+		if c := raw.Contexts[name]; c != nil {
+			cluster = c.Cluster
+		}
+	}
+	return cfg, cluster, nil
+}
+
+// finishCollection prints the record and turns a failed or cancelled collection into exit 1
+// with its reason.
+func (g *globals) finishCollection(rec *collect.Record, existing bool) error {
+	if err := g.printCollection(viewOf(rec, existing)); err != nil {
+		return err
+	}
+	switch rec.State {
+	case collect.StateFailed, collect.StateCancelled:
+		return fmt.Errorf("collection %s %s: %s", rec.ExecutionID, rec.State, rec.FailureReason)
+	}
+	return nil
+}
+
+// collectionView is how collect and status print a collection record.
+type collectionView struct {
+	ExecutionID   string    `json:"executionId" yaml:"executionId"`
+	Method        string    `json:"method" yaml:"method"`
+	InstanceID    string    `json:"instanceId,omitempty" yaml:"instanceId,omitempty"`
+	NodeName      string    `json:"nodeName,omitempty" yaml:"nodeName,omitempty"`
+	Region        string    `json:"region,omitempty" yaml:"region,omitempty"`
+	Cluster       string    `json:"cluster,omitempty" yaml:"cluster,omitempty"`
+	State         string    `json:"state" yaml:"state"`
+	Phase         string    `json:"phase,omitempty" yaml:"phase,omitempty"`
+	CurrentStep   string    `json:"currentStep,omitempty" yaml:"currentStep,omitempty"`
+	StepsDone     int       `json:"stepsDone,omitempty" yaml:"stepsDone,omitempty"`
+	StepsTotal    int       `json:"stepsTotal,omitempty" yaml:"stepsTotal,omitempty"`
+	FailureReason string    `json:"failureReason,omitempty" yaml:"failureReason,omitempty"`
+	Object        string    `json:"object,omitempty" yaml:"object,omitempty"`
+	Size          int64     `json:"size,omitempty" yaml:"size,omitempty"`
+	Downloaded    int64     `json:"downloaded,omitempty" yaml:"downloaded,omitempty"`
+	BundleID      string    `json:"bundleId,omitempty" yaml:"bundleId,omitempty"`
+	Missing       []string  `json:"missing,omitempty" yaml:"missing,omitempty"`
+	Started       time.Time `json:"started" yaml:"started"`
+	Updated       time.Time `json:"updated" yaml:"updated"`
+	Existing      bool      `json:"alreadyStarted,omitempty" yaml:"alreadyStarted,omitempty"`
+	Next          string    `json:"nextStep" yaml:"nextStep"`
+}
+
+func viewOf(r *collect.Record, existing bool) collectionView {
+	v := collectionView{ExecutionID: r.ExecutionID, Method: r.Method, InstanceID: r.InstanceID, NodeName: r.NodeName,
+		Region: r.Region, Cluster: r.Cluster, State: r.State, Phase: r.Phase, CurrentStep: r.CurrentStep,
+		StepsDone: r.StepsDone, StepsTotal: r.StepsTotal, FailureReason: r.FailureReason, Size: r.Size,
+		Downloaded: r.Downloaded, BundleID: r.BundleID, Missing: r.Missing, Started: r.Started, Updated: r.Updated,
+		Existing: existing, Next: nextStep(r)}
+	if r.Key != "" {
+		v.Object = "s3://" + r.Bucket + "/" + r.Key
+	}
+	return v
+}
+
+// nextStep is the command to run next, so a user (or an agent) never has to guess it.
+func nextStep(r *collect.Record) string {
+	switch r.State {
+	case collect.StateCompleted:
+		return fmt.Sprintf("nodediag errors --bundle %s   # then: nodediag quick-triage --bundle %s, nodediag diagnose --bundle %s --pod NS/NAME",
+			r.BundleID, r.BundleID, r.BundleID)
+	case collect.StateRunning:
+		return fmt.Sprintf("nodediag status %s --wait", r.ExecutionID)
+	}
+	switch r.Method {
+	case collect.MethodSSM:
+		return fmt.Sprintf("fix what the failure says, then `nodediag collect %s`; without SSM: `nodediag collect --method kube --node NODE --allow-node-proxy`",
+			r.InstanceID)
+	case collect.MethodKube:
+		return "fix what the failure says, then `nodediag collect --method kube --node " + r.NodeName + " --allow-node-proxy`"
+	}
+	return "fix what the failure says, then `nodediag collect --local`"
+}
+
+func (g *globals) printCollection(v collectionView) error {
+	return g.emit(v, func(w io.Writer) {
+		fprintf(w, "execution\t%s\n", v.ExecutionID)
+		fprintf(w, "method\t%s\n", v.Method)
+		if v.InstanceID != "" {
+			fprintf(w, "instance\t%s\n", v.InstanceID)
+		}
+		if v.NodeName != "" {
+			fprintf(w, "node\t%s\n", v.NodeName)
+		}
+		if v.Region != "" {
+			fprintf(w, "region\t%s\n", v.Region)
+		}
+		if v.Cluster != "" {
+			fprintf(w, "cluster\t%s\n", v.Cluster)
+		}
+		state := v.State
+		if v.Existing {
+			state += " (started earlier with the same idempotency token)"
+		}
+		fprintf(w, "state\t%s\n", state)
+		if p := phaseText(v.Phase, v.CurrentStep, v.StepsDone, v.StepsTotal); p != "" {
+			fprintf(w, "phase\t%s\n", p)
+		}
+		if v.FailureReason != "" {
+			fprintf(w, "failure\t%s\n", v.FailureReason)
+		}
+		if v.Object != "" {
+			fprintf(w, "object\t%s (%.1f MiB)\n", v.Object, float64(v.Size)/(1<<20))
+		}
+		if v.BundleID != "" {
+			fprintf(w, "bundle\t%s\n", v.BundleID)
+		}
+		for _, m := range v.Missing {
+			fprintf(w, "missing\t%s\n", m)
+		}
+		fprintf(w, "started\t%s UTC\n", stamp(v.Started))
+		fprintf(w, "next\t%s\n", v.Next)
+	})
+}
+
+// phaseText says where a running collection is: the automation's step, or download/import.
+func phaseText(phase, step string, done, total int) string {
+	switch {
+	case phase == "automation" && total > 0:
+		return fmt.Sprintf("automation step %d/%d %s", done, total, step)
+	case phase == "automation" && step != "":
+		return "automation " + step
+	}
+	return phase
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var (
+		wait           bool
+		every, timeout time.Duration
+		bucket         string
+	)
+	cmd := &cobra.Command{
+		Use:   "status [EXECUTION_ID]",
+		Short: "Follow a collection (download and import its bundle when ready), or list the collections",
+		Long: `status EXECUTION_ID asks SSM where the automation is; once it has succeeded, status finds the
+bundle in the S3 bucket, downloads it (resuming a download cut off earlier, even by a crash) and
+imports and indexes it, and says the next command to run. With --wait it repeats until the
+collection has ended. Without an id it lists the collections recorded in the store.`,
+		Example: `  nodediag status
+  nodediag status 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 --wait`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				for _, name := range []string{"wait", "poll-interval", "timeout", "bucket"} {
+					if cmd.Flags().Changed(name) {
+						return usageError("--%s follows one collection: give its EXECUTION_ID (list them with `nodediag status`)", name)
+					}
+				}
+			}
+			if every <= 0 || timeout <= 0 {
+				return usageError("--poll-interval %s and --timeout %s: want positive durations such as 15s and 30m", every, timeout)
+			}
+			st, err := g.openStore()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				c, err := collect.New(st, nil, g.log)
+				if err != nil {
+					return err
+				}
+				return g.listCollections(c)
+			}
+			if bucket == "" {
+				bucket = os.Getenv(bucketEnv)
+			}
+			// AWS is needed only for an SSM collection still running; a configuration that does
+			// not load is reported if the collection turns out to need it.
+			aws, cfgErr := newAWS(cmd.Context(), "", cloud.Options{Bucket: bucket})
+			if cfgErr != nil {
+				aws = nil
+			}
+			c, err := collect.New(st, aws, g.log)
+			if err != nil {
+				return err
+			}
+			bar := newRenderer(g)
+			defer bar.Done()
+			var rec *collect.Record
+			if wait {
+				rec, err = waitCollection(cmd.Context(), c, args[0], every, timeout, bar)
+			} else {
+				rec, err = c.Status(cmd.Context(), args[0], func(phase string, done, total int64) {
+					if phase == "download" {
+						bar.Bytes("download", done, total)
+					} else {
+						bar.Status(phase, "indexing the bundle")
+					}
+				})
+				bar.Done()
+			}
+			if err != nil {
+				if cfgErr != nil && errors.Is(err, collect.ErrNotConfigured) {
+					return fmt.Errorf("%w (loading the AWS configuration: %w)", err, cfgErr)
+				}
+				return err
+			}
+			return g.finishCollection(rec, false)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&wait, "wait", false, "repeat until the collection has ended and its bundle is imported")
+	fl.DurationVar(&every, "poll-interval", 15*time.Second, "how often --wait asks SSM for the execution's state")
+	fl.DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits")
+	fl.StringVar(&bucket, "bucket", "", "S3 bucket the automation uploaded to (default $"+bucketEnv+")")
+	return cmd
+}
+
+// collectionRow is one line of `nodediag status` without an id.
+func (g *globals) listCollections(c *collect.Collector) error {
+	recs, err := c.List()
+	if err != nil {
+		return err
+	}
+	views := make([]collectionView, 0, len(recs))
+	for _, r := range recs {
+		views = append(views, viewOf(r, false))
+	}
+	return g.emit(views, func(w io.Writer) {
+		if len(views) == 0 {
+			fprintf(w, "no collections recorded in this store; start one with `nodediag collect INSTANCE_ID --bucket B`, "+
+				"`nodediag collect --method kube --node NODE --allow-node-proxy` or `nodediag collect --local`\n")
+			return
+		}
+		fprintf(w, "ID\tMETHOD\tINSTANCE\tSTATE\tPHASE/STEP\tBUNDLE\tSTARTED (UTC)\n")
+		for _, v := range views {
+			who := v.InstanceID
+			if who == "" {
+				who = v.NodeName
+			}
+			fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ExecutionID, v.Method, orDash(who), v.State,
+				orDash(phaseText(v.Phase, v.CurrentStep, v.StepsDone, v.StepsTotal)), orDash(v.BundleID), stamp(v.Started))
+		}
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
