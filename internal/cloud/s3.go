@@ -45,6 +45,8 @@ func (a *AWS) FindBundle(ctx context.Context, region, instanceID, executionID st
 	if err != nil {
 		return Object{}, err
 	}
+	// S3 keeps LastModified to the second; SSM's start time has milliseconds.
+	notBefore = notBefore.Truncate(time.Second)
 	var best Object
 	bestScore := -1
 	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(a.opts.Bucket), Prefix: aws.String(BundlePrefix)})
