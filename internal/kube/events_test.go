@@ -112,19 +112,43 @@ func TestEvents(t *testing.T) {
 
 func TestEventRow(t *testing.T) {
 	base := time.Date(2026, 11, 20, 10, 26, 0, 0, time.UTC)
-	e := buildEvent(base, "shop", "Pod", "api-1", timedEvent{"BackOff", "last", 30 * time.Second})
-	e.FirstTimestamp = metav1.NewTime(base)
-	e.Message = "Back-off restarting failed container api"
-	f := kubetest.New(e)
-	res, err := f.Client.Events(context.Background(), kube.EventsRequest{Kind: "Pod", Name: "api-1", Namespace: "shop"})
-	if err != nil || len(res.Items) != 1 {
-		t.Fatalf("%v, %v", res, err)
+	kubelet := buildEvent(base, "shop", "Pod", "api-1", timedEvent{"BackOff", "last", 30 * time.Second})
+	kubelet.FirstTimestamp = metav1.NewTime(base)
+	kubelet.Message = "Back-off restarting failed container api"
+	// An events.k8s.io writer: eventTime, reportingController and a series instead of count.
+	newAPI := buildEvent(base, "shop", "Pod", "api-1", timedEvent{"Unhealthy", "eventTime", 0})
+	newAPI.Source, newAPI.Count = corev1.EventSource{}, 0
+	newAPI.ReportingController, newAPI.ReportingInstance = "kubelet", "ip-10-0-1-24"
+	newAPI.Series = &corev1.EventSeries{Count: 7, LastObservedTime: metav1.NewMicroTime(base.Add(time.Minute))}
+	tests := []struct {
+		name string
+		ev   *corev1.Event
+		want kube.EventRow
+	}{
+		{"core v1 from the kubelet", kubelet, kube.EventRow{Type: kubelet.Type, Reason: kubelet.Reason, Message: kubelet.Message, Count: kubelet.Count,
+			First: base.Format(time.RFC3339), Last: base.Add(30 * time.Second).Format(time.RFC3339),
+			Source: "kubelet on ip-10-0-1-23", FieldPath: kubelet.InvolvedObject.FieldPath}},
+		{"series and reporting controller", newAPI, kube.EventRow{Type: newAPI.Type, Reason: newAPI.Reason, Count: 7,
+			First: base.Format(time.RFC3339), Last: base.Add(time.Minute).Format(time.RFC3339),
+			Source: "kubelet on ip-10-0-1-24", FieldPath: newAPI.InvolvedObject.FieldPath}},
 	}
-	want := kube.EventRow{Type: e.Type, Reason: e.Reason, Message: e.Message, Count: e.Count,
-		First: base.Format(time.RFC3339), Last: base.Add(30 * time.Second).Format(time.RFC3339),
-		Source: e.Source.Component + " on " + e.Source.Host, FieldPath: e.InvolvedObject.FieldPath}
-	if res.Items[0] != want {
-		t.Errorf("row %+v\nwant %+v", res.Items[0], want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := kubetest.New(tt.ev).Client.Events(context.Background(), kube.EventsRequest{Kind: "Pod", Name: "api-1", Namespace: "shop"})
+			if err != nil || len(res.Items) != 1 {
+				t.Fatalf("%v, %v", res, err)
+			}
+			if res.Items[0] != tt.want {
+				t.Errorf("row %+v\nwant %+v", res.Items[0], tt.want)
+			}
+		})
+	}
+	// Without discovery (RBAC may forbid it) the kind is compared as written, any case.
+	f := kubetest.New(kubelet)
+	f.Clientset.Resources = nil
+	res, err := f.Client.Events(context.Background(), kube.EventsRequest{Kind: "pod", Name: "api-1", Namespace: "shop"})
+	if err != nil || len(res.Items) != 1 {
+		t.Errorf("without discovery: %v, %v", res, err)
 	}
 }
 
