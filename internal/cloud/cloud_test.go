@@ -28,7 +28,10 @@ var launch = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 // newAccount is a fake account with an EKS node in us-east-1, another in eu-west-1 (tagged the
 // Karpenter way), a stopped EKS node, a non-EKS instance and the bundle bucket.
-func newAccount(t *testing.T) *awsfake.Account {
+func newAccount(t *testing.T) *awsfake.Account { return newAccountB(t) }
+
+// newAccountB is newAccount for tests and benchmarks.
+func newAccountB(t testing.TB) *awsfake.Account {
 	t.Helper()
 	f := awsfake.New()
 	t.Cleanup(f.Close)
