@@ -99,8 +99,14 @@ func orAny(id string) string {
 
 // s3Error classifies an S3 error, recognising a missing bucket.
 func (a *AWS) s3Error(action string, err error) error {
-	if apiCode(err) == "NoSuchBucket" {
+	switch apiCode(err) {
+	case "NoSuchBucket":
 		return fmt.Errorf("%w: s3://%s does not exist: create it or pass the right --bucket: %w", ErrBucketNotFound, a.opts.Bucket, err)
+	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
+		// S3 answers from the wrong region like this; the automation runs in the instance's region,
+		// so the bucket must be there too.
+		return fmt.Errorf("%w: s3://%s is in another region than the instance: use a bucket in the instance's region: %w",
+			ErrBucketNotFound, a.opts.Bucket, err)
 	}
 	return classify(action, err)
 }
@@ -117,6 +123,12 @@ func (a *AWS) Download(ctx context.Context, region string, obj Object, dst strin
 	c, err := a.region(ctx, region)
 	if err != nil {
 		return err
+	}
+	if obj.Bucket == "" {
+		obj.Bucket = a.opts.Bucket
+	}
+	if obj.Bucket == "" || obj.Key == "" {
+		return fmt.Errorf("download: object s3://%s/%s: want a bucket and a key, as FindBundle returns", obj.Bucket, obj.Key)
 	}
 	d := &download{a: a, s3: c.s3, obj: obj, part: dst + ".part", tag: dst + ".part.etag", progress: progress}
 	for attempt := 1; ; attempt++ {
@@ -153,13 +165,19 @@ type download struct {
 // came while reading the body, so that another attempt can continue where this one stopped.
 func (d *download) attempt(ctx context.Context) (resumable bool, err error) {
 	offset := d.resumeOffset()
+	if d.obj.Size > 0 && offset >= d.obj.Size {
+		// The .part is whole (a crash came between the last byte and the rename). Asking for its last
+		// byte again with If-Match proves the object is still the same one without a second download,
+		// where a Range starting at the end would be refused as unsatisfiable.
+		offset = d.obj.Size - 1
+	}
 	in := &s3.GetObjectInput{Bucket: aws.String(d.obj.Bucket), Key: aws.String(d.obj.Key)}
 	if offset > 0 {
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 		in.IfMatch = aws.String(d.obj.ETag)
 	}
 	out, err := d.s3.GetObject(ctx, in)
-	if err != nil && offset > 0 && apiCode(err) == "PreconditionFailed" {
+	if code := apiCode(err); err != nil && offset > 0 && (code == "PreconditionFailed" || code == "InvalidRange") {
 		// The object changed since the .part was written: those bytes belong to another archive.
 		offset = 0
 		out, err = d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.obj.Bucket), Key: aws.String(d.obj.Key)})
