@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/nodediag/nodediag/internal/cloud/eks"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/kube/kubetest"
 	"github.com/nodediag/nodediag/internal/store"
@@ -239,4 +241,105 @@ func TestKubeTools(t *testing.T) {
 			t.Errorf("without cluster access: %q, want it to say how to configure it", msg)
 		}
 	})
+}
+
+// fakeClusterAWS answers for one cluster and records the log requests it got.
+type fakeClusterAWS struct {
+	name   string
+	health *eks.ClusterHealth
+	reqs   []eks.LogsRequest
+}
+
+func (f *fakeClusterAWS) ClusterHealth(_ context.Context, name string) (*eks.ClusterHealth, error) {
+	if name != f.name {
+		return nil, fmt.Errorf("%w: %q in us-west-2", eks.ErrClusterNotFound, name)
+	}
+	return f.health, nil
+}
+
+func (f *fakeClusterAWS) Logs(_ context.Context, req eks.LogsRequest) (*eks.LogsResult, error) {
+	f.reqs = append(f.reqs, req)
+	return &eks.LogsResult{LogGroup: "/aws/eks/" + req.ClusterName + "/cluster", LogType: "all", Start: req.Start, End: req.End,
+		Events: []eks.LogEvent{{Time: req.End.Add(-time.Minute), Stream: "kube-apiserver-audit-1", Message: `{"verb":"patch","reason":"OOMKilled"}`}}}, nil
+}
+
+// TestClusterHealth merges the AWS view and the nodes' conditions: a NotReady node whose instance
+// lost SSM is listed once per source, with the SSM state beside the node's own reason.
+func TestClusterHealth(t *testing.T) {
+	f := newFixture(t)
+	pod, _, objs := exampleObjects(t, f.instance)
+	for _, o := range objs {
+		if n, ok := o.(*corev1.Node); ok {
+			n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionFalse, Reason: "KubeletNotReady", Message: "PLEG is not healthy"}}
+		}
+	}
+	aws := &fakeClusterAWS{name: "prod", health: &eks.ClusterHealth{
+		Cluster:   eks.ClusterInfo{Name: "prod", Status: "ACTIVE"},
+		Instances: []eks.Instance{{ID: f.instance, PrivateDNSName: pod.Spec.NodeName, State: "running", SSMPingStatus: "ConnectionLost"}},
+		Unhealthy: []eks.Problem{{Subject: "instance/" + f.instance, Why: "SSM agent ConnectionLost: collect cannot run on it"}},
+	}}
+	fk := kubetest.New(objs...)
+	f.cs = connect(t, Options{Clusters: fakeClusters{name: "prod", client: fk.Client}, AWS: aws})
+
+	var h ClusterHealthOut
+	f.call(t, "cluster_health", map[string]any{"cluster_name": "prod"}, &h, false)
+	subjects := map[string]string{}
+	for _, p := range h.Unhealthy {
+		subjects[p.Subject] = p.Why
+	}
+	if why := subjects["node/"+pod.Spec.NodeName]; !strings.Contains(why, "KubeletNotReady") || !strings.Contains(why, "ConnectionLost") {
+		t.Errorf("node %s: why %q, want the kubelet's reason and the SSM status", pod.Spec.NodeName, why)
+	}
+	if _, ok := subjects["instance/"+f.instance]; !ok || len(h.Nodes) != 1 || h.AWS == nil {
+		t.Errorf("unhealthy %v, %d nodes, aws %v: want the AWS problem kept and both views", subjects, len(h.Nodes), h.AWS != nil)
+	}
+
+	// An unknown cluster on the AWS side still gets the nodes' view, with the AWS error as a gap.
+	var partial ClusterHealthOut
+	f.call(t, "cluster_health", map[string]any{"clusterName": ""}, &partial, false)
+	if partial.AWS != nil || len(partial.Nodes) != 1 || len(partial.Gaps) == 0 || !strings.Contains(strings.Join(partial.Gaps, " "), "clusterName") {
+		t.Errorf("no cluster name: aws %v nodes %d gaps %v, want the nodes' view and a gap naming clusterName", partial.AWS, len(partial.Nodes), partial.Gaps)
+	}
+
+	bare := &fixture{cs: connect(t, Options{})}
+	if msg := bare.call(t, "cluster_health", map[string]any{"clusterName": "prod"}, nil, true); !strings.Contains(msg, "not configured") {
+		t.Errorf("cluster_health without AWS or cluster: %q", msg)
+	}
+}
+
+func TestCloudWatchLogs(t *testing.T) {
+	aws := &fakeClusterAWS{name: "prod"}
+	f := &fixture{cs: connect(t, Options{AWS: aws})}
+	var out CloudWatchOut
+	f.call(t, "get_cloudwatch_logs", map[string]any{"clusterName": "prod", "resource_type": "cluster", "log_type": "control-plane",
+		"filter_pattern": "OOMKilled", "end_time": "2026-11-25T10:00:00Z", "minutes": 30, "limit": 5}, &out, false)
+	if len(aws.reqs) != 1 {
+		t.Fatalf("%d log requests", len(aws.reqs))
+	}
+	r := aws.reqs[0]
+	wantEnd := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	if r.ClusterName != "prod" || r.LogType != "control-plane" || r.FilterPattern != "OOMKilled" || r.Limit != 5 ||
+		!r.End.Equal(wantEnd) || !r.Start.Equal(wantEnd.Add(-30*time.Minute)) {
+		t.Errorf("request %+v, want prod control-plane OOMKilled limit 5 over 09:30–10:00", r)
+	}
+	if len(out.Events) != 1 || out.Cluster != "prod" {
+		t.Errorf("answer %+v", out)
+	}
+	for _, tc := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"clusterName": "prod", "resource_type": "pod"}, "get_pod_logs"},
+		{map[string]any{"clusterName": "prod", "start_time": "yesterday"}, "RFC 3339"},
+		{map[string]any{"clusterName": "prod", "start_time": "2026-11-25T10:00:00Z", "end_time": "2026-11-25T09:00:00Z"}, "not before"},
+		{map[string]any{"log_type": "audit"}, "clusterName is required"},
+	} {
+		if msg := f.call(t, "get_cloudwatch_logs", tc.args, nil, true); !strings.Contains(msg, tc.want) {
+			t.Errorf("get_cloudwatch_logs(%v): %q, want %q", tc.args, msg, tc.want)
+		}
+	}
+	bare := &fixture{cs: connect(t, Options{})}
+	if msg := bare.call(t, "get_cloudwatch_logs", map[string]any{"clusterName": "prod"}, nil, true); !strings.Contains(msg, "not configured") {
+		t.Errorf("without AWS: %q", msg)
+	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Collector starts and follows collections (collect, status); nil leaves them answering what
 	// configuration they need.
 	Collector *collect.Collector
+	// AWS answers cluster_health and get_cloudwatch_logs from the EKS, EC2, SSM and CloudWatch
+	// APIs; nil leaves cluster_health with the Kubernetes view alone.
+	AWS ClusterAWS
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -51,6 +54,7 @@ type server struct {
 	runbooks  *runbook.Catalog
 	clusters  Clusters
 	collector *collect.Collector
+	aws       ClusterAWS
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -59,7 +63,7 @@ type server struct {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}
@@ -75,6 +79,7 @@ func New(opts Options) *mcp.Server {
 	s.register(srv)
 	s.registerCollection(srv)
 	s.registerKube(srv)
+	s.registerCluster(srv)
 	return srv
 }
 

@@ -109,9 +109,15 @@ func (f *fixture) call(t *testing.T, name string, args map[string]any, out any, 
 	return text.String()
 }
 
-// wantTools are the tools this part of issue 6 serves: the node-log tools of runbook.KnownTools
-// that need neither a cluster nor a collector.
-var wantTools = []string{"correlate", "diagnose_crashloop", "errors", "get_sop", "list_sops", "quick_triage", "read", "search", "summarize", "validate"}
+// wantTools are the tools the server registers: every tool of runbook.KnownTools.
+var wantTools = func() []string {
+	var names []string
+	for name := range runbook.KnownTools {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}()
 
 func TestToolList(t *testing.T) {
 	f := newFixture(t)
@@ -122,7 +128,15 @@ func TestToolList(t *testing.T) {
 	var names []string
 	for _, tool := range res.Tools {
 		names = append(names, tool.Name)
-		if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint {
+		switch {
+		case tool.Annotations == nil:
+			t.Errorf("%s has no annotations", tool.Name)
+		case tool.Name == "collect":
+			// collect starts an automation; it must say so, and that it destroys nothing.
+			if tool.Annotations.ReadOnlyHint || tool.Annotations.DestructiveHint == nil || *tool.Annotations.DestructiveHint {
+				t.Errorf("collect: annotations %+v, want not read-only and not destructive", tool.Annotations)
+			}
+		case !tool.Annotations.ReadOnlyHint:
 			t.Errorf("%s is not annotated read-only", tool.Name)
 		}
 		if tool.OutputSchema == nil {

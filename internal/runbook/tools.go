@@ -28,7 +28,7 @@ func withParams(lists ...[]string) []string { return slices.Concat(lists...) }
 // KnownTools are the tools a runbook may name, by name: the issue-6 tool list with the parameter
 // names the K3 SOP uses. Lint refuses any other tool or parameter.
 var KnownTools = map[string]Tool{
-	"collect":  {Name: "collect", Params: []string{"instanceId", "clusterName", "cluster_name", "nodeName", "source", "path"}},
+	"collect":  {Name: "collect", Params: []string{"instanceId", "idempotencyToken", "region"}},
 	"status":   {Name: "status", Params: []string{"executionId"}},
 	"validate": {Name: "validate", Params: bundleParams},
 	"errors":   {Name: "errors", Params: withParams(bundleParams, []string{"severity", "response_format", "pageSize", "pageToken"}, windowParams)},
@@ -51,5 +51,5 @@ var KnownTools = map[string]Tool{
 	"get_pod_logs": {Name: "get_pod_logs", EKS: true, Params: []string{"clusterName", "cluster_name", "namespace", "pod_name",
 		"container_name", "previous", "since_seconds", "tail_lines", "limit_bytes"}},
 	"get_cloudwatch_logs": {Name: "get_cloudwatch_logs", EKS: true, Params: []string{"clusterName", "cluster_name", "resource_type",
-		"resource_name", "log_type", "filter_pattern", "minutes", "start_time", "end_time", "limit", "fields"}},
+		"resource_name", "log_type", "filter_pattern", "minutes", "start_time", "end_time", "limit"}},
 }

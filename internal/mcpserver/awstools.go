@@ -1,0 +1,190 @@
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/cloud/eks"
+	"github.com/nodediag/nodediag/internal/kube"
+)
+
+// ClusterAWS answers cluster_health and get_cloudwatch_logs from AWS; *eks.Client is the real one.
+type ClusterAWS interface {
+	ClusterHealth(ctx context.Context, clusterName string) (*eks.ClusterHealth, error)
+	Logs(ctx context.Context, req eks.LogsRequest) (*eks.LogsResult, error)
+}
+
+func (s *server) registerCluster(srv *mcp.Server) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "cluster_health", Annotations: readOnly("Health of a cluster's nodes"), Description: "Reports " +
+		"a cluster's health: from AWS the EKS cluster's status and health issues, its node groups, its EC2 instances with their " +
+		"state and SSM ping status (collect needs SSM Online); from the Kubernetes API each node's Ready, memory/disk/PID pressure " +
+		"and network conditions. Unhealthy lists every node, node group or instance that is not well, with why; gaps say what " +
+		"could not be read. clusterName is the EKS cluster name (cluster_name accepted); either source alone answers."}, s.clusterHealth)
+	mcp.AddTool(srv, &mcp.Tool{Name: "get_cloudwatch_logs", Annotations: readOnly("Control-plane logs from CloudWatch"), Description: "Reads " +
+		"the cluster's control-plane log events from CloudWatch Logs (/aws/eks/<cluster>/cluster): log_type api, audit, " +
+		"authenticator, controllerManager, scheduler, or control-plane (default) for all of them; filter_pattern is a CloudWatch " +
+		"filter pattern (\"OOMKilled\"); the window is start_time..end_time (RFC 3339) or the last minutes (default 60); the " +
+		"newest limit events (default 100, cap 1000) come back oldest first, truncated when more matched. resource_type must be " +
+		"cluster: pod logs are get_pod_logs, node logs are the bundle tools."}, s.cloudWatchLogs)
+}
+
+// ClusterHealthIn is the cluster_health tool's input.
+type ClusterHealthIn struct {
+	ClusterIn
+}
+
+// ClusterHealthOut is the cluster_health tool's answer.
+type ClusterHealthOut struct {
+	Cluster string             `json:"cluster"`
+	AWS     *eks.ClusterHealth `json:"aws,omitempty" jsonschema:"the EKS cluster, node groups and EC2 instances with SSM status"`
+	Nodes   []kube.NodeHealth  `json:"nodes,omitempty" jsonschema:"each node's conditions from the Kubernetes API"`
+	// Unhealthy merges both sources: cluster, nodegroup/NAME, instance/ID and node/NAME subjects.
+	Unhealthy []eks.Problem `json:"unhealthy"`
+	Gaps      []string      `json:"gaps,omitempty"`
+	Hint      string        `json:"hint"`
+}
+
+func (s *server) clusterHealth(ctx context.Context, _ *mcp.CallToolRequest, in ClusterHealthIn) (*mcp.CallToolResult, ClusterHealthOut, error) {
+	name, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	if err != nil {
+		return nil, ClusterHealthOut{}, err
+	}
+	if s.aws == nil && s.clusters == nil {
+		return nil, ClusterHealthOut{}, errors.New("cluster_health is not configured on this server: it needs AWS credentials and region " +
+			"(AWS_PROFILE/AWS_REGION, or an instance role) for the EKS, EC2 and SSM view, or cluster access (serve --kubeconfig) " +
+			"for the nodes' conditions, or both")
+	}
+	out := ClusterHealthOut{Cluster: name, Unhealthy: []eks.Problem{}}
+	var awsErr, kubeErr error
+	if s.aws != nil {
+		if name == "" {
+			awsErr = errors.New("clusterName is required for the AWS view (the EKS cluster's name)")
+		} else {
+			out.AWS, awsErr = s.aws.ClusterHealth(ctx, name)
+		}
+		if awsErr != nil {
+			out.Gaps = append(out.Gaps, "AWS: "+awsErr.Error())
+		} else {
+			out.Unhealthy = append(out.Unhealthy, out.AWS.Unhealthy...)
+			out.Gaps = append(out.Gaps, out.AWS.Gaps...)
+		}
+	} else {
+		out.Gaps = append(out.Gaps, "AWS view not configured (needs AWS credentials and region): no node groups, EC2 state or SSM status")
+	}
+	if s.clusters != nil {
+		var c *kube.Client
+		if c, kubeErr = s.clusters.Client(ctx, name); kubeErr == nil {
+			out.Nodes, kubeErr = c.NodeConditions(ctx)
+		}
+		if kubeErr != nil {
+			out.Gaps = append(out.Gaps, "Kubernetes: "+kubeErr.Error())
+		}
+		for _, n := range out.Nodes {
+			if !n.Unhealthy {
+				continue
+			}
+			why := n.Why
+			if out.AWS != nil {
+				if inst, ok := out.AWS.Instance(n.InstanceID); ok && inst.SSMPingStatus != "" {
+					why += fmt.Sprintf(" (EC2 %s, SSM %s)", inst.State, inst.SSMPingStatus)
+				}
+			}
+			out.Unhealthy = append(out.Unhealthy, eks.Problem{Subject: "node/" + n.Name, Why: why})
+		}
+	} else {
+		out.Gaps = append(out.Gaps, "Kubernetes view not configured (serve --kubeconfig): no node conditions")
+	}
+	if (s.aws == nil || awsErr != nil) && (s.clusters == nil || kubeErr != nil) {
+		return nil, ClusterHealthOut{}, fmt.Errorf("cluster_health of %q read nothing: %s", name, strings.Join(out.Gaps, "; "))
+	}
+	out.Hint = "every node healthy: the crash is the workload's own; next: diagnose_crashloop(namespace, pod)"
+	if len(out.Unhealthy) > 0 {
+		out.Hint = "unhealthy nodes can explain crash loops (evictions, OOM, network): collect(instanceId) for the node's logs, then quick_triage"
+	}
+	return nil, out, nil
+}
+
+// CloudWatchIn is the get_cloudwatch_logs tool's input, in the EKS MCP server's spellings.
+type CloudWatchIn struct {
+	ClusterIn
+	ResourceType  string `json:"resource_type,omitempty" jsonschema:"cluster (the only one served: the control plane's logs)"`
+	ResourceName  string `json:"resource_name,omitempty" jsonschema:"the cluster's name when resource_type is cluster (same as clusterName)"`
+	LogType       string `json:"log_type,omitempty" jsonschema:"api, audit, authenticator, controllerManager, scheduler, or control-plane (default) for all"`
+	FilterPattern string `json:"filter_pattern,omitempty" jsonschema:"a CloudWatch Logs filter pattern, e.g. OOMKilled"`
+	Minutes       int    `json:"minutes,omitempty" jsonschema:"the last N minutes (default 60) when start_time is not given"`
+	StartTime     string `json:"start_time,omitempty" jsonschema:"window start, RFC 3339"`
+	EndTime       string `json:"end_time,omitempty" jsonschema:"window end, RFC 3339 (default now)"`
+	Limit         int    `json:"limit,omitempty" jsonschema:"events: default 100, cap 1000 (the newest of the window)"`
+}
+
+// CloudWatchOut is the get_cloudwatch_logs tool's answer.
+type CloudWatchOut struct {
+	Cluster string `json:"cluster"`
+	eks.LogsResult
+}
+
+func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in CloudWatchIn) (*mcp.CallToolResult, CloudWatchOut, error) {
+	var out CloudWatchOut
+	name, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	if err != nil {
+		return nil, out, err
+	}
+	if rt := strings.ToLower(in.ResourceType); rt != "" && rt != "cluster" {
+		return nil, out, fmt.Errorf("resource_type %q is not served: only cluster (control-plane logs); a pod's log is get_pod_logs, "+
+			"a node's logs are the bundle tools (collect, then errors and search)", in.ResourceType)
+	}
+	if in.ResourceName != "" {
+		if name, err = pick("clusterName", name, "resource_name", in.ResourceName); err != nil {
+			return nil, out, err
+		}
+	}
+	if name == "" {
+		return nil, out, errors.New("clusterName is required: the EKS cluster whose control-plane logs to read")
+	}
+	if s.aws == nil {
+		return nil, out, errors.New("get_cloudwatch_logs is not configured on this server: it needs AWS credentials and region " +
+			"(AWS_PROFILE/AWS_REGION, or an instance role) with logs:FilterLogEvents on /aws/eks/<cluster>/cluster")
+	}
+	req := eks.LogsRequest{ClusterName: name, LogType: in.LogType, FilterPattern: in.FilterPattern, Limit: in.Limit}
+	if req.End, err = parseWallTime("end_time", in.EndTime); err != nil {
+		return nil, out, err
+	}
+	if req.Start, err = parseWallTime("start_time", in.StartTime); err != nil {
+		return nil, out, err
+	}
+	if in.Minutes < 0 {
+		return nil, out, fmt.Errorf("minutes %d: want a positive number of minutes", in.Minutes)
+	}
+	if req.Start.IsZero() && in.Minutes > 0 {
+		end := req.End
+		if end.IsZero() {
+			end = time.Now()
+		}
+		req.Start = end.Add(-time.Duration(in.Minutes) * time.Minute)
+	}
+	if !req.Start.IsZero() && !req.End.IsZero() && !req.Start.Before(req.End) {
+		return nil, out, fmt.Errorf("start_time %s is not before end_time %s", in.StartTime, in.EndTime)
+	}
+	res, err := s.aws.Logs(ctx, req)
+	if err != nil {
+		return nil, out, err
+	}
+	return nil, CloudWatchOut{Cluster: name, LogsResult: *res}, nil
+}
+
+// parseWallTime reads an RFC 3339 time; empty is the zero time.
+func parseWallTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want RFC 3339, like 2026-11-25T10:12:03Z", name, v)
+	}
+	return t, nil
+}
