@@ -531,16 +531,7 @@ collection has ended. Without an id it lists the collections recorded in the sto
 				}
 				return g.listCollections(c)
 			}
-			if bucket == "" {
-				bucket = os.Getenv(bucketEnv)
-			}
-			// AWS is needed only for an SSM collection still running; a configuration that does
-			// not load is reported if the collection turns out to need it.
-			aws, cfgErr := newAWS(cmd.Context(), "", cloud.Options{Bucket: bucket})
-			if cfgErr != nil {
-				aws = nil
-			}
-			c, err := collect.New(st, aws, g.log)
+			c, cfgErr, err := g.statusCollector(cmd.Context(), st, args[0], bucket)
 			if err != nil {
 				return err
 			}
@@ -576,7 +567,35 @@ collection has ended. Without an id it lists the collections recorded in the sto
 	return cmd
 }
 
-// collectionRow is one line of `nodediag status` without an id.
+// statusCollector returns the collector that can advance the execution: with AWS only when the
+// execution is an SSM collection still under way, so that status of a finished or direct
+// collection never depends on AWS configuration. cfgErr is why AWS could not be configured.
+func (g *globals) statusCollector(ctx context.Context, st *store.Store, id, bucket string) (c *collect.Collector, cfgErr, err error) {
+	if c, err = collect.New(st, nil, g.log); err != nil {
+		return nil, nil, err
+	}
+	recs, err := c.List()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range recs {
+		if r.ExecutionID != id || r.Method != collect.MethodSSM || r.Terminal() {
+			continue
+		}
+		if bucket == "" {
+			bucket = os.Getenv(bucketEnv)
+		}
+		aws, cfgErr := newAWS(ctx, "", cloud.Options{Bucket: bucket})
+		if cfgErr != nil {
+			return c, cfgErr, nil
+		}
+		c, err = collect.New(st, aws, g.log)
+		return c, nil, err
+	}
+	return c, nil, nil
+}
+
+// listCollections prints the recorded collections, newest first.
 func (g *globals) listCollections(c *collect.Collector) error {
 	recs, err := c.List()
 	if err != nil {

@@ -1,0 +1,466 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/collect"
+	"github.com/nodediag/nodediag/internal/gather"
+	"github.com/nodediag/nodediag/internal/progress"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+const exampleInstance = "i-0a1b2c3d4e5f60718"
+
+// hook replaces a package-level test hook for the length of the test.
+func hook[T any](t *testing.T, v *T, with T) {
+	t.Helper()
+	old := *v
+	*v = with
+	t.Cleanup(func() { *v = old })
+}
+
+// forceTerminal makes every command draw progress as if stderr were a terminal, with a clock
+// that moves a second a call so every frame is drawn.
+func forceTerminal(t *testing.T) {
+	clock := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	hook(t, &newRenderer, func(g *globals) *progress.Renderer { return progress.New(g.stderr, g.output == "table", now) })
+}
+
+func TestCollectUsage(t *testing.T) {
+	hook(t, &newAWS, func(context.Context, string, cloud.Options) (collect.AWS, error) {
+		t.Error("a usage error reached AWS")
+		return nil, nil
+	})
+	t.Setenv(bucketEnv, "")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no instance id", []string{"collect"}, ExitUsage, "needs the node's EC2 instance id"},
+		{"bad instance id", []string{"collect", "i-xyz", "--bucket", "b"}, ExitUsage, `invalid EC2 instance id "i-xyz"`},
+		{"two instance ids", []string{"collect", exampleInstance, "--instance-id", "i-0123456789abcdef0"}, ExitUsage, "two instance ids"},
+		{"local and kube", []string{"collect", "--local", "--method", "kube"}, ExitUsage, "--local is --method local"},
+		{"unknown method", []string{"collect", "--method", "scp"}, ExitUsage, "want ssm (the default), kube or local"},
+		{"node without kube", []string{"collect", "--node", "n1"}, ExitUsage, "--node applies to --method kube, not to ssm"},
+		{"bucket with local", []string{"collect", "--local", "--bucket", "b"}, ExitUsage, "--bucket applies to --method ssm, not to local"},
+		{"since with ssm", []string{"collect", exampleInstance, "--since", "1h"}, ExitUsage, "--since applies to --method kube and local, not to ssm"},
+		{"instance argument with kube", []string{"collect", "--method", "kube", exampleInstance}, ExitUsage, "takes none"},
+		{"kube without opt-in", []string{"collect", "--method", "kube", "--node", "n1"}, ExitUsage, `"nodes/proxy"`},
+		{"kube without node", []string{"collect", "--method", "kube", "--allow-node-proxy"}, ExitUsage, "needs --node"},
+		{"negative since", []string{"collect", "--local", "--since", "-1h"}, ExitUsage, "positive duration"},
+		{"zero poll interval", []string{"collect", exampleInstance, "--poll-interval", "0s"}, ExitUsage, "positive durations"},
+		{"no bucket", []string{"collect", exampleInstance}, 1, "NODEDIAG_BUCKET"},
+		{"status wait without id", []string{"status", "--wait"}, ExitUsage, "give its EXECUTION_ID"},
+		{"status two ids", []string{"status", "a", "b"}, ExitUsage, "accepts at most 1 arg"},
+		{"status unknown id", []string{"status", "nope"}, 1, `unknown executionId "nope"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := run(t, append([]string{"--store", t.TempDir()}, tc.args...)...)
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}
+
+// fakeAWS is an account with one running EKS node whose automation reports statuses, one per
+// poll, and whose bucket holds the example bundle once the automation has succeeded.
+type fakeAWS struct {
+	mu       sync.Mutex
+	statuses []cloud.Execution
+	polls    int
+	bucket   string
+	findErr  error
+}
+
+const fakeExecution = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+func (f *fakeAWS) FindInstance(_ context.Context, id, region string) (cloud.Instance, error) {
+	if f.findErr != nil {
+		return cloud.Instance{}, f.findErr
+	}
+	if id != exampleInstance {
+		return cloud.Instance{}, fmt.Errorf("%w: %s", cloud.ErrInstanceNotFound, id)
+	}
+	return cloud.Instance{ID: id, Region: "us-west-2", State: "running", Cluster: "prod"}, nil
+}
+
+func (f *fakeAWS) StartCollection(context.Context, cloud.Instance, string) (string, error) {
+	return fakeExecution, nil
+}
+
+func (f *fakeAWS) Execution(_ context.Context, region, id string) (cloud.Execution, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ex := f.statuses[min(f.polls, len(f.statuses)-1)]
+	f.polls++
+	ex.ID, ex.Region = id, region
+	return ex, nil
+}
+
+func (f *fakeAWS) FindBundle(context.Context, string, string, string, time.Time) (cloud.Object, error) {
+	st, err := os.Stat(example)
+	if err != nil {
+		return cloud.Object{}, err
+	}
+	return cloud.Object{Bucket: f.bucket, Key: filepath.Base(example), Size: st.Size()}, nil
+}
+
+// Download writes the example archive in two halves, reporting each, as the S3 download does
+// per chunk.
+func (f *fakeAWS) Download(_ context.Context, _ string, obj cloud.Object, path string, progress func(done, total int64)) error {
+	data, err := os.ReadFile(example)
+	if err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(int64(len(data)/2), obj.Size)
+		progress(int64(len(data)), obj.Size)
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func runningStep(step string, done int) cloud.Execution {
+	return cloud.Execution{Status: collect.StateRunning, RawStatus: "InProgress", CurrentStep: step, StepsDone: done, StepsTotal: 4}
+}
+
+// TestCollectSSMWait follows `collect --wait` from the automation's start to the imported bundle,
+// and shows its progress: automation steps, then the download, then the import.
+func TestCollectSSMWait(t *testing.T) {
+	aws := &fakeAWS{statuses: []cloud.Execution{runningStep("collectLogs", 1), runningStep("uploadLogs", 3),
+		{Status: collect.StateCompleted, RawStatus: "Success", StepsDone: 4, StepsTotal: 4}}}
+	var gotOpts cloud.Options
+	hook(t, &newAWS, func(_ context.Context, region string, opts cloud.Options) (collect.AWS, error) {
+		gotOpts = opts
+		aws.bucket = opts.Bucket
+		return aws, nil
+	})
+	forceTerminal(t)
+	t.Setenv(bucketEnv, "eks-logs")
+	dir := t.TempDir()
+	out, stderr, code := run(t, "--store", dir, "collect", exampleInstance, "--wait", "--poll-interval", "1ms", "--role-arn", "arn:aws:iam::1:role/r")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if gotOpts.Bucket != "eks-logs" || gotOpts.RoleARN != "arn:aws:iam::1:role/r" {
+		t.Errorf("AWS options %+v: want the bucket from $%s and the role", gotOpts, bucketEnv)
+	}
+	st, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.Resolve(exampleInstance, "")
+	if err != nil {
+		t.Fatalf("no bundle of %s in the store after collect --wait: %v", exampleInstance, err)
+	}
+	for _, want := range []string{"execution  " + fakeExecution, "state      completed", "bundle     " + e.Manifest.ID,
+		"object     s3://eks-logs/" + filepath.Base(example), "next       nodediag errors --bundle " + e.Manifest.ID} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	// Progress frames, in order: each automation step seen, the download's halves, the import.
+	frames := []string{"\rautomation [" + strings.Repeat("=", 6) + strings.Repeat("·", 18) + "] 1/4 collectLogs",
+		"\rautomation [" + strings.Repeat("=", 18) + strings.Repeat("·", 6) + "] 3/4 uploadLogs",
+		"\rdownload [" + strings.Repeat("=", 12) + strings.Repeat("·", 12) + "]  50%",
+		"\rdownload [" + strings.Repeat("=", 24) + "] 100%", "\rimport indexing the bundle"}
+	rest := stderr
+	for _, f := range frames {
+		i := strings.Index(rest, f)
+		if i < 0 {
+			t.Fatalf("stderr lacks frame %q after the ones before it:\n%q", f, stderr)
+		}
+		rest = rest[i+len(f):]
+	}
+
+	// status of the finished collection answers from the record, and lists it.
+	out, stderr, code = run(t, "--store", dir, "status", fakeExecution, "-o", "json")
+	var v collectionView
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("status: exit %d %s\n%s", code, stderr, out)
+	}
+	if v.State != collect.StateCompleted || v.BundleID != e.Manifest.ID || v.Region != "us-west-2" || v.Cluster != "prod" {
+		t.Errorf("status record %+v: want completed with bundle %s in us-west-2, cluster prod", v, e.Manifest.ID)
+	}
+	if stderr != "" {
+		t.Errorf("status -o json drew on stderr: %q", stderr)
+	}
+	out, _, code = run(t, "--store", dir, "status")
+	wantRow := []string{fakeExecution, collect.MethodSSM, exampleInstance, collect.StateCompleted, "-", e.Manifest.ID}
+	if code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(wantRow, " ")) {
+		t.Errorf("status list: exit %d\n%s\nwant a row %v", code, out, wantRow)
+	}
+}
+
+// TestCollectSSMOutcomes: without --wait the record is printed as running; a failed automation
+// exits 1 with its reason; AWS errors come out with the cloud package's message.
+func TestCollectSSMOutcomes(t *testing.T) {
+	t.Setenv(bucketEnv, "")
+	for _, tc := range []struct {
+		name     string
+		aws      *fakeAWS
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"started, not waited for", &fakeAWS{statuses: []cloud.Execution{runningStep("a", 0)}},
+			[]string{"--bucket", "b", "-o", "json"}, 0, `"nextStep": "nodediag status ` + fakeExecution + ` --wait"`, ""},
+		{"automation failed", &fakeAWS{statuses: []cloud.Execution{runningStep("collectLogs", 1),
+			{Status: collect.StateFailed, RawStatus: "Failed", FailureReason: "Step collectLogs failed: no space left on device"}}},
+			[]string{"--bucket", "b", "--wait", "--poll-interval", "1ms"}, 1, "failure    Step collectLogs failed",
+			"collection " + fakeExecution + " failed: Step collectLogs failed: no space left on device"},
+		{"cancelled", &fakeAWS{statuses: []cloud.Execution{{Status: collect.StateCancelled, RawStatus: "Cancelled"}}},
+			[]string{"--bucket", "b", "--wait", "--poll-interval", "1ms"}, 1, "state      cancelled", "cancelled: the automation ended with status Cancelled"},
+		{"timed out waiting", &fakeAWS{statuses: []cloud.Execution{runningStep("collectLogs", 1)}},
+			[]string{"--bucket", "b", "--wait", "--poll-interval", "1ms", "--timeout", "30ms"}, 1, "",
+			"still running (automation) after --timeout 30ms; it goes on without nodediag: follow it with `nodediag status " + fakeExecution + " --wait`"},
+		{"not an EKS node", &fakeAWS{findErr: fmt.Errorf("%w: %s has no eks:cluster-name tag", cloud.ErrNotEKSNode, exampleInstance)},
+			[]string{"--bucket", "b"}, 1, "", "instance is not an EKS node: " + exampleInstance + " has no eks:cluster-name tag"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hook(t, &newAWS, func(_ context.Context, _ string, opts cloud.Options) (collect.AWS, error) {
+				tc.aws.bucket = opts.Bucket
+				return tc.aws, nil
+			})
+			out, stderr, code := run(t, append([]string{"--store", t.TempDir(), "collect", exampleInstance}, tc.args...)...)
+			if code != tc.wantCode || !strings.Contains(out, tc.wantOut) || !strings.Contains(stderr, tc.wantErr) {
+				t.Errorf("exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, stderr with %q", code, out, stderr, tc.wantCode, tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestCollectNoCredentials runs the real AWS side with no credentials anywhere against a loopback
+// endpoint: the message is the cloud package's, saying how to configure credentials.
+func TestCollectNoCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request was sent without credentials: %s %s", r.Method, r.URL)
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "credentials"),
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": srv.URL, "AWS_MAX_ATTEMPTS": "1",
+	} {
+		t.Setenv(k, v)
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		os.Unsetenv(k) // set (to "") by t.Setenv above, which restores them after the test
+	}
+	_, stderr, code := run(t, "--store", t.TempDir(), "collect", exampleInstance, "--bucket", "b")
+	if code != 1 || !strings.Contains(stderr, "no AWS credentials") || !strings.Contains(stderr, "AWS_PROFILE") {
+		t.Errorf("exit %d, stderr %q; want exit 1 with the no-credentials message naming AWS_PROFILE", code, stderr)
+	}
+}
+
+// fakeNode is a node's files and commands for `collect --local`; anything else is not installed.
+type fakeNode struct {
+	t     *testing.T
+	out   map[string]string
+	calls []string
+}
+
+func (f *fakeNode) run(_ context.Context, name string, args ...string) (io.ReadCloser, error) {
+	line := strings.Join(append([]string{name}, args...), "|")
+	f.calls = append(f.calls, line)
+	if out, ok := f.out[line]; ok {
+		return io.NopCloser(strings.NewReader(out)), nil
+	}
+	return nil, exec.ErrNotFound
+}
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for rel, data := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// kubeletJournal is a few kubelet lines of a crash loop, in journalctl's short-iso-precise form.
+const kubeletJournal = `2026-11-20T10:26:18.098000+0000 ip-10-0-37-142 kubelet[2211]: I1120 10:26:18.098000    2211 kuberuntime_container.go:808] "Container exited" pod="payments/ledger-0" containerName="ledger" exitCode=137
+2026-11-20T10:27:26.223000+0000 ip-10-0-37-142 kubelet[2211]: E1120 10:27:26.223000    2211 pod_workers.go:1301] "Error syncing pod, skipping" err="failed to \"StartContainer\" for \"ledger\" with CrashLoopBackOff: \"back-off 10s restarting failed container=ledger pod=ledger-0_payments(8f1c)\"" pod="payments/ledger-0"
+`
+
+func TestCollectLocal(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"sys/devices/virtual/dmi/id/board_asset_tag": exampleInstance + "\n",
+		"etc/hostname": "ip-10-0-37-142\n",
+	})
+	since := "86400 seconds ago" // --since 24h in journalctl's syntax
+	node := &fakeNode{t: t, out: map[string]string{
+		"journalctl|-u|kubelet|--since|" + since + "|-o|short-iso-precise|--no-pager": kubeletJournal,
+	}}
+	hook(t, &localHook, func(o *gather.LocalOptions) { o.Root, o.Run = root, node.run })
+	forceTerminal(t)
+	dir := t.TempDir()
+	out, stderr, code := run(t, "--store", dir, "collect", "--local", "--since", "24h")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if node.calls[0] != "journalctl|-u|kubelet|--since|"+since+"|-o|short-iso-precise|--no-pager" {
+		t.Errorf("first command %q: want journalctl for kubelet since %q", node.calls[0], since)
+	}
+	st, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.Resolve(exampleInstance, "")
+	if err != nil {
+		t.Fatalf("the gathered bundle of %s is not in the store: %v", exampleInstance, err)
+	}
+	got, err := os.ReadFile(filepath.Join(e.FilesDir(), "kubelet", "kubelet.log"))
+	if err != nil || string(got) != kubeletJournal {
+		t.Errorf("stored kubelet.log (%v):\n%s\nwant what journalctl printed:\n%s", err, got, kubeletJournal)
+	}
+	for _, want := range []string{"method     local", "instance   " + exampleInstance, "node       ip-10-0-37-142", "state      completed",
+		"bundle     " + e.Manifest.ID, "missing    containerd/containerd-log.txt", "missing    var_log/messages"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "\rgathering [") || !strings.Contains(stderr, "\rimport indexing eks_"+exampleInstance) {
+		t.Errorf("stderr lacks the gathering and import frames:\n%q", stderr)
+	}
+	// The staging folder is gone once the store has the bundle.
+	if left, _ := filepath.Glob(filepath.Join(dir, "tmp", "gather-*")); len(left) != 0 {
+		t.Errorf("gathering left %v behind", left)
+	}
+
+	// The same under -o json: the record is JSON, and nothing is drawn.
+	out, stderr, code = run(t, "--store", dir, "collect", "--local", "--since", "24h", "-o", "json")
+	var v collectionView
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("-o json: exit %d %s\n%s", code, stderr, out)
+	}
+	if v.Method != collect.MethodLocal || v.BundleID == "" || !strings.HasPrefix(v.Next, "nodediag errors --bundle "+v.BundleID) {
+		t.Errorf("-o json record %+v", v)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("-o json drew progress: %q", stderr)
+	}
+}
+
+// apiServer answers what collect --method kube asks the API server: the node, the node log query
+// for kubelet (other units and files are absent) and the node's pods (none).
+type apiServer struct {
+	node, instance string
+	forbid         bool
+}
+
+func (a *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	proxy := "/api/v1/nodes/" + a.node + "/proxy/logs/"
+	writeJSON := func(code int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(v)
+	}
+	switch {
+	case r.URL.Path == "/api/v1/nodes/"+a.node:
+		writeJSON(200, &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: a.node},
+			Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/" + a.instance}})
+	case strings.HasPrefix(r.URL.Path, proxy) && a.forbid:
+		writeJSON(403, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
+			Reason: metav1.StatusReasonForbidden, Code: 403, Message: `nodes "` + a.node + `" is forbidden: User "dev" cannot get resource "nodes/proxy"`})
+	case r.URL.Path == proxy && r.URL.Query().Get("query") == "kubelet":
+		// The node log query prints short-precise; the lines' content is what matters here.
+		w.Write([]byte("Nov 20 10:26:18.098000 " + a.node + " kubelet[2211]: I1120 10:26:18.098000    2211 kuberuntime_container.go:808] \"Container exited\" exitCode=137\n"))
+	case r.URL.Path == "/api/v1/pods":
+		writeJSON(200, &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestCollectKube(t *testing.T) {
+	const node = "ip-10-0-37-142.us-west-2.compute.internal"
+	for _, tc := range []struct {
+		name     string
+		forbid   bool
+		wantCode int
+		wantOut  []string
+		wantErr  string
+	}{
+		{"gathered", false, 0, []string{"method     kube", "instance   " + exampleInstance, "node       " + node, "cluster    prod-cluster",
+			"missing    kernel ring buffer"}, ""},
+		{"nodes/proxy refused", true, 1, nil, `RBAC verb "get" on resource "nodes/proxy"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(&apiServer{node: node, instance: exampleInstance, forbid: tc.forbid})
+			defer srv.Close()
+			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+			writeTree(t, filepath.Dir(kubeconfig), map[string]string{"kubeconfig": `apiVersion: v1
+kind: Config
+clusters:
+- name: prod-cluster
+  cluster: {server: "` + srv.URL + `"}
+- name: other
+  cluster: {server: "https://127.0.0.1:1"}
+users:
+- name: dev
+  user: {token: t0k3n}
+contexts:
+- name: prod
+  context: {cluster: prod-cluster, user: dev}
+- name: other
+  context: {cluster: other, user: dev}
+current-context: other
+`})
+			dir := t.TempDir()
+			out, stderr, code := run(t, "--store", dir, "collect", "--method", "kube", "--node", node, "--allow-node-proxy",
+				"--kubeconfig", kubeconfig, "--context", "prod", "--since", "2h")
+			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.wantCode, tc.wantErr)
+			}
+			for _, want := range tc.wantOut {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			st, err := store.Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries, err := st.List()
+			if err != nil || len(entries) != map[bool]int{true: 1, false: 0}[tc.wantCode == 0] {
+				t.Errorf("store holds %d bundles (%v) after exit %d", len(entries), err, code)
+			}
+		})
+	}
+}
