@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/cloud/awsfake"
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/gather"
 	"github.com/nodediag/nodediag/internal/progress"
@@ -462,5 +463,55 @@ current-context: other
 				t.Errorf("store holds %d bundles (%v) after exit %d", len(entries), err, code)
 			}
 		})
+	}
+}
+
+// TestCollectThroughFakeAccount is the SSM method end to end with the real SDK clients, configured
+// the way a user configures them (environment variables, AWS_ENDPOINT_URL), against a fake AWS
+// account on loopback: collect starts the automation, status --wait follows it to the imported
+// bundle.
+func TestCollectThroughFakeAccount(t *testing.T) {
+	acct := awsfake.New()
+	defer acct.Close()
+	acct.AddInstance(awsfake.Instance{ID: exampleInstance, Region: "us-west-2", State: "running",
+		PrivateDNSName: "ip-10-0-37-142.us-west-2.compute.internal", Tags: map[string]string{"eks:cluster-name": "prod"}})
+	acct.AddBucket("eks-logs")
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.SetBundle(exampleInstance, data)
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "AWS_REGION": "us-west-2",
+		"AWS_ENDPOINT_URL": acct.Server.URL, "AWS_CONFIG_FILE": filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED": "true", bucketEnv: "",
+	} {
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	out, stderr, code := run(t, "--store", dir, "collect", exampleInstance, "--bucket", "eks-logs", "-o", "json")
+	var started collectionView
+	if code != 0 || json.Unmarshal([]byte(out), &started) != nil {
+		t.Fatalf("collect: exit %d %s\n%s", code, stderr, out)
+	}
+	if started.State != collect.StateRunning || started.Cluster != "prod" || started.Region != "us-west-2" {
+		t.Errorf("started %+v: want running in us-west-2 for cluster prod", started)
+	}
+	if got := acct.Executions(); len(got) != 1 || got[0] != started.ExecutionID {
+		t.Errorf("executions in the account %v, want only %s", got, started.ExecutionID)
+	}
+	out, stderr, code = run(t, "--store", dir, "status", started.ExecutionID, "--bucket", "eks-logs", "--wait", "--poll-interval", "1ms", "-o", "json")
+	var done collectionView
+	if code != 0 || json.Unmarshal([]byte(out), &done) != nil {
+		t.Fatalf("status --wait: exit %d %s\n%s", code, stderr, out)
+	}
+	st, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := st.Resolve(exampleInstance, "")
+	if err != nil || done.State != collect.StateCompleted || done.BundleID != e.Manifest.ID {
+		t.Errorf("after status --wait: %+v (store: %v); want completed with the store's bundle of %s", done, err, exampleInstance)
 	}
 }
