@@ -585,7 +585,10 @@ func (g *globals) statusCollector(ctx context.Context, st *store.Store, id, buck
 		if bucket == "" {
 			bucket = os.Getenv(bucketEnv)
 		}
-		aws, cfgErr := newAWS(ctx, "", cloud.Options{Bucket: bucket})
+		if bucket == "" {
+			bucket = r.Bucket
+		}
+		aws, cfgErr := newAWS(ctx, r.Region, cloud.Options{Bucket: bucket})
 		if cfgErr != nil {
 			return c, cfgErr, nil
 		}

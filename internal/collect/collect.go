@@ -106,6 +106,11 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 	rec = &Record{ExecutionID: id, Method: MethodSSM, InstanceID: inst.ID, Region: inst.Region, Cluster: inst.Cluster,
 		NodeName: inst.PrivateDNSName, IdempotencyToken: req.IdempotencyToken, Started: now, Updated: now,
 		State: StateRunning, Phase: "automation"}
+	// The bucket is remembered so that a later status, in a process started without --bucket,
+	// still knows where the bundle goes.
+	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok {
+		rec.Bucket = o.Options().Bucket
+	}
 	if err := c.recs.save(rec); err != nil {
 		return nil, false, err
 	}

@@ -103,6 +103,9 @@ func TestK3WalkEndToEnd(t *testing.T) {
 			var co CollectOut
 			f.call(t, c.Tool, args, &co, false)
 			executionID = co.ExecutionID
+			if co.Execution.Bucket != "node-logs" {
+				t.Errorf("K3 line %d: the record keeps bucket %q, want node-logs for a later status without --bucket", c.Line, co.Execution.Bucket)
+			}
 			if got := acct.RequestsFor("StartAutomationExecution"); len(got) != 1 || !strings.Contains(string(got[0].Body), f.instance) {
 				t.Fatalf("K3 line %d: %d automations started, want one for %s", c.Line, len(got), f.instance)
 			}
