@@ -548,3 +548,20 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 		t.Error("the server still answers after shutdown")
 	}
 }
+
+func TestHTTPMaxSessions(t *testing.T) {
+	const max = 2
+	ts, _ := serveTest(t, nil, HTTPOptions{Token: []byte(testToken), MaxSessions: max})
+	ctx := context.Background()
+	for i := range max {
+		cs, err := connectHTTP(ctx, ts.URL, tokenClient(testToken))
+		if err != nil {
+			t.Fatalf("session %d of %d: %v", i+1, max, err)
+		}
+		defer cs.Close()
+	}
+	resp := post(t, ts.URL+"/mcp", "Bearer "+testToken, strings.NewReader(initializeBody))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("session %d: status %d, Retry-After %q: want 503 with Retry-After", max+1, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
