@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -563,5 +564,63 @@ func TestHTTPMaxSessions(t *testing.T) {
 	resp := post(t, ts.URL+"/mcp", "Bearer "+testToken, strings.NewReader(initializeBody))
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("session %d: status %d, Retry-After %q: want 503 with Retry-After", max+1, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+// TestHTTPShutdownLetsCallsFinish cancels the server while a tool call is running: the call must
+// still get its answer, and the server must then return nil.
+func TestHTTPShutdownLetsCallsFinish(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + ln.Addr().String()
+	srv := New(Options{Version: "test"})
+	started, release := make(chan struct{}), make(chan struct{})
+	type slowOut struct {
+		Finished bool `json:"finished"`
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "slow_for_test"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, slowOut, error) {
+		close(started)
+		<-release
+		return nil, slowOut{Finished: true}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, srv, HTTPOptions{Token: []byte(testToken)}) }()
+
+	cs, err := connectHTTP(context.Background(), addr, tokenClient(testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	answered := make(chan error, 1)
+	go func() {
+		var out slowOut
+		err := callInto(context.Background(), cs, "slow_for_test", nil, &out)
+		if err == nil && !out.Finished {
+			err = errors.New("the answer does not say finished")
+		}
+		answered <- err
+	}()
+	<-started
+	cancel()
+	// Release the tool only once the server has stopped accepting connections, so the call is
+	// in flight during the shutdown.
+	for {
+		resp, err := http.Get(addr + "/healthz")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-answered; err != nil {
+		t.Errorf("the call in flight during shutdown: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("ServeListener: %v, want nil", err)
 	}
 }
