@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -99,14 +100,20 @@ func (c *Catalog) Rule(id string) *Rule {
 }
 
 // Load returns the embedded catalog, parsed and validated (including every rule's examples and
-// near-misses, run through the compiled matcher).
-func Load() (*Catalog, error) {
+// near-misses, run through the compiled matcher). The catalog is shared by every caller in the
+// process: read it, never modify it.
+func Load() (*Catalog, error) { return loadEmbedded() }
+
+// loadEmbedded parses and validates the embedded catalog once per process: validation runs every
+// rule's examples through the matcher, which costs milliseconds that a server answering many tool
+// calls would otherwise pay on each one.
+var loadEmbedded = sync.OnceValues(func() (*Catalog, error) {
 	c, err := Parse(embeddedRules)
 	if err != nil {
 		return nil, fmt.Errorf("embedded rules.yaml: %w", err)
 	}
 	return c, nil
-}
+})
 
 // Embedded returns the raw embedded rules.yaml, e.g. for `nodediag rules --dump`.
 func Embedded() []byte { return bytes.Clone(embeddedRules) }
