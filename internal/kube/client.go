@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,9 +55,19 @@ func NewClient(kubeconfig, kubeContext string) (*Client, error) {
 	return NewClientForConfig(cfg)
 }
 
+// requestTimeout bounds each API request; the largest (a 1 MiB log, a 500-row list) take well
+// under a second on a reachable API server.
+const requestTimeout = 30 * time.Second
+
 // NewClientForConfig builds a client (typed, dynamic and discovery) from a REST config, such as
 // the in-cluster one. Nothing is contacted until the first call.
 func NewClientForConfig(cfg *rest.Config) (*Client, error) {
+	if cfg.Timeout == 0 {
+		// client-go waits forever by default; a cluster behind a dropped VPN would hang a tool
+		// call (and the agent waiting on it) instead of answering that it is unreachable.
+		cfg = rest.CopyConfig(cfg)
+		cfg.Timeout = requestTimeout
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
