@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/scenario"
 )
 
@@ -361,6 +362,14 @@ users: [{name: u, user: {token: x}}]
 // initialize, then list the tools and call one, each reply awaited before the next request; the
 // server ends when its input closes.
 func TestServeOverStdio(t *testing.T) {
+	// No kubeconfig, no AWS configuration or credentials, no instance metadata: the server must
+	// still serve every tool, the node-log ones working and the others saying what they need.
+	empty := t.TempDir()
+	for k, v := range map[string]string{"KUBECONFIG": filepath.Join(empty, "kubeconfig"), "AWS_CONFIG_FILE": filepath.Join(empty, "aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(empty, "aws-credentials"), "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_REGION": "us-west-2"} {
+		t.Setenv(k, v)
+	}
 	store := t.TempDir()
 	if _, e, code := run(t, "--store", store, "import", example); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, e)
@@ -399,6 +408,8 @@ func TestServeOverStdio(t *testing.T) {
 	ask(0, "notifications/initialized", `{}`)
 	list := ask(2, "tools/list", `{}`)
 	call := ask(3, "tools/call", `{"name":"diagnose_crashloop","arguments":{"instanceId":"i-0a1b2c3d4e5f60718","namespace":"payments","pod":"ledger-0"}}`)
+	events := ask(4, "tools/call", `{"name":"get_k8s_events","arguments":{"kind":"Pod","name":"ledger-0","namespace":"payments"}}`)
+	collected := ask(5, "tools/call", `{"name":"collect","arguments":{"instanceId":"i-0a1b2c3d4e5f60718"}}`)
 	inW.Close()
 	if code := <-done; code != 0 {
 		t.Errorf("serve: exit %d: %s", code, errb.String())
@@ -409,12 +420,24 @@ func TestServeOverStdio(t *testing.T) {
 			names[tl.(map[string]any)["name"].(string)] = true
 		}
 	}
-	for _, want := range []string{"errors", "search", "read", "correlate", "validate", "summarize", "quick_triage", "list_sops", "get_sop", "diagnose_crashloop"} {
+	for want := range runbook.KnownTools {
 		if !names[want] {
 			t.Errorf("tools/list lacks %s (got %v)", want, names)
 		}
 	}
 	if b, _ := json.Marshal(call); !strings.Contains(string(b), "container_oom") {
 		t.Errorf("diagnose_crashloop over stdio did not find container_oom: %.400s", b)
+	}
+	// Without a kubeconfig the Kubernetes tools fail as tool results naming it; without a bucket
+	// collect says which flag it needs.
+	for name, tc := range map[string]struct {
+		reply map[string]any
+		want  string
+	}{"get_k8s_events": {events, "kubeconfig"}, "collect": {collected, "--bucket"}} {
+		res, _ := tc.reply["result"].(map[string]any)
+		b, _ := json.Marshal(res)
+		if res == nil || res["isError"] != true || !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s without configuration: %.400s, want an isError result naming %s", name, b, tc.want)
+		}
 	}
 }

@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/cloud/eks"
+	"github.com/nodediag/nodediag/internal/collect"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/mcpserver"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 type nopWriteCloser struct{ io.Writer }
@@ -22,13 +29,21 @@ func newServeCmd(g *globals) *cobra.Command {
 		hopts    mcpserver.HTTPOptions
 		maxBody  int64
 		insecure bool
+		kc       serveClusterFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the node-log tools to an AI agent over MCP (stdio, or streamable HTTP with --listen)",
 		Long: `serve speaks the Model Context Protocol so that an agent following the K3 runbook can call
-errors, search, read, correlate, validate, summarize, quick_triage, list_sops, get_sop and
-diagnose_crashloop against the bundles in the store. Every tool is read-only.
+its tools by the names and parameters the runbook writes: the node-log tools (errors, search,
+read, correlate, validate, summarize, quick_triage, diagnose_crashloop, list_sops, get_sop) on the
+bundles in the store; the Kubernetes tools (list_k8s_resources, read_k8s_resource, get_k8s_events,
+get_pod_logs; read-only, Secrets refused) through --kubeconfig, the context chosen by each call's
+clusterName; and the AWS tools (collect, status, cluster_health, get_cloudwatch_logs) through the
+AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION, instance role, IRSA, Pod Identity;
+AWS_ENDPOINT_URL* for VPC endpoints). Every tool is read-only except collect, which starts the SSM
+automation AWSSupport-CollectEKSInstanceLogs (it reads the node, changes none of its workloads)
+and needs --bucket.
 
 Without --listen it speaks over standard input and output (newline-delimited JSON-RPC): stdout
 carries only the protocol, logs go to stderr.
@@ -67,7 +82,12 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 			if err != nil {
 				return err
 			}
-			srv := mcpserver.New(mcpserver.Options{Store: st, Runbooks: c, Version: Version})
+			opts, err := kc.options(cmd.Context(), g, st)
+			if err != nil {
+				return err
+			}
+			opts.Runbooks, opts.Version = c, Version
+			srv := mcpserver.New(opts)
 			if listen == "" {
 				return srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(g.stdin), Writer: nopWriteCloser{g.stdout}})
 			}
@@ -93,5 +113,49 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve HTTP without a token (loopback --listen only)")
 	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted")
+	f.StringVar(&kc.kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes tools (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
+	f.BoolVar(&kc.noKube, "no-kube", false, "serve without cluster access: the Kubernetes tools say so, diagnose_crashloop needs instanceId")
+	f.StringVar(&kc.bucket, "bucket", "", "S3 bucket the collect tool's SSM automation uploads to (default $"+bucketEnv+")")
+	f.StringVar(&kc.roleARN, "role-arn", "", "IAM role the SSM automation assumes (AutomationAssumeRole); default the caller's permissions")
+	f.StringVar(&kc.region, "region", "", "AWS region (default the SDK's: AWS_REGION, the profile's region)")
+	f.StringSliceVar(&kc.regions, "search-regions", nil, "regions to search, in order, for an instance not in --region")
+	f.BoolVar(&kc.noAWS, "no-aws", false, "serve without AWS: collect, status, cluster_health's AWS view and get_cloudwatch_logs say so")
 	return cmd
+}
+
+// serveClusterFlags say how the server reaches the cluster and AWS.
+type serveClusterFlags struct {
+	kubeconfig, bucket, roleARN, region string
+	regions                             []string
+	noKube, noAWS                       bool
+}
+
+// options builds the server's cluster access, collector and AWS view. AWS credentials are
+// resolved lazily by the SDK, so a machine without them still serves every node-log tool and the
+// AWS tools answer what is missing when called.
+func (kc serveClusterFlags) options(ctx context.Context, g *globals, st *store.Store) (mcpserver.Options, error) {
+	opts := mcpserver.Options{Store: st}
+	if !kc.noKube {
+		opts.Clusters = kube.NewClusters(kc.kubeconfig)
+	}
+	var aws collect.AWS
+	if !kc.noAWS {
+		cfg, err := cloud.LoadConfig(ctx, kc.region)
+		if err != nil {
+			g.log.Warn("serving without AWS: its configuration did not load", "err", err)
+		} else {
+			bucket := kc.bucket
+			if bucket == "" {
+				bucket = os.Getenv(bucketEnv)
+			}
+			aws = cloud.New(cfg, cloud.Options{Bucket: bucket, RoleARN: kc.roleARN, Regions: kc.regions})
+			opts.AWS = eks.New(cfg)
+		}
+	}
+	col, err := collect.New(st, aws, g.log)
+	if err != nil {
+		return opts, err
+	}
+	opts.Collector = col
+	return opts, nil
 }

@@ -78,6 +78,12 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 			"instance role) and the S3 bucket the automation uploads to (serve/collect --bucket); without AWS use "+
 			"`nodediag collect --method kube --node NODE --allow-node-proxy` or `nodediag collect --local` on the node", ErrNotConfigured)
 	}
+	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok && o.Options().Bucket == "" {
+		// Say it before any AWS call: the credentials may be fine, and a credentials error
+		// would hide the one thing the user must add.
+		return nil, false, fmt.Errorf("%w: the SSM automation uploads the node's bundle to an S3 bucket the collector reads back: "+
+			"start nodediag with --bucket NAME (or set NODEDIAG_BUCKET)", cloud.ErrNoBucket)
+	}
 	if req.IdempotencyToken != "" {
 		all, err := c.recs.list()
 		if err != nil {
