@@ -49,6 +49,7 @@ var newRenderer = func(g *globals) *progress.Renderer {
 // collectFlags are the flags of `nodediag collect`.
 type collectFlags struct {
 	method, instanceID, region, bucket, roleARN, token string
+	regions                                            []string
 	local, wait                                        bool
 	pollInterval, timeout                              time.Duration
 	node, kubeconfig, kubeContext                      string
@@ -61,6 +62,7 @@ type collectFlags struct {
 var methodFlags = map[string][]string{
 	"instance-id":       {collect.MethodSSM},
 	"region":            {collect.MethodSSM},
+	"search-regions":    {collect.MethodSSM},
 	"bucket":            {collect.MethodSSM},
 	"role-arn":          {collect.MethodSSM},
 	"idempotency-token": {collect.MethodSSM},
@@ -124,12 +126,13 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 	fl.BoolVar(&f.local, "local", false, "collect on this node (same as --method local)")
 	fl.StringVar(&f.instanceID, "instance-id", "", "ssm: the node's EC2 instance id (or give it as the argument)")
 	fl.StringVar(&f.region, "region", "", "ssm: the instance's AWS region (default: the configured region)")
+	fl.StringSliceVar(&f.regions, "search-regions", nil, "ssm: regions to search, in order, for an instance not in --region or the configured one")
 	fl.StringVar(&f.bucket, "bucket", "", "ssm: S3 bucket the automation uploads the bundle to (default $"+bucketEnv+")")
 	fl.StringVar(&f.roleARN, "role-arn", "", "ssm: IAM role the automation assumes (AutomationAssumeRole); default: the caller's permissions")
 	fl.StringVar(&f.token, "idempotency-token", "", "ssm: a repeated collect with the same token returns the first execution instead of starting another")
 	fl.BoolVar(&f.wait, "wait", false, "ssm: wait for the automation, then download, import and index the bundle")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 15*time.Second, "ssm: how often --wait asks SSM for the execution's state")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to `nodediag status`")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to nodediag status")
 	fl.StringVar(&f.node, "node", "", "kube: the node's name (kubectl get nodes)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.kubeContext, "context", "", "kube: kubeconfig context (default the current one)")
@@ -203,7 +206,7 @@ func (g *globals) collectSSM(ctx context.Context, st *store.Store, f *collectFla
 		return fmt.Errorf("%w: the SSM automation uploads the node's bundle to an S3 bucket: pass --bucket NAME or set %s",
 			cloud.ErrNoBucket, bucketEnv)
 	}
-	aws, err := newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN})
+	aws, err := newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN, Regions: f.regions})
 	if err != nil {
 		return err
 	}
