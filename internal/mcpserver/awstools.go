@@ -10,7 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nodediag/nodediag/internal/cloud/eks"
-	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/health"
 )
 
 // ClusterAWS answers cluster_health and get_cloudwatch_logs from AWS; *eks.Client is the real one.
@@ -40,13 +40,8 @@ type ClusterHealthIn struct {
 
 // ClusterHealthOut is the cluster_health tool's answer.
 type ClusterHealthOut struct {
-	Cluster string             `json:"cluster"`
-	AWS     *eks.ClusterHealth `json:"aws,omitempty" jsonschema:"the EKS cluster, node groups and EC2 instances with SSM status"`
-	Nodes   []kube.NodeHealth  `json:"nodes,omitempty" jsonschema:"each node's conditions from the Kubernetes API"`
-	// Unhealthy merges both sources: cluster, nodegroup/NAME, instance/ID and node/NAME subjects.
-	Unhealthy []eks.Problem `json:"unhealthy"`
-	Gaps      []string      `json:"gaps,omitempty"`
-	Hint      string        `json:"hint"`
+	health.Report
+	Hint string `json:"hint"`
 }
 
 func (s *server) clusterHealth(ctx context.Context, _ *mcp.CallToolRequest, in ClusterHealthIn) (*mcp.CallToolResult, ClusterHealthOut, error) {
@@ -54,56 +49,21 @@ func (s *server) clusterHealth(ctx context.Context, _ *mcp.CallToolRequest, in C
 	if err != nil {
 		return nil, ClusterHealthOut{}, err
 	}
-	if s.aws == nil && s.clusters == nil {
-		return nil, ClusterHealthOut{}, errors.New("cluster_health is not configured on this server: it needs AWS credentials and region " +
-			"(AWS_PROFILE/AWS_REGION, or an instance role) for the EKS, EC2 and SSM view, or cluster access (serve --kubeconfig) " +
-			"for the nodes' conditions, or both")
-	}
-	out := ClusterHealthOut{Cluster: name, Unhealthy: []eks.Problem{}}
-	var awsErr, kubeErr error
+	// Interfaces holding nil pointers would look configured; pass real nils.
+	var aws health.AWSView
 	if s.aws != nil {
-		if name == "" {
-			awsErr = errors.New("clusterName is required for the AWS view (the EKS cluster's name)")
-		} else {
-			out.AWS, awsErr = s.aws.ClusterHealth(ctx, name)
-		}
-		if awsErr != nil {
-			out.Gaps = append(out.Gaps, "AWS: "+awsErr.Error())
-		} else {
-			out.Unhealthy = append(out.Unhealthy, out.AWS.Unhealthy...)
-			out.Gaps = append(out.Gaps, out.AWS.Gaps...)
-		}
-	} else {
-		out.Gaps = append(out.Gaps, "AWS view not configured (needs AWS credentials and region): no node groups, EC2 state or SSM status")
+		aws = s.aws
 	}
+	var kv health.KubeView
 	if s.clusters != nil {
-		var c *kube.Client
-		if c, kubeErr = s.clusters.Client(ctx, name); kubeErr == nil {
-			out.Nodes, kubeErr = c.NodeConditions(ctx)
-		}
-		if kubeErr != nil {
-			out.Gaps = append(out.Gaps, "Kubernetes: "+kubeErr.Error())
-		}
-		for _, n := range out.Nodes {
-			if !n.Unhealthy {
-				continue
-			}
-			why := n.Why
-			if out.AWS != nil {
-				if inst, ok := out.AWS.Instance(n.InstanceID); ok && inst.SSMPingStatus != "" {
-					why += fmt.Sprintf(" (EC2 %s, SSM %s)", inst.State, inst.SSMPingStatus)
-				}
-			}
-			out.Unhealthy = append(out.Unhealthy, eks.Problem{Subject: "node/" + n.Name, Why: why})
-		}
-	} else {
-		out.Gaps = append(out.Gaps, "Kubernetes view not configured (serve --kubeconfig): no node conditions")
+		kv = s.clusters
 	}
-	if (s.aws == nil || awsErr != nil) && (s.clusters == nil || kubeErr != nil) {
-		return nil, ClusterHealthOut{}, fmt.Errorf("cluster_health of %q read nothing: %s", name, strings.Join(out.Gaps, "; "))
+	r, err := health.Check(ctx, name, aws, kv)
+	if err != nil {
+		return nil, ClusterHealthOut{}, err
 	}
-	out.Hint = "every node healthy: the crash is the workload's own; next: diagnose_crashloop(namespace, pod)"
-	if len(out.Unhealthy) > 0 {
+	out := ClusterHealthOut{Report: *r, Hint: "every node healthy: the crash is the workload's own; next: diagnose_crashloop(namespace, pod)"}
+	if len(r.Unhealthy) > 0 {
 		out.Hint = "unhealthy nodes can explain crash loops (evictions, OOM, network): collect(instanceId) for the node's logs, then quick_triage"
 	}
 	return nil, out, nil
