@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // DefaultBlockSize balances syscall count against cache footprint; 1 MiB measured best for the
@@ -59,7 +60,35 @@ func NewReader(r io.Reader, blockSize, maxLine int) *Reader {
 	if maxLine+1 > blockSize {
 		blockSize = maxLine + 1
 	}
-	return &Reader{r: r, buf: make([]byte, blockSize), maxLine: maxLine, line: 1}
+	var buf []byte
+	if blockSize == pooledSize {
+		buf = *defaultBlocks.Get().(*[]byte)
+	} else {
+		buf = make([]byte, blockSize)
+	}
+	return &Reader{r: r, buf: buf, maxLine: maxLine, line: 1}
+}
+
+// defaultBlocks recycles default-size buffers: a search or a read opens a reader per file, and
+// allocating (and zeroing) a fresh MiB for each small file was a third of a search's time on a
+// small bundle.
+var defaultBlocks = sync.Pool{New: func() any {
+	b := make([]byte, pooledSize)
+	return &b
+}}
+
+// pooledSize is the buffer of a reader with the default block size and line cap: a block must
+// hold a whole line and its newline.
+const pooledSize = max(DefaultBlockSize, DefaultMaxLine+1)
+
+// Release gives the reader's buffer back for reuse. Blocks it returned must not be used after,
+// nor the reader itself. It is optional: a reader never released is collected as usual.
+func (r *Reader) Release() {
+	if r.buf != nil && len(r.buf) == pooledSize {
+		b := r.buf
+		defaultBlocks.Put(&b)
+	}
+	r.buf = nil
 }
 
 // ErrShortRead reports a source that ended in an error after some data; the lines before it were

@@ -137,6 +137,7 @@ func Read(ctx context.Context, e *store.Entry, idx *index.Index, req ReadRequest
 		}
 	}
 	lr := lines.NewReader(rc, 0, 0)
+	defer lr.Release()
 	done := false
 	for !done {
 		if err := ctx.Err(); err != nil {
@@ -304,6 +305,7 @@ func countLines(ctx context.Context, e *store.Entry, f bundle.File) (nLines, nBy
 	}
 	defer rc.Close()
 	lr := lines.NewReader(rc, 0, 0)
+	defer lr.Release()
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, 0, fmt.Errorf("read %s: %w", f.Path, err)

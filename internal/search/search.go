@@ -550,6 +550,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	}
 
 	lr := lines.NewReader(rc, 0, 0)
+	defer lr.Release()
 	var tail []ContextLine // the last lines of the previous block, for Before
 	var pend []pending
 	for {
