@@ -16,6 +16,7 @@ import (
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/search"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // Paging of errors: 50 findings fit an agent's context with their examples; 200 is the most a
@@ -516,7 +517,7 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 		namespace = "default"
 	}
 	dIn := diagnose.Input{Namespace: namespace, Pod: pod, Container: container}
-	instance := in.InstanceID
+	instance, bundleID := in.InstanceID, in.BundleID
 	switch {
 	case s.clusters == nil && instance == "" && in.BundleID == "":
 		return nil, out, fmt.Errorf("instanceId is required here: finding the node of pod %s/%s needs cluster access, which this server "+
@@ -534,17 +535,20 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 		dIn.PodStatus, dIn.Events, dIn.PreviousLog, dIn.Gaps = info.Pod, info.Events, info.PreviousLog, info.Gaps
 		dIn.Container = info.Container
 		if instance == "" && in.BundleID == "" {
-			if info.InstanceID == "" {
-				return nil, out, fmt.Errorf("pod %s/%s runs on node %q, whose providerID %q names no EC2 instance; give instanceId or bundleId of a bundle "+
-					"imported from that node", namespace, pod, info.NodeName, info.ProviderID)
-			}
 			instance = info.InstanceID
+			if e := s.bundleOfNode(info); e != nil {
+				bundleID, instance = e.Manifest.ID, e.Manifest.InstanceID
+			} else if instance == "" {
+				return nil, out, fmt.Errorf("pod %s/%s runs on node %q, whose providerID %q names no EC2 instance, and no stored bundle is "+
+					"from that node; import its bundle (`nodediag import`, or `nodediag collect --method kube --node %s --allow-node-proxy`) "+
+					"or give bundleId", namespace, pod, info.NodeName, info.ProviderID, info.NodeName)
+			}
 		} else if instance != "" && info.InstanceID != "" && instance != info.InstanceID {
 			dIn.Gaps = append(dIn.Gaps, fmt.Sprintf("pod %s/%s now runs on %s (node %s), not on the given instanceId %s: the pod state is "+
 				"today's, the logs are that instance's", namespace, pod, info.InstanceID, info.NodeName, instance))
 		}
 	}
-	e, idx, ref, err := s.open(ctx, instance, in.BundleID)
+	e, idx, ref, err := s.open(ctx, instance, bundleID)
 	if err != nil {
 		return nil, out, err
 	}
@@ -555,6 +559,23 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	}
 	return nil, DiagnoseOut{Bundle: ref, Diagnosis: *d,
 		Hint: "evidence refs are file:line: read(logKey=<file>, startLine=<line-20>) to see them in context; get_sop(sopId) for the runbooks in sops"}, nil
+}
+
+// bundleOfNode is the newest stored bundle of the pod's node: by the instance id of its
+// providerID, else by its name (a bundle whose archive named no instance).
+func (s *server) bundleOfNode(info *kube.PodInfo) *store.Entry {
+	if s.store == nil {
+		return nil
+	}
+	if info.InstanceID != "" {
+		if e, err := s.store.Resolve(info.InstanceID, ""); err == nil {
+			return e
+		}
+	}
+	if e, err := s.store.ResolveNode(info.NodeName); err == nil {
+		return e
+	}
+	return nil
 }
 
 // podInfo reads the pod, its events, previous log and node from the cluster.

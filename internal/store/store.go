@@ -377,6 +377,29 @@ func (s *Store) Resolve(instanceID, bundleID string) (*Entry, error) {
 	return nil, fmt.Errorf("instance %q has no bundle (stored instances: %s): %w", instanceID, strings.Join(uniq(ids), ", "), ErrNotFound)
 }
 
+// ResolveNode returns the newest bundle collected from the Kubernetes node of that name: its
+// manifest's node name is the name, or shares its first label (a bundle often knows only the
+// short host name, "ip-10-0-37-142", of "ip-10-0-37-142.us-west-2.compute.internal", and some
+// clusters name nodes by the short one). It finds the bundles whose archive named no instance.
+func (s *Store) ResolveNode(nodeName string) (*Entry, error) {
+	if nodeName == "" {
+		return nil, fmt.Errorf("no node name given: %w", ErrNotFound)
+	}
+	short, _, _ := strings.Cut(nodeName, ".")
+	all, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range all {
+		n := e.Manifest.NodeName
+		nShort, _, _ := strings.Cut(n, ".")
+		if n != "" && (n == nodeName || nShort == short) {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("node %q has no bundle: %w", nodeName, ErrNotFound)
+}
+
 func uniq(s []string) []string {
 	sort.Strings(s)
 	out := s[:0]

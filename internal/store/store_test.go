@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nodediag/nodediag/internal/detect"
@@ -88,5 +89,32 @@ func TestImportTwiceReusesAndResolve(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(st.Root, "tmp", "*"))
 	if len(left) != 0 {
 		t.Errorf("temporary import folders left: %v", left)
+	}
+}
+
+// TestResolveNode finds a bundle by its node's name, in the spellings the API and the bundle use.
+func TestResolveNode(t *testing.T) {
+	st, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(context.Background(), example, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := res.Entry.Manifest.NodeName
+	if node == "" {
+		t.Fatal("the example bundle's manifest names no node")
+	}
+	short, _, _ := strings.Cut(node, ".")
+	for _, name := range []string{node, short, short + ".us-west-2.compute.internal"} {
+		if e, err := st.ResolveNode(name); err != nil || e.Manifest.ID != res.Entry.Manifest.ID {
+			t.Errorf("ResolveNode(%q): %v, want bundle %s", name, err, res.Entry.Manifest.ID)
+		}
+	}
+	for _, name := range []string{"", short + "9", "ip-10-0-0-1.ec2.internal"} {
+		if _, err := st.ResolveNode(name); !errors.Is(err, ErrNotFound) {
+			t.Errorf("ResolveNode(%q): %v, want ErrNotFound", name, err)
+		}
 	}
 }
