@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/nodediag/nodediag/internal/editdist"
 )
 
 // Resource is a kind resolved through discovery: what to call the API with and how to name it.
@@ -173,7 +175,7 @@ func closeKinds(groups []*restmapper.APIGroupResources, kind string) []string {
 				}
 				seen[name] = true
 				k := strings.ToLower(res.Kind)
-				d := levenshtein(want, k)
+				d := editdist.Levenshtein(want, k)
 				if strings.Contains(k, want) || strings.Contains(want, k) || strings.HasPrefix(res.Name, want) {
 					d = 0
 				}
@@ -198,24 +200,4 @@ func closeKinds(groups []*restmapper.APIGroupResources, kind string) []string {
 		return []string{"none (discovery listed no resources)"}
 	}
 	return out
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/editdist"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/lines"
 	"github.com/nodediag/nodediag/internal/store"
@@ -262,7 +263,7 @@ func similar(e *store.Entry, key string) string {
 		case base != "" && base != "." && strings.Contains(strings.ToLower(f.Path), strings.ToLower(base)):
 			s = 1
 		default:
-			s = 2 + editDistance(strings.ToLower(b), strings.ToLower(base))
+			s = 2 + editdist.Levenshtein(strings.ToLower(b), strings.ToLower(base))
 		}
 		cands = append(cands, cand{f.Path, s})
 	}
@@ -275,26 +276,6 @@ func similar(e *store.Entry, key string) string {
 		names = append(names, c.p)
 	}
 	return "; similar keys: " + strings.Join(names, ", ")
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			sub := prev[j-1]
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // countLines measures a file the index did not read (configs, command output).
