@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Object is an S3 object: a collected bundle.
@@ -47,46 +48,86 @@ func (a *AWS) FindBundle(ctx context.Context, region, instanceID, executionID st
 	}
 	// S3 keeps LastModified to the second; SSM's start time has milliseconds.
 	notBefore = notBefore.Truncate(time.Second)
-	var best Object
-	bestScore := -1
-	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(a.opts.Bucket), Prefix: aws.String(BundlePrefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return Object{}, a.s3Error("s3:ListBucket", err)
+	pick := bundlePicker{bucket: a.opts.Bucket, instanceID: instanceID, executionID: executionID, notBefore: notBefore, score: -1}
+	// The key is not documented: look at the bucket's root first, where the collector's own SSM
+	// document and AWS's sample put it, then anywhere in the bucket (a prefix a runbook version or
+	// a bucket policy imposes), a bounded number of pages.
+	for _, pass := range []struct {
+		prefix   string
+		maxPages int
+	}{{BundlePrefix, 0}, {"", fallbackPages}} {
+		if err := a.scanBundles(ctx, c.s3, pass.prefix, pass.maxPages, &pick); err != nil {
+			return Object{}, err
 		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			name := path.Base(key)
-			if !bundleKeyRE.MatchString(name) {
-				continue
-			}
-			if m := instanceInKeyRE.FindStringSubmatch(name); m != nil && instanceID != "" && m[1] != instanceID {
-				continue
-			}
-			mod := aws.ToTime(o.LastModified).UTC()
-			if mod.Before(notBefore) {
-				continue
-			}
-			score := 0
-			if executionID != "" && strings.Contains(key, executionID) {
-				score += 2
-			}
-			if instanceID != "" && strings.Contains(key, instanceID) {
-				score++
-			}
-			if score > bestScore || (score == bestScore && mod.After(best.LastModified)) {
-				bestScore = score
-				best = Object{Bucket: a.opts.Bucket, Key: key, ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size), LastModified: mod}
-			}
+		if pick.score >= 0 {
+			break
 		}
 	}
+	best, bestScore := pick.best, pick.score
 	if bestScore < 0 {
 		return Object{}, fmt.Errorf("%w: no s3://%s/%s*.tar.gz for %s modified since %s: the automation may have uploaded elsewhere "+
 			"(check its outputs) or the instance role may lack s3:PutObject on the bucket",
 			ErrBundleMissing, a.opts.Bucket, BundlePrefix, orAny(instanceID), notBefore.UTC().Format(time.RFC3339))
 	}
 	return best, nil
+}
+
+// fallbackPages bounds the whole-bucket search for a bundle outside the root: 20,000 keys.
+const fallbackPages = 20
+
+// bundlePicker keeps the best bundle key seen so far.
+type bundlePicker struct {
+	bucket, instanceID, executionID string
+	notBefore                       time.Time
+	best                            Object
+	score                           int
+}
+
+// consider scores a listed object: keys that contain the execution id win, then keys that contain
+// the instance id, then the newest.
+func (p *bundlePicker) consider(o s3types.Object) {
+	key := aws.ToString(o.Key)
+	name := path.Base(key)
+	if !bundleKeyRE.MatchString(name) {
+		return
+	}
+	if m := instanceInKeyRE.FindStringSubmatch(name); m != nil && p.instanceID != "" && m[1] != p.instanceID {
+		return
+	}
+	mod := aws.ToTime(o.LastModified).UTC()
+	if mod.Before(p.notBefore) {
+		return
+	}
+	score := 0
+	if p.executionID != "" && strings.Contains(key, p.executionID) {
+		score += 2
+	}
+	if p.instanceID != "" && strings.Contains(key, p.instanceID) {
+		score++
+	}
+	if score > p.score || (score == p.score && mod.After(p.best.LastModified)) {
+		p.score = score
+		p.best = Object{Bucket: p.bucket, Key: key, ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size), LastModified: mod}
+	}
+}
+
+// scanBundles lists keys under prefix (at most maxPages pages; 0 for all) into the picker.
+func (a *AWS) scanBundles(ctx context.Context, client *s3.Client, prefix string, maxPages int, pick *bundlePicker) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(a.opts.Bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	p := s3.NewListObjectsV2Paginator(client, in)
+	for pages := 0; p.HasMorePages() && (maxPages == 0 || pages < maxPages); pages++ {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return a.s3Error("s3:ListBucket", err)
+		}
+		for _, o := range page.Contents {
+			pick.consider(o)
+		}
+	}
+	return nil
 }
 
 // orAny names an empty instance id.

@@ -45,6 +45,11 @@ func TestFindBundle(t *testing.T) {
 			"eks_i-00000000000000002_a.tar.gz": time.Minute, "eks_i-00000000000000003_a.tar.gz": time.Minute,
 			"eks_i-00000000000000004_a.tar.gz": time.Minute, "eks_" + nodeID + "_" + exec + ".tar.gz": time.Minute,
 		}, want: "eks_" + nodeID + "_" + exec + ".tar.gz"},
+		{name: "under a folder when the root has none", objects: map[string]time.Duration{
+			"AWSSupport-CollectEKSInstanceLogs/" + exec + "/eks_" + nodeID + "_" + exec + ".tar.gz": 3 * time.Minute,
+			"other/eks_" + otherID + "_x.tar.gz":                                                    4 * time.Minute,
+			"other/readme.txt":                                                                      5 * time.Minute,
+		}, want: "AWSSupport-CollectEKSInstanceLogs/" + exec + "/eks_" + nodeID + "_" + exec + ".tar.gz"},
 		{name: "missing after success", objects: map[string]time.Duration{
 			"eks_" + nodeID + "_2026-11-19_0900-UTC_0.7.9.tar.gz": -time.Hour,
 		}, wantErr: ErrBundleMissing, errContains: []string{"s3://" + bucket + "/eks_", nodeID, "2026-11-20T10:30:00Z"}},
@@ -82,9 +87,14 @@ func TestFindBundle(t *testing.T) {
 			if got != want {
 				t.Errorf("got %+v\nwant %+v", got, want)
 			}
-			for _, r := range f.RequestsFor("ListObjectsV2") {
-				if r.Path != "/"+bucket || r.Query.Get("prefix") != "eks_" {
-					t.Errorf("list request %s?%s: want path-style /%s with prefix eks_", r.Path, r.Query.Encode(), bucket)
+			// The root's eks_ prefix first; the whole bucket only when that found nothing.
+			for i, r := range f.RequestsFor("ListObjectsV2") {
+				wantPrefix := "eks_"
+				if !strings.HasPrefix(tc.want, "eks_") && i == len(f.RequestsFor("ListObjectsV2"))-1 {
+					wantPrefix = ""
+				}
+				if r.Path != "/"+bucket || r.Query.Get("prefix") != wantPrefix {
+					t.Errorf("list request %d %s?%s: want path-style /%s with prefix %q", i, r.Path, r.Query.Encode(), bucket, wantPrefix)
 				}
 			}
 		})
