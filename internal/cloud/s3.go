@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Object is an S3 object: a collected bundle.
 type Object struct {
+	// Region is the bucket's region when it is not the instance's (S3 said so in a redirect).
+	Region       string
 	Bucket       string
 	Key          string
 	ETag         string
@@ -39,6 +42,26 @@ var instanceInKeyRE = regexp.MustCompile(`^eks_(i-[0-9a-f]+)_`)
 // like a bundle, modified at or after notBefore (the execution's start), not naming another instance.
 // Keys that contain the execution id win, then keys that contain the instance id, then the newest.
 func (a *AWS) FindBundle(ctx context.Context, region, instanceID, executionID string, notBefore time.Time) (Object, error) {
+	obj, err := a.findBundle(ctx, region, instanceID, executionID, notBefore)
+	if other := redirectRegion(err); other != "" && other != region {
+		// The automation uploads across regions (the CLI on the node follows S3's redirect); the
+		// bucket's own region answers the listing.
+		obj, err = a.findBundle(ctx, other, instanceID, executionID, notBefore)
+		obj.Region = other
+	}
+	return obj, err
+}
+
+// redirectRegion is the bucket region S3 named when it refused a request sent to another region.
+func redirectRegion(err error) string {
+	var re *awshttp.ResponseError
+	if err == nil || !errors.As(err, &re) || re.HTTPResponse() == nil {
+		return ""
+	}
+	return re.HTTPResponse().Header.Get("x-amz-bucket-region")
+}
+
+func (a *AWS) findBundle(ctx context.Context, region, instanceID, executionID string, notBefore time.Time) (Object, error) {
 	if a.opts.Bucket == "" {
 		return Object{}, fmt.Errorf("%w: pass --bucket NAME or set the bucket in nodediag's config", ErrNoBucket)
 	}
@@ -144,9 +167,9 @@ func (a *AWS) s3Error(action string, err error) error {
 	case "NoSuchBucket":
 		return fmt.Errorf("%w: s3://%s does not exist: create it or pass the right --bucket: %w", ErrBucketNotFound, a.opts.Bucket, err)
 	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException":
-		// S3 answers from the wrong region like this; the automation runs in the instance's region,
-		// so the bucket must be there too.
-		return fmt.Errorf("%w: s3://%s is in another region than the instance: use a bucket in the instance's region: %w",
+		// S3 answers from the wrong region like this; FindBundle and Download follow the region S3
+		// names, so this is a redirect that named none.
+		return fmt.Errorf("%w: s3://%s is in another region than the instance and S3 did not say which: %w",
 			ErrBucketNotFound, a.opts.Bucket, err)
 	}
 	return classify(action, err)
@@ -161,6 +184,9 @@ const downloadAttempts = 4
 // finished file is renamed to path, so path is either absent or complete. progress, when not nil, is
 // called with the bytes written so far and the object's size as bytes arrive.
 func (a *AWS) Download(ctx context.Context, region string, obj Object, dst string, progress func(done, total int64)) error {
+	if obj.Region != "" {
+		region = obj.Region // the bucket's own region, as FindBundle learnt it
+	}
 	c, err := a.region(ctx, region)
 	if err != nil {
 		return err

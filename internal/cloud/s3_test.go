@@ -28,6 +28,7 @@ func TestFindBundle(t *testing.T) {
 		want        string
 		wantErr     error
 		errContains []string
+		wantRegion  string
 	}{
 		{name: "execution id wins over newer", objects: map[string]time.Duration{
 			"eks_" + nodeID + "_" + exec + ".tar.gz":               5 * time.Minute,
@@ -54,6 +55,9 @@ func TestFindBundle(t *testing.T) {
 			"eks_" + nodeID + "_2026-11-19_0900-UTC_0.7.9.tar.gz": -time.Hour,
 		}, wantErr: ErrBundleMissing, errContains: []string{"s3://" + bucket + "/eks_", nodeID, "2026-11-20T10:30:00Z"}},
 		{name: "no such bucket", bucket: "gone-bucket", wantErr: ErrBucketNotFound, errContains: []string{"gone-bucket", "--bucket"}},
+		{name: "bucket in another region that S3 names", faults: []awsfake.Fault{{Action: "ListObjectsV2", Times: 1, Status: 301, Code: "PermanentRedirect",
+			Message: "The bucket you are attempting to access must be addressed using the specified endpoint.", BucketRegion: "eu-west-1"}},
+			objects: map[string]time.Duration{"eks_" + nodeID + "_" + exec + ".tar.gz": time.Minute}, want: "eks_" + nodeID + "_" + exec + ".tar.gz", wantRegion: "eu-west-1"},
 		{name: "bucket in another region", faults: []awsfake.Fault{{Action: "ListObjectsV2", Status: 301, Code: "PermanentRedirect",
 			Message: "The bucket you are attempting to access must be addressed using the specified endpoint."}},
 			wantErr: ErrBucketNotFound, errContains: []string{"another region"}},
@@ -83,7 +87,7 @@ func TestFindBundle(t *testing.T) {
 			if tc.wantErr != nil {
 				return
 			}
-			want := Object{Bucket: bucket, Key: tc.want, ETag: etags[tc.want], Size: int64(len(tc.want)), LastModified: start.Add(tc.objects[tc.want])}
+			want := Object{Region: tc.wantRegion, Bucket: bucket, Key: tc.want, ETag: etags[tc.want], Size: int64(len(tc.want)), LastModified: start.Add(tc.objects[tc.want])}
 			if got != want {
 				t.Errorf("got %+v\nwant %+v", got, want)
 			}

@@ -216,7 +216,7 @@ func (c *Collector) download(ctx context.Context, r *Record, progress Progress) 
 		if err != nil {
 			return false, err
 		}
-		r.Bucket, r.Key, r.Size = obj.Bucket, obj.Key, obj.Size
+		r.Bucket, r.Key, r.Size, r.BucketRegion = obj.Bucket, obj.Key, obj.Size, obj.Region
 		if err := c.recs.save(r); err != nil {
 			return false, err
 		}
@@ -226,7 +226,7 @@ func (c *Collector) download(ctx context.Context, r *Record, progress Progress) 
 		return false, fmt.Errorf("download folder: %w", err)
 	}
 	if _, err := os.Stat(dst); err != nil {
-		obj := cloud.Object{Bucket: r.Bucket, Key: r.Key, Size: r.Size}
+		obj := cloud.Object{Region: r.BucketRegion, Bucket: r.Bucket, Key: r.Key, Size: r.Size}
 		if fresh, err := c.aws.FindBundle(ctx, r.Region, r.InstanceID, r.ExecutionID, r.Started.Add(-time.Minute)); err == nil && fresh.Key == r.Key {
 			obj = fresh // carries the ETag that lets the download resume safely
 		}

@@ -53,6 +53,7 @@ type Record struct {
 	StepsTotal    int    `json:"stepsTotal,omitempty"`
 	FailureReason string `json:"failureReason,omitempty"`
 	Bucket        string `json:"bucket,omitempty"`
+	BucketRegion  string `json:"bucketRegion,omitempty"` // when not the instance's region
 	Key           string `json:"key,omitempty"`
 	Size          int64  `json:"size,omitempty"`
 	Downloaded    int64  `json:"downloaded,omitempty"`

@@ -71,6 +71,9 @@ type Fault struct {
 	CutAfter int64
 	// IgnoreRange (GetObject, no Code) answers 200 with the whole object even when a Range was asked.
 	IgnoreRange bool
+	// BucketRegion (S3, with Code) sends the x-amz-bucket-region header S3 puts on a redirect to
+	// the bucket's region.
+	BucketRegion string
 }
 
 // Request is one request the fake received.

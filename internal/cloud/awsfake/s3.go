@@ -53,6 +53,9 @@ func (a *Account) serveS3(w http.ResponseWriter, r *http.Request, region string)
 	a.record("s3", action, region, r, nil)
 	f := a.fault(action)
 	if f != nil && f.Code != "" {
+		if f.BucketRegion != "" {
+			w.Header().Set("x-amz-bucket-region", f.BucketRegion)
+		}
 		s3Error(w, r, statusOr(f.Status, http.StatusBadRequest), f.Code, f.Message)
 		return
 	}
