@@ -322,27 +322,17 @@ func gatherProgress(bar *progress.Renderer) gather.Progress {
 // gathered runs a direct gathering into the store's tmp area, imports it and prints the record.
 func (g *globals) gathered(ctx context.Context, st *store.Store, method, cluster string, bar *progress.Renderer,
 	run func(dst string) (*gather.Result, error)) error {
-	s := st
-	tmp, err := os.MkdirTemp(filepath.Join(s.Root, "tmp"), "gather-")
-	if err != nil {
-		return fmt.Errorf("making a folder to gather into under %s: %w", s.Root, err)
-	}
-	// The store copies the bundle in; the gathered folder is only a staging copy.
-	defer os.RemoveAll(tmp)
-	res, err := run(tmp)
+	c, err := collect.New(st, nil, g.log)
 	if err != nil {
 		return err
 	}
-	c, err := collect.New(s, nil, g.log)
-	if err != nil {
-		return err
-	}
-	bar.Status("import", "indexing "+filepath.Base(res.Dir))
-	var missing []string
-	for _, m := range res.Missing {
-		missing = append(missing, m.What+": "+m.Why)
-	}
-	rec, err := c.Gathered(ctx, method, res.InstanceID, res.NodeName, cluster, res.Dir, missing)
+	rec, err := c.Gather(ctx, method, cluster, func(dst string) (*gather.Result, error) {
+		res, err := run(dst)
+		if err == nil {
+			bar.Status("import", "indexing "+filepath.Base(res.Dir))
+		}
+		return res, err
+	})
 	if err != nil {
 		return err
 	}

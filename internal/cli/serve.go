@@ -119,6 +119,7 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 	f.StringVar(&kc.roleARN, "role-arn", "", "IAM role the SSM automation assumes (AutomationAssumeRole); default the caller's permissions")
 	f.StringVar(&kc.region, "region", "", "AWS region (default the SDK's: AWS_REGION, the profile's region)")
 	f.StringSliceVar(&kc.regions, "search-regions", nil, "regions to search, in order, for an instance not in --region")
+	f.BoolVar(&kc.allowNodeProxy, "allow-node-proxy", false, "let collect use method kube: the node log API through nodes/proxy, a permission that reaches the whole kubelet API")
 	f.BoolVar(&kc.noAWS, "no-aws", false, "serve without AWS: collect, status, cluster_health's AWS view and get_cloudwatch_logs say so")
 	return cmd
 }
@@ -127,14 +128,14 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 type serveClusterFlags struct {
 	kubeconfig, bucket, roleARN, region string
 	regions                             []string
-	noKube, noAWS                       bool
+	noKube, noAWS, allowNodeProxy       bool
 }
 
 // options builds the server's cluster access, collector and AWS view. AWS credentials are
 // resolved lazily by the SDK, so a machine without them still serves every node-log tool and the
 // AWS tools answer what is missing when called.
 func (kc serveClusterFlags) options(ctx context.Context, g *globals, st *store.Store) (mcpserver.Options, error) {
-	opts := mcpserver.Options{Store: st}
+	opts := mcpserver.Options{Store: st, AllowNodeProxy: kc.allowNodeProxy}
 	if !kc.noKube {
 		opts.Clusters = kube.NewClusters(kc.kubeconfig)
 	}

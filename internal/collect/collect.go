@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/gather"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -301,6 +302,26 @@ func (c *Collector) Gathered(ctx context.Context, method, instanceID, nodeName, 
 		rec.Missing = append(rec.Missing, res.Partial.Error())
 	}
 	return rec, c.recs.save(rec)
+}
+
+// Gather runs a direct gathering — run writes a bundle folder under the staging folder it is
+// given (gather.FromNode, gather.Local) — then imports and records it. The staging copy is removed
+// whatever happens: the store keeps its own.
+func (c *Collector) Gather(ctx context.Context, method, cluster string, run func(dst string) (*gather.Result, error)) (*Record, error) {
+	tmp, err := os.MkdirTemp(filepath.Join(c.store.Root, "tmp"), "gather-")
+	if err != nil {
+		return nil, fmt.Errorf("making a folder to gather into under %s: %w", c.store.Root, err)
+	}
+	defer os.RemoveAll(tmp)
+	res, err := run(tmp)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, m := range res.Missing {
+		missing = append(missing, m.What+": "+m.Why)
+	}
+	return c.Gathered(ctx, method, res.InstanceID, res.NodeName, cluster, res.Dir, missing)
 }
 
 // List returns every recorded collection, newest first.

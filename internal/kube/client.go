@@ -39,6 +39,7 @@ type Client struct {
 	mu     sync.Mutex
 	groups []*restmapper.APIGroupResources
 	mapper meta.RESTMapper
+	cfg    *rest.Config
 }
 
 // NewClient builds a client from a kubeconfig file (empty: $KUBECONFIG or ~/.kube/config, as
@@ -76,7 +77,16 @@ func NewClientForConfig(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client for %s: %w", cfg.Host, err)
 	}
-	return &Client{cs: cs, dyn: dyn, host: cfg.Host}, nil
+	return &Client{cs: cs, dyn: dyn, host: cfg.Host, cfg: rest.CopyConfig(cfg)}, nil
+}
+
+// RESTConfig is the configuration the client was built from, for the callers that speak to the
+// API server beyond client-go's typed calls (the node log query of a kube collection).
+func (c *Client) RESTConfig() (*rest.Config, error) {
+	if c.cfg == nil {
+		return nil, fmt.Errorf("the client for %s was built without a REST configuration (a fake): it cannot reach the node log API", orDefault(c.host, "this cluster"))
+	}
+	return rest.CopyConfig(c.cfg), nil
 }
 
 // NewClientFrom wraps a clientset (a fake one in tests). Without a dynamic client, ListResources

@@ -8,6 +8,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nodediag/nodediag/internal/collect"
+	"github.com/nodediag/nodediag/internal/gather"
 )
 
 // startsWork marks collect: it starts an SSM automation that runs the log collector on the node
@@ -24,7 +25,9 @@ func (s *server) registerCollection(srv *mcp.Server) {
 		"instance and uploads the bundle to the server's S3 bucket. instanceId is i- followed by 8 or 17 hex digits; region " +
 		"defaults to the configured one, then the configured search list. The same idempotencyToken returns the execution it " +
 		"started before. Answers the executionId at once: call status(executionId) until it says completed (typically 3–10 " +
-		"minutes), which downloads, imports and indexes the bundle. The instance must be a running EKS node registered with SSM."},
+		"minutes), which downloads, imports and indexes the bundle. The instance must be a running EKS node registered with SSM. " +
+		"method kube (when the server allows nodes/proxy) instead gathers kubelet and containerd journals, /var/log/messages and " +
+		"the node's pod logs through the Kubernetes API for nodeName (or the node of instanceId) and answers with the indexed bundle."},
 		s.collect)
 	mcp.AddTool(srv, &mcp.Tool{Name: "status", Annotations: readOnly("Follow a collection"), Description: "Reports a collection " +
 		"started by collect: running (with the automation's current step and steps done), failed (with the reason), cancelled, or " +
@@ -35,7 +38,10 @@ func (s *server) registerCollection(srv *mcp.Server) {
 
 // CollectIn is the collect tool's input.
 type CollectIn struct {
-	InstanceID       string `json:"instanceId" jsonschema:"the node's EC2 instance id (i- and 8 or 17 hex digits)"`
+	InstanceID string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id (i- and 8 or 17 hex digits)"`
+	Method     string `json:"method,omitempty" jsonschema:"ssm (default): the AWS automation; kube: the Kubernetes node log API, when the server allows nodes/proxy"`
+	NodeName   string `json:"nodeName,omitempty" jsonschema:"method kube: the node's name (default: the node whose providerID names instanceId)"`
+	ClusterIn
 	IdempotencyToken string `json:"idempotencyToken,omitempty" jsonschema:"any string; the same token for the same instance returns the same execution instead of starting another"`
 	Region           string `json:"region,omitempty" jsonschema:"the instance's AWS region; default the configured region, then the configured search list"`
 }
@@ -52,12 +58,67 @@ func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in Collect
 	if s.collector == nil {
 		return nil, CollectOut{}, errNoCollector
 	}
+	switch in.Method {
+	case "", collect.MethodSSM:
+	case collect.MethodKube:
+		return s.collectKube(ctx, in)
+	default:
+		return nil, CollectOut{}, fmt.Errorf("method %q: want ssm (the AWS automation) or kube (the Kubernetes node log API)", in.Method)
+	}
+	if in.NodeName != "" {
+		return nil, CollectOut{}, errors.New("nodeName is for method kube; the ssm method takes instanceId")
+	}
 	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken})
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
 	return nil, CollectOut{ExecutionID: rec.ExecutionID, Existing: existing, Execution: rec,
 		Hint: fmt.Sprintf("next: status(executionId=%q) every 30–60 s until state is completed", rec.ExecutionID)}, nil
+}
+
+// collectKube gathers the node's journals, log files and pod logs through the API server, imports
+// and indexes them in this one call: there is nothing to poll.
+func (s *server) collectKube(ctx context.Context, in CollectIn) (*mcp.CallToolResult, CollectOut, error) {
+	if !s.allowNodeProxy {
+		return nil, CollectOut{}, errors.New("method kube reads the node's logs through the API server's node log query, which needs " +
+			"\"get\" on \"nodes/proxy\" — a permission that reaches the whole kubelet API — so this server does it only when started " +
+			"with --allow-node-proxy; use method ssm, or ask the operator")
+	}
+	c, cluster, err := s.client(ctx, in.ClusterIn)
+	if err != nil {
+		return nil, CollectOut{}, err
+	}
+	node := in.NodeName
+	if node == "" {
+		if in.InstanceID == "" {
+			return nil, CollectOut{}, errors.New("method kube needs nodeName, or instanceId to find the node whose providerID names it")
+		}
+		nodes, err := c.NodeConditions(ctx)
+		if err != nil {
+			return nil, CollectOut{}, fmt.Errorf("finding the node of instance %s: %w", in.InstanceID, err)
+		}
+		for _, n := range nodes {
+			if n.InstanceID == in.InstanceID {
+				node = n.Name
+			}
+		}
+		if node == "" {
+			return nil, CollectOut{}, fmt.Errorf("no node of cluster %q has providerID naming %s; give nodeName", cluster, in.InstanceID)
+		}
+	}
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, CollectOut{}, err
+	}
+	rec, err := s.collector.Gather(ctx, collect.MethodKube, cluster, func(dst string) (*gather.Result, error) {
+		return gather.FromNode(ctx, cfg, node, dst, gather.KubeOptions{})
+	})
+	if err != nil {
+		return nil, CollectOut{}, err
+	}
+	return nil, CollectOut{ExecutionID: rec.ExecutionID, Execution: rec,
+		Hint: fmt.Sprintf("bundle %s is indexed (see execution.missing for what the node log API could not give): errors(bundleId=%q) or quick_triage(bundleId=%q)",
+			rec.BundleID, rec.BundleID, rec.BundleID)}, nil
 }
 
 // StatusIn is the status tool's input.

@@ -40,6 +40,8 @@ type Options struct {
 	// AWS answers cluster_health and get_cloudwatch_logs from the EKS, EC2, SSM and CloudWatch
 	// APIs; nil leaves cluster_health with the Kubernetes view alone.
 	AWS ClusterAWS
+	// AllowNodeProxy lets collect use method kube, which needs the nodes/proxy permission.
+	AllowNodeProxy bool
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -55,6 +57,8 @@ type server struct {
 	clusters  Clusters
 	collector *collect.Collector
 	aws       ClusterAWS
+	// allowNodeProxy: see Options.AllowNodeProxy.
+	allowNodeProxy bool
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -63,7 +67,7 @@ type server struct {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS, allowNodeProxy: opts.AllowNodeProxy}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}

@@ -28,7 +28,7 @@ func withParams(lists ...[]string) []string { return slices.Concat(lists...) }
 // KnownTools are the tools a runbook may name, by name: the issue-6 tool list with the parameter
 // names the K3 SOP uses. Lint refuses any other tool or parameter.
 var KnownTools = map[string]Tool{
-	"collect":  {Name: "collect", Params: []string{"instanceId", "idempotencyToken", "region"}},
+	"collect":  {Name: "collect", Params: []string{"instanceId", "idempotencyToken", "region", "method", "nodeName", "clusterName", "cluster_name"}},
 	"status":   {Name: "status", Params: []string{"executionId"}},
 	"validate": {Name: "validate", Params: bundleParams},
 	"errors":   {Name: "errors", Params: withParams(bundleParams, []string{"severity", "response_format", "pageSize", "pageToken"}, windowParams)},
