@@ -77,8 +77,10 @@ func New(opts Options) *mcp.Server {
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{
 		Instructions: "nodediag explains why a Kubernetes container is crash-looping from the worker node's own logs. " +
-			"Follow the K3 SOP (get_sop sopId=K3): errors, then search, correlate, summarize; " +
-			"or diagnose_crashloop for the whole SOP in one call. instanceId selects the node's newest stored bundle.",
+			"Follow the K3 SOP (get_sop sopId=K3): Phase 1 read_k8s_resource, get_k8s_events and get_pod_logs(previous=true) for " +
+			"the pod; collect(instanceId) then status(executionId) until completed for the node's logs; then errors, search, " +
+			"correlate, summarize. diagnose_crashloop(namespace, pod) runs the whole SOP in one call. instanceId selects the " +
+			"node's newest stored bundle; cluster_health says whether the nodes themselves are well.",
 	})
 	s.register(srv)
 	s.registerCollection(srv)
