@@ -280,8 +280,14 @@ func (h *httpHandler) limitSessions(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.Header.Get("Mcp-Session-Id") == "" {
 			n := 0
-			for range h.srv.Sessions() {
-				n++
+			for ss := range h.srv.Sessions() {
+				// Only initialized HTTP sessions count: the in-memory session Instrument opens
+				// to list the tools has no id, and the SDK makes short-lived uninitialized
+				// sessions for a client's requests before initialize; either may still be
+				// closing, and must not take a client's place.
+				if ss.ID() != "" && ss.InitializeParams() != nil {
+					n++
+				}
 			}
 			if n >= h.opts.MaxSessions {
 				w.Header().Set("Retry-After", "30")
