@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -134,11 +135,11 @@ type StatusOut struct {
 	NextStep    string          `json:"nextStep"`
 }
 
-func (s *server) status(ctx context.Context, _ *mcp.CallToolRequest, in StatusIn) (*mcp.CallToolResult, StatusOut, error) {
+func (s *server) status(ctx context.Context, req *mcp.CallToolRequest, in StatusIn) (*mcp.CallToolResult, StatusOut, error) {
 	if s.collector == nil {
 		return nil, StatusOut{}, errNoCollector
 	}
-	rec, err := s.collector.Status(ctx, in.ExecutionID, nil)
+	rec, err := s.collector.Status(ctx, in.ExecutionID, progressNotifier(ctx, req))
 	if err != nil {
 		if rec == nil || errors.Is(err, collect.ErrUnknownExecution) {
 			return nil, StatusOut{}, err
@@ -157,6 +158,46 @@ func (s *server) status(ctx context.Context, _ *mcp.CallToolRequest, in StatusIn
 		out.NextStep = fmt.Sprintf("still %s: call status(executionId=%q) again in 30–60 s", phaseWords(rec), rec.ExecutionID)
 	}
 	return nil, out, nil
+}
+
+// progressNotifier reports the download and import to a client that asked for progress (a
+// progressToken in the call's _meta): the call that downloads a bundle can take a minute, and a
+// client that hears nothing may give up on it. At most one notification a second, plus the last.
+func progressNotifier(ctx context.Context, req *mcp.CallToolRequest) collect.Progress {
+	if req == nil || req.Params == nil || req.Session == nil {
+		return nil
+	}
+	token := req.Params.GetProgressToken()
+	if token == nil {
+		return nil
+	}
+	var last time.Time
+	var sent float64
+	return func(phase string, done, total int64) {
+		final := total > 0 && done >= total
+		if !final && time.Since(last) < time.Second {
+			return
+		}
+		last = time.Now()
+		// Progress must grow across the call: the download counts up to its size, the import
+		// after it.
+		progress := float64(done)
+		if phase == "import" {
+			progress = float64(total) + float64(done)
+			total *= 2
+		} else if total > 0 {
+			total *= 2
+		}
+		if progress < sent {
+			return
+		}
+		sent = progress
+		msg := fmt.Sprintf("downloading the bundle: %.1f of %.1f MiB", float64(done)/(1<<20), float64(total/2)/(1<<20))
+		if phase == "import" {
+			msg = "importing and indexing the bundle"
+		}
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: token, Progress: progress, Total: float64(total), Message: msg})
+	}
 }
 
 func phaseWords(r *collect.Record) string {
