@@ -171,7 +171,7 @@ func TestBuiltinLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"A1", "C1", "G2", "K2", "K3", "K4", "Z1"}, c.IDs()); diff != "" {
+	if diff := cmp.Diff([]string{"A1", "B1", "C1", "D1", "G2", "K2", "K3", "K4", "N1", "S1", "Z1"}, c.IDs()); diff != "" {
 		t.Errorf("built-in ids (-want +got):\n%s", diff)
 	}
 	for _, p := range Lint(c) {
