@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,15 +227,18 @@ func (g *globals) collectSSM(ctx context.Context, st *store.Store, f *collectFla
 		fmt.Fprintf(g.stderr, "collection %s started on %s in %s; waiting up to %s (Ctrl-C leaves it running: `nodediag status %s`)\n",
 			rec.ExecutionID, rec.InstanceID, rec.Region, f.timeout, rec.ExecutionID)
 	}
-	rec, err = waitCollection(ctx, c, rec.ExecutionID, f.pollInterval, f.timeout, bar)
+	rec, err = waitCollection(ctx, c, rec.ExecutionID, f.pollInterval, f.timeout, bar, g.log)
 	if err != nil {
 		return err
 	}
 	return g.finishCollection(rec, existing)
 }
 
+// maxDownloadRetries is how many interrupted downloads --wait resumes by itself.
+const maxDownloadRetries = 3
+
 // waitCollection advances the collection until it is terminal, drawing its progress.
-func waitCollection(ctx context.Context, c *collect.Collector, id string, every, timeout time.Duration, bar *progress.Renderer) (*collect.Record, error) {
+func waitCollection(ctx context.Context, c *collect.Collector, id string, every, timeout time.Duration, bar *progress.Renderer, log *slog.Logger) (*collect.Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	report := func(phase string, done, total int64) {
@@ -244,13 +248,20 @@ func waitCollection(ctx context.Context, c *collect.Collector, id string, every,
 			bar.Status(phase, "indexing the bundle")
 		}
 	}
+	downloadRetries := 0
 	for {
 		rec, err := c.Status(ctx, id, report)
 		if err != nil {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return nil, stillRunning(id, rec, timeout)
 			}
-			return nil, err
+			// A download cut off keeps its bytes and resumes on the next call: a flaky network
+			// is worth a few more polls before giving the user the command to resume by hand.
+			if rec == nil || rec.Phase != "download" || ctx.Err() != nil || downloadRetries == maxDownloadRetries {
+				return nil, err
+			}
+			downloadRetries++
+			log.Warn("download interrupted; resuming", "execution", id, "attempt", downloadRetries, "of", maxDownloadRetries, "err", err)
 		}
 		if rec.Terminal() {
 			bar.Done()
@@ -532,7 +543,7 @@ collection has ended. Without an id it lists the collections recorded in the sto
 			defer bar.Done()
 			var rec *collect.Record
 			if wait {
-				rec, err = waitCollection(cmd.Context(), c, args[0], every, timeout, bar)
+				rec, err = waitCollection(cmd.Context(), c, args[0], every, timeout, bar, g.log)
 			} else {
 				rec, err = c.Status(cmd.Context(), args[0], func(phase string, done, total int64) {
 					if phase == "download" {

@@ -501,7 +501,10 @@ func TestCollectThroughFakeAccount(t *testing.T) {
 	if got := acct.Executions(); len(got) != 1 || got[0] != started.ExecutionID {
 		t.Errorf("executions in the account %v, want only %s", got, started.ExecutionID)
 	}
-	out, stderr, code = run(t, "--store", dir, "status", started.ExecutionID, "--bucket", "eks-logs", "--wait", "--poll-interval", "1ms", "-o", "json")
+	// The body breaks off five times: more than one Download call retries, so --wait must resume
+	// it itself. status finds the bucket in the record, without --bucket.
+	acct.Inject(awsfake.Fault{Action: "GetObject", Times: 5, CutAfter: 1000})
+	out, stderr, code = run(t, "--store", dir, "status", started.ExecutionID, "--wait", "--poll-interval", "1ms", "-o", "json")
 	var done collectionView
 	if code != 0 || json.Unmarshal([]byte(out), &done) != nil {
 		t.Fatalf("status --wait: exit %d %s\n%s", code, stderr, out)
@@ -513,5 +516,8 @@ func TestCollectThroughFakeAccount(t *testing.T) {
 	e, err := st.Resolve(exampleInstance, "")
 	if err != nil || done.State != collect.StateCompleted || done.BundleID != e.Manifest.ID {
 		t.Errorf("after status --wait: %+v (store: %v); want completed with the store's bundle of %s", done, err, exampleInstance)
+	}
+	if !strings.Contains(stderr, "download interrupted; resuming") {
+		t.Errorf("stderr %q: want the resumed download said", stderr)
 	}
 }
