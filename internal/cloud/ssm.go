@@ -37,6 +37,10 @@ type Execution struct {
 	StepsTotal    int
 	Start, End    time.Time
 	Outputs       map[string][]string
+	// Document and Parameters are what the execution was started with: which runbook, on which
+	// instance (EKSInstanceId), uploading where (LogDestination).
+	Document   string
+	Parameters map[string][]string
 }
 
 // StartCollection starts the log-collection automation on inst, uploading to Options.Bucket. It
@@ -165,6 +169,8 @@ func toExecution(ae types.AutomationExecution, region string) Execution {
 		CurrentStep: aws.ToString(ae.CurrentStepName),
 		StepsTotal:  len(ae.StepExecutions),
 		Outputs:     ae.Outputs,
+		Document:    aws.ToString(ae.DocumentName),
+		Parameters:  ae.Parameters,
 	}
 	if ae.ExecutionStartTime != nil {
 		e.Start = ae.ExecutionStartTime.UTC()

@@ -139,6 +139,11 @@ func (c *Collector) Status(ctx context.Context, executionID string, progress Pro
 	}
 	defer unlock()
 	r, err := c.recs.load(executionID)
+	if errors.Is(err, ErrUnknownExecution) && c.aws != nil && executionIDPattern.MatchString(executionID) {
+		// Started elsewhere (the console, the AWS CLI, another store): take it over when it is
+		// the log-collection runbook, so the bundle it uploads still comes in.
+		r, err = c.adopt(ctx, executionID, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +178,49 @@ func (c *Collector) Status(ctx context.Context, executionID string, progress Pro
 		}
 	}
 	return r, nil
+}
+
+// adopt records an execution of the log-collection runbook that this store did not start. unknown
+// is returned as it is when SSM has no such execution either.
+func (c *Collector) adopt(ctx context.Context, id string, unknown error) (*Record, error) {
+	ex, err := c.aws.Execution(ctx, "", id)
+	if errors.Is(err, cloud.ErrExecutionNotFound) {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ex.Document != cloud.Document {
+		return nil, fmt.Errorf("%w %q: it is an execution of %s, not of the log-collection runbook %s", ErrUnknownExecution, id, ex.Document, cloud.Document)
+	}
+	instance := firstOf(ex.Parameters["EKSInstanceId"])
+	bucket := firstOf(ex.Parameters["LogDestination"])
+	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok && bucket != o.Options().Bucket {
+		where := "no bucket (the bundle stayed on the node's /var/log)"
+		if bucket != "" {
+			where = "s3://" + bucket
+		}
+		return nil, fmt.Errorf("execution %s uploads to %s, not to this nodediag's bucket %q: start nodediag with --bucket %s to follow it",
+			id, where, o.Options().Bucket, bucket)
+	}
+	start := ex.Start
+	if start.IsZero() {
+		start = c.now().UTC()
+	}
+	r := &Record{ExecutionID: id, Method: MethodSSM, InstanceID: instance, Region: ex.Region, Bucket: bucket,
+		Started: start, Updated: c.now().UTC(), State: StateRunning, Phase: "automation"}
+	if err := c.recs.save(r); err != nil {
+		return nil, err
+	}
+	c.log.Info("following a collection started outside this store", "executionId", id, "instance", instance)
+	return r, nil
+}
+
+func firstOf(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 // poll reads the automation's state into r; done means it succeeded and the download can start.
