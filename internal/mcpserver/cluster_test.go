@@ -33,24 +33,11 @@ func (f fakeClusters) Client(_ context.Context, clusterName string) (*kube.Clien
 	return f.client, nil
 }
 
-// exampleCluster is a fake cluster holding the example bundle's pod, its events and its node,
-// whose providerID names the instance the bundle was collected from.
+// exampleCluster is a fake clientset holding the example bundle's pod, its events and its node,
+// whose providerID names the given instance.
 func exampleCluster(t *testing.T, instance string) (*fake.Clientset, *corev1.Pod) {
 	t.Helper()
-	pod, err := kube.LoadPodFile("../../testdata/example/pod.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, err := kube.LoadEventsFile("../../testdata/example/events.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: pod.Spec.NodeName},
-		Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/" + instance}}
-	objs := []runtime.Object{pod, node}
-	for i := range events {
-		objs = append(objs, &events[i])
-	}
+	pod, _, objs := exampleObjects(t, instance)
 	return fake.NewClientset(objs...), pod
 }
 
