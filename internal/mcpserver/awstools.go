@@ -15,7 +15,7 @@ import (
 
 // ClusterAWS answers cluster_health and get_cloudwatch_logs from AWS; *eks.Client is the real one.
 type ClusterAWS interface {
-	ClusterHealth(ctx context.Context, clusterName string) (*eks.ClusterHealth, error)
+	health.AWSView
 	Logs(ctx context.Context, req eks.LogsRequest) (*eks.LogsResult, error)
 }
 
@@ -45,20 +45,11 @@ type ClusterHealthOut struct {
 }
 
 func (s *server) clusterHealth(ctx context.Context, _ *mcp.CallToolRequest, in ClusterHealthIn) (*mcp.CallToolResult, ClusterHealthOut, error) {
-	name, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	name, err := in.name()
 	if err != nil {
 		return nil, ClusterHealthOut{}, err
 	}
-	// Interfaces holding nil pointers would look configured; pass real nils.
-	var aws health.AWSView
-	if s.aws != nil {
-		aws = s.aws
-	}
-	var kv health.KubeView
-	if s.clusters != nil {
-		kv = s.clusters
-	}
-	r, err := health.Check(ctx, name, aws, kv)
+	r, err := health.Check(ctx, name, s.aws, s.clusters)
 	if err != nil {
 		return nil, ClusterHealthOut{}, err
 	}
@@ -90,7 +81,7 @@ type CloudWatchOut struct {
 
 func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in CloudWatchIn) (*mcp.CallToolResult, CloudWatchOut, error) {
 	var out CloudWatchOut
-	name, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	name, err := in.name()
 	if err != nil {
 		return nil, out, err
 	}

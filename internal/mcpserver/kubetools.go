@@ -41,9 +41,14 @@ type ClusterIn struct {
 	ClusterName2 string `json:"cluster_name,omitempty" jsonschema:"the EKS MCP server's spelling of clusterName"`
 }
 
+// name is the cluster given in either spelling.
+func (in ClusterIn) name() (string, error) {
+	return pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+}
+
 // client resolves the cluster parameter into a client, or says how to configure access.
 func (s *server) client(ctx context.Context, in ClusterIn) (*kube.Client, string, error) {
-	name, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	name, err := in.name()
 	if err != nil {
 		return nil, "", err
 	}

@@ -488,8 +488,7 @@ type DiagnoseIn struct {
 	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
 	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the EC2 instance id of the pod's node; its newest stored bundle is read (default: found from the pod's node when the server has cluster access)"`
 	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
-	ClusterName   string `json:"clusterName,omitempty" jsonschema:"the cluster: the kubeconfig context whose name or cluster matches it (EKS ARN and eksctl names too); default the current context"`
-	ClusterName2  string `json:"cluster_name,omitempty" jsonschema:"the EKS MCP server's spelling of clusterName"`
+	ClusterIn
 }
 
 // DiagnoseOut is the diagnose_crashloop tool's answer: the K3 Output Format.
@@ -505,7 +504,7 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	if err != nil {
 		return nil, out, err
 	}
-	cluster, err := pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
+	cluster, err := in.name()
 	if err != nil {
 		return nil, out, err
 	}
