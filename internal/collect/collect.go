@@ -79,7 +79,7 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 			"instance role) and the S3 bucket the automation uploads to (serve/collect --bucket); without AWS use "+
 			"`nodediag collect --method kube --node NODE --allow-node-proxy` or `nodediag collect --local` on the node", ErrNotConfigured)
 	}
-	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok && o.Options().Bucket == "" {
+	if bucket, ok := c.configuredBucket(); ok && bucket == "" {
 		// Say it before any AWS call: the credentials may be fine, and a credentials error
 		// would hide the one thing the user must add.
 		return nil, false, fmt.Errorf("%w: the SSM automation uploads the node's bundle to an S3 bucket the collector reads back: "+
@@ -115,14 +115,22 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 		State: StateRunning, Phase: "automation"}
 	// The bucket is remembered so that a later status, in a process started without --bucket,
 	// still knows where the bundle goes.
-	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok {
-		rec.Bucket = o.Options().Bucket
-	}
+	rec.Bucket, _ = c.configuredBucket()
 	if err := c.recs.save(rec); err != nil {
 		return nil, false, err
 	}
 	c.log.Info("collection started", "executionId", id, "instance", inst.ID, "region", inst.Region)
 	return rec, false, nil
+}
+
+// configuredBucket is the bucket the AWS side uploads to and reads from, when it says (the real
+// one does; a test fake may not).
+func (c *Collector) configuredBucket() (string, bool) {
+	o, ok := c.aws.(interface{ Options() cloud.Options })
+	if !ok {
+		return "", false
+	}
+	return o.Options().Bucket, true
 }
 
 // Progress reports a long phase of status (the download) as it goes; nil is fine.
@@ -195,13 +203,13 @@ func (c *Collector) adopt(ctx context.Context, id string, unknown error) (*Recor
 	}
 	instance := firstOf(ex.Parameters["EKSInstanceId"])
 	bucket := firstOf(ex.Parameters["LogDestination"])
-	if o, ok := c.aws.(interface{ Options() cloud.Options }); ok && bucket != o.Options().Bucket {
+	if ours, ok := c.configuredBucket(); ok && bucket != ours {
 		where := "no bucket (the bundle stayed on the node's /var/log)"
 		if bucket != "" {
 			where = "s3://" + bucket
 		}
 		return nil, fmt.Errorf("execution %s uploads to %s, not to this nodediag's bucket %q: start nodediag with --bucket %s to follow it",
-			id, where, o.Options().Bucket, bucket)
+			id, where, ours, bucket)
 	}
 	start := ex.Start
 	if start.IsZero() {
@@ -265,7 +273,7 @@ func (c *Collector) download(ctx context.Context, r *Record, progress Progress) 
 		if err != nil {
 			return false, err
 		}
-		r.Bucket, r.Key, r.Size, r.BucketRegion = obj.Bucket, obj.Key, obj.Size, obj.Region
+		r.Bucket, r.Key, r.Size, r.BucketRegion, r.ETag = obj.Bucket, obj.Key, obj.Size, obj.Region, obj.ETag
 		if err := c.recs.save(r); err != nil {
 			return false, err
 		}
@@ -275,10 +283,9 @@ func (c *Collector) download(ctx context.Context, r *Record, progress Progress) 
 		return false, fmt.Errorf("download folder: %w", err)
 	}
 	if _, err := os.Stat(dst); err != nil {
-		obj := cloud.Object{Region: r.BucketRegion, Bucket: r.Bucket, Key: r.Key, Size: r.Size}
-		if fresh, err := c.aws.FindBundle(ctx, r.Region, r.InstanceID, r.ExecutionID, r.Started.Add(-time.Minute)); err == nil && fresh.Key == r.Key {
-			obj = fresh // carries the ETag that lets the download resume safely
-		}
+		// The recorded ETag lets a resumed download check (If-Match) that the object is the
+		// one whose first bytes are on disk.
+		obj := cloud.Object{Region: r.BucketRegion, Bucket: r.Bucket, Key: r.Key, Size: r.Size, ETag: r.ETag}
 		var report func(done, total int64)
 		if progress != nil {
 			report = func(done, total int64) { progress("download", done, total) }

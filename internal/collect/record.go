@@ -55,6 +55,7 @@ type Record struct {
 	Bucket        string `json:"bucket,omitempty"`
 	BucketRegion  string `json:"bucketRegion,omitempty"` // when not the instance's region
 	Key           string `json:"key,omitempty"`
+	ETag          string `json:"etag,omitempty"`
 	Size          int64  `json:"size,omitempty"`
 	Downloaded    int64  `json:"downloaded,omitempty"`
 	BundleID      string `json:"bundleId,omitempty"`
