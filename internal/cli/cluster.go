@@ -140,13 +140,7 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 			if since < 0 {
 				return usageError("--since %s: want a positive duration", since)
 			}
-			if req.Start.IsZero() && since > 0 {
-				to := req.End
-				if to.IsZero() {
-					to = time.Now()
-				}
-				req.Start = to.Add(-since)
-			}
+			req.Last = since
 			if !req.Start.IsZero() && !req.End.IsZero() && !req.Start.Before(req.End) {
 				return usageError("--start %s is not before --end %s", start, end)
 			}

@@ -55,7 +55,8 @@ func TestClusterCommands(t *testing.T) {
 	}
 	end := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	r := fake.reqs[0]
-	if r.ClusterName != "prod" || r.LogType != "audit" || r.FilterPattern != "OOMKilled" || !r.End.Equal(end) || !r.Start.Equal(end.Add(-30*time.Minute)) {
+	start, to := r.Window(time.Now())
+	if r.ClusterName != "prod" || r.LogType != "audit" || r.FilterPattern != "OOMKilled" || !to.Equal(end) || !start.Equal(end.Add(-30*time.Minute)) {
 		t.Errorf("request %+v, want prod audit OOMKilled over 09:30–10:00", r)
 	}
 	if _, errOut, code := run(t, "cloudwatch-logs", "prod", "--start", "yesterday"); code != ExitUsage || !strings.Contains(errOut, "RFC 3339") {

@@ -111,13 +111,7 @@ func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in 
 	if in.Minutes < 0 {
 		return nil, out, fmt.Errorf("minutes %d: want a positive number of minutes", in.Minutes)
 	}
-	if req.Start.IsZero() && in.Minutes > 0 {
-		end := req.End
-		if end.IsZero() {
-			end = time.Now()
-		}
-		req.Start = end.Add(-time.Duration(in.Minutes) * time.Minute)
-	}
+	req.Last = time.Duration(in.Minutes) * time.Minute
 	if !req.Start.IsZero() && !req.End.IsZero() && !req.Start.Before(req.End) {
 		return nil, out, fmt.Errorf("start_time %s is not before end_time %s", in.StartTime, in.EndTime)
 	}

@@ -305,8 +305,9 @@ func TestCloudWatchLogs(t *testing.T) {
 	}
 	r := aws.reqs[0]
 	wantEnd := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	start, end := r.Window(time.Now())
 	if r.ClusterName != "prod" || r.LogType != "control-plane" || r.FilterPattern != "OOMKilled" || r.Limit != 5 ||
-		!r.End.Equal(wantEnd) || !r.Start.Equal(wantEnd.Add(-30*time.Minute)) {
+		!end.Equal(wantEnd) || !start.Equal(wantEnd.Add(-30*time.Minute)) {
 		t.Errorf("request %+v, want prod control-plane OOMKilled limit 5 over 09:30–10:00", r)
 	}
 	if len(out.Events) != 1 || out.Cluster != "prod" {

@@ -66,14 +66,34 @@ type LogsRequest struct {
 	// FilterPattern is a CloudWatch Logs filter pattern ("OOMKilled", "{ $.verb = \"delete\" }").
 	FilterPattern string
 	// Start and End bound the window (End exclusive to the millisecond). A zero End is now; a zero
-	// Start is DefaultLogWindow before End.
+	// Start is Last before End.
 	Start, End time.Time
+	// Last is the window's length when Start is zero: 0 means DefaultLogWindow.
+	Last time.Duration
 	// Limit is how many events to return: 0 means DefaultLogLimit, more than MaxLogLimit is cut to it.
 	Limit int
 	// Oldest returns the first Limit events of the window instead of the newest Limit.
 	Oldest bool
 	// NextToken continues an Oldest read where the previous result's NextToken left off.
 	NextToken string
+}
+
+// Window is the time range the request reads: End (now when zero) and Start (Last before End
+// when zero, DefaultLogWindow when Last is zero too).
+func (req LogsRequest) Window(now time.Time) (start, end time.Time) {
+	end = req.End
+	if end.IsZero() {
+		end = now
+	}
+	start = req.Start
+	if start.IsZero() {
+		last := req.Last
+		if last <= 0 {
+			last = DefaultLogWindow
+		}
+		start = end.Add(-last)
+	}
+	return start, end
 }
 
 // LogEvent is one control-plane log line.
@@ -135,14 +155,7 @@ func (c *Client) Logs(ctx context.Context, req LogsRequest) (*LogsResult, error)
 	case limit > MaxLogLimit:
 		limit = MaxLogLimit
 	}
-	end := req.End
-	if end.IsZero() {
-		end = c.now()
-	}
-	start := req.Start
-	if start.IsZero() {
-		start = end.Add(-DefaultLogWindow)
-	}
+	start, end := req.Window(c.now())
 	if !start.Before(end) {
 		return nil, fmt.Errorf("control-plane logs: start %s is not before end %s: pass a start earlier than the end", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))
 	}
