@@ -13,12 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/gather"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/progress"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -301,9 +300,9 @@ func (g *globals) collectKube(ctx context.Context, st *store.Store, f *collectFl
 	if f.node == "" {
 		return usageError("collect --method kube needs --node NODE, the node's name as `kubectl get nodes` shows it")
 	}
-	cfg, cluster, err := restConfig(f.kubeconfig, f.kubeContext)
+	cfg, cluster, err := kube.LoadConfig(f.kubeconfig, f.kubeContext)
 	if err != nil {
-		return err
+		return fmt.Errorf("want a kubeconfig that reaches the cluster (--kubeconfig, $KUBECONFIG or ~/.kube/config, and --context): %w", err)
 	}
 	opt := gather.KubeOptions{Progress: gatherProgress(bar)}
 	if f.since > 0 {
@@ -349,31 +348,6 @@ func (g *globals) gathered(ctx context.Context, st *store.Store, method, cluster
 	}
 	bar.Done()
 	return g.finishCollection(rec, false)
-}
-
-// restConfig reads the kubeconfig the way kubectl does and names the cluster of the context used.
-func restConfig(kubeconfig, kubeContext string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig %q context %q (want a kubeconfig that reaches the cluster: --kubeconfig, $KUBECONFIG or ~/.kube/config, and --context): %w",
-			kubeconfig, kubeContext, err)
-	}
-	cluster := ""
-	if raw, err := cc.RawConfig(); err == nil {
-		name := kubeContext
-		if name == "" {
-			name = raw.CurrentContext
-		}
-		if c := raw.Contexts[name]; c != nil {
-			cluster = c.Cluster
-		}
-	}
-	return cfg, cluster, nil
 }
 
 // finishCollection prints the record and turns a failed or cancelled collection into exit 1

@@ -45,15 +45,37 @@ type Client struct {
 // NewClient builds a client from a kubeconfig file (empty: $KUBECONFIG or ~/.kube/config, as
 // kubectl does) and a context name (empty: the current context).
 func NewClient(kubeconfig, kubeContext string) (*Client, error) {
+	cfg, _, err := LoadConfig(kubeconfig, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	return NewClientForConfig(cfg)
+}
+
+// LoadConfig reads a kubeconfig the way kubectl does (empty path: $KUBECONFIG or ~/.kube/config;
+// empty context: the current one) and returns the REST configuration with the name of the
+// context's cluster entry ("" when the file does not say).
+func LoadConfig(kubeconfig, kubeContext string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if kubeconfig != "" {
 		rules.ExplicitPath = kubeconfig
 	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %q context %q: %w", kubeconfig, kubeContext, err)
+		return nil, "", fmt.Errorf("kubeconfig %q context %q: %w", kubeconfig, kubeContext, err)
 	}
-	return NewClientForConfig(cfg)
+	cluster := ""
+	if raw, err := cc.RawConfig(); err == nil {
+		name := kubeContext
+		if name == "" {
+			name = raw.CurrentContext
+		}
+		if c := raw.Contexts[name]; c != nil {
+			cluster = c.Cluster
+		}
+	}
+	return cfg, cluster, nil
 }
 
 // requestTimeout bounds each API request; the largest (a 1 MiB log, a 500-row list) take well
