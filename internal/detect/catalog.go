@@ -87,6 +87,19 @@ type Catalog struct {
 	// Version changes whenever any rule changes; an index built with another version is stale.
 	Version string `yaml:"version"`
 	Rules   []Rule `yaml:"rules"`
+
+	// matcher is the catalog compiled once by Parse: every index build of a process (an MCP
+	// server builds one per imported bundle) shares it instead of compiling its own.
+	matcher *Matcher
+}
+
+// Matcher returns the catalog's compiled matcher: the one Parse built, or a new one for a
+// catalog assembled in code.
+func (c *Catalog) Matcher() (*Matcher, error) {
+	if c.matcher != nil {
+		return c.matcher, nil
+	}
+	return c.Compile()
 }
 
 // Rule returns the rule with the given id, or nil.
@@ -141,6 +154,7 @@ func Parse(data []byte) (*Catalog, error) {
 	if err := m.CheckExamples(); err != nil {
 		return nil, err
 	}
+	c.matcher = m
 	return &c, nil
 }
 
