@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/nodediag/nodediag/internal/logtime"
 )
 
 // FuzzScan feeds random blocks to the real matcher. Scan must not panic; every hit must be a
-// whole line of the block that the rule's pattern matches on its own (and its exclude does
-// not); and, since fileType "" applies every rule, every line a rule's regex matches must be
+// whole line of the block whose message (logtime.Message: the line without its syslog prefix
+// and kernel stamps) the rule's pattern matches on its own (and its exclude does not); and, since fileType "" applies every rule, every line a rule's regex matches must be
 // reported, which proves the prefilter never drops a match (each pattern's literals really are
 // required).
 func FuzzScan(f *testing.F) {
@@ -37,7 +39,8 @@ func FuzzScan(f *testing.F) {
 			}
 			cr := &m.rules[r.Index]
 			line := block[s:e]
-			if !cr.re.Match(line) || (cr.ex != nil && cr.ex.Match(line)) {
+			msg := logtime.Message(line)
+			if !cr.re.Match(msg) || (cr.ex != nil && cr.ex.Match(msg)) {
 				t.Fatalf("%s reported for a line its regexes reject: %q", r.ID, line)
 			}
 			if got[key{r.Index, s}] {
@@ -54,9 +57,10 @@ func FuzzScan(f *testing.F) {
 				end += start
 			}
 			line := block[start:end]
+			msg := logtime.Message(line)
 			for i := range m.rules {
 				cr := &m.rules[i]
-				if cr.re.Match(line) && (cr.ex == nil || !cr.ex.Match(line)) && !got[key{i, start}] {
+				if cr.re.Match(msg) && (cr.ex == nil || !cr.ex.Match(msg)) && !got[key{i, start}] {
 					t.Fatalf("%s matches line %q on its own but Scan missed it", cr.rule.ID, line)
 				}
 			}

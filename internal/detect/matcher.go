@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/nodediag/nodediag/internal/detect/literal"
+	"github.com/nodediag/nodediag/internal/logtime"
 )
 
 // Matcher runs a compiled catalog over blocks of log lines. It is safe for concurrent use:
@@ -36,8 +37,10 @@ type compiled struct {
 	// lines contain none, and a few bytes.Contains calls are far cheaper than the regex.
 	exNeed [][]byte
 	// literalOnly: the pattern matches exactly the lines containing one of the rule's
-	// literals, so a prefilter hit needs no regex confirmation.
+	// literals, so a prefilter hit needs no regex, only a check that the literal it found is in
+	// the message rather than the prefix; lits are those literals.
 	literalOnly bool
+	lits        [][]byte
 	// split, when set, is an equivalent faster form of re for patterns "HEAD.*REST".
 	split *splitRE
 }
@@ -164,7 +167,13 @@ func (c *Catalog) Compile() (*Matcher, error) {
 		if len(r.Literals) == 0 {
 			return nil, &FieldError{Rule: r.ID, Field: "literals", Err: errors.New("missing")}
 		}
-		cr.literalOnly = patternIsLiterals(r.Pattern, r.CaseInsensitive, r.Literals)
+		// Case-folded literals would need a folding search of the message: the regex is as good.
+		cr.literalOnly = !r.CaseInsensitive && patternIsLiterals(r.Pattern, false, r.Literals)
+		if cr.literalOnly {
+			for _, l := range r.Literals {
+				cr.lits = append(cr.lits, []byte(l))
+			}
+		}
 		cr.split = newSplit(r.Pattern, r.CaseInsensitive)
 		m.rules[i] = cr
 		for _, text := range r.Literals {
@@ -279,9 +288,15 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 		}
 		sc.cands = cands
 		line := block[ls:le]
+		// Rules read the message, so no prefix form can hide or fake a match; the identifier
+		// routes lines of mixed files. (logtime.Message, without splitting twice.)
+		ident, msg := logtime.Split(line)
+		if ident == nil || string(ident) == "kernel" {
+			msg = logtime.KernelMessage(msg)
+		}
 		applies := pl.applies
 		if pl.bySource != nil {
-			if a, ok := pl.bySource[LineSource(line)]; ok {
+			if a, ok := pl.bySource[sourceOf(ident)]; ok {
 				applies = a
 			}
 		}
@@ -290,10 +305,10 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 				continue
 			}
 			cr := &m.rules[ri]
-			if !cr.matches(line) {
+			if !cr.matches(msg) {
 				continue
 			}
-			if cr.ex != nil && cr.excluded(line) {
+			if cr.ex != nil && cr.excluded(msg) {
 				continue
 			}
 			hit(cr.rule, ls, le)
@@ -303,15 +318,21 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 	m.pool.Put(sc)
 }
 
-// matches runs the rule's pattern (not its exclude) the cheapest exact way.
-func (cr *compiled) matches(line []byte) bool {
+// matches runs the rule's pattern (not its exclude) on a line's message the cheapest exact way.
+func (cr *compiled) matches(msg []byte) bool {
 	switch {
 	case cr.literalOnly:
-		return true // the prefilter already found one of the literals on this line
+		// The prefilter found one of the literals on the line; it must be in the message.
+		for _, l := range cr.lits {
+			if bytes.Contains(msg, l) {
+				return true
+			}
+		}
+		return false
 	case cr.split != nil:
-		return cr.split.Match(line)
+		return cr.split.Match(msg)
 	}
-	return cr.re.Match(line)
+	return cr.re.Match(msg)
 }
 
 // insertUnique adds v to the ascending list s unless present.

@@ -3,54 +3,14 @@ package facts
 import (
 	"bytes"
 	"strings"
+
+	"github.com/nodediag/nodediag/internal/logtime"
 )
 
-// kernelPayload skips whatever precedes a kernel message: a syslog or journal prefix ending in
-// "kernel: ", a printk level "<4>", the raw dmesg "[  139.201482]", dmesg --ctime
-// "[Thu Oct 10 03:06:53 2024]", and a CONFIG_PRINTK_CALLER field "[  T896]", in any combination.
-func kernelPayload(line []byte) []byte {
-	p := line
-	if i := index(p, "kernel: "); i >= 0 {
-		p = p[i+len("kernel: "):]
-	}
-	for {
-		p = bytes.TrimLeft(p, " \t")
-		if len(p) > 2 && p[0] == '<' {
-			if j := bytes.IndexByte(p, '>'); j > 1 && j <= 4 {
-				if _, ok := atoi(p[1:j]); ok {
-					p = p[j+1:]
-					continue
-				}
-			}
-		}
-		if len(p) == 0 || p[0] != '[' {
-			return p
-		}
-		j := bytes.IndexByte(p, ']')
-		if j < 0 || !stampLike(p[1:j]) {
-			return p
-		}
-		p = p[j+1:]
-	}
-}
-
-// stampLike tells a bracketed time or caller field from a bracket that belongs to the message.
-func stampLike(b []byte) bool {
-	if len(b) == 0 || len(b) > 40 {
-		return false
-	}
-	digit := false
-	for _, c := range b {
-		switch {
-		case '0' <= c && c <= '9':
-			digit = true
-		case c == ' ' || c == '.' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-		default:
-			return false
-		}
-	}
-	return digit
-}
+// kernelPayload is a kernel record's text without whatever precedes it: any syslog, journal
+// or RFC 5424 prefix, the printk level, the raw or --ctime dmesg stamp and the printk caller
+// field, in any combination (logtime.Message).
+func kernelPayload(line []byte) []byte { return logtime.Message(line) }
 
 // commOf trims what should be a task comm. The kernel truncates comm to 15 bytes; a longer
 // string means a prefix was not recognised, and its last word is the best guess.

@@ -47,6 +47,8 @@ func (c *Context) Parse(f Format, line []byte) Stamp {
 		s = c.parseMonthLine(line)
 	case JournalISO:
 		s = c.parseISOJournal(line)
+	case RFC5424:
+		s = c.parseRFC5424(line)
 	case Klog:
 		s = c.parseKlogLine(line)
 	case Logfmt:
@@ -183,6 +185,19 @@ func (c *Context) parseISOJournal(line []byte) Stamp {
 		return Stamp{bt, Exact}
 	}
 	return Stamp{prefix, Exact}
+}
+
+// parseRFC5424 reads the stamp of "<PRI>1 TIMESTAMP …"; RFC 5424 requires a full date and an
+// offset, so the prefix alone is exact. A nil stamp ("-") leaves the line untimed.
+func (c *Context) parseRFC5424(line []byte) Stamp {
+	if _, ok := rfc5424Header(line); !ok {
+		return none()
+	}
+	var is isoStamp
+	if !is.parse(line[bytes.IndexByte(line, '>')+3:]) {
+		return none()
+	}
+	return Stamp{is.time(c.loc()), Exact}
 }
 
 func (c *Context) parseKlogLine(line []byte) Stamp {

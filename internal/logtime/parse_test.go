@@ -242,6 +242,15 @@ var parseCases = []parseCase{
 	{"iso mixed separators", Context{}, ISO, "2026-11/20 10:30:00 x", time.Time{}, None},
 	{"iso Feb 29 of a common year", Context{}, ISO, "2025-02-29 10:30:00 x", time.Time{}, None},
 
+	// RFC 5424: the stamp carries its date and offset (RFC 5424 §6.2.3).
+	{"rfc5424 with offset", Context{}, RFC5424,
+		"<6>1 2026-11-20T10:26:17.475118+00:00 ip-10-0-37-142 kernel - - - [  139.201482] Memory cgroup out of memory: Killed process 7788 (bash)",
+		utc(2026, 11, 20, 10, 26, 17, 475118000), Exact},
+	{"rfc5424 in another zone", Context{}, RFC5424,
+		"<30>1 2026-11-20T20:26:17+10:00 host kubelet 3187 - - E1120 x", utc(2026, 11, 20, 10, 26, 17, 0), Exact},
+	{"rfc5424 nil stamp", Context{}, RFC5424, "<30>1 - host kubelet 3187 - - x", time.Time{}, None},
+	{"rfc5424 wrong version", Context{}, RFC5424, "<30>2 2026-11-20T20:26:17+10:00 host kubelet 3187 - - x", time.Time{}, None},
+
 	{"text never has a time", capAt(utc(2024, 1, 1, 0, 0, 0, 0)), Text, "2026-11-20 10:30:00 INFO x", time.Time{}, None},
 	{"unknown format", capAt(utc(2024, 1, 1, 0, 0, 0, 0)), Format("nope"), "2026-11-20 10:30:00 INFO x", time.Time{}, None},
 }

@@ -8,7 +8,7 @@ import (
 // sniffOrder lists the formats Sniff can answer, in the order that breaks ties between equal
 // vote counts: the more specific layout first.
 var sniffOrder = [...]Format{
-	JournalISO, JournalShortPrecise, JournalShort, CRI, Klog, DmesgRaw, DmesgCtime, Logfmt, JSON, ISO,
+	JournalISO, JournalShortPrecise, JournalShort, RFC5424, CRI, Klog, DmesgRaw, DmesgCtime, Logfmt, JSON, ISO,
 }
 
 var (
@@ -82,6 +82,9 @@ func classify(l []byte) (Format, byte) {
 		}
 		if _, _, ok := parseCtime(l, time.UTC); ok {
 			return DmesgCtime, 0
+		}
+		if _, ok := rfc5424Header(l); ok {
+			return RFC5424, 0
 		}
 		return Text, 0
 	case '{':

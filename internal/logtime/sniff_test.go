@@ -58,6 +58,8 @@ Tasks: 180 total,   1 running, 179 sleeping,   0 stopped,   0 zombie`, Text},
                                         goroutine 1 [running]:
                                         main.main()
 Nov 29 18:13:11 host containerd[2506]: time="2024-11-29T18:13:11.764041708Z" level=info msg="=== END goroutine stack dump ==="`, JournalShort},
+		{"rfc 5424", `<6>1 2026-11-20T10:26:17.475118+00:00 ip-10-0-37-142 kernel - - - Memory cgroup out of memory: Killed process 7788 (bash)
+<30>1 2026-11-20T10:26:18.000001+00:00 ip-10-0-37-142 kubelet 3187 - - E1120 10:26:18.000001    3187 pod_workers.go:1298] "Error syncing pod, skipping"`, RFC5424},
 		{"empty", "", Text},
 	}
 	for _, tc := range cases {

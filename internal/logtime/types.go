@@ -32,6 +32,7 @@ const (
 	JournalShortPrecise Format = "journal-short-precise" // "Mar 14 10:12:31.545053 host ident: msg"
 	JournalISO          Format = "journal-iso"           // "2023-09-08T17:20:30+0200 host ..." and short-iso-precise
 	Syslog              Format = "syslog"                // rsyslog traditional "Apr  8 08:29:24 host tag: msg"
+	RFC5424             Format = "rfc5424"               // "<6>1 2026-11-20T10:26:17.475118+00:00 host app pid msgid - msg"
 	Klog                Format = "klog"                  // "E1103 10:12:01.123456    1234 file.go:12] msg"
 	Logfmt              Format = "logfmt"                // containerd/docker `time="2024-11-29T18:13:10.764041708Z" level=info msg=...`
 	CRI                 Format = "cri"                   // "2022-11-21T02:50:53.90545154Z stderr F content"

@@ -1,0 +1,269 @@
+package logtime
+
+import (
+	"bytes"
+	"time"
+)
+
+// Split separates a node log line into the identifier of the program that wrote it and its
+// message, whatever syslog or journal prefix the line carries:
+//
+//   - journald short and short-precise, rsyslog traditional: "Nov 20 10:26:17[.123456] host ident[pid]: msg"
+//     (day zero- or space-padded);
+//   - journald short-iso and short-iso-precise, rsyslog RSYSLOG_FileFormat:
+//     "2026-11-20T10:26:17[.123456](+0000|+00:00|Z) host ident[pid]: msg";
+//   - RFC 5424: "<6>1 2026-11-20T10:26:17.123456+00:00 host ident pid msgid [sd|-] msg".
+//
+// A CRI container log line ("2026-11-20T10:26:17.1Z stderr F msg") has no identifier; its
+// message is the content after the stream and tag. ident is also nil when the line has no
+// prefix at all (a raw klog line, containerd logfmt, a dmesg record); msg is then the whole
+// line. The identifier is returned without its
+// "[pid]". Every detection rule and extractor reads the message, so the same event is caught
+// whichever file and form it arrives in.
+func Split(line []byte) (ident, msg []byte) {
+	var rest []byte
+	switch {
+	case len(line) == 0:
+		return nil, line
+	case line[0] == '<':
+		if id, m, ok := splitRFC5424(line); ok {
+			return id, m
+		}
+		return nil, line
+	case isDigit(line[0]):
+		var is isoStamp
+		if !is.parse(line) || is.tsep != 'T' || !is.zone {
+			return nil, line
+		}
+		rest = line[is.n:]
+		if m, ok := criContent(rest); ok {
+			return nil, m
+		}
+	default:
+		var ms monthStamp
+		if !ms.parse(line) {
+			return nil, line
+		}
+		rest = line[ms.n:]
+	}
+	id, m, ok := syslogTail(rest)
+	if !ok {
+		return nil, line
+	}
+	return id, m
+}
+
+// criContent returns the content of a CRI log line given the bytes after its stamp:
+// " stdout F content" or " stderr P content".
+func criContent(rest []byte) ([]byte, bool) {
+	if len(rest) < 9 || rest[0] != ' ' || (!bytes.HasPrefix(rest[1:], []byte("stdout ")) && !bytes.HasPrefix(rest[1:], []byte("stderr "))) {
+		return nil, false
+	}
+	tag := rest[8:]
+	if len(tag) < 1 || (tag[0] != 'F' && tag[0] != 'P') || (len(tag) > 1 && tag[1] != ' ') {
+		return nil, false
+	}
+	if len(tag) == 1 {
+		return tag[1:], true
+	}
+	return tag[2:], true
+}
+
+// syslogTail reads " host ident[pid]: msg" after a stamp. The identifier is one token (no
+// blanks) that ends in "[pid]: " or ": "; a host is one token. Journald prints the message after
+// exactly one blank, so the message keeps its own leading blanks (continuations are not split).
+func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
+	i := 0
+	for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t') {
+		i++
+	}
+	if i == 0 {
+		return nil, nil, false
+	}
+	h := i
+	for i < len(rest) && rest[i] != ' ' {
+		i++
+	}
+	if i == h || i >= len(rest) {
+		return nil, nil, false
+	}
+	i++
+	s := i
+	for i < len(rest) {
+		switch rest[i] {
+		case '[':
+			if i == s {
+				return nil, nil, false
+			}
+			end := bytes.IndexByte(rest[i:], ']')
+			if end < 0 || i+end+1 >= len(rest) || rest[i+end+1] != ':' {
+				return nil, nil, false
+			}
+			return rest[s:i], afterColon(rest[i+end+2:]), true
+		case ':':
+			if i == s {
+				return nil, nil, false
+			}
+			return rest[s:i], afterColon(rest[i+1:]), true
+		case ' ':
+			return nil, nil, false
+		}
+		i++
+	}
+	return nil, nil, false
+}
+
+func afterColon(b []byte) []byte {
+	if len(b) > 0 && b[0] == ' ' {
+		return b[1:]
+	}
+	return b
+}
+
+// splitRFC5424 reads "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]" (RFC 5424 §6).
+// Nil values are "-"; structured data is "-" or one or more "[id k=\"v\"…]" elements.
+func splitRFC5424(line []byte) (ident, msg []byte, ok bool) {
+	n, ok := rfc5424Header(line)
+	if !ok {
+		return nil, nil, false
+	}
+	fields := [4][]byte{} // hostname, app-name, procid, msgid
+	i := n
+	for k := range fields {
+		start := i
+		for i < len(line) && line[i] != ' ' {
+			i++
+		}
+		if i == start || i >= len(line) {
+			return nil, nil, false
+		}
+		fields[k] = line[start:i]
+		i++
+	}
+	// Structured data.
+	switch {
+	case i < len(line) && line[i] == '-':
+		i++
+	case i < len(line) && line[i] == '[':
+		for i < len(line) && line[i] == '[' {
+			j := sdEnd(line, i)
+			if j < 0 {
+				return nil, nil, false
+			}
+			i = j
+		}
+	default:
+		return nil, nil, false
+	}
+	if i < len(line) {
+		if line[i] != ' ' {
+			return nil, nil, false
+		}
+		i++
+	}
+	msg = bytes.TrimPrefix(line[i:], []byte("\xef\xbb\xbf")) // the BOM RFC 5424 allows before UTF-8 text
+	if app := fields[1]; len(app) > 0 && !(len(app) == 1 && app[0] == '-') {
+		ident = app
+	}
+	return ident, msg, true
+}
+
+// rfc5424Header reads "<PRI>1 TIMESTAMP " and returns the index past it; TIMESTAMP is an RFC
+// 3339 stamp or "-".
+func rfc5424Header(line []byte) (int, bool) {
+	j := bytes.IndexByte(line, '>')
+	if j < 2 || j > 4 {
+		return 0, false
+	}
+	for _, c := range line[1:j] {
+		if !isDigit(c) {
+			return 0, false
+		}
+	}
+	i := j + 1
+	if i+2 >= len(line) || line[i] != '1' || line[i+1] != ' ' {
+		return 0, false
+	}
+	i += 2
+	if line[i] == '-' {
+		i++
+	} else {
+		var is isoStamp
+		if !is.parse(line[i:]) {
+			return 0, false
+		}
+		i += is.n
+	}
+	if i >= len(line) || line[i] != ' ' {
+		return 0, false
+	}
+	return i + 1, true
+}
+
+// sdEnd returns the index past the structured-data element starting at line[i] == '[', whose
+// quoted parameter values may hold escaped '"', '\\' and ']'.
+func sdEnd(line []byte, i int) int {
+	quoted := false
+	for j := i + 1; j < len(line); j++ {
+		switch c := line[j]; {
+		case c == '\\' && quoted:
+			j++
+		case c == '"':
+			quoted = !quoted
+		case c == ']' && !quoted:
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// KernelMessage strips what a kernel record carries before its text, in any combination: a
+// printk level "<4>", the raw dmesg stamp "[  139.201482]", the dmesg --ctime stamp
+// "[Thu Nov 20 10:26:17 2026]" and the CONFIG_PRINTK_CALLER field "[  T896]". Text that does
+// not start with one of them is returned as is.
+func KernelMessage(msg []byte) []byte {
+	for {
+		p := bytes.TrimLeft(msg, " ")
+		if len(p) == 0 {
+			return msg
+		}
+		n := 0
+		switch p[0] {
+		case '<':
+			if j := bytes.IndexByte(p, '>'); j >= 2 && j <= 4 && allDigits(p[1:j]) {
+				n = j + 1
+			}
+		case '[':
+			if _, _, k, ok := parseDmesgRaw(p); ok {
+				n = k
+			} else if _, k, ok := parseCtime(p, time.UTC); ok {
+				n = k
+			} else if j := bytes.IndexByte(p, ']'); j > 0 && j <= 12 && callerField(p[1:j]) {
+				n = j + 1
+			}
+		}
+		if n == 0 {
+			return msg
+		}
+		msg = bytes.TrimLeft(p[n:], " ")
+	}
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// Message returns the text of a line without its syslog or journal prefix and, for kernel
+// records (identifier "kernel", or no identifier), without the kernel's own stamps.
+func Message(line []byte) []byte {
+	ident, msg := Split(line)
+	if ident == nil || string(ident) == "kernel" {
+		return KernelMessage(msg)
+	}
+	return msg
+}
