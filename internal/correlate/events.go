@@ -71,7 +71,13 @@ func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample ma
 				continue
 			}
 			key := s.LineRef.String()
-			if e, ok := factLines[key]; ok {
+			e, ok := factLines[key]
+			for _, a := range s.Also {
+				if !ok {
+					e, ok = factLines[a.String()]
+				}
+			}
+			if ok {
 				if e.Rule == "" {
 					e.Rule, e.FindingID = f.Rule, f.ID
 				}

@@ -50,9 +50,9 @@ type Builder struct {
 	files []*fileState
 }
 
-// NewBuilder compiles the catalog once for every file of the bundle.
+// NewBuilder takes the catalog's compiled matcher for every file of the bundle.
 func NewBuilder(cat *detect.Catalog, opt Options) (*Builder, error) {
-	m, err := cat.Compile()
+	m, err := cat.Matcher()
 	if err != nil {
 		return nil, fmt.Errorf("compile rule catalog: %w", err)
 	}
@@ -132,13 +132,16 @@ type ruleAgg struct {
 	tail  []Sample // the latest samples, made from raw at Finish
 	// raw is a ring of the latest hits with their bytes copied into reused buffers: most hits of
 	// a noisy rule are overwritten, so building a string for each would be wasted work.
-	raw         [tailSamples]rawHit
-	rawN        int
-	first       time.Time
-	last        time.Time
-	mins        map[int64]int // Unix minute → hits; anchored dmesg hits are added at Finish
-	untimed     int
-	pendingSecs []float64 // raw dmesg hits waiting for the boot anchor
+	raw     [tailSamples]rawHit
+	rawN    int
+	first   time.Time
+	last    time.Time
+	mins    map[int64]int // Unix minute → hits; anchored dmesg hits are added at Finish
+	untimed int
+	// events identify every hit by message and time, so that Finish can count an event once
+	// when several files hold copies of it; raw dmesg hits wait there for the boot anchor.
+	events []hitEvent
+	dups   int // hits found to be copies of an event another file holds
 }
 
 // IndexFile reads one file to its end. A read error after some lines keeps those lines and is
@@ -289,21 +292,24 @@ func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte
 		fs.rules[rule.ID] = a
 	}
 	a.count++
+	ev := hitEvent{msg: messageHash(line), state: untimed}
 	switch {
 	case !ref.Time.IsZero():
 		if a.mins == nil {
 			a.mins = map[int64]int{}
 		}
 		a.mins[ref.Time.Unix()/60]++
+		ev.sec, ev.state = ref.Time.Unix(), timed
 	case fs.dmesg:
 		if s, ok := fs.secs[int64(ref.Line)]; ok {
-			a.pendingSecs = append(a.pendingSecs, s)
+			ev.dsec, ev.state = s, pending
 		} else {
 			a.untimed++
 		}
 	default:
 		a.untimed++
 	}
+	a.events = append(a.events, ev)
 	if !ref.Time.IsZero() {
 		if a.first.IsZero() || ref.Time.Before(a.first) {
 			a.first = ref.Time
@@ -355,7 +361,7 @@ func newSample(ref evidence.LineRef, line []byte) Sample {
 // rememberKernel keeps the message text of kernel lines so that a record seen both in raw dmesg
 // (seconds since boot) and in syslog or the journal (wall clock) anchors the boot time.
 func (fs *fileState) rememberKernel(line []byte, st logtime.Stamp) {
-	msg := kernelMessage(line)
+	msg := bytes.TrimRight(logtime.Message(line), "\r")
 	if len(msg) < 24 {
 		return // short texts repeat too often to pair safely
 	}
@@ -375,21 +381,6 @@ func (fs *fileState) rememberKernel(line []byte, st logtime.Stamp) {
 		return // --ctime is itself computed from the boot time: pairing it proves nothing new
 	}
 	fs.kernel[string(msg)] = kernRec{wall: st.Time}
-}
-
-// kernelMessage strips the syslog/journal prefix and any "[seconds]" stamp from a kernel line.
-func kernelMessage(line []byte) []byte {
-	if i := bytes.Index(line, []byte(" kernel: ")); i >= 0 {
-		line = line[i+len(" kernel: "):]
-	}
-	for len(line) > 0 && line[0] == '[' {
-		j := bytes.IndexByte(line, ']')
-		if j < 0 {
-			break
-		}
-		line = bytes.TrimLeft(line[j+1:], " ")
-	}
-	return bytes.TrimRight(line, "\r")
 }
 
 func firstLineOf(data []byte) []byte {
@@ -506,8 +497,12 @@ func (b *Builder) hasDmesgRaw() bool {
 func (fs *fileState) anchor(boot time.Time) {
 	if boot.IsZero() {
 		for _, a := range fs.rules {
-			a.untimed += len(a.pendingSecs)
-			a.pendingSecs = nil
+			for i := range a.events {
+				if a.events[i].state == pending {
+					a.events[i].state = untimed
+					a.untimed++
+				}
+			}
 		}
 		for i := range fs.facts {
 			fs.facts[i].Ref.TimeQuality = logtime.None
@@ -541,13 +536,17 @@ func (fs *fileState) anchor(boot time.Time) {
 		fix(&fs.facts[i].Ref)
 	}
 	for _, a := range fs.rules {
-		for _, s := range a.pendingSecs {
+		for i := range a.events {
+			ev := &a.events[i]
+			if ev.state != pending {
+				continue
+			}
 			if a.mins == nil {
 				a.mins = map[int64]int{}
 			}
-			a.mins[boot.Add(time.Duration(s*float64(time.Second))).Unix()/60]++
+			ev.sec, ev.state = boot.Add(time.Duration(ev.dsec*float64(time.Second))).Unix(), timed
+			a.mins[ev.sec/60]++
 		}
-		a.pendingSecs = nil
 		for i := range a.head {
 			fix(&a.head[i].LineRef)
 		}
@@ -633,6 +632,7 @@ func (b *Builder) mergeFindings() []Finding {
 	byRule := map[string]*Finding{}
 	cands := map[string][]Sample{}
 	mins := map[string]map[int64]int{}
+	b.dedupeHits()
 	for _, fs := range b.files {
 		for id, a := range fs.rules {
 			f := byRule[id]
@@ -642,14 +642,17 @@ func (b *Builder) mergeFindings() []Finding {
 					Description: r.Description, SOPs: r.SOPs, Files: map[string]int{}}
 				byRule[id] = f
 			}
-			f.Count += a.count
+			f.Count += a.count - a.dups
+			f.Copies += a.dups
 			f.Untimed += a.untimed
 			f.Files[fs.file.Path] += a.count
 			if mins[id] == nil {
 				mins[id] = map[int64]int{}
 			}
 			for m, n := range a.mins {
-				mins[id][m] += n
+				if n > 0 {
+					mins[id][m] += n
+				}
 			}
 			if !a.first.IsZero() && (f.First.IsZero() || a.first.Before(f.First)) {
 				f.First = a.first
@@ -689,10 +692,12 @@ func (b *Builder) mergeFindings() []Finding {
 	return out
 }
 
-// pickSamples keeps the earliest and the latest samples across all files.
+// pickSamples keeps the earliest and the latest samples across all files, each line's copies in
+// other files folded into it.
 func pickSamples(s []Sample) []Sample {
 	sort.SliceStable(s, func(i, j int) bool { return sampleLess(s[i], s[j]) })
 	s = slices.CompactFunc(s, func(a, b Sample) bool { return a.File == b.File && a.Line == b.Line })
+	s = mergeCopies(s)
 	if len(s) <= headSamples+tailSamples {
 		return s
 	}

@@ -72,17 +72,21 @@ type Checkpoint struct {
 
 // Finding is the hits of one rule across the bundle.
 type Finding struct {
-	ID          string    `json:"id" yaml:"id"`
-	Rule        string    `json:"rule" yaml:"rule"`
-	Title       string    `json:"title" yaml:"title"`
-	Severity    string    `json:"severity" yaml:"severity"`
-	Category    string    `json:"category" yaml:"category"`
-	Description string    `json:"description" yaml:"description"`
-	SOPs        []string  `json:"sops,omitempty" yaml:"sops,omitempty"`
-	Count       int       `json:"count" yaml:"count"`
-	First       time.Time `json:"first,omitzero" yaml:"first,omitempty"`
-	Last        time.Time `json:"last,omitzero" yaml:"last,omitempty"`
-	// Files counts hits per file.
+	ID          string   `json:"id" yaml:"id"`
+	Rule        string   `json:"rule" yaml:"rule"`
+	Title       string   `json:"title" yaml:"title"`
+	Severity    string   `json:"severity" yaml:"severity"`
+	Category    string   `json:"category" yaml:"category"`
+	Description string   `json:"description" yaml:"description"`
+	SOPs        []string `json:"sops,omitempty" yaml:"sops,omitempty"`
+	// Count is the number of events: a line that several files hold (the kernel ring buffer
+	// and its --ctime rendering, a kubelet line in kubelet.log and in var_log/messages) counts
+	// once, and Copies says how many further lines were such copies.
+	Count  int       `json:"count" yaml:"count"`
+	Copies int       `json:"copies,omitempty" yaml:"copies,omitempty"`
+	First  time.Time `json:"first,omitzero" yaml:"first,omitempty"`
+	Last   time.Time `json:"last,omitzero" yaml:"last,omitempty"`
+	// Files counts hits per file, copies included.
 	Files   map[string]int `json:"files" yaml:"files"`
 	Samples []Sample       `json:"samples" yaml:"samples"`
 	// Minutes counts timed hits per UTC minute, so a time window gets exact counts without
@@ -112,10 +116,11 @@ func (f *Finding) CountBetween(from, to time.Time) int {
 	return n
 }
 
-// Sample is one line that a finding stands on.
+// Sample is one line that a finding stands on; Also are the same line's copies in other files.
 type Sample struct {
 	evidence.LineRef `yaml:",inline"`
-	Text             string `json:"text" yaml:"text"`
+	Text             string             `json:"text" yaml:"text"`
+	Also             []evidence.LineRef `json:"also,omitempty" yaml:"also,omitempty"`
 }
 
 // ContainerInfo is what the bundle proves about one container ID: the join table behind
