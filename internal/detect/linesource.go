@@ -1,6 +1,10 @@
 package detect
 
-import "github.com/nodediag/nodediag/internal/logtime"
+import (
+	"bytes"
+
+	"github.com/nodediag/nodediag/internal/logtime"
+)
 
 // LineSource names the program that wrote a line of a mixed file (syslog `messages`, a journal
 // dump) with the log type its own file would have: "kubelet", "containerd", "docker", "dmesg",
@@ -12,12 +16,13 @@ import "github.com/nodediag/nodediag/internal/logtime"
 // Every prefix form logtime.Split reads is understood: journald short, short-precise,
 // short-iso and short-iso-precise, rsyslog traditional and file format, and RFC 5424.
 func LineSource(line []byte) string {
-	ident, _ := logtime.Split(line)
-	return sourceOf(ident)
+	return sourceOf(logtime.Split(line))
 }
 
-// sourceOf maps a syslog identifier to a log type.
-func sourceOf(ident []byte) string {
+// sourceOf maps a syslog identifier to a log type. A program no rule knows by name that writes
+// klog lines is a kubelet under another name (k3s, kubenswrapper on OpenShift, origin-node,
+// hyperkube, a wrapper script), and one that writes logrus time= level= lines a containerd.
+func sourceOf(ident, msg []byte) string {
 	if ident == nil {
 		return ""
 	}
@@ -44,6 +49,12 @@ func sourceOf(ident []byte) string {
 	// Snap-packaged kubelets log as "kubelet-eks.daemon".
 	if len(ident) > 7 && string(ident[:7]) == "kubelet" {
 		return "kubelet"
+	}
+	switch {
+	case logtime.IsKlog(msg):
+		return "kubelet"
+	case bytes.HasPrefix(msg, []byte(`time="`)) && bytes.Contains(msg, []byte(" level=")):
+		return "containerd"
 	}
 	return ""
 }

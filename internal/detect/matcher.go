@@ -296,7 +296,7 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 		}
 		applies := pl.applies
 		if pl.bySource != nil {
-			if a, ok := pl.bySource[sourceOf(ident)]; ok {
+			if a, ok := pl.bySource[sourceOf(ident, msg)]; ok {
 				applies = a
 			}
 		}

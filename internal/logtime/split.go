@@ -12,7 +12,8 @@ import (
 //     (day zero- or space-padded);
 //   - journald short-iso and short-iso-precise, rsyslog RSYSLOG_FileFormat:
 //     "2026-11-20T10:26:17[.123456](+0000|+00:00|Z) host ident[pid]: msg";
-//   - RFC 5424: "<6>1 2026-11-20T10:26:17.123456+00:00 host ident pid msgid [sd|-] msg".
+//   - RFC 5424: "<6>1 2026-11-20T10:26:17.123456+00:00 host ident pid msgid [sd|-] msg", also
+//     without its "<6>1 " header as rsyslog's protocol-23 file template writes it.
 //
 // A CRI container log line ("2026-11-20T10:26:17.1Z stderr F msg") has no identifier; its
 // message is the content after the stream and tag. ident is also nil when the line has no
@@ -33,6 +34,11 @@ func Split(line []byte) (ident, msg []byte) {
 	case isDigit(line[0]):
 		var is isoStamp
 		if !is.parse(line) || is.tsep != 'T' || !is.zone {
+			if n, ok := localizedStamp(line); ok {
+				if id, m, ok := syslogTail(line[n:]); ok {
+					return id, m
+				}
+			}
 			return nil, line
 		}
 		rest = line[is.n:]
@@ -41,16 +47,48 @@ func Split(line []byte) (ident, msg []byte) {
 		}
 	default:
 		var ms monthStamp
-		if !ms.parse(line) {
+		if ms.parse(line) {
+			rest = line[ms.n:]
+		} else if n, ok := localizedStamp(line); ok {
+			rest = line[n:]
+		} else {
 			return nil, line
 		}
-		rest = line[ms.n:]
 	}
-	id, m, ok := syslogTail(rest)
-	if !ok {
-		return nil, line
+	if id, m, ok := syslogTail(rest); ok {
+		return id, m
 	}
-	return id, m
+	// rsyslog's protocol-23 template without its "<PRI>1" header: "stamp host app procid msgid sd msg".
+	if len(rest) > 0 && rest[0] == ' ' && isDigit(line[0]) {
+		if id, m, ok := rfc5424Fields(rest, 1); ok {
+			return id, bytes.TrimLeft(m, " ")
+		}
+	}
+	return nil, line
+}
+
+// localizedStamp reads a journald short stamp whose month name is not English, as journalctl
+// prints it under a non-C locale ("12月 12 11:44:22"): one short word, a day and a clock. The
+// time cannot be placed, but the identifier and message can still be read.
+func localizedStamp(b []byte) (int, bool) {
+	i := bytes.IndexByte(b, ' ')
+	if i <= 0 || i > 12 || allDigits(b[:i]) {
+		return 0, false
+	}
+	day, j, _, ok := padDay(b, i+1)
+	if !ok || day < 1 || day > 31 {
+		return 0, false
+	}
+	if _, _, _, ok := clock(b, j+1); !ok {
+		return 0, false
+	}
+	j += 9
+	if j < len(b) && b[j] == '.' {
+		if _, j, ok = frac(b, j+1); !ok {
+			return 0, false
+		}
+	}
+	return j, true
 }
 
 // criContent returns the content of a CRI log line given the bytes after its stamp:
@@ -82,6 +120,9 @@ func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
 	}
 	h := i
 	for i < len(rest) && rest[i] != ' ' {
+		if rest[i] == '[' || rest[i] == ']' {
+			return nil, nil, false // "[eks-bootstrap] ERROR: …" is a message, not "host ident:"
+		}
 		i++
 	}
 	if i == h || i >= len(rest) {
@@ -121,14 +162,19 @@ func afterColon(b []byte) []byte {
 }
 
 // splitRFC5424 reads "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]" (RFC 5424 §6).
-// Nil values are "-"; structured data is "-" or one or more "[id k=\"v\"…]" elements.
 func splitRFC5424(line []byte) (ident, msg []byte, ok bool) {
 	n, ok := rfc5424Header(line)
 	if !ok {
 		return nil, nil, false
 	}
+	return rfc5424Fields(line, n)
+}
+
+// rfc5424Fields reads "HOSTNAME APP-NAME PROCID MSGID SD [MSG]" from line[i:]. Nil values are
+// "-"; structured data is "-" or one or more "[id k=\"v\"…]" elements. PROCID is a number or
+// "-", which keeps ordinary text from passing for the header.
+func rfc5424Fields(line []byte, i int) (ident, msg []byte, ok bool) {
 	fields := [4][]byte{} // hostname, app-name, procid, msgid
-	i := n
 	for k := range fields {
 		start := i
 		for i < len(line) && line[i] != ' ' {
@@ -140,7 +186,9 @@ func splitRFC5424(line []byte) (ident, msg []byte, ok bool) {
 		fields[k] = line[start:i]
 		i++
 	}
-	// Structured data.
+	if pid := fields[2]; !(len(pid) == 1 && pid[0] == '-') && !allDigits(pid) {
+		return nil, nil, false
+	}
 	switch {
 	case i < len(line) && line[i] == '-':
 		i++
@@ -162,7 +210,7 @@ func splitRFC5424(line []byte) (ident, msg []byte, ok bool) {
 		i++
 	}
 	msg = bytes.TrimPrefix(line[i:], []byte("\xef\xbb\xbf")) // the BOM RFC 5424 allows before UTF-8 text
-	if app := fields[1]; len(app) > 0 && !(len(app) == 1 && app[0] == '-') {
+	if app := fields[1]; !(len(app) == 1 && app[0] == '-') {
 		ident = app
 	}
 	return ident, msg, true
@@ -266,4 +314,10 @@ func Message(line []byte) []byte {
 		return KernelMessage(msg)
 	}
 	return msg
+}
+
+// IsKlog reports whether msg starts with a klog header ("E1120 10:26:17.123456 …").
+func IsKlog(msg []byte) bool {
+	_, _, ok := parseKlog(msg)
+	return ok
 }
