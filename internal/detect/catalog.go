@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -68,13 +69,28 @@ type Rule struct {
 	// Exclude, when set, vetoes a line that Pattern matched (an RE2 false-positive guard).
 	Exclude string `yaml:"exclude,omitempty"`
 	// Extract names the crash-fact extractor the indexer runs on each matched line.
-	Extract    string   `yaml:"extract,omitempty"`
-	Examples   []string `yaml:"examples"`
-	NearMisses []string `yaml:"nearMisses"`
-	Guards     string   `yaml:"guards"`
+	Extract string `yaml:"extract,omitempty"`
+	// StartMarker marks lines that say the kubelet (re)started; see Startup.
+	StartMarker bool `yaml:"startMarker,omitempty"`
+	// Startup, when set, hands the rule's hits that come within Startup.Within after a start
+	// marker of the same file to the rule Startup.Rule: what is a failure later (PLEG not healthy,
+	// runtime down) is what every kubelet says in its first seconds.
+	Startup    *StartupRoute `yaml:"startup,omitempty"`
+	Examples   []string      `yaml:"examples"`
+	NearMisses []string      `yaml:"nearMisses"`
+	Guards     string        `yaml:"guards"`
 
 	// Index is the rule's position in Catalog.Rules, set by Parse.
 	Index int `yaml:"-"`
+}
+
+// StartupRoute names where a rule's hits go during a kubelet's start-up.
+type StartupRoute struct {
+	Rule   string `yaml:"rule"`
+	Within string `yaml:"within"` // a Go duration
+
+	Target *Rule         `yaml:"-"`
+	Grace  time.Duration `yaml:"-"`
 }
 
 // AppliesTo reports whether the rule is meant for lines of the given log type.
@@ -253,6 +269,17 @@ func (c *Catalog) validate() error {
 		}
 		if r.Extract != "" && !slices.Contains(ExtractorNames, r.Extract) {
 			bad("extract", "%q is not a known extractor", r.Extract)
+		}
+		if st := r.Startup; st != nil {
+			d, err := time.ParseDuration(st.Within)
+			switch {
+			case err != nil || d <= 0:
+				bad("startup", "within %q is not a positive duration", st.Within)
+			case c.Rule(st.Rule) == nil || st.Rule == r.ID:
+				bad("startup", "rule %q is not another rule of the catalog", st.Rule)
+			default:
+				st.Target, st.Grace = c.Rule(st.Rule), d
+			}
 		}
 		if len(r.Examples) < 2 {
 			bad("examples", "has %d, want at least 2", len(r.Examples))

@@ -57,4 +57,5 @@ var ExtractorNames = []string{
 	"kernel-oom-killed-process",
 	"kernel-segfault",
 	"kernel-trap",
+	"kernel-arm64-fault",
 }

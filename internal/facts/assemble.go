@@ -32,6 +32,12 @@ type Assembler struct {
 	kernelOnly bool // the file holds only kernel records (dmesg): no time check needed for blocks
 	facts      []Fact
 	blk        oomBlock
+	exits      map[exitKey]bool // exit events already kept
+}
+
+type exitKey struct {
+	id        string
+	pid, code int
 }
 
 // oomBlock is the open OOM block.
@@ -82,12 +88,25 @@ func (a *Assembler) Add(extractor string, ref evidence.LineRef, line []byte) {
 	}
 }
 
-// emit keeps f unless a fact of the same kind was already read from the same line.
+// emit keeps f unless a fact of the same kind was already read from the same line, or f is an
+// exit event this file already told: containerd logs an exit again when it retries handling it
+// (TaskExit event, SandboxExit event) and, in 2.0.0–2.1.1, once more from the podsandbox handler.
+// A task's init process exits once, so the same container, pid and status is the same exit.
 func (a *Assembler) emit(f Fact) {
 	for i := len(a.facts) - 1; i >= 0 && a.facts[i].Ref.Line == f.Ref.Line; i-- {
 		if a.facts[i].Kind == f.Kind {
 			return
 		}
+	}
+	if f.Source == ExtTaskExit {
+		k := exitKey{id: f.ContainerID + f.SandboxID, pid: f.PID, code: *f.ExitCode}
+		if a.exits[k] {
+			return
+		}
+		if a.exits == nil {
+			a.exits = map[exitKey]bool{}
+		}
+		a.exits[k] = true
 	}
 	if a.Divert != nil && a.Divert(&f) {
 		return

@@ -29,6 +29,7 @@ var benchLines = map[string]string{
 	ExtOOMKill:          aksOOMKill,
 	ExtOOMKilledProcess: aksKilled1,
 	ExtSegfault:         `Jul  6 04:01:43 ip-10-0-37-142 kernel: a.out[25311]: segfault at 0 ip 0000000000400546 sp 00007fff2fb08610 error 4 in a.out[400000+1000]`,
+	ExtArm64Fault:       `[ 7211.004411] app[31882]: unhandled exception: DABT (lower EL), ESR 0x92000007, level 3 translation fault in app[aaaab1230000+2a0000]`,
 	ExtTrap:             `[  512.000001] traps: node[12345] general protection fault ip:7f1c2a3b4c5d sp:7ffc12345678 error:0 in libc.so.6[7f1c2a300000+1b5000]`,
 }
 

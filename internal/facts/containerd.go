@@ -16,25 +16,56 @@ func taskField(line []byte, proto, gogo string) ([]byte, bool) {
 	return value(line, gogo)
 }
 
-// extractTaskExit reads a containerd exit event. An event whose exec id differs from the container
-// id is an exec'd process (a probe, kubectl exec) ending, not the container: no fact. The
-// podsandbox handler's events are sandbox exits. A "Failed to handle exit event" line repeats an
-// event containerd already logged on arrival.
+// exitWordings are the lead-ins of every exit event containerd's CRI plugin logs, most specific
+// first (containerd/containerd internal/cri/server/events.go, podsandbox/controller.go and
+// podsandbox/events.go; pkg/cri/server/events.go before 2.0): 2.0.7+, 2.1.5+ and 2.2 log
+// "received container exit event" for containers and "received sandbox container exit event" /
+// "received sandbox exit event" for pod sandboxes; 1.6.38, 1.7.24+, 2.0.0–2.0.6 and 2.1.0–2.1.4
+// log "received exit event" for both (1.6.0–1.6.37 and 1.7.0–1.7.23 only at debug level);
+// "TaskExit event" is the event handler's line (containerd ≤1.4 for every exit, later on retries);
+// "SandboxExit event" is a sandbox's retry (2.x). The podsandbox handler's "TaskExit event in
+// podsandbox handler" (2.0.0–2.1.1 at info) copies, for containers and sandboxes alike, an exit
+// the CRI monitor also logs there: extractTaskExit reads no fact from it.
+var exitWordings = []struct {
+	lead    string
+	sandbox bool
+}{
+	{"received sandbox container exit event ", true},
+	{"received sandbox exit event ", true},
+	{"SandboxExit event ", true},
+	{"received container exit event ", false},
+	{"received exit event ", false},
+	{"TaskExit event ", false},
+}
+
+// extractTaskExit reads a containerd exit event in any of its wordings and renderings (gogo-proto
+// `&TaskExit{ContainerID:…,Pid:…,ExitStatus:…}` or protobuf-go text `container_id:"…" pid:…
+// exit_status:…`, which omits a zero exit status). An event whose exec id differs from the
+// container id is an exec'd process (a probe, kubectl exec) ending, not the container: no fact.
+// Sandbox wordings give SandboxExit facts. A "failed to handle … exit event" error and the
+// podsandbox handler's copy repeat an event containerd logged on arrival: no fact.
 func extractTaskExit(line []byte) (Fact, bool) {
-	if has(line, "Failed to handle") {
-		return Fact{}, false // a retry of an event already logged when it arrived
-	}
-	i := index(line, "TaskExit event")
-	if i < 0 {
-		i = index(line, "exit event")
-	}
-	if i < 0 {
+	if has(line, "ailed to handle") || has(line, "in podsandbox handler") {
 		return Fact{}, false
 	}
-	ev := line[i:]
+	var ev []byte
+	sandbox := false
+	for _, w := range exitWordings {
+		if i := index(line, w.lead); i >= 0 {
+			ev, sandbox = line[i+len(w.lead):], w.sandbox
+			break
+		}
+	}
+	if ev == nil {
+		return Fact{}, false
+	}
 	cv, ok := taskField(ev, "container_id:", "ContainerID:")
 	if !ok {
-		return Fact{}, false
+		// A SandboxExit value: 2.0.0–2.0.6 and 2.1.0–2.1.4 log it as "received exit event".
+		if cv, ok = taskField(ev, "sandbox_id:", "SandboxID:"); !ok {
+			return Fact{}, false
+		}
+		sandbox = true
 	}
 	cid := normContainerID(cv)
 	if cid == "" {
@@ -44,7 +75,7 @@ func extractTaskExit(line []byte) (Fact, bool) {
 		return Fact{}, false
 	}
 	f := Fact{Kind: ContainerExit, Source: ExtTaskExit, ContainerID: cid}
-	if has(ev, "in podsandbox handler") {
+	if sandbox {
 		f.Kind, f.SandboxID, f.ContainerID = SandboxExit, cid, ""
 	}
 	code := 0 // protobuf-go text omits a zero exit_status
@@ -60,6 +91,41 @@ func extractTaskExit(line []byte) (Fact, bool) {
 		}
 	}
 	return f, true
+}
+
+// execFailureOther reads the wordings with no "exec" prefix: runc 1.1.6–1.1.15's
+// "eaccess /app: permission denied", and crun's "executable file `x` not found in $PATH",
+// "the path `x` exists but it is not executable" and "open executable: Permission denied". It
+// returns the span of the wording in line, or -1s.
+func execFailureOther(f *Fact, line []byte) (start, end int) {
+	if i := index(line, "eaccess /"); i >= 0 {
+		rest := line[i+len("eaccess "):]
+		if j := index(rest, ": permission denied"); j > 0 && bytes.IndexByte(rest[:j], ' ') < 0 {
+			f.FailureKind, f.Path = "permission", string(rest[:j])
+			return i, i + len("eaccess ") + j + len(": permission denied")
+		}
+	}
+	for _, w := range [...]struct{ before, after, kind string }{
+		{"executable file `", "` not found in $PATH", "not-found"},
+		{"the path `", "` exists but it is not executable", "permission"},
+	} {
+		i := index(line, w.before)
+		if i < 0 {
+			continue
+		}
+		rest := line[i+len(w.before):]
+		j := index(rest, w.after)
+		if j <= 0 || bytes.IndexByte(rest[:j], '`') >= 0 {
+			continue
+		}
+		f.FailureKind, f.Path = w.kind, string(rest[:j])
+		return i, i + len(w.before) + j + len(w.after)
+	}
+	if i := index(line, "open executable: Permission denied"); i >= 0 {
+		f.FailureKind = "permission"
+		return i, i + len("open executable: Permission denied")
+	}
+	return -1, -1
 }
 
 // extractTaskOOM reads `TaskOOM event container_id:"…"` and `TaskOOM event &TaskOOM{ContainerID:…,}`.
@@ -182,6 +248,12 @@ func extractExecFailure(line []byte) (Fact, bool) {
 			f.Path = string(p)
 			start = i
 			rest = rest[2:]
+			// runc 1.2+ names the failed stat: `exec: "/app": stat /app: no such file or directory`.
+			if bytes.HasPrefix(rest, bs("stat ")) {
+				if k := index(rest, ": "); k > 0 {
+					rest = rest[k+2:]
+				}
+			}
 			end = len(line) - len(rest)
 			switch {
 			case bytes.HasPrefix(rest, bs("executable file not found")):
@@ -229,6 +301,9 @@ func extractExecFailure(line []byte) (Fact, bool) {
 				break
 			}
 		}
+	}
+	if f.FailureKind == "" {
+		start, end = execFailureOther(&f, line)
 	}
 	if f.FailureKind == "" && has(line, "exec format error") {
 		f.FailureKind = "exec-format"

@@ -25,6 +25,7 @@ const (
 	ExtOOMKilledProcess = "kernel-oom-killed-process"
 	ExtSegfault         = "kernel-segfault"
 	ExtTrap             = "kernel-trap"
+	ExtArm64Fault       = "kernel-arm64-fault"
 )
 
 // Sources that are not an extractor name: one OOM kill is read from several kernel lines, and a
@@ -55,6 +56,7 @@ var extractors = map[string]func([]byte) (Fact, bool){
 	ExtOOMKilledProcess: extractOOMKilledProcess,
 	ExtSegfault:         extractSegfault,
 	ExtTrap:             extractTrap,
+	ExtArm64Fault:       extractArm64Fault,
 }
 
 // Names lists every extractor name, sorted; the rule catalog's lint checks its extract fields

@@ -201,8 +201,19 @@ func extractTables() []xtable {
 				&Fact{Kind: ContainerExit, Source: ExtTaskExit, ContainerID: cidAKSOOM, PID: 219567, ExitCode: ip(0)}},
 			{"json", jsonLog(`received exit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" pid:3915 exit_status:1 exited_at:{seconds:1742293319 nanos:281077149}`),
 				&Fact{Kind: ContainerExit, Source: ExtTaskExit, ContainerID: cidKind, PID: 3915, ExitCode: ip(1)}},
-			{"sandbox", logfmt("info", `TaskExit event in podsandbox handler container_id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" pid:2810 exit_status:137 exited_at:{seconds:1732904418 nanos:328811928}`),
-				&Fact{Kind: SandboxExit, Source: ExtTaskExit, SandboxID: sbAKSNginx, PID: 2810, ExitCode: ip(137), Signal: 9}},
+			// The podsandbox handler (2.0.0–2.1.1) copies an exit the CRI monitor logs too.
+			{"podsandbox handler", logfmt("info", `TaskExit event in podsandbox handler container_id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" pid:2810 exit_status:137 exited_at:{seconds:1732904418 nanos:328811928}`), nil},
+			// containerd 2.0.7+/2.1.5+/2.2 (internal/cri/server/events.go).
+			{"received container exit event", logfmt("info", `received container exit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" pid:3915 exit_status:139 exited_at:{seconds:1742293319 nanos:281077149}`),
+				&Fact{Kind: ContainerExit, Source: ExtTaskExit, ContainerID: cidKind, PID: 3915, ExitCode: ip(139), Signal: 11}},
+			{"received sandbox container exit event", logfmt("info", `received sandbox container exit event sandbox_id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" exit_status:137 exited_at:{seconds:1732904418 nanos:328811928}`) + " monitor_name=criService",
+				&Fact{Kind: SandboxExit, Source: ExtTaskExit, SandboxID: sbAKSNginx, ExitCode: ip(137), Signal: 9}},
+			{"received sandbox exit event (podsandbox controller, no pid)", logfmt("info", `received sandbox exit event container_id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" exit_status:137 exited_at:{seconds:1732904418 nanos:328811928}`) + " monitor_name=podsandbox",
+				&Fact{Kind: SandboxExit, Source: ExtTaskExit, SandboxID: sbAKSNginx, ExitCode: ip(137), Signal: 9}},
+			// 2.0.0–2.0.6 and 2.1.0–2.1.4 log a sandbox's SandboxExit value as "received exit event".
+			{"received exit event of a SandboxExit", logfmt("info", `received exit event sandbox_id:\"3cfe7b007c290255f1a416b2bd9404604e6ef5967348211d30cd41e00912fe17\" exit_status:137 exited_at:{seconds:1732904418 nanos:328811928}`),
+				&Fact{Kind: SandboxExit, Source: ExtTaskExit, SandboxID: sbAKSNginx, ExitCode: ip(137), Signal: 9}},
+			{"failed to handle (2.x, lower case) repeats an exit", logfmt("error", `failed to handle container TaskExit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" pid:3915 exit_status:139 exited_at:{seconds:1742293319 nanos:281077149}`), nil},
 			{"exec", logfmt("info", `TaskExit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"f512aa9e0c8bd1e04b0cd39c62a6f5a0e1bb2c6bd7e53ffb4b9e4e5f9a1c2d3e\" pid:4410 exit_status:1 exited_at:{seconds:1742293319 nanos:281077149}`), nil},
 			{"exec-gogo", logfmt("info", `TaskExit event &TaskExit{ContainerID:72d440531d468f757ce628deac966828b405df842b0a84f4e737d1d464cdd4ab,ID:exec-probe-1,Pid:31500,ExitStatus:1,ExitedAt:2019-11-18 13:57:42.618338639 +0900 UTC,}`), nil},
 			{"handler-retry", logfmt("error", `Failed to handle exit event container_id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" id:\"86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484\" pid:3915 exit_status:137 exited_at:{seconds:1742293319 nanos:281077149} for 86c8014e2400986b752c3d7825a3b6d859509a55b288964aa2f2dbbd69ffd484`), nil},
@@ -237,6 +248,17 @@ func extractTables() []xtable {
 				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "not-found", Path: "/docker-entrypoint.sh", ContainerID: cidAKSNginx, Message: `exec: "/docker-entrypoint.sh": no such file or directory`}},
 			{"exec-format", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + ` error="failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/app\": exec format error: unknown"`,
 				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "exec-format", Path: "/app", ContainerID: cidAKSNginx, Message: `exec: "/app": exec format error`}},
+			// runc 1.2+: the failed stat is named (libcontainer/standard_init_linux.go).
+			{"stat-enoent", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + ` error="failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/app/server\": stat /app/server: no such file or directory: unknown"`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "not-found", Path: "/app/server", ContainerID: cidAKSNginx, Message: `exec: "/app/server": stat /app/server: no such file or directory`}},
+			// runc 1.1.6–1.1.15 (libcontainer/standard_init_linux.go: eaccess).
+			{"eaccess", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + ` error="failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec /app/server: eaccess /app/server: permission denied: unknown"`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "permission", Path: "/app/server", ContainerID: cidAKSNginx, Message: `eaccess /app/server: permission denied`}},
+			// crun (src/libcrun/container.c).
+			{"crun-not-found", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + " error=\"failed to create containerd task: failed to create shim task: OCI runtime create failed: executable file `/app/server` not found in $PATH: No such file or directory\"",
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "not-found", Path: "/app/server", ContainerID: cidAKSNginx, Message: "executable file `/app/server` not found in $PATH"}},
+			{"crun-not-executable", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + " error=\"failed to create containerd task: failed to create shim task: OCI runtime create failed: the path `/app/server` exists but it is not executable: Operation not permitted\"",
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "permission", Path: "/app/server", ContainerID: cidAKSNginx, Message: "the path `/app/server` exists but it is not executable"}},
 			{"mount-permission", logfmt("error", `StartContainer for \"c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab\" failed`) + ` error="failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: error mounting \"/var/lib/kubelet/pods/x/volumes/cfg\" to rootfs at \"/etc/config\": open /etc/config: permission denied: unknown"`, nil},
 		}},
 		{ExtExecFailure, kubeletPrefixes, []xcase{
@@ -312,23 +334,35 @@ func extractTables() []xtable {
 		}},
 		{ExtSegfault, kernelPrefixes, []xcase{
 			{"nccl", `pt_main_thread[2536443]: segfault at 7f797fe00000 ip 00007f7c7ac69996 sp 00007f7c12fd7c30 error 4 in libnccl.so.2[7f7c7ac00000+d3d3000]`,
-				&Fact{Kind: Segfault, Source: ExtSegfault, Process: "pt_main_thread", PID: 2536443, Addr: "7f797fe00000", IP: "00007f7c7ac69996", SP: "00007f7c12fd7c30", ErrorCode: "4", Object: "libnccl.so.2"}},
+				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "pt_main_thread", PID: 2536443, Addr: "7f797fe00000", IP: "00007f7c7ac69996", SP: "00007f7c12fd7c30", ErrorCode: "4", Object: "libnccl.so.2"}},
 			{"a.out", `a.out[25311]: segfault at 0 ip 0000000000400546 sp 00007fff2fb08610 error 4 in a.out[400000+1000]`,
-				&Fact{Kind: Segfault, Source: ExtSegfault, Process: "a.out", PID: 25311, Addr: "0", IP: "0000000000400546", SP: "00007fff2fb08610", ErrorCode: "4", Object: "a.out"}},
+				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "a.out", PID: 25311, Addr: "0", IP: "0000000000400546", SP: "00007fff2fb08610", ErrorCode: "4", Object: "a.out"}},
 			{"likely-on-cpu", `kexec[896]: segfault at 0 ip 0000000000000000 sp 00007ffeaf0ff420 error 14 in dash[561ac3c57000+4000] likely on CPU 1 (core 1, socket 0)`,
-				&Fact{Kind: Segfault, Source: ExtSegfault, Process: "kexec", PID: 896, Addr: "0", IP: "0000000000000000", SP: "00007ffeaf0ff420", ErrorCode: "14", Object: "dash"}},
+				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "kexec", PID: 896, Addr: "0", IP: "0000000000000000", SP: "00007ffeaf0ff420", ErrorCode: "14", Object: "dash"}},
 			{"no-object", `app[77]: segfault at 8 ip 00007f00deadbeef sp 00007ffd00000000 error 6`,
-				&Fact{Kind: Segfault, Source: ExtSegfault, Process: "app", PID: 77, Addr: "8", IP: "00007f00deadbeef", SP: "00007ffd00000000", ErrorCode: "6"}},
+				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "app", PID: 77, Addr: "8", IP: "00007f00deadbeef", SP: "00007ffd00000000", ErrorCode: "6"}},
 			{"coredump", `systemd-coredump[1234]: Process 5678 (app) of user 0 dumped core.`, nil},
 		}},
 		{ExtTrap, kernelPrefixes, []xcase{
 			{"gpf", `traps: node[12345] general protection fault ip:7f1c2a3b4c5d sp:7ffc12345678 error:0 in libc.so.6[7f1c2a300000+1b5000]`,
-				&Fact{Kind: Segfault, Source: ExtTrap, Process: "node", PID: 12345, Message: "general protection fault", IP: "7f1c2a3b4c5d", SP: "7ffc12345678", ErrorCode: "0", Object: "libc.so.6"}},
+				&Fact{Kind: Segfault, Source: ExtTrap, Signal: 11, Process: "node", PID: 12345, Message: "general protection fault", IP: "7f1c2a3b4c5d", SP: "7ffc12345678", ErrorCode: "0", Object: "libc.so.6"}},
 			{"invalid-opcode", `traps: python3[4321] trap invalid opcode ip:7f00aa sp:7fff00bb error:0 in libtorch_cpu.so[7f0000000000+100000]`,
-				&Fact{Kind: Segfault, Source: ExtTrap, Process: "python3", PID: 4321, Message: "invalid opcode", IP: "7f00aa", SP: "7fff00bb", ErrorCode: "0", Object: "libtorch_cpu.so"}},
+				&Fact{Kind: Segfault, Source: ExtTrap, Signal: 4, Process: "python3", PID: 4321, Message: "invalid opcode", IP: "7f00aa", SP: "7fff00bb", ErrorCode: "0", Object: "libtorch_cpu.so"}},
 			{"divide-error", `traps: app[99] trap divide error ip:401136 sp:7ffd5c8e9a40 error:0 in app[401000+1000]`,
-				&Fact{Kind: Segfault, Source: ExtTrap, Process: "app", PID: 99, Message: "divide error", IP: "401136", SP: "7ffd5c8e9a40", ErrorCode: "0", Object: "app"}},
+				&Fact{Kind: Segfault, Source: ExtTrap, Signal: 8, Process: "app", PID: 99, Message: "divide error", IP: "401136", SP: "7ffd5c8e9a40", ErrorCode: "0", Object: "app"}},
 			{"no-ip", `traps: something unrelated happened`, nil},
+			{"comm with a space", `traps: EBPF SOCKET[999936] trap divide error ip:64b27406ad90 sp:712b448117d0 error:0 in ebpf.plugin[64b273fed000+135000]`,
+				&Fact{Kind: Segfault, Source: ExtTrap, Signal: 8, Process: "EBPF SOCKET", PID: 999936, Message: "divide error", IP: "64b27406ad90", SP: "712b448117d0", ErrorCode: "0", Object: "ebpf.plugin"}},
+		}},
+		// arch/arm64/mm/fault.c: 4.14 prints the signal; 5.10+ the exception class and ESR.
+		{ExtArm64Fault, kernelPrefixes, []xcase{
+			{"4.14", `app[31882]: unhandled level 3 translation fault (11) at 0x00000008, esr 0x92000007, in app[aaaab1230000+2a0000]`,
+				&Fact{Kind: Segfault, Source: ExtArm64Fault, Signal: 11, Process: "app", PID: 31882, Addr: "0x00000008", Message: "level 3 translation fault (11)", Object: "app"}},
+			{"5.10", `app[31882]: unhandled exception: DABT (lower EL), ESR 0x92000007, level 3 translation fault in app[aaaab1230000+2a0000]`,
+				&Fact{Kind: Segfault, Source: ExtArm64Fault, Signal: 11, Process: "app", PID: 31882, Message: "DABT (lower EL), ESR 0x92000007, level 3 translation fault", Object: "app"}},
+			{"alignment is a bus error", `java[5512]: unhandled exception: DABT (lower EL), ESR 0x0000000092000061, alignment fault in libjvm.so[ffff9b000000+1200000]`,
+				&Fact{Kind: Segfault, Source: ExtArm64Fault, Signal: 7, Process: "java", PID: 5512, Message: "DABT (lower EL), ESR 0x0000000092000061, alignment fault", Object: "libjvm.so"}},
+			{"not a user fault", `Unable to handle kernel NULL pointer dereference at virtual address 0000000000000008`, nil},
 		}},
 	}
 }

@@ -64,13 +64,17 @@ type Fact struct {
 	Constraint string `json:"constraint,omitempty" yaml:"constraint,omitempty"`
 	Process    string `json:"process,omitempty" yaml:"process,omitempty"`
 	PID        int    `json:"pid,omitempty" yaml:"pid,omitempty"`
-	Memcg      string `json:"memcg,omitempty" yaml:"memcg,omitempty"`         // oom_memcg: the cgroup whose limit was hit
-	TaskMemcg  string `json:"taskMemcg,omitempty" yaml:"taskMemcg,omitempty"` // the victim's cgroup
-	AnonRSSKB  int64  `json:"anonRssKB,omitempty" yaml:"anonRssKB,omitempty"`
-	FileRSSKB  int64  `json:"fileRssKB,omitempty" yaml:"fileRssKB,omitempty"`
-	TotalVMKB  int64  `json:"totalVmKB,omitempty" yaml:"totalVmKB,omitempty"`
-	UsageKB    int64  `json:"usageKB,omitempty" yaml:"usageKB,omitempty"`
-	LimitKB    int64  `json:"limitKB,omitempty" yaml:"limitKB,omitempty"`
+	// JoinedBy says how a kernel kill or segfault was tied to its container: "cgroup" (the OOM
+	// report names the container's cgroup), "pid" (containerd's exit event of the same host pid)
+	// or "exit code" (the only container to exit with 128+signal just after it: the weakest).
+	JoinedBy  string `json:"joinedBy,omitempty" yaml:"joinedBy,omitempty"`
+	Memcg     string `json:"memcg,omitempty" yaml:"memcg,omitempty"`         // oom_memcg: the cgroup whose limit was hit
+	TaskMemcg string `json:"taskMemcg,omitempty" yaml:"taskMemcg,omitempty"` // the victim's cgroup
+	AnonRSSKB int64  `json:"anonRssKB,omitempty" yaml:"anonRssKB,omitempty"`
+	FileRSSKB int64  `json:"fileRssKB,omitempty" yaml:"fileRssKB,omitempty"`
+	TotalVMKB int64  `json:"totalVmKB,omitempty" yaml:"totalVmKB,omitempty"`
+	UsageKB   int64  `json:"usageKB,omitempty" yaml:"usageKB,omitempty"`
+	LimitKB   int64  `json:"limitKB,omitempty" yaml:"limitKB,omitempty"`
 
 	Addr      string `json:"addr,omitempty" yaml:"addr,omitempty"` // segfault: faulting address
 	IP        string `json:"ip,omitempty" yaml:"ip,omitempty"`

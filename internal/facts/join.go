@@ -55,10 +55,15 @@ type createdCtr struct {
 //   - container ID → pod UID (PLEG finished and events, Killing, a kernel cgroup path);
 //   - kernel OOM/segfault pid → container ID, through containerd's exit event for the same host pid
 //     within pidJoinWindow (both lines must have a time);
+//   - failing that, a kernel segfault (or OOM kill) → the one container whose exit with code
+//     128+signal (kubelet's PLEG or containerd) follows it within pidJoinWindow: containerd
+//     1.6.0–1.6.37 and 1.7.0–1.7.23 log exit events only at debug level, so on most nodes no line
+//     carries the container's pid;
 //   - a container exit whose container had a TaskOOM gets reason OOMKilled, as containerd's CRI
 //     status reports it.
 //
-// Container exits and PLEG events whose ID is a known sandbox are re-labelled as sandbox events.
+// Container exits and PLEG events whose ID is a known sandbox (RunPodSandbox returned it, or
+// containerd logged a sandbox exit for it) are re-labelled as sandbox events.
 // Join and Dedupe may run in either order: Dedupe ignores the fields Join fills when it compares.
 func Join(all []Fact) []Fact {
 	sandboxes := map[string]*Fact{}
@@ -67,6 +72,9 @@ func Join(all []Fact) []Fact {
 	ctrPod := uniq[string]{}
 	ctrName := uniq[string]{}
 	oomed := map[string]bool{}
+	// isSandbox holds every ID a line proves to be a pod sandbox: RunPodSandbox returned it, or
+	// containerd logged its exit as a sandbox's.
+	isSandbox := map[string]bool{}
 	exitsByPID := map[int][]pidExit{}
 
 	for i := range all {
@@ -76,12 +84,15 @@ func Join(all []Fact) []Fact {
 			if _, ok := sandboxes[f.SandboxID]; !ok {
 				sandboxes[f.SandboxID] = f
 			}
+			isSandbox[f.SandboxID] = true
 		case ContainerCreated:
 			if _, ok := created[f.ContainerID]; !ok {
 				created[f.ContainerID] = createdCtr{name: f.Container, sandbox: f.SandboxID, attempt: f.Attempt}
 			}
 		case TaskOOM:
 			oomed[f.ContainerID] = true
+		case SandboxExit:
+			isSandbox[f.SandboxID] = true
 		}
 		if f.PodUID != "" && f.Pod != "" && f.Namespace != "" {
 			pods.add(f.PodUID, podName{f.Namespace, f.Pod})
@@ -94,16 +105,23 @@ func Join(all []Fact) []Fact {
 		}
 	}
 
+	exitsByCode := map[int][]pidExit{}
 	for i := range all {
 		f := &all[i]
-		if f.Kind == ContainerExit && f.Source == ExtTaskExit && f.PID > 0 && !f.Ref.Time.IsZero() && sandboxes[f.ContainerID] == nil {
+		if f.Kind != ContainerExit || f.ContainerID == "" || f.Ref.Time.IsZero() || isSandbox[f.ContainerID] {
+			continue
+		}
+		if f.Source == ExtTaskExit && f.PID > 0 {
 			exitsByPID[f.PID] = append(exitsByPID[f.PID], pidExit{f.ContainerID, f.Ref.Time})
+		}
+		if f.ExitCode != nil && *f.ExitCode > 128 {
+			exitsByCode[*f.ExitCode] = append(exitsByCode[*f.ExitCode], pidExit{f.ContainerID, f.Ref.Time})
 		}
 	}
 
 	for i := range all {
 		f := &all[i]
-		if f.ContainerID != "" && sandboxes[f.ContainerID] != nil {
+		if f.ContainerID != "" && isSandbox[f.ContainerID] {
 			switch f.Kind {
 			case ContainerExit:
 				f.Kind = SandboxExit
@@ -112,8 +130,8 @@ func Join(all []Fact) []Fact {
 				f.SandboxID, f.ContainerID = f.ContainerID, ""
 			}
 		}
-		if f.ContainerID == "" && f.PID > 0 && (f.Kind == OOMKill || f.Kind == Segfault) {
-			f.ContainerID = containerByPID(exitsByPID[f.PID], f.Ref.Time)
+		if f.Kind == OOMKill || f.Kind == Segfault {
+			joinKernel(f, exitsByPID, exitsByCode)
 		}
 		if id := f.ContainerID; id != "" {
 			if c, ok := created[id]; ok {
@@ -159,6 +177,54 @@ func fill(dst *string, v string) {
 type pidExit struct {
 	containerID string
 	t           time.Time
+}
+
+// joinKernel ties a kernel OOM kill or segfault to its container: by the cgroup its report
+// names, else by containerd's exit event of the same pid, else by the one exit with the code its
+// signal gives that follows it.
+func joinKernel(f *Fact, byPID, byCode map[int][]pidExit) {
+	switch {
+	case f.ContainerID != "":
+		if f.JoinedBy == "" {
+			f.JoinedBy = "cgroup"
+		}
+		return
+	case f.PID > 0:
+		if id := containerByPID(byPID[f.PID], f.Ref.Time); id != "" {
+			f.ContainerID, f.JoinedBy = id, "pid"
+			return
+		}
+	}
+	sig := f.Signal
+	if f.Kind == OOMKill {
+		sig = 9
+	}
+	if sig <= 0 {
+		return
+	}
+	if id := onlyExitAfter(byCode[128+sig], f.Ref.Time); id != "" {
+		f.ContainerID, f.JoinedBy = id, "exit code"
+	}
+}
+
+// onlyExitAfter returns the container of the exits that follow t (allowing for a second of clock
+// skew) within pidJoinWindow, when they are all the same container; "" when none or several.
+func onlyExitAfter(exits []pidExit, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	found := ""
+	for _, e := range exits {
+		d := e.t.Sub(t)
+		if d < -time.Second || d > pidJoinWindow {
+			continue
+		}
+		if found != "" && found != e.containerID {
+			return ""
+		}
+		found = e.containerID
+	}
+	return found
 }
 
 // containerByPID returns the container of the exit event closest in time to t and within

@@ -2,6 +2,7 @@ package facts
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nodediag/nodediag/internal/logtime"
@@ -101,6 +102,10 @@ func TestJoinChain(t *testing.T) {
 		if w.pod != "" && f.PodUID != chainUID {
 			t.Errorf("%s: podUID %q, want %q", f.Ref, f.PodUID, chainUID)
 		}
+		joinedBy := map[string]string{"kernel/dmesg.current:2": "cgroup", "kernel/dmesg.current:3": "pid"}[f.Ref.String()]
+		if f.JoinedBy != joinedBy {
+			t.Errorf("%s: joined by %q, want %q", f.Ref, f.JoinedBy, joinedBy)
+		}
 	}
 }
 
@@ -152,5 +157,53 @@ func TestJoinNeverGuesses(t *testing.T) {
 	}
 	if f := got[1]; f.Pod != "web-1" || f.Container != "web" {
 		t.Errorf("Killing lost its own names: %+v", f)
+	}
+}
+
+// TestJoinByExitCode: containerd 1.6.0–1.6.37 and 1.7.0–1.7.23 log exit events only at debug
+// level, so on most nodes no line carries a crashed container's pid. A segfault is then tied to
+// the one container whose exit with 128+SIGSEGV follows it (kubelet's PLEG, 0.7 s later), and
+// never when two containers could be it.
+func TestJoinByExitCode(t *testing.T) {
+	kub := func(cid string, code int) string {
+		return fmt.Sprintf(`I1120 08:17:03.000000    3187 generic.go:334] "Generic (PLEG): container finished" podID="%s" containerID="%s" exitCode=%d`, uidShop, cid, code)
+	}
+	segv := "[1043812.120000] fluent-bit[5151]: segfault at 0 ip 00005581a3b4c5d6 sp 00007ffd2e3f4a50 error 4 in fluent-bit[558100000000+2000000]"
+	ill := "[1043812.120000] traps: app[5152] trap invalid opcode ip:7f00aa sp:7fff00bb error:0 in libtorch_cpu.so[7f0000000000+100000]"
+	kernel := func(lines ...string) []Fact {
+		var fs []feed
+		for i, l := range lines {
+			ext := ExtSegfault
+			if strings.Contains(l, "traps:") {
+				ext = ExtTrap
+			}
+			fs = append(fs, feed{ext, i + 1, 50, l})
+		}
+		return assemble("dmesg", "kernel/dmesg.current", logtime.BootAnchored, fs)
+	}
+	cases := []struct {
+		name   string
+		kernel []Fact
+		exits  []feed
+		want   string // container the first kernel fact joins, "" for none
+	}{
+		{"the only 139 after it", kernel(segv), []feed{{ExtPLEGFinished, 1, 50.7, kub(cidGKE, 139)}}, cidGKE},
+		{"SIGILL is 132", kernel(ill), []feed{{ExtPLEGFinished, 1, 50.7, kub(cidGKE, 139)}, {ExtPLEGFinished, 2, 50.8, kub(cidKind, 132)}}, cidKind},
+		{"two candidates", kernel(segv), []feed{{ExtPLEGFinished, 1, 50.7, kub(cidGKE, 139)}, {ExtPLEGFinished, 2, 51, kub(cidKind, 139)}}, ""},
+		{"an exit before it", kernel(segv), []feed{{ExtPLEGFinished, 1, 45, kub(cidGKE, 139)}}, ""},
+		{"too late", kernel(segv), []feed{{ExtPLEGFinished, 1, 75, kub(cidGKE, 139)}}, ""},
+		{"another code", kernel(segv), []feed{{ExtPLEGFinished, 1, 50.7, kub(cidGKE, 137)}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			all := append(tc.kernel, assemble("kubelet", "kubelet/kubelet.log", logtime.YearInferred, tc.exits)...)
+			f := Join(all)[0]
+			if f.ContainerID != tc.want {
+				t.Fatalf("joined to %q, want %q", f.ContainerID, tc.want)
+			}
+			if tc.want != "" && (f.JoinedBy != "exit code" || f.PodUID != uidShop) {
+				t.Errorf("joined by %q with pod UID %q, want by exit code with %s", f.JoinedBy, f.PodUID, uidShop)
+			}
+		})
 	}
 }

@@ -197,6 +197,12 @@ func extractOOMKilledProcess(line []byte) (Fact, bool) {
 	}
 	f.PID = int(pid)
 	rest = rest[len(firstWord(rest)):]
+	// RHEL 6-era kernels put the uid before the command: "Killed process 11726, UID 498, (mysqld)".
+	if bytes.HasPrefix(rest, bs(", UID ")) {
+		if j := index(rest, ", ("); j >= 0 {
+			rest = rest[j+1:]
+		}
+	}
 	if !bytes.HasPrefix(rest, bs(" (")) {
 		return Fact{}, false
 	}
@@ -226,6 +232,33 @@ func extractOOMKilledProcess(line []byte) (Fact, bool) {
 	return f, true
 }
 
+// Signals the kernel delivers for user faults (x86 arch/x86/kernel/traps.c, arch/x86/mm/fault.c).
+const (
+	sigILL  = 4
+	sigTRAP = 5
+	sigBUS  = 7
+	sigFPE  = 8
+	sigSEGV = 11
+)
+
+// trapSignal is the signal x86 sends for a "traps:" line's kind, as do_trap/do_error_trap pair
+// them: the container's exit code is 128 plus it when the faulting process is its init.
+func trapSignal(kind string) int {
+	switch {
+	case strings.HasPrefix(kind, "general protection"):
+		return sigSEGV
+	case strings.HasPrefix(kind, "invalid opcode"):
+		return sigILL
+	case strings.HasPrefix(kind, "divide error"):
+		return sigFPE
+	case strings.HasPrefix(kind, "int3"):
+		return sigTRAP
+	case strings.HasPrefix(kind, "stack segment"), strings.HasPrefix(kind, "alignment check"):
+		return sigBUS
+	}
+	return 0
+}
+
 // extractSegfault reads x86's "comm[pid]: segfault at ADDR ip IP sp SP error N in obj[base+size]"
 // (newer kernels append " likely on CPU …").
 func extractSegfault(line []byte) (Fact, bool) {
@@ -244,11 +277,54 @@ func extractSegfault(line []byte) (Fact, bool) {
 		return Fact{}, false
 	}
 	rest := p[i+len("]: segfault at "):]
-	f := Fact{Kind: Segfault, Source: ExtSegfault, Process: commOf(head[:lb]), PID: pid}
+	f := Fact{Kind: Segfault, Source: ExtSegfault, Process: commOf(head[:lb]), PID: pid, Signal: sigSEGV}
 	f.Addr = string(firstWord(rest))
 	f.IP = string(wordAfter(rest, " ip "))
 	f.SP = string(wordAfter(rest, " sp "))
 	f.ErrorCode = string(wordAfter(rest, " error "))
+	f.Object = objectAfter(rest)
+	return f, true
+}
+
+// extractArm64Fault reads the arm64 report of an unhandled user fault: "comm[pid]: unhandled level
+// 3 translation fault (11) at 0x8, esr 0x92000007, in obj[…]" (4.14, the signal in parentheses)
+// and "comm[pid]: unhandled exception: DABT (lower EL), ESR 0x92000007, level 3 translation
+// fault in obj[…]" (5.10 and later, arch/arm64/mm/fault.c). An alignment fault is SIGBUS, every
+// other data or instruction abort SIGSEGV.
+func extractArm64Fault(line []byte) (Fact, bool) {
+	p := kernelPayload(line)
+	i := index(p, "]: unhandled ")
+	if i < 0 {
+		return Fact{}, false
+	}
+	head := p[:i]
+	lb := bytes.LastIndexByte(head, '[')
+	if lb < 0 {
+		return Fact{}, false
+	}
+	pid, ok := atoi(head[lb+1:])
+	if !ok || pid <= 0 {
+		return Fact{}, false
+	}
+	rest := p[i+len("]: unhandled "):]
+	f := Fact{Kind: Segfault, Source: ExtArm64Fault, Process: commOf(head[:lb]), PID: pid, Signal: sigSEGV}
+	if has(rest, "alignment fault") {
+		f.Signal = sigBUS
+	}
+	if j := index(rest, " fault ("); j >= 0 {
+		if n, ok := leadingInt(rest[j+len(" fault ("):]); ok && n > 0 && n < 65 {
+			f.Signal = int(n)
+		}
+	}
+	kind := rest
+	if j := index(kind, " in "); j >= 0 {
+		kind = kind[:j]
+	}
+	if j := index(kind, " at 0x"); j >= 0 {
+		f.Addr = string(firstWord(kind[j+len(" at "):]))
+		kind = kind[:j]
+	}
+	f.Message = strings.TrimPrefix(string(kind), "exception: ")
 	f.Object = objectAfter(rest)
 	return f, true
 }
@@ -282,6 +358,7 @@ func extractTrap(line []byte) (Fact, bool) {
 	}
 	f := Fact{Kind: Segfault, Source: ExtTrap, Process: commOf(head[:lb]), PID: pid}
 	f.Message = strings.TrimPrefix(string(after[:k]), "trap ")
+	f.Signal = trapSignal(f.Message)
 	f.IP = string(wordAfter(after, " ip:"))
 	f.SP = string(wordAfter(after, " sp:"))
 	f.ErrorCode = string(wordAfter(after, " error:"))

@@ -275,7 +275,9 @@ func probeKind(word []byte) string {
 func extractProbeFailed(line []byte) (Fact, bool) {
 	f := Fact{Kind: ProbeFailure, Source: ExtProbeFailed}
 	switch {
-	case has(line, "Probe failed"):
+	case has(line, "Probe failed"), has(line, "Probe errored"):
+		// "Probe errored": the probe could not run (exec into a dying container, a runtime
+		// timeout); kubelet counts it as a failure all the same.
 		v, ok := value(line, "probeType=")
 		if !ok {
 			return Fact{}, false
@@ -288,6 +290,8 @@ func extractProbeFailed(line []byte) (Fact, bool) {
 			f.Container = string(v)
 		}
 		if v, ok := value(line, "output="); ok && !bytes.Equal(v, bs("<")) {
+			f.Message = message(v)
+		} else if v, ok := value(line, "err="); ok && has(line, "Probe errored") {
 			f.Message = message(v)
 		}
 	case has(line, "containerMessage="):
@@ -313,7 +317,7 @@ func extractProbeFailed(line []byte) (Fact, bool) {
 			return Fact{}, false
 		}
 		ref, rest, ok := quotedAfter(line[i+len(" probe for "):])
-		if !ok || !bytes.HasPrefix(rest, bs(" failed")) {
+		if !ok || !(bytes.HasPrefix(rest, bs(" failed")) || bytes.HasPrefix(rest, bs(" errored"))) {
 			return Fact{}, false
 		}
 		if j := bytes.LastIndexByte(ref, ':'); j > 0 {
@@ -324,6 +328,8 @@ func extractProbeFailed(line []byte) (Fact, bool) {
 		}
 		if j := index(rest, "): "); j >= 0 {
 			f.Message = message(rest[j+3:])
+		} else if j := index(rest, "errored: "); j >= 0 {
+			f.Message = message(rest[j+len("errored: "):])
 		}
 	default:
 		// Event text: "Liveness probe failed: HTTP probe failed with statuscode: 500".

@@ -75,6 +75,8 @@ type fileState struct {
 	cpSecs []float64          // checkpoint seconds of a raw dmesg file
 	kernel map[string]kernRec // kernel message text → where it was seen, for boot pairing
 	order  int
+	// kubeletStart is the time of the file's latest kubelet start marker (see startupRoute).
+	kubeletStart time.Time
 	// clean keeps the latest clean exits per pod (or container), bounded: a busy node logs
 	// hundreds of thousands of them, and only a troubled pod's few latest ones tell its story.
 	clean      map[string]*cleanRing
@@ -262,6 +264,8 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 
 	counter := lines.NewCounter(blk)
 	prevLine, prevExtract := -1, ""
+	var lineRules []*detect.Rule // the rules already counted on line prevHit
+	prevHit := -1
 	b.matcher.Scan(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end int) {
 		no := counter.LineOf(start)
 		line := blk.Data[start:end]
@@ -274,6 +278,14 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 				ref.TimeQuality = logtime.BootAnchored // resolved at Finish
 			}
 		}
+		rule = fs.startupRoute(rule, ref.Time)
+		if no != prevHit {
+			prevHit, lineRules = no, lineRules[:0]
+		}
+		if slices.Contains(lineRules, rule) {
+			return // a start-up route landed on a rule the line already hit
+		}
+		lineRules = append(lineRules, rule)
 		fs.addHit(rule, ref, line)
 		if rule.Extract != "" && (no != prevLine || rule.Extract != prevExtract) {
 			fs.asm.Add(rule.Extract, ref, line)
@@ -283,6 +295,23 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 			fs.rememberKernel(line, st)
 		}
 	})
+}
+
+// startupRoute records a kubelet start (a start-marker rule) and hands a hit of a rule with a
+// start-up route, within its grace after the file's latest start, to the route's rule.
+func (fs *fileState) startupRoute(rule *detect.Rule, t time.Time) *detect.Rule {
+	if t.IsZero() {
+		return rule
+	}
+	if rule.StartMarker {
+		fs.kubeletStart = t
+	}
+	if st := rule.Startup; st != nil && !fs.kubeletStart.IsZero() {
+		if d := t.Sub(fs.kubeletStart); d >= 0 && d <= st.Grace {
+			return st.Target
+		}
+	}
+	return rule
 }
 
 func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte) {
