@@ -10,21 +10,39 @@ import (
 // dump) with the log type its own file would have: "kubelet", "containerd", "docker", "dmesg",
 // "nodeadm", "cloud-init", "sandbox-image", "kube-proxy", "coredns". Kernel lines map to
 // "dmesg", so rules written for kernel/dmesg.* also fire on `kernel:` lines of syslog and
-// journal. It returns "" for lines without a syslog prefix and for programs no rule targets
-// (systemd, sshd, …); those lines get only the rules of the file's own type.
+// journal. A line without a syslog prefix is named by its own header (dmesg stamp, klog,
+// logrus); it returns "" for programs no rule targets (systemd, sshd, …) and for unmarked
+// lines, which get only the rules of the file's own type.
 //
 // Every prefix form logtime.Split reads is understood: journald short, short-precise,
 // short-iso and short-iso-precise, rsyslog traditional and file format, and RFC 5424.
 func LineSource(line []byte) string {
-	return sourceOf(logtime.Split(line))
+	ident, msg, stamped := splitLine(line)
+	return sourceOf(ident, msg, stamped)
+}
+
+// splitLine is what the matcher reads of a line: the writer's identifier, the message, and
+// whether a kernel record's own stamp was stripped from it.
+func splitLine(line []byte) (ident, msg []byte, stamped bool) {
+	ident, msg = logtime.Split(line)
+	if ident == nil || string(ident) == "kernel" {
+		m := logtime.KernelMessage(msg)
+		stamped, msg = len(m) < len(msg), m
+	}
+	return ident, msg, stamped
 }
 
 // sourceOf maps a syslog identifier to a log type. A program no rule knows by name that writes
 // klog lines is a kubelet under another name (k3s, kubenswrapper on OpenShift, origin-node,
 // hyperkube, a wrapper script), and one that writes logrus time= level= lines a containerd.
-func sourceOf(ident, msg []byte) string {
+func sourceOf(ident, msg []byte, stamped bool) string {
 	if ident == nil {
-		return ""
+		// No syslog prefix (a continuation, or a line pasted without one): its own header says
+		// who wrote it — a dmesg stamp, a klog header, logrus fields.
+		if stamped {
+			return "dmesg"
+		}
+		return sourceOfText(msg)
 	}
 	switch string(ident) {
 	case "kubelet":
@@ -50,6 +68,12 @@ func sourceOf(ident, msg []byte) string {
 	if len(ident) > 7 && string(ident[:7]) == "kubelet" {
 		return "kubelet"
 	}
+	return sourceOfText(msg)
+}
+
+// sourceOfText names the writer of a message by its own header: a klog header is the kubelet's,
+// logrus' time= level= containerd's.
+func sourceOfText(msg []byte) string {
 	switch {
 	case logtime.IsKlog(msg):
 		return "kubelet"

@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/nodediag/nodediag/internal/detect/literal"
-	"github.com/nodediag/nodediag/internal/logtime"
 )
 
 // Matcher runs a compiled catalog over blocks of log lines. It is safe for concurrent use:
@@ -289,14 +288,11 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 		sc.cands = cands
 		line := block[ls:le]
 		// Rules read the message, so no prefix form can hide or fake a match; the identifier
-		// routes lines of mixed files. (logtime.Message, without splitting twice.)
-		ident, msg := logtime.Split(line)
-		if ident == nil || string(ident) == "kernel" {
-			msg = logtime.KernelMessage(msg)
-		}
+		// routes lines of mixed files.
+		ident, msg, stamped := splitLine(line)
 		applies := pl.applies
 		if pl.bySource != nil {
-			if a, ok := pl.bySource[sourceOf(ident, msg)]; ok {
+			if a, ok := pl.bySource[sourceOf(ident, msg, stamped)]; ok {
 				applies = a
 			}
 		}
