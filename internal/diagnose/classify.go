@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -295,6 +296,12 @@ func oomLevel(f *facts.Fact) string {
 
 func (c *crash) decideSegfault() {
 	if len(c.segvs) == 0 {
+		if f := c.unjoinedSegfault(); f != nil {
+			c.set(Segfault, "Segfault", LevelNone, fmt.Sprintf("SIGSEGV (exit 139); the kernel logged %s[%d] segfaulting at %s (%s) just before one of this container's exits, but no line ties that pid to the container",
+				f.Process, f.PID, f.Ref.Time.UTC().Format("15:04:05"), f.Ref))
+			c.gaps = append(c.gaps, fmt.Sprintf("segfault matched by time only: %s has pid %d, which no containerd exit event carries, and no single container's exit 139 follows it", f.Ref, f.PID))
+			return
+		}
 		c.set(Segfault, "Segfault", LevelNone, "SIGSEGV (exit 139); the kernel's segfault line is not in the bundle")
 		c.gaps = append(c.gaps, "no kernel segfault line for this container: no faulting address, ip or library (the kernel log is missing, rotated, or print-fatal-signals is off)")
 		return
@@ -309,6 +316,30 @@ func (c *crash) decideSegfault() {
 		d += " (NULL pointer dereference)"
 	}
 	c.set(Segfault, "Segfault", LevelNone, d)
+}
+
+// unjoinedSegfault returns the latest segfault no line tied to any container that the kernel
+// logged within a few seconds before one of the target's exits with 139: evidence worth naming,
+// with the join it lacks, rather than calling the line absent.
+func (c *crash) unjoinedSegfault() *facts.Fact {
+	var best *facts.Fact
+	for i := range c.idx.Facts {
+		f := &c.idx.Facts[i]
+		if f.Kind != facts.Segfault || f.ContainerID != "" || f.Pod != "" || f.Ref.Time.IsZero() {
+			continue
+		}
+		for _, e := range c.exits {
+			if e.ExitCode == nil || *e.ExitCode != 128+11 || e.Ref.Time.IsZero() {
+				continue
+			}
+			if d := e.Ref.Time.Sub(f.Ref.Time); d >= -time.Second && d <= 10*time.Second {
+				if best == nil || f.Ref.Time.After(best.Ref.Time) {
+					best = f
+				}
+			}
+		}
+	}
+	return best
 }
 
 func (c *crash) decideExec(code int, msg string) {

@@ -110,6 +110,15 @@ func TestClassifyHandBuilt(t *testing.T) {
 			class: Segfault, level: LevelNone, meaning: "Segfault", gap: "no kernel segfault line",
 		},
 		{
+			// The kernel's line is there but unjoined (no containerd exit with its pid, and two
+			// containers exited 139): name it, and say that only the time ties it.
+			name: "139 with an unjoined segfault just before it",
+			facts: []facts.Fact{fact(facts.Segfault, "kernel-segfault", 1, func(f *facts.Fact) {
+				f.Namespace, f.Pod, f.PodUID, f.Container, f.Process, f.PID, f.Addr, f.IP = "", "", "", "", "imgcodec", 4121, "0", "00007f0c1d2e3f40"
+			}), exit(139, 2, "c1")},
+			class: Segfault, level: LevelNone, meaning: "Segfault", detail: "imgcodec[4121]", gap: "segfault matched by time only",
+		},
+		{
 			name:  "255 is unknown",
 			facts: []facts.Fact{exit(255, 2, "c1")},
 			class: RuntimeError, meaning: "Unknown", level: LevelNone,
