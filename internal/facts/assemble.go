@@ -32,12 +32,42 @@ type Assembler struct {
 	kernelOnly bool // the file holds only kernel records (dmesg): no time check needed for blocks
 	facts      []Fact
 	blk        oomBlock
-	exits      map[exitKey]bool // exit events already kept
+	divert     Fact                 // the fact being offered to Divert
+	exits      map[exitKey]bool     // the latest exit events kept…
+	exitRing   [recentExits]exitKey // …in order, to forget the oldest
+	exitN      int
 }
+
+// recentExits bounds how far back a repeat is looked for: containerd retries a failed exit within
+// its back-off (seconds to minutes), while a busy node logs hundreds of thousands of exits that a
+// map of all of them would hold for nothing.
+const recentExits = 256
 
 type exitKey struct {
 	id        string
 	pid, code int
+}
+
+// repeatedExit reports whether f repeats one of the latest exit events, and remembers it if not.
+func (a *Assembler) repeatedExit(f Fact) bool {
+	k := exitKey{id: f.ContainerID, pid: f.PID, code: *f.ExitCode}
+	if k.id == "" {
+		k.id = f.SandboxID
+	}
+	if a.exits[k] {
+		return true
+	}
+	if a.exits == nil {
+		a.exits = make(map[exitKey]bool, recentExits)
+	}
+	slot := &a.exitRing[a.exitN%recentExits]
+	if a.exitN >= recentExits {
+		delete(a.exits, *slot)
+	}
+	*slot = k
+	a.exits[k] = true
+	a.exitN++
+	return false
 }
 
 // oomBlock is the open OOM block.
@@ -98,18 +128,16 @@ func (a *Assembler) emit(f Fact) {
 			return
 		}
 	}
-	if f.Source == ExtTaskExit {
-		k := exitKey{id: f.ContainerID + f.SandboxID, pid: f.PID, code: *f.ExitCode}
-		if a.exits[k] {
+	if f.Source == ExtTaskExit && a.repeatedExit(f) {
+		return
+	}
+	// f is handed over through a field of the Assembler: a pointer to the parameter would move
+	// every fact (hundreds of bytes) to the heap, and most are diverted.
+	if a.Divert != nil {
+		a.divert = f
+		if a.Divert(&a.divert) {
 			return
 		}
-		if a.exits == nil {
-			a.exits = map[exitKey]bool{}
-		}
-		a.exits[k] = true
-	}
-	if a.Divert != nil && a.Divert(&f) {
-		return
 	}
 	a.facts = append(a.facts, f)
 }

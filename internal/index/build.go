@@ -321,17 +321,17 @@ func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte
 		fs.rules[rule.ID] = a
 	}
 	a.count++
-	ev := hitEvent{msg: messageHash(line), state: untimed}
+	ev := newHit(messageHash(line), untimed, 0)
 	switch {
 	case !ref.Time.IsZero():
 		if a.mins == nil {
 			a.mins = map[int64]int{}
 		}
 		a.mins[ref.Time.Unix()/60]++
-		ev.sec, ev.state = ref.Time.Unix(), timed
+		ev.set(timed, ref.Time.Unix())
 	case fs.dmesg:
 		if s, ok := fs.secs[int64(ref.Line)]; ok {
-			ev.dsec, ev.state = s, pending
+			ev.set(pending, int64(s*1e6))
 		} else {
 			a.untimed++
 		}
@@ -527,8 +527,8 @@ func (fs *fileState) anchor(boot time.Time) {
 	if boot.IsZero() {
 		for _, a := range fs.rules {
 			for i := range a.events {
-				if a.events[i].state == pending {
-					a.events[i].state = untimed
+				if a.events[i].state() == pending {
+					a.events[i].set(untimed, 0)
 					a.untimed++
 				}
 			}
@@ -567,13 +567,13 @@ func (fs *fileState) anchor(boot time.Time) {
 	for _, a := range fs.rules {
 		for i := range a.events {
 			ev := &a.events[i]
-			if ev.state != pending {
+			if ev.state() != pending {
 				continue
 			}
 			if a.mins == nil {
 				a.mins = map[int64]int{}
 			}
-			ev.sec, ev.state = boot.Add(time.Duration(ev.dsec*float64(time.Second))).Unix(), timed
+			ev.set(timed, boot.Add(time.Duration(ev.sec)*time.Microsecond).Unix())
 			a.mins[ev.sec/60]++
 		}
 		for i := range a.head {

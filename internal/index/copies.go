@@ -2,10 +2,10 @@ package index
 
 import (
 	"bytes"
+	"cmp"
 	"hash/maphash"
 	"regexp"
 	"slices"
-	"sort"
 
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/evidence"
@@ -32,13 +32,20 @@ const (
 )
 
 // hitEvent identifies one hit: the hash of its message (the line without prefix and kernel
-// stamps, so every rendering of one record hashes alike) and its time.
+// stamps, so every rendering of one record hashes alike) and its time. A bundle holds millions
+// of hits, so the state rides in the hash's two low bits: 16 bytes a hit.
 type hitEvent struct {
-	msg   uint64
-	sec   int64   // Unix second when timed
-	dsec  float64 // seconds since boot while pending
-	state hitState
+	key uint64 // message hash, low two bits replaced by the hitState
+	sec int64  // Unix second when timed; microseconds since boot while pending
 }
+
+func newHit(msgHash uint64, st hitState, sec int64) hitEvent {
+	return hitEvent{key: msgHash&^3 | uint64(st), sec: sec}
+}
+
+func (e hitEvent) msg() uint64                 { return e.key >> 2 }
+func (e hitEvent) state() hitState             { return hitState(e.key & 3) }
+func (e *hitEvent) set(st hitState, sec int64) { *e = newHit(e.key, st, sec) }
 
 var messageSeed = maphash.MakeSeed()
 
@@ -54,117 +61,139 @@ var rotation = regexp.MustCompile(`(?:[-.](?:\d{8}(?:-\d{6})?|\d{1,3})|\.gz)+$`)
 // different stretches of time, so an event in two of them is two events.
 func seriesOf(path string) string { return rotation.ReplaceAllString(path, "") }
 
-// dedupeHits finds, for every rule, the hits that copy an event another series of files already
-// holds (same message, stamped within copyWindow), and takes them out of the rule's counts.
-// Series are visited dedicated files first (kubelet.log before messages), so a copy is
-// discounted from the mixed file. An untimed hit matches a copy of the same message whatever its
-// time: without a boot anchor, raw dmesg has no time to compare.
+// dedupeHits finds, for every rule, the hits that copy an event another series of files holds
+// (same message, stamped within copyWindow), and takes them out of the rule's counts. Of each
+// event's copies the one in a dedicated file stays counted (kubelet.log before messages). An
+// untimed hit matches a copy of the same message whatever its time: without a boot anchor, raw
+// dmesg has no time to compare. Events are sorted by message, so the many messages that only
+// one series holds cost a comparison each; a busy node's bundle has hundreds of thousands.
 func (b *Builder) dedupeHits() {
 	type part struct {
 		agg    *ruleAgg
-		series string
+		series int
 		mixed  bool
 	}
 	byRule := map[string][]part{}
+	names := map[string][]string{} // rule → its series, in first-seen order
 	for _, fs := range b.files {
 		mixed := slices.Contains(detect.MixedLogTypes, fs.file.LogType)
+		series := seriesOf(fs.file.Path)
 		for id, a := range fs.rules {
-			byRule[id] = append(byRule[id], part{a, seriesOf(fs.file.Path), mixed})
+			k := slices.Index(names[id], series)
+			if k < 0 {
+				k = len(names[id])
+				names[id] = append(names[id], series)
+			}
+			byRule[id] = append(byRule[id], part{a, k, mixed})
 		}
 	}
-	for _, parts := range byRule {
-		if len(parts) < 2 {
+	var evs []taggedHit
+	for id, parts := range byRule {
+		if len(names[id]) < 2 {
 			continue
 		}
-		sort.SliceStable(parts, func(i, j int) bool {
-			if parts[i].mixed != parts[j].mixed {
-				return !parts[i].mixed
+		evs = evs[:0]
+		for pi, p := range parts {
+			if p.series >= 64 {
+				continue // a mask holds 64 series; a rule spread wider is not deduplicated further
 			}
-			return parts[i].series < parts[j].series
-		})
-		if parts[0].series == parts[len(parts)-1].series {
-			continue
+			for _, ev := range p.agg.events {
+				evs = append(evs, taggedHit{hitEvent: ev, part: int32(pi)})
+			}
 		}
-		pool := copyPool{}
-		for start := 0; start < len(parts); {
+		slices.SortFunc(evs, compareTagged)
+		preferred := func(x, y taggedHit) bool { // x's copy should stay counted rather than y's
+			px, py := parts[x.part], parts[y.part]
+			if px.mixed != py.mixed {
+				return !px.mixed
+			}
+			return names[id][px.series] < names[id][py.series]
+		}
+		discount := func(h taggedHit) { parts[h.part].agg.discount(h.hitEvent) }
+		series := func(h taggedHit) uint64 { return 1 << parts[h.part].series }
+		var clusters []copyCluster
+		for start := 0; start < len(evs); {
 			end := start + 1
-			for end < len(parts) && parts[end].series == parts[start].series {
+			for end < len(evs) && evs[end].msg() == evs[start].msg() {
 				end++
 			}
-			series := parts[start:end]
-			var fresh []hitEvent
-			for _, p := range series {
-				for _, ev := range p.agg.events {
-					if start > 0 && pool.take(ev, start) {
-						p.agg.discount(ev)
-						continue
-					}
-					fresh = append(fresh, ev)
-				}
+			if end-start > 1 {
+				clusters = matchCopies(evs[start:end], clusters[:0], series, preferred, discount)
 			}
-			pool.add(fresh)
 			start = end
 		}
 	}
 }
 
+// taggedHit is a hit with the part (file of a series) it belongs to.
+type taggedHit struct {
+	hitEvent
+	part int32
+}
+
+// compareTagged orders hits by message, timed before untimed, then by time.
+func compareTagged(a, b taggedHit) int {
+	switch {
+	case a.msg() != b.msg():
+		return cmp.Compare(a.msg(), b.msg())
+	case (a.state() == timed) != (b.state() == timed):
+		if a.state() == timed {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.sec, b.sec)
+}
+
+// copyCluster is one event and the series whose copy of it was seen.
+type copyCluster struct {
+	counted taggedHit
+	anchor  int64 // time of its first copy
+	series  uint64
+}
+
+// matchCopies groups one message's hits into events: a hit joins an event of another series
+// stamped within copyWindow (any event, when either is untimed) and then only one of them stays
+// counted.
+func matchCopies(group []taggedHit, clusters []copyCluster, series func(taggedHit) uint64,
+	preferred func(x, y taggedHit) bool, discount func(taggedHit)) []copyCluster {
+	for _, h := range group {
+		bit := series(h)
+		joined := false
+		for i := len(clusters) - 1; i >= 0; i-- {
+			c := &clusters[i]
+			if h.state() == timed && c.counted.state() == timed && h.sec-c.anchor > copyWindow {
+				break // hits come in time order: every earlier event is older still
+			}
+			if c.series&bit != 0 {
+				continue
+			}
+			c.series |= bit
+			if preferred(h, c.counted) {
+				discount(c.counted)
+				c.counted = h
+			} else {
+				discount(h)
+			}
+			joined = true
+			break
+		}
+		if !joined {
+			clusters = append(clusters, copyCluster{counted: h, anchor: h.sec, series: bit})
+		}
+	}
+	return clusters
+}
+
 // discount takes one copied hit out of the counts it was added to.
 func (a *ruleAgg) discount(ev hitEvent) {
 	a.dups++
-	switch ev.state {
+	switch ev.state() {
 	case timed:
 		a.mins[ev.sec/60]--
 	default:
 		a.untimed--
 	}
-}
-
-// copyPool holds the events counted so far, per message, sorted by time; each can absorb one
-// copy from each later series.
-type copyPool map[uint64][]pooled
-
-type pooled struct {
-	ev     hitEvent
-	usedBy int // the series that last matched a copy against it
-}
-
-func (p copyPool) add(evs []hitEvent) {
-	touched := map[uint64]bool{}
-	for _, ev := range evs {
-		p[ev.msg] = append(p[ev.msg], pooled{ev: ev, usedBy: -1})
-		touched[ev.msg] = true
-	}
-	for m := range touched {
-		sort.SliceStable(p[m], func(i, j int) bool { return p[m][i].ev.sec < p[m][j].ev.sec })
-	}
-}
-
-// take marks an unused pooled event that ev is a copy of as used by series, and reports whether
-// there was one.
-func (p copyPool) take(ev hitEvent, series int) bool {
-	list := p[ev.msg]
-	if len(list) == 0 {
-		return false
-	}
-	i := 0
-	if ev.state == timed {
-		i = sort.Search(len(list), func(k int) bool { return list[k].ev.sec >= ev.sec-copyWindow })
-	}
-	for ; i < len(list); i++ {
-		e := &list[i]
-		if ev.state == timed && e.ev.state == timed && e.ev.sec > ev.sec+copyWindow {
-			break
-		}
-		if e.usedBy == series {
-			continue
-		}
-		if ev.state == timed && e.ev.state == timed && e.ev.sec < ev.sec-copyWindow {
-			continue
-		}
-		e.usedBy = series
-		return true
-	}
-	return false
 }
 
 // mergeCopies folds samples that are copies of one line (same message, stamped within
