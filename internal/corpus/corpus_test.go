@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"slices"
 	"sort"
@@ -26,6 +27,10 @@ const (
 )
 
 const corpusDir = "../../testdata/corpus"
+
+// only scores the corpus files whose names start with it: `go test ./internal/corpus -run
+// Scores -v -only heldout-` measures a set the rules were not tuned on before it is tuned on.
+var only = flag.String("only", "", "score only the corpus files whose name starts with this")
 
 // supports says which crash-fact kinds and rule categories are evidence of each class.
 var supports = map[string]struct {
@@ -75,11 +80,23 @@ func load(t *testing.T) []Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return es
+	if *only == "" {
+		return es
+	}
+	var sub []Entry
+	for _, e := range es {
+		if strings.HasPrefix(e.File, *only) {
+			sub = append(sub, e)
+		}
+	}
+	return sub
 }
 
 // TestCorpusShape keeps the corpus big, diverse and cited.
 func TestCorpusShape(t *testing.T) {
+	if *only != "" {
+		t.Skip("-only scores a part of the corpus; its shape is the whole's")
+	}
 	es := load(t)
 	benign := 0
 	perSource := map[string]int{}
@@ -183,12 +200,12 @@ func TestCorpusScores(t *testing.T) {
 	fmt.Fprintf(&b, "recall %.1f%% (%d/%d), fitting %.1f%% (%d/%d), false alarms %.1f%% (%d/%d)",
 		100*recall, crash.hit, crash.n, 100*fitting, crash.fit, crash.hit, 100*fa, benign.alarm, benign.n)
 	t.Log("\n" + b.String())
-	if recall < minRecall {
+	if crash.n > 0 && recall < minRecall {
 		t.Errorf("recall %.1f%% < %.0f%%; missed:\n%s", 100*recall, 100*minRecall, strings.Join(misses, "\n"))
 	} else if len(misses) > 0 {
 		t.Logf("missed:\n%s", strings.Join(misses, "\n"))
 	}
-	if fitting < minFitting {
+	if crash.hit > 0 && fitting < minFitting {
 		t.Errorf("evidence of the right class %.1f%% < %.0f%%; off-class:\n%s", 100*fitting, 100*minFitting, strings.Join(misfits, "\n"))
 	} else if len(misfits) > 0 {
 		t.Logf("off-class:\n%s", strings.Join(misfits, "\n"))
