@@ -92,8 +92,19 @@ func (b *builder) kubelet(t time.Time, level byte, src, body string) {
 	b.add(rec{t: t, u: uKubelet, ident: "kubelet", pid: pid, msg: klogLine(level, t.Add(-b.jitter()), pid, src, body)})
 }
 
+// containerd writes one containerd line at t. A line the node's release writes at debug, or
+// not at all (level lvlDebug, lvlAbsent), is drawn all the same and dropped: EKS runs
+// containerd at info, and an incident must draw the same numbers on every release.
 func (b *builder) containerd(t time.Time, level, msg string, fields ...kv) {
-	b.add(rec{t: t, u: uContainerd, ident: "containerd", pid: b.n.ctrdPID, msg: ctrdLine(t.Add(-b.jitter()), level, msg, fields...)})
+	b.containerdStamped(t, t.Add(-b.jitter()), level, msg, fields...)
+}
+
+// containerdStamped writes a containerd line whose own time= stamp is given: it draws nothing.
+func (b *builder) containerdStamped(t, stamp time.Time, level, msg string, fields ...kv) {
+	if !written(level) {
+		return
+	}
+	b.add(rec{t: t, u: uContainerd, ident: "containerd", pid: b.n.ctrdPID, msg: ctrdLine(stamp, level, msg, fields...)})
 }
 
 // kernel writes consecutive printk lines a few microseconds apart and returns the time after.
@@ -163,7 +174,7 @@ func (b *builder) plegEvent(t time.Time, p *pod, typ, data string) {
 func (b *builder) runSandbox(t time.Time, p *pod) time.Time {
 	b.kubelet(t, 'I', b.src("add"), structured("SyncLoop ADD", q("source", "api"), raw("pods", fmt.Sprintf("[%q]", p.ref()))))
 	t = t.Add(b.g.between(40*time.Millisecond, 120*time.Millisecond))
-	meta := fmt.Sprintf("&PodSandboxMetadata{Name:%s,Uid:%s,Namespace:%s,Attempt:0,}", p.name, p.uid, p.ns)
+	meta := b.n.ctrd.sandboxMeta(p)
 	b.containerd(t, "info", "RunPodSandbox for "+meta)
 	t = t.Add(b.g.between(300*time.Millisecond, 900*time.Millisecond))
 	if p.ip != b.n.ip { // host-network pods get no address from the CNI
@@ -180,7 +191,7 @@ func (b *builder) runSandbox(t time.Time, p *pod) time.Time {
 // createContainer is containerd's CreateContainer; it returns the new container id.
 func (b *builder) createContainer(t time.Time, p *pod, attempt int) (string, time.Time) {
 	cid := b.g.hex(64)
-	meta := fmt.Sprintf("&ContainerMetadata{Name:%s,Attempt:%d,}", p.container, attempt)
+	meta := b.n.ctrd.containerMeta(p.container, attempt)
 	b.containerd(t, "info", fmt.Sprintf("CreateContainer within sandbox %q for container %s", p.sandbox, meta))
 	t = t.Add(b.g.between(30*time.Millisecond, 180*time.Millisecond))
 	b.containerd(t, "info", fmt.Sprintf("CreateContainer within sandbox %q for %s returns container id %q", p.sandbox, meta, cid))
@@ -201,58 +212,38 @@ func (b *builder) startContainer(t time.Time, p *pod, attempt int) (cid string, 
 	return cid, pid, started
 }
 
-// exitEvent renders containerd's task-exit message in the node's containerd wording.
-func (b *builder) exitEvent(cid string, pid, code int, at time.Time) string {
-	switch b.n.ctrd {
-	case ctrdGogo:
-		return fmt.Sprintf("TaskExit event &TaskExit{ContainerID:%s,ID:%s,Pid:%d,ExitStatus:%d,ExitedAt:%s,XXX_unrecognized:[],}",
-			cid, cid, pid, code, at.UTC().Format("2006-01-02 15:04:05.999999999 -0700 MST"))
-	case ctrdProtoText:
-		status := ""
-		if code != 0 { // protobuf text omits zero-valued fields
-			status = fmt.Sprintf(" exit_status:%d", code)
-		}
-		return fmt.Sprintf("TaskExit event container_id:%q id:%q pid:%d%s exited_at:{seconds:%d nanos:%d}", cid, cid, pid, status, at.Unix(), at.Nanosecond())
-	}
-	status := ""
-	if code != 0 {
-		status = fmt.Sprintf("  exit_status:%d", code)
-	}
-	return fmt.Sprintf("received exit event container_id:%q  id:%q  pid:%d%s  exited_at:{seconds:%d  nanos:%d}", cid, cid, pid, status, at.Unix(), at.Nanosecond())
-}
-
-func (b *builder) taskOOM(cid string) string {
-	if b.n.ctrd == ctrdGogo {
-		return fmt.Sprintf("TaskOOM event &TaskOOM{ContainerID:%s,XXX_unrecognized:[],}", cid)
-	}
-	return fmt.Sprintf("TaskOOM event container_id:%q", cid)
-}
-
 // containerExit plays what follows a container's death at t: containerd's events within
 // milliseconds, kubelet's PLEG relist within a second. It returns when kubelet saw it.
 // A pid of 0 means no task ever ran (a start error): containerd then has no exit event to log.
+// The planted ContainerExit carries the pid only when the node's containerd writes its exit
+// line at info: on 1.6.0–1.6.36 and 1.7.0–1.7.23 only kubelet's PLEG line tells the exit.
 func (b *builder) containerExit(t time.Time, p *pod, cid string, pid, code int, oom bool) time.Time {
+	r := b.n.ctrd
 	if pid == 0 {
 		b.plant(TruthFact{Kind: facts.ContainerExit, Container: p.container, ContainerID: cid, Process: p.process, ExitCode: intp(code)})
 		return b.plegExit(t.Add(b.g.between(250*time.Millisecond, 950*time.Millisecond)), p, cid, code)
 	}
 	t = t.Add(b.g.between(2*time.Millisecond, 40*time.Millisecond))
 	if oom {
-		b.containerd(t, "info", b.taskOOM(cid))
+		b.containerd(t, "info", r.taskOOM(cid))
 		b.plant(TruthFact{Kind: facts.TaskOOM, Container: p.container, ContainerID: cid})
 		t = t.Add(b.g.between(500*time.Microsecond, 3*time.Millisecond))
 	}
-	b.containerd(t, "info", b.exitEvent(cid, pid, code, t.Add(-b.g.between(time.Millisecond, 4*time.Millisecond))))
-	b.plant(TruthFact{Kind: facts.ContainerExit, Container: p.container, ContainerID: cid, PID: pid, Process: p.process, ExitCode: intp(code)})
-	t = t.Add(b.g.between(5*time.Millisecond, 30*time.Millisecond))
-	if b.n.ctrd == ctrdGogo {
-		b.containerd(t, "info", "shim disconnected", q("id", cid))
-		b.containerd(t.Add(b.g.between(time.Millisecond, 5*time.Millisecond)), "info", "shim reaped", q("id", cid))
-	} else {
-		b.containerd(t, "info", "shim disconnected", q("id", cid), q("namespace", "k8s.io"))
-		b.containerd(t.Add(b.g.between(100*time.Microsecond, time.Millisecond)), "warning", "cleaning up after shim disconnected", q("id", cid), q("namespace", "k8s.io"))
-		b.containerd(t.Add(b.g.between(time.Millisecond, 3*time.Millisecond)), "info", "cleaning up dead shim", q("namespace", "k8s.io"))
+	at := t.Add(-b.g.between(time.Millisecond, 4*time.Millisecond))
+	level, msg := r.containerExitLine(cid, pid, code, at)
+	b.containerd(t, level, msg)
+	f := TruthFact{Kind: facts.ContainerExit, Container: p.container, ContainerID: cid, Process: p.process, ExitCode: intp(code)}
+	if written(level) {
+		f.PID = pid
 	}
+	b.plant(f)
+	// The podsandbox handler's copy of the same exit (2.0.0–2.1.1 at info); drawn from nothing,
+	// so that the releases that do not write it draw the same numbers.
+	if level, msg := r.podsandboxCopy(cid, cid, pid, code, at); written(level) {
+		b.containerdStamped(t.Add(200*time.Microsecond), t.Add(180*time.Microsecond), level, msg)
+	}
+	t = t.Add(b.g.between(5*time.Millisecond, 30*time.Millisecond))
+	b.shimGone(t, cid)
 	if !b.n.cgroupfs {
 		scope := "cri-containerd-" + cid + ".scope"
 		b.systemd(t.Add(b.g.between(time.Millisecond, 4*time.Millisecond)), uOther, scope+": Deactivated successfully.")
@@ -261,6 +252,73 @@ func (b *builder) containerExit(t time.Time, p *pod, cid string, pid, code int, 
 		}
 	}
 	return b.plegExit(t.Add(b.g.between(250*time.Millisecond, 950*time.Millisecond)), p, cid, code)
+}
+
+// shimGone is containerd losing a task's shim connection once the task is deleted (row
+// ctrd-shim-disconnected and the cleanup rows after it). From 1.6 the disconnect handler always
+// runs the shim's delete ("cleaning up after shim disconnected", a warning until 2.1.0, info
+// from 2.1.1; "cleaning up dead shim", with id= from 2.1.1); 1.7+ log through a logger that
+// carries namespace=. containerd 1.4 removed the task first, so its handler had nothing to do.
+func (b *builder) shimGone(t time.Time, id string) {
+	r := b.n.ctrd
+	if r.legacyCRI() {
+		b.containerd(t, "info", "shim disconnected", q("id", id))
+		// The draws of a second line the generator wrote here before the release model (runtime
+		// v1's "shim reaped", which a runc v2 shim never causes), kept so that the legacy
+		// scenario's identifiers stay where they were.
+		b.g.between(time.Millisecond, 5*time.Millisecond)
+		b.jitter()
+		return
+	}
+	ns := q("namespace", "k8s.io")
+	disc, dead := []kv{q("id", id)}, []kv{}
+	if r.deadShimID() {
+		dead = append(dead, q("id", id))
+	}
+	if r.shimNamespace() {
+		disc, dead = append(disc, ns), append(dead, ns)
+	}
+	b.containerd(t, "info", "shim disconnected", disc...)
+	b.containerd(t.Add(b.g.between(100*time.Microsecond, time.Millisecond)), r.shimCleanupLevel(), "cleaning up after shim disconnected", q("id", id), ns)
+	b.containerd(t.Add(b.g.between(time.Millisecond, 3*time.Millisecond)), "info", "cleaning up dead shim", dead...)
+}
+
+// stopSandbox is kubelet tearing down a finished pod: containerd finds its container already
+// exited, SIGKILLs the pause process (exit 137), reaps the sandbox's shim and tears the network
+// down. Every release words the pause's exit its own way (rows ctrd-exit-received-sandbox-*,
+// ctrd-exit-podsandbox-handler-sandbox); on 1.x it reads like a container's exit, and only the
+// RunPodSandbox line tells it is a sandbox's. It returns when kubelet saw the sandbox die.
+func (b *builder) stopSandbox(t time.Time, p *pod, cid string) time.Time {
+	r := b.n.ctrd
+	sb := p.sandbox
+	b.containerd(t, "info", fmt.Sprintf("StopPodSandbox for %q", sb))
+	t = t.Add(b.g.between(200*time.Microsecond, 2*time.Millisecond))
+	b.containerd(t, "info", fmt.Sprintf("Container to stop %q must be in running or unknown state, current state %q", cid, "CONTAINER_EXITED"))
+	pause := b.g.intn(min(20000, b.n.pidMax/8), min(190000, b.n.pidMax-1))
+	t = t.Add(b.g.between(5*time.Millisecond, 30*time.Millisecond))
+	at := t.Add(-b.g.between(300*time.Microsecond, 2*time.Millisecond))
+	next := func() time.Time { t = t.Add(b.g.between(100*time.Microsecond, 900*time.Microsecond)); return t }
+	switch {
+	case r.legacyCRI():
+		b.containerd(t, "info", "TaskExit event "+r.taskExit(sb, sb, pause, 137, at))
+	case r.major == 1:
+		b.containerd(t, r.exitLevel(), "received exit event "+r.taskExit(sb, sb, pause, 137, at))
+	case r.renamedExits():
+		b.containerd(t, "info", "received sandbox container exit event "+r.sandboxExit(sb, 137, at), q("monitor_name", "criService"))
+		// The podsandbox controller's own monitor: a TaskExit without a pid.
+		b.containerd(next(), "info", "received sandbox exit event "+r.taskExit(sb, sb, 0, 137, at), q("monitor_name", "podsandbox"))
+	default:
+		b.containerd(t, "info", "received exit event "+r.sandboxExit(sb, 137, at))
+		b.containerd(next(), r.podsandboxCopyLevel(), "TaskExit event in podsandbox handler "+r.taskExit(sb, sb, pause, 137, at))
+	}
+	b.shimGone(t.Add(b.g.between(2*time.Millisecond, 9*time.Millisecond)), sb)
+	t = t.Add(b.g.between(15*time.Millisecond, 60*time.Millisecond))
+	b.containerd(t, "info", fmt.Sprintf("TearDown network for sandbox %q successfully", sb))
+	t = t.Add(b.g.between(2*time.Millisecond, 20*time.Millisecond))
+	b.containerd(t, "info", fmt.Sprintf("StopPodSandbox for %q returns successfully", sb))
+	seen := t.Add(b.g.between(250*time.Millisecond, 950*time.Millisecond))
+	b.plegEvent(seen, p, "ContainerDied", sb)
+	return seen
 }
 
 // plegExit is kubelet's relist noticing a dead container.

@@ -32,15 +32,6 @@ type rec struct {
 	msg   string
 }
 
-// ctrdStyle is the containerd release family, which decides how task events are worded.
-type ctrdStyle uint8
-
-const (
-	ctrdGogo      ctrdStyle = iota // ≈1.4–1.6: `TaskExit event &TaskExit{…}`
-	ctrdProtoText                  // 1.6/1.7: `TaskExit event container_id:"…" …`
-	ctrdReceived                   // later 1.7 / 2.x: `received exit event container_id:"…"  id:"…"  …`
-)
-
 // kernelGen is the kernel generation, which decides the shape of the OOM report.
 type kernelGen uint8
 
@@ -66,9 +57,8 @@ type node struct {
 	kernel     kernelGen
 	release    string // uname -r
 	cgroupV2   bool
-	cgroupfs   bool // cgroup v1 with the cgroupfs driver (legacy containerd nodes)
-	ctrd       ctrdStyle
-	ctrdVer    string
+	cgroupfs   bool        // cgroup v1 with the cgroupfs driver (legacy containerd nodes)
+	ctrd       ctrdRelease // decides the wording and level of every containerd line
 	kubeletVer string
 	legacyKlog bool   // ≈1.21–1.23 structured rendering: unquoted UUIDs, Go %+v events
 	sysd       int    // systemd version, for its message wording
@@ -101,7 +91,8 @@ func (n *node) uptimeAt(t time.Time) time.Duration { return t.Sub(n.boot) }
 
 // newNode describes the node of a layout. legacy selects the older software generation the
 // container-oom-v1 scenario needs (only meaningful on AL2, the one layout that shipped it).
-func newNode(l Layout, capture time.Time, legacy bool) *node {
+// ctrd, when set, replaces the layout's containerd release.
+func newNode(l Layout, capture time.Time, legacy bool, ctrd *ctrdRelease) *node {
 	n := &node{
 		layout:   l,
 		instance: "i-0a1b2c3d4e5f60718",
@@ -119,7 +110,7 @@ func newNode(l Layout, capture time.Time, legacy bool) *node {
 	switch l {
 	case AL2:
 		n.kernel, n.release = kernel510, "5.10.240-238.959.amzn2.x86_64"
-		n.ctrd, n.ctrdVer = ctrdProtoText, "1.7.27"
+		n.ctrd = mustContainerd("1.7.27")
 		n.kubeletVer = "v1.32.9-eks-113cf36"
 		n.sysd, n.runtimeCg = 219, "/runtime.slice"
 		n.pidMax = 32768
@@ -127,7 +118,7 @@ func newNode(l Layout, capture time.Time, legacy bool) *node {
 		n.ctrdPID = 2954
 		if legacy {
 			n.kernel, n.release = kernel414, "4.14.355-275.572.amzn2.x86_64"
-			n.ctrd, n.ctrdVer = ctrdGogo, "1.4.13"
+			n.ctrd = mustContainerd("1.4.13")
 			n.kubeletVer = "v1.23.17-eks-a59e1f0"
 			n.cgroupfs, n.legacyKlog = true, true
 		}
@@ -135,7 +126,7 @@ func newNode(l Layout, capture time.Time, legacy bool) *node {
 		n.boot = n.capture.Add(-(6*24*time.Hour + 5*time.Hour + 41*time.Minute + 13*time.Second)).Truncate(time.Second)
 		n.kernel, n.release = kernel61, "6.1.158-180.294.amzn2023.x86_64"
 		n.cgroupV2 = true
-		n.ctrd, n.ctrdVer = ctrdReceived, "2.1.4"
+		n.ctrd = mustContainerd("2.1.4")
 		n.kubeletVer = "v1.33.5-eks-ecaa3a6"
 		n.sysd, n.runtimeCg = 252, "/runtime.slice"
 		n.kubeletPIDs = []pidFrom{{pid: 2389}}
@@ -143,7 +134,7 @@ func newNode(l Layout, capture time.Time, legacy bool) *node {
 	case Bottlerocket:
 		n.kernel, n.release = kernel61, "6.1.158"
 		n.cgroupV2 = true
-		n.ctrd, n.ctrdVer = ctrdReceived, "2.1.4+bottlerocket"
+		n.ctrd = mustContainerd("2.1.4+bottlerocket")
 		n.kubeletVer = "v1.33.5-eks-ecaa3a6"
 		n.sysd, n.runtimeCg = 257, "/podruntime.slice"
 		n.kubeletPIDs = []pidFrom{{pid: 1652}}
@@ -152,11 +143,14 @@ func newNode(l Layout, capture time.Time, legacy bool) *node {
 		n.boot = n.capture.Add(-(6*24*time.Hour + 5*time.Hour + 41*time.Minute + 13*time.Second)).Truncate(time.Second)
 		n.kernel, n.release = kernel61, "6.12.46-66.121.amzn2023.x86_64"
 		n.cgroupV2 = true
-		n.ctrd, n.ctrdVer = ctrdReceived, "2.1.4"
+		n.ctrd = mustContainerd("2.1.4")
 		n.kubeletVer = "v1.34.1-eks-c39b1d0"
 		n.sysd, n.runtimeCg = 252, "/runtime.slice"
 		n.kubeletPIDs = []pidFrom{{pid: 2417}}
 		n.ctrdPID, n.nodeadmPID = 2131, 1907
+	}
+	if ctrd != nil {
+		n.ctrd = *ctrd
 	}
 	return n
 }

@@ -146,7 +146,7 @@ func (b *builder) bootServices(boot time.Time) {
 	ctrdDesc := "containerd container runtime"
 	b.systemd(t, uContainerd, b.starting("containerd", ctrdDesc))
 	t = t.Add(b.g.between(20*time.Millisecond, 60*time.Millisecond))
-	b.containerd(t, "info", "starting containerd", q("revision", "b98a3aace656320842a23f4a392a33f46af97866"), q("version", n.ctrdVer))
+	b.containerd(t, "info", "starting containerd", q("revision", "b98a3aace656320842a23f4a392a33f46af97866"), q("version", n.ctrd.version))
 	t = t.Add(b.g.between(100*time.Millisecond, 400*time.Millisecond))
 	b.containerd(t, "info", "serving...", q("address", "/run/containerd/containerd.sock"))
 	b.containerd(t.Add(time.Millisecond), "info", "containerd successfully booted in 0.312442s")
@@ -231,38 +231,46 @@ func (b *builder) kubeletNoise(t time.Time, pods []*noisePod) {
 }
 
 func (b *builder) containerdNoise(t time.Time, pods []*noisePod) {
+	r := b.n.ctrd
 	np := pods[b.g.r.IntN(len(pods))]
+	// Every branch draws the same numbers on every release; a line the release writes at debug
+	// or not at all is dropped by b.containerd.
 	switch k := b.g.r.IntN(100); {
 	case k < 38:
-		img := np.p.image
-		b.containerd(t, "info", fmt.Sprintf("ImageUpdate event name:%q labels:{key:%q value:%q}", img, "io.cri-containerd.image", "managed"))
+		b.containerd(t, "info", r.imageUpdate(np.p.image))
 	case k < 58:
-		b.containerd(t, "error", "copy shim log", q("error", fmt.Sprintf("read /proc/self/fd/%d: file already closed", 20+b.g.r.IntN(180))))
+		fields := []kv{q("error", fmt.Sprintf("read /proc/self/fd/%d: file already closed", 20+b.g.r.IntN(180)))}
+		if r.shimNamespace() {
+			fields = append(fields, q("namespace", "k8s.io"))
+		}
+		b.containerd(t, "error", "copy shim log", fields...)
 	case k < 70:
-		b.containerd(t, "info", fmt.Sprintf("Finish piping stdout of container exec %q", b.g.hex(64)))
+		b.containerd(t, r.execIOLevel(), fmt.Sprintf("Finish piping %q of container exec %q", "stdout", b.g.hex(64)))
 	case k < 79:
 		exec := b.g.hex(64)
-		b.containerd(t, "info", fmt.Sprintf("Exec process %q exits with exit code 0 and error <nil>", exec))
+		b.containerd(t, r.execIOLevel(), fmt.Sprintf("Exec process %q exits with exit code 0 and error <nil>", exec))
 	case k < 85:
-		// An exec probe ended: an exit event whose id is not the container's.
-		b.containerd(t, "info", b.execExit(np.cid, b.g.hex(64), b.g.intn(200000, 400000), t))
+		// An exec probe ended. The CRI exit monitor never sees exec'd processes; only the
+		// podsandbox handler, while it takes every /tasks/exit event (2.0.0–2.1.4), prints one:
+		// an exit event whose id is not the container's, clean, so protobuf omits exit_status.
+		level, msg := r.podsandboxCopy(np.cid, b.g.hex(64), b.g.intn(200000, 400000), 0, t)
+		b.containerd(t, level, msg)
 	case k < 92:
-		b.containerd(t, "warning", "cleanup warnings time=\""+ctrdTime(t.Add(-b.jitter()))+"\" level=warning msg=\"failed to remove runc container\" error=\"runc did not terminate successfully: exit status 255: \" runtime=io.containerd.runc.v2\n", q("namespace", "k8s.io"))
+		// stderr of the shim's own delete, relayed when the dead-shim cleanup (1.6+) runs it.
+		inner := "time=\"" + ctrdTime(t.Add(-b.jitter())) + "\" level=warning msg=\"failed to remove runc container\" error=\"runc did not terminate successfully: exit status 255: \" runtime=io.containerd.runc.v2\n"
+		switch {
+		case r.legacyCRI():
+			b.containerd(t, lvlAbsent, "")
+		case r.from211():
+			b.containerd(t, "warning", "warnings while cleaning up dead shim", q("id", np.cid), q("namespace", "k8s.io"), q("warnings", inner))
+		case r.shimNamespace():
+			b.containerd(t, "warning", "cleanup warnings "+inner, q("namespace", "k8s.io"))
+		default:
+			b.containerd(t, "warning", "cleanup warnings "+inner)
+		}
 	default:
 		b.containerd(t, "info", fmt.Sprintf("Container exec %q stdin closed", b.g.hex(64)))
 	}
-}
-
-// execExit is the exit event of an exec'd process (a probe): clean, so protobuf omits
-// exit_status, and id names the exec, not the container.
-func (b *builder) execExit(cid, execID string, pid int, at time.Time) string {
-	switch b.n.ctrd {
-	case ctrdGogo:
-		return fmt.Sprintf("TaskExit event &TaskExit{ContainerID:%s,ID:%s,Pid:%d,ExitStatus:0,ExitedAt:%s,XXX_unrecognized:[],}", cid, execID, pid, at.UTC().Format("2006-01-02 15:04:05.999999999 -0700 MST"))
-	case ctrdProtoText:
-		return fmt.Sprintf("TaskExit event container_id:%q id:%q pid:%d exited_at:{seconds:%d nanos:%d}", cid, execID, pid, at.Unix(), at.Nanosecond())
-	}
-	return fmt.Sprintf("received exit event container_id:%q  id:%q  pid:%d  exited_at:{seconds:%d  nanos:%d}", cid, execID, pid, at.Unix(), at.Nanosecond())
 }
 
 func (b *builder) otherNoise(t time.Time) {
@@ -317,7 +325,8 @@ func (b *builder) ipamdNoise(t time.Time, pods []*noisePod) {
 }
 
 // cronJobs runs batch/report every hour for the last 8 hours and twice a day before: each run
-// pulls its image, exits 0 and leaves an exitCode=0 PLEG line behind.
+// pulls its image, exits 0 and leaves an exitCode=0 PLEG line behind, and its finished pod's
+// sandbox is stopped (a pause exit 137: a false lead of its own).
 func (b *builder) cronJobs(start, end time.Time) {
 	img := "123456789012.dkr.ecr.us-west-2.amazonaws.com/report:2.0.7"
 	var runs []time.Time
@@ -340,14 +349,21 @@ func (b *builder) cronJobs(start, end time.Time) {
 		b.containerd(t, "info", fmt.Sprintf("PullImage %q", img))
 		t = t.Add(b.g.between(800*time.Millisecond, 3*time.Second))
 		ref := "sha256:" + b.g.hex(64)
-		b.containerd(t, "info", fmt.Sprintf("ImageUpdate event name:%q labels:{key:%q value:%q}", img, "io.cri-containerd.image", "managed"))
-		b.containerd(t.Add(time.Millisecond), "info", fmt.Sprintf("stop pulling image %s: active requests=0, bytes read=%d", img, b.g.intn(1000, 9000)))
-		b.containerd(t.Add(2*time.Millisecond), "info", fmt.Sprintf("Pulled image %q with image id %q, repo tag %q, repo digest %q, size %q in %s",
+		b.containerd(t, "info", b.n.ctrd.imageUpdate(img))
+		// 1.6 and earlier log no "stop pulling" and a shorter "Pulled image" at debug.
+		pulled := lvlDebug
+		if b.n.ctrd.verbosePull() {
+			pulled = "info"
+		}
+		b.containerd(t.Add(time.Millisecond), pulled, fmt.Sprintf("stop pulling image %s: active requests=0, bytes read=%d", img, b.g.intn(1000, 9000)))
+		b.containerd(t.Add(2*time.Millisecond), pulled, fmt.Sprintf("Pulled image %q with image id %q, repo tag %q, repo digest %q, size %q in %s",
 			img, ref, img, "123456789012.dkr.ecr.us-west-2.amazonaws.com/report@sha256:"+b.g.hex(64), fmt.Sprint(b.g.intn(40000000, 90000000)), "1.2"+fmt.Sprint(b.g.intn(10000, 99999))+"s"))
 		b.containerd(t.Add(3*time.Millisecond), "info", fmt.Sprintf("PullImage %q returns image reference %q", img, ref))
 		cid, pid, started := b.startContainer(t.Add(b.g.between(20*time.Millisecond, 90*time.Millisecond)), p, 0)
 		exit := started.Add(b.g.between(20*time.Second, 90*time.Second))
-		b.containerExit(exit, p, cid, pid, 0, false)
+		seen := b.containerExit(exit, p, cid, pid, 0, false)
+		// The Job's pod is done: kubelet stops its sandbox.
+		b.stopSandbox(seen.Add(b.g.between(200*time.Millisecond, 900*time.Millisecond)), p, cid)
 	}
 }
 

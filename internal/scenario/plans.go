@@ -175,7 +175,8 @@ func execNotFound(b *builder, t Truth, origin time.Time) (time.Time, time.Durati
 	deaths := len(t.BackOffs) + 1
 	p := b.newPod(t, "123456789012.dkr.ecr.us-west-2.amazonaws.com/gateway:5.0.0", "server", burstable, 256, 128, "ReplicaSet")
 	p.command = []string{"server", "--config", "/etc/gateway/config.yaml"}
-	const cause = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "server": executable file not found in $PATH: unknown`
+	// cause is what kubelet receives; containerd logs logged (1.x and 2.x word it differently).
+	cause, logged := b.n.ctrd.startError(`failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "server": executable file not found in $PATH`)
 	end, gap := b.run(origin, loop{
 		p: p, deaths: deaths,
 		start: func(i int, at time.Time) (string, int, time.Time) {
@@ -186,7 +187,7 @@ func execNotFound(b *builder, t Truth, origin time.Time) (time.Time, time.Durati
 		},
 		lifetime: func(int) time.Duration { return b.g.between(25*time.Millisecond, 70*time.Millisecond) },
 		die: func(i int, started, at time.Time, cid string, pid int) (time.Time, int, bool, string) {
-			b.containerd(at, "error", fmt.Sprintf("StartContainer for %q failed", cid), q("error", cause))
+			b.containerd(at, "error", fmt.Sprintf("StartContainer for %q failed", cid), q("error", logged))
 			b.plant(TruthFact{Kind: facts.ExecFailure, Container: p.container, ContainerID: cid, Process: "server"})
 			at = at.Add(b.g.between(time.Millisecond, 4*time.Millisecond))
 			b.syncError(at, p, fmt.Sprintf("failed to %q for %q with RunContainerError: %q", "StartContainer", p.container, cause))
@@ -458,7 +459,7 @@ func awsNodeCrashLoop(b *builder, t Truth, origin time.Time) (time.Time, time.Du
 
 // sandboxWithoutCNI is a pod whose sandbox cannot be networked while ipamd is down.
 func (b *builder) sandboxWithoutCNI(t time.Time, p *pod) {
-	meta := fmt.Sprintf("&PodSandboxMetadata{Name:%s,Uid:%s,Namespace:%s,Attempt:0,}", p.name, p.uid, p.ns)
+	meta := b.n.ctrd.sandboxMeta(p)
 	const grpc = `Error received from AddNetwork gRPC call: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused"`
 	for k := 0; k < 3; k++ {
 		sb := b.g.hex(64)
@@ -468,7 +469,7 @@ func (b *builder) sandboxWithoutCNI(t time.Time, p *pod) {
 		cniErr := fmt.Sprintf("failed to setup network for sandbox %q: plugin type=%q name=%q failed (add): add cmd: %s", sb, "aws-cni", "aws-cni", grpc)
 		t = t.Add(b.g.between(5*time.Millisecond, 30*time.Millisecond))
 		b.containerd(t, "error", "Failed to destroy network for sandbox \""+sb+"\"", q("error", "plugin type=\"aws-cni\" name=\"aws-cni\" failed (delete): del cmd: error received from DelNetwork gRPC call for container "+sb+": rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:50051: connect: connection refused\""))
-		b.containerd(t.Add(b.g.between(20*time.Millisecond, 60*time.Millisecond)), "error", "RunPodSandbox for "+meta+" failed", q("error", cniErr))
+		b.containerd(t.Add(b.g.between(20*time.Millisecond, 60*time.Millisecond)), "error", "RunPodSandbox for "+meta+" failed, error", q("error", b.n.ctrd.rpcLogged(cniErr)))
 		t = t.Add(b.g.between(80*time.Millisecond, 200*time.Millisecond))
 		rpcErr := "rpc error: code = Unknown desc = " + cniErr
 		b.kubelet(t, 'E', "log.go:32", structured("RunPodSandbox from runtime service failed", q("err", rpcErr)))

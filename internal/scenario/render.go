@@ -178,7 +178,7 @@ func (r *renderer) collector(noise *builder, al2 bool) {
 	r.put("system/top.txt", r.top(noise))
 	r.put("system/ps.txt", r.ps(noise))
 	r.put("containerd/containerd-tasks.txt", r.tasks(noise))
-	r.text("containerd/containerd-version.txt", "Client:", "  Version:  "+n.ctrdVer, "  Revision: b98a3aace656320842a23f4a392a33f46af97866", "  Go version: go1.24.6", "", "Server:", "  Version:  "+n.ctrdVer, "  Revision: b98a3aace656320842a23f4a392a33f46af97866", "  UUID: 7d3f0c52-1e4b-4a9c-8f2d-6b5e0a1c3d47")
+	r.text("containerd/containerd-version.txt", "Client:", "  Version:  "+n.ctrd.version, "  Revision: b98a3aace656320842a23f4a392a33f46af97866", "  Go version: go1.24.6", "", "Server:", "  Version:  "+n.ctrd.version, "  Revision: b98a3aace656320842a23f4a392a33f46af97866", "  UUID: 7d3f0c52-1e4b-4a9c-8f2d-6b5e0a1c3d47")
 	r.put("containerd/containerd-config.txt", r.containerdConfig())
 	r.put("ipamd/enis.json", r.enisJSON(noise))
 	r.put("ipamd/ipam.json", r.ipamJSON(noise))
@@ -212,7 +212,7 @@ func (r *renderer) collector(noise *builder, al2 bool) {
 func (r *renderer) stackDump() []byte {
 	n := r.n
 	t := n.capture.Add(-1800 * time.Millisecond)
-	dump := "=== BEGIN goroutine stack dump ===\ngoroutine 81352 [running]:\ngithub.com/containerd/containerd/v2/cmd/containerd/command.dumpStacks(0x1)\n\t/build/cmd/containerd/command/main_unix.go:62 +0x8c\n" +
+	dump := "=== BEGIN goroutine stack dump ===\ngoroutine 81352 [running]:\n" + n.ctrd.module() + "/cmd/containerd/command.dumpStacks(0x1)\n\t/build/cmd/containerd/command/main_unix.go:62 +0x8c\n" +
 		"goroutine 1 [select, 17402 minutes]:\nmain.main()\n\t/build/cmd/containerd/main.go:38 +0x45\n=== END goroutine stack dump ==="
 	line := journalStamp(jShort, t) + " " + n.host + " " + identTag("containerd", n.ctrdPID) + ": " + ctrdLine(t.Add(-120*time.Microsecond), "info", dump) + "\n"
 	return []byte(line)
@@ -292,10 +292,7 @@ func (r *renderer) tasks(noise *builder) []byte {
 }
 
 func (r *renderer) containerdConfig() []byte {
-	v := "version = 2"
-	if r.n.ctrd == ctrdReceived {
-		v = "version = 3"
-	}
+	v := fmt.Sprintf("version = %d", r.n.ctrd.configVersion())
 	sysd := "true"
 	if r.n.cgroupfs {
 		sysd = "false"

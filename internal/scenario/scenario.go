@@ -86,6 +86,12 @@ type Options struct {
 	Seed       uint64
 	NoiseLines int  // ordinary lines per big log; default DefaultNoiseLines
 	YearTurn   bool // capture on 2027-01-02 so the logs start in December 2026 (when Capture is zero)
+	// Containerd is the containerd release the node runs, e.g. "1.6.36" or "2.2.1"; empty keeps
+	// the layout's own (AL2 1.7.27, legacy AL2 1.4.13, AL2023 and NMA 2.1.4, Bottlerocket
+	// 2.1.4+bottlerocket). It decides the wording and level of every containerd line, and so
+	// which crash facts the containerd log holds. ContainerdReleases lists the releases on
+	// either side of each change.
+	Containerd string
 }
 
 // Defaults for Options. The capture times match the benchmark bundle's (shared/bench).
@@ -173,7 +179,15 @@ func build(s Scenario, l Layout, opt Options) (*result, error) {
 		return nil, fmt.Errorf("scenario %q: unknown layout %q (want one of %v)", s.Name, l, Layouts())
 	}
 	opt = opt.withDefaults()
-	n := newNode(l, opt.Capture, s.legacy && l == AL2)
+	var ctrd *ctrdRelease
+	if opt.Containerd != "" {
+		r, err := parseContainerd(opt.Containerd)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %q: %w", s.Name, err)
+		}
+		ctrd = &r
+	}
+	n := newNode(l, opt.Capture, s.legacy && l == AL2, ctrd)
 
 	// The incident's draws come from their own stream, so changing the amount of noise never
 	// moves a planted event.

@@ -97,62 +97,70 @@ func TestScenariosAgainstTruth(t *testing.T) {
 			t.Run(s.Name+"/"+string(layout), func(t *testing.T) {
 				t.Parallel()
 				res, truth := importScenario(t, s, layout)
-				idx := res.Index
-				if truth.RootCause == "none" {
-					if len(idx.Facts) != 0 {
-						t.Errorf("healthy node: want no crash facts, got %d, first: %+v", len(idx.Facts), idx.Facts[0])
-					}
-					return
-				}
-				for _, want := range truth.Facts {
-					found := false
-					for _, f := range idx.Facts {
-						if matches(f, want) {
-							found = true
-							break
-						}
-					}
-					if !found {
-						t.Errorf("planted %s not found: %+v", want.Kind, want)
-					}
-				}
-				wantOOM, gotOOM := 0, 0
-				for _, w := range truth.Facts {
-					if w.Kind == facts.OOMKill {
-						wantOOM++
-					}
-				}
-				for _, f := range idx.Facts {
-					if f.Kind == facts.OOMKill {
-						gotOOM++
-					}
-				}
-				if gotOOM != wantOOM {
-					t.Errorf("OOM kills: got %d, want %d (each kill once, whatever number of files shows it)", gotOOM, wantOOM)
-				}
-				if truth.Pod != "" {
-					for _, f := range idx.Facts {
-						if f.ContainerID == "" || f.Kind == facts.ImagePull {
-							continue
-						}
-						if !truthContainer(truth, f.ContainerID) {
-							continue
-						}
-						if f.Pod != truth.Pod || f.Namespace != truth.Namespace || f.Container != truth.Container {
-							t.Errorf("%s at %s not joined: pod %q ns %q container %q, want %s/%s/%s",
-								f.Kind, f.Ref, f.Pod, f.Namespace, f.Container, truth.Namespace, truth.Pod, truth.Container)
-						}
-					}
-				}
-				for _, f := range idx.Facts {
-					if f.Ref.TimeQuality == "none" || f.Ref.Time.IsZero() {
-						t.Errorf("%s at %s has no time", f.Kind, f.Ref)
-					}
-					if f.Ref.Time.After(truth.CaptureTime) {
-						t.Errorf("%s at %s is after the capture time %s: %s", f.Kind, f.Ref, truth.CaptureTime, f.Ref.Time)
-					}
-				}
+				checkAgainstTruth(t, res.Index, truth)
 			})
+		}
+	}
+}
+
+// checkAgainstTruth checks an index against the truth its bundle was written with: every planted
+// fact is found with its fields, no kernel OOM kill is reported twice, every crash fact of the
+// incident is joined to its pod and container, every fact has a time before the capture, and a
+// healthy node yields no crash facts at all.
+func checkAgainstTruth(t *testing.T, idx *index.Index, truth scenario.Truth) {
+	t.Helper()
+	if truth.RootCause == "none" {
+		if len(idx.Facts) != 0 {
+			t.Errorf("healthy node: want no crash facts, got %d, first: %+v", len(idx.Facts), idx.Facts[0])
+		}
+		return
+	}
+	for _, want := range truth.Facts {
+		found := false
+		for _, f := range idx.Facts {
+			if matches(f, want) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("planted %s not found: %+v", want.Kind, want)
+		}
+	}
+	wantOOM, gotOOM := 0, 0
+	for _, w := range truth.Facts {
+		if w.Kind == facts.OOMKill {
+			wantOOM++
+		}
+	}
+	for _, f := range idx.Facts {
+		if f.Kind == facts.OOMKill {
+			gotOOM++
+		}
+	}
+	if gotOOM != wantOOM {
+		t.Errorf("OOM kills: got %d, want %d (each kill once, whatever number of files shows it)", gotOOM, wantOOM)
+	}
+	if truth.Pod != "" {
+		for _, f := range idx.Facts {
+			if f.ContainerID == "" || f.Kind == facts.ImagePull {
+				continue
+			}
+			if !truthContainer(truth, f.ContainerID) {
+				continue
+			}
+			if f.Pod != truth.Pod || f.Namespace != truth.Namespace || f.Container != truth.Container {
+				t.Errorf("%s at %s not joined: pod %q ns %q container %q, want %s/%s/%s",
+					f.Kind, f.Ref, f.Pod, f.Namespace, f.Container, truth.Namespace, truth.Pod, truth.Container)
+			}
+		}
+	}
+	for _, f := range idx.Facts {
+		if f.Ref.TimeQuality == "none" || f.Ref.Time.IsZero() {
+			t.Errorf("%s at %s has no time", f.Kind, f.Ref)
+		}
+		if f.Ref.Time.After(truth.CaptureTime) {
+			t.Errorf("%s at %s is after the capture time %s: %s", f.Kind, f.Ref, truth.CaptureTime, f.Ref.Time)
 		}
 	}
 }

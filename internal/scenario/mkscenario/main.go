@@ -2,6 +2,7 @@
 //
 //	go run ./internal/scenario/mkscenario -list
 //	go run ./internal/scenario/mkscenario -scenario container-oom-v1 -layout al2 -archive -out testdata/example
+//	go run ./internal/scenario/mkscenario -scenario segfault -layout al2023 -containerd 1.7.23 -out /tmp/segv
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +35,7 @@ func run(args []string, stdout io.Writer) error {
 	noise := fs.Int("noise", scenario.DefaultNoiseLines, "ordinary lines per big log")
 	capture := fs.String("capture", "", "capture time, RFC 3339 (default "+scenario.DefaultCapture.Format(time.RFC3339)+")")
 	yearTurn := fs.Bool("year-turn", false, "capture on "+scenario.YearTurnCapture.Format("2006-01-02")+", logs starting in December")
+	ctrd := fs.String("containerd", "", "containerd `VERSION` the node runs, e.g. "+strings.Join(scenario.ContainerdReleases(), ", ")+" (default: the layout's own)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +55,7 @@ func run(args []string, stdout io.Writer) error {
 	if *layout != "" {
 		l = scenario.Layout(*layout)
 	}
-	opt := scenario.Options{Seed: *seed, NoiseLines: *noise, YearTurn: *yearTurn}
+	opt := scenario.Options{Seed: *seed, NoiseLines: *noise, YearTurn: *yearTurn, Containerd: *ctrd}
 	if *capture != "" {
 		t, err := time.Parse(time.RFC3339, *capture)
 		if err != nil {

@@ -25,6 +25,9 @@ func TestRun(t *testing.T) {
 		{name: "folder", args: []string{"-scenario", "segfault", "-noise", "50", "-out", filepath.Join(dir, "f")}, want: []string{"bottlerocket-logs"}},
 		{name: "archive", args: []string{"-scenario", "exec-not-found", "-layout", "al2023", "-archive", "-noise", "50", "-out", filepath.Join(dir, "a")},
 			want: []string{"eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz"}},
+		{name: "containerd", args: []string{"-scenario", "segfault", "-layout", "al2023", "-containerd", "1.7.23", "-noise", "50", "-out", filepath.Join(dir, "c")},
+			want: []string{"eks_i-0a1b2c3d4e5f60718_"}},
+		{name: "unknown containerd", args: []string{"-scenario", "segfault", "-containerd", "1.5.2", "-out", filepath.Join(dir, "u")}, wantErr: true},
 		{name: "year turn", args: []string{"-scenario", "healthy", "-year-turn", "-archive", "-noise", "50", "-out", filepath.Join(dir, "y")},
 			want: []string{"_2027-01-02_0020-UTC_"}},
 	}
