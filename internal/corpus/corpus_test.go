@@ -48,7 +48,8 @@ var supports = map[string]struct {
 	"container_exit": {[]facts.Kind{facts.ContainerExit}, []string{"crash", "lifecycle", "memory"}},
 	"kill":           {[]facts.Kind{facts.Killing, facts.ContainerExit}, []string{"lifecycle", "probe"}},
 	"image_pull":     {[]facts.Kind{facts.ImagePull}, []string{"image", "auth"}},
-	"runtime_error":  {nil, []string{"runtime", "kubelet", "bootstrap"}},
+	// A node daemon's own crash (a Go fatal error in containerd) is a runtime error.
+	"runtime_error": {nil, []string{"runtime", "kubelet", "bootstrap", "crash"}},
 }
 
 // fits reports whether the verdict holds evidence of the entry's class. node_health is wide

@@ -75,10 +75,14 @@ type Rule struct {
 	// Startup, when set, hands the rule's hits that come within Startup.Within after a start
 	// marker of the same file to the rule Startup.Rule: what is a failure later (PLEG not healthy,
 	// runtime down) is what every kubelet says in its first seconds.
-	Startup    *StartupRoute `yaml:"startup,omitempty"`
-	Examples   []string      `yaml:"examples"`
-	NearMisses []string      `yaml:"nearMisses"`
-	Guards     string        `yaml:"guards"`
+	Startup *StartupRoute `yaml:"startup,omitempty"`
+	// Sandbox, when set, names the rule a hit goes to when the container its extractor reads is
+	// a pod sandbox the same file created: a pause container's exit is worded like any other.
+	Sandbox     string   `yaml:"sandbox,omitempty"`
+	SandboxRule *Rule    `yaml:"-"`
+	Examples    []string `yaml:"examples"`
+	NearMisses  []string `yaml:"nearMisses"`
+	Guards      string   `yaml:"guards"`
 
 	// Index is the rule's position in Catalog.Rules, set by Parse.
 	Index int `yaml:"-"`
@@ -279,6 +283,13 @@ func (c *Catalog) validate() error {
 				bad("startup", "rule %q is not another rule of the catalog", st.Rule)
 			default:
 				st.Target, st.Grace = c.Rule(st.Rule), d
+			}
+		}
+		if r.Sandbox != "" {
+			if t := c.Rule(r.Sandbox); t == nil || t == r || r.Extract == "" {
+				bad("sandbox", "%q is not another rule of the catalog, or the rule has no extractor to read the container", r.Sandbox)
+			} else {
+				r.SandboxRule = t
 			}
 		}
 		if len(r.Examples) < 2 {

@@ -90,6 +90,15 @@ func RenderMarkdown(c *Catalog) []byte {
 			if r.CaseInsensitive {
 				w("| Case | insensitive |\n")
 			}
+			if r.StartMarker {
+				w("| Marks | a kubelet start |\n")
+			}
+			if st := r.Startup; st != nil {
+				w("| Within %s of a kubelet start | counts as [%s](#%s) |\n", st.Within, st.Rule, st.Rule)
+			}
+			if r.Sandbox != "" {
+				w("| On a pod sandbox's container | counts as [%s](#%s) |\n", r.Sandbox, r.Sandbox)
+			}
 			w("\n%s\n\n", strings.TrimSpace(r.Description))
 			w("Guards: %s\n\n", strings.TrimSpace(r.Guards))
 			w("Pattern:\n\n```re2\n%s\n```\n\n", r.Pattern)

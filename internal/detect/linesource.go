@@ -38,11 +38,18 @@ func splitLine(line []byte) (ident, msg []byte, stamped bool) {
 func sourceOf(ident, msg []byte, stamped bool) string {
 	if ident == nil {
 		// No syslog prefix (a continuation, or a line pasted without one): its own header says
-		// who wrote it — a dmesg stamp, a klog header, logrus fields.
+		// who wrote it — a dmesg stamp, "ident[pid]: " kept without the stamp, a klog header,
+		// logrus fields.
 		if stamped {
 			return "dmesg"
 		}
+		if id, rest, ok := logtime.IdentPID(msg); ok {
+			return sourceOf(id, rest, false)
+		}
 		return sourceOfText(msg)
+	}
+	if src := sourceOfText(msg); src == "kubelet" && (string(ident) == "docker" || string(ident) == "dockerd") {
+		return src // a kubelet run in a container (kubelet-wrapper, kops): the journal names docker
 	}
 	switch string(ident) {
 	case "kubelet":

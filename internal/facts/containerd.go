@@ -20,8 +20,8 @@ func taskField(line []byte, proto, gogo string) ([]byte, bool) {
 // first (containerd/containerd internal/cri/server/events.go, podsandbox/controller.go and
 // podsandbox/events.go; pkg/cri/server/events.go before 2.0): 2.0.7+, 2.1.5+ and 2.2 log
 // "received container exit event" for containers and "received sandbox container exit event" /
-// "received sandbox exit event" for pod sandboxes; 1.6.38, 1.7.24+, 2.0.0–2.0.6 and 2.1.0–2.1.4
-// log "received exit event" for both (1.6.0–1.6.37 and 1.7.0–1.7.23 only at debug level);
+// "received sandbox exit event" for pod sandboxes; 1.6.37+, 1.7.24+, 2.0.0–2.0.6 and 2.1.0–2.1.4
+// log "received exit event" for both (1.6.0–1.6.36 and 1.7.0–1.7.23 only at debug level);
 // "TaskExit event" is the event handler's line (containerd ≤1.4 for every exit, later on retries);
 // "SandboxExit event" is a sandbox's retry (2.x). The podsandbox handler's "TaskExit event in
 // podsandbox handler" (2.0.0–2.1.1 at info) copies, for containers and sandboxes alike, an exit
@@ -93,8 +93,8 @@ func extractTaskExit(line []byte) (Fact, bool) {
 	return f, true
 }
 
-// execFailureOther reads the wordings with no "exec" prefix: runc 1.1.6–1.1.15's
-// "eaccess /app: permission denied", and crun's "executable file `x` not found in $PATH",
+// execFailureOther reads the wordings with no `exec: "path"` part: runc 1.1.6–1.1.15's
+// "eaccess /app: permission denied", runc ≤1.0's "exec user process caused", and crun's "executable file `x` not found in $PATH",
 // "the path `x` exists but it is not executable" and "open executable: Permission denied". It
 // returns the span of the wording in line, or -1s.
 func execFailureOther(f *Fact, line []byte) (start, end int) {
@@ -124,6 +124,18 @@ func execFailureOther(f *Fact, line []byte) (start, end int) {
 	if i := index(line, "open executable: Permission denied"); i >= 0 {
 		f.FailureKind = "permission"
 		return i, i + len("open executable: Permission denied")
+	}
+	// runc ≤1.0 in the container's own output: `exec user process caused "no such file or directory"`.
+	if i := index(line, "exec user process caused"); i >= 0 {
+		rest := bytes.TrimLeft(line[i+len("exec user process caused"):], `:" \`)
+		for _, r := range [...]struct{ text, kind string }{
+			{"no such file or directory", "not-found"}, {"permission denied", "permission"}, {"exec format error", "exec-format"},
+		} {
+			if bytes.HasPrefix(rest, bs(r.text)) {
+				f.FailureKind = r.kind
+				return i, len(line) - len(rest) + len(r.text)
+			}
+		}
 	}
 	return -1, -1
 }

@@ -269,6 +269,8 @@ func extractTables() []xtable {
 			{"go-exec-format", `exec /usr/local/bin/app: exec format error`,
 				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "exec-format", Path: "/usr/local/bin/app", Message: "exec /usr/local/bin/app: exec format error"}},
 			{"log-file-missing", `E0308 10:11:12.000001    3187 log.go:32] "Failed when writing line to log file" err="open /var/log/pods/shop_app-1/app/0.log: no such file or directory"`, nil},
+			{"runc 1.0 in the container's output", `standard_init_linux.go:211: exec user process caused "no such file or directory"`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "not-found", Message: `exec user process caused "no such file or directory`}},
 		}},
 		{ExtOOMInvoked, kernelPrefixes, []xcase{
 			{"modern", `java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=985`,

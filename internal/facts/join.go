@@ -57,7 +57,7 @@ type createdCtr struct {
 //     within pidJoinWindow (both lines must have a time);
 //   - failing that, a kernel segfault (or OOM kill) → the one container whose exit with code
 //     128+signal (kubelet's PLEG or containerd) follows it within pidJoinWindow: containerd
-//     1.6.0–1.6.37 and 1.7.0–1.7.23 log exit events only at debug level, so on most nodes no line
+//     1.6.0–1.6.36 and 1.7.0–1.7.23 log exit events only at debug level, so on most nodes no line
 //     carries the container's pid;
 //   - a container exit whose container had a TaskOOM gets reason OOMKilled, as containerd's CRI
 //     status reports it.

@@ -160,7 +160,7 @@ func TestJoinNeverGuesses(t *testing.T) {
 	}
 }
 
-// TestJoinByExitCode: containerd 1.6.0–1.6.37 and 1.7.0–1.7.23 log exit events only at debug
+// TestJoinByExitCode: containerd 1.6.0–1.6.36 and 1.7.0–1.7.23 log exit events only at debug
 // level, so on most nodes no line carries a crashed container's pid. A segfault is then tied to
 // the one container whose exit with 128+SIGSEGV follows it (kubelet's PLEG, 0.7 s later), and
 // never when two containers could be it.

@@ -77,6 +77,7 @@ type fileState struct {
 	order  int
 	// kubeletStart is the time of the file's latest kubelet start marker (see startupRoute).
 	kubeletStart time.Time
+	sandboxes    map[string]bool // pod sandbox IDs RunPodSandbox returned (see sandboxRoute)
 	// clean keeps the latest clean exits per pod (or container), bounded: a busy node logs
 	// hundreds of thousands of them, and only a troubled pod's few latest ones tell its story.
 	clean      map[string]*cleanRing
@@ -279,6 +280,7 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 			}
 		}
 		rule = fs.startupRoute(rule, ref.Time)
+		rule = fs.sandboxRoute(rule, line)
 		if no != prevHit {
 			prevHit, lineRules = no, lineRules[:0]
 		}
@@ -309,6 +311,26 @@ func (fs *fileState) startupRoute(rule *detect.Rule, t time.Time) *detect.Rule {
 	if st := rule.Startup; st != nil && !fs.kubeletStart.IsZero() {
 		if d := t.Sub(fs.kubeletStart); d >= 0 && d <= st.Grace {
 			return st.Target
+		}
+	}
+	return rule
+}
+
+// sandboxRoute records the pod sandboxes the file creates and hands a hit of a rule with a
+// sandbox route, whose container is one of them, to the route's rule: containerd words a pause
+// container's exit like any container's, and only RunPodSandbox's reply says which it is.
+func (fs *fileState) sandboxRoute(rule *detect.Rule, line []byte) *detect.Rule {
+	switch {
+	case rule.Extract == facts.ExtSandboxCreated:
+		if f, ok := facts.Extract(rule.Extract, line); ok {
+			if fs.sandboxes == nil {
+				fs.sandboxes = map[string]bool{}
+			}
+			fs.sandboxes[f.SandboxID] = true
+		}
+	case rule.SandboxRule != nil && fs.sandboxes != nil:
+		if f, ok := facts.Extract(rule.Extract, line); ok && fs.sandboxes[f.ContainerID] {
+			return rule.SandboxRule
 		}
 	}
 	return rule

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"hash/maphash"
-	"regexp"
+	"path"
 	"slices"
 
+	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/logtime"
@@ -53,13 +54,9 @@ func messageHash(line []byte) uint64 {
 	return maphash.Bytes(messageSeed, bytes.TrimRight(logtime.Message(line), "\r"))
 }
 
-// rotation matches what log rotation appends to a file name: "-20261115", ".1", ".gz",
-// ".20261119-101010", in any combination.
-var rotation = regexp.MustCompile(`(?:[-.](?:\d{8}(?:-\d{6})?|\d{1,3})|\.gz)+$`)
-
 // seriesOf names the file a rotated member was cut from: the pieces of one series hold
 // different stretches of time, so an event in two of them is two events.
-func seriesOf(path string) string { return rotation.ReplaceAllString(path, "") }
+func seriesOf(p string) string { return path.Join(path.Dir(p), bundle.StripRotation(path.Base(p))) }
 
 // dedupeHits finds, for every rule, the hits that copy an event another series of files holds
 // (same message, stamped within copyWindow), and takes them out of the rule's counts. Of each

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,36 @@ func TestStartupRoute(t *testing.T) {
 				t.Errorf("findings %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSandboxRoute: containerd 1.4, 1.6.37+ and 1.7.24+ word a pause container's exit like any
+// container's; once RunPodSandbox has returned its ID, the exit counts as a sandbox exit.
+func TestSandboxRoute(t *testing.T) {
+	const (
+		sb      = "438c761f2b7c3a4d4e5f8a9b0c1d2e3f4a5b6c7d8e9f00112233445566778899"
+		ctr     = "c65a36d4090569f70b6badb5b6127ad773ebd7e5ce18d3872b8e93ee4fb52cab"
+		created = `time="2026-11-20T10:00:01.000000000Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{Name:api-0,Uid:5da5612b-9738-493c-af51-a213072997f6,Namespace:shop,Attempt:0,} returns sandbox id \"` + sb + `\""`
+	)
+	exit := func(id string, code int) string {
+		return fmt.Sprintf(`time="2026-11-20T10:26:17.000000000Z" level=info msg="received exit event container_id:\"%s\" id:\"%s\" pid:16775 exit_status:%d exited_at:{seconds:1795170377 nanos:101880397}"`, id, id, code)
+	}
+	b := newBuilder(t, nil)
+	text := strings.Join([]string{created, exit(sb, 137), exit(ctr, 137), exit(sb, 0)}, "\n") + "\n"
+	if err := b.IndexFile(context.Background(), "containerd/containerd-log.txt", "containerd", strings.NewReader(text)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, f := range b.Finish().Findings {
+		got[f.Rule] = f.Count
+	}
+	want := map[string]int{"containerd-sandbox-created": 1, "containerd-sandbox-exit": 2, "containerd-task-exit-nonzero": 1}
+	for rule, n := range want {
+		if got[rule] != n {
+			t.Errorf("%s: %d hits, want %d (all: %v)", rule, got[rule], n, got)
+		}
+	}
+	if got["containerd-task-exit-zero"] != 0 {
+		t.Errorf("a sandbox's clean exit counted as a container's: %v", got)
 	}
 }

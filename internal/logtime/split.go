@@ -119,13 +119,20 @@ func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
 		return nil, nil, false
 	}
 	h := i
+	bracket := false
 	for i < len(rest) && rest[i] != ' ' {
-		if rest[i] == '[' || rest[i] == ']' {
-			return nil, nil, false // "[eks-bootstrap] ERROR: …" is a message, not "host ident:"
-		}
+		bracket = bracket || rest[i] == '[' || rest[i] == ']'
 		i++
 	}
 	if i == h || i >= len(rest) {
+		return nil, nil, false
+	}
+	if bracket {
+		// No host: a source that redacted it ("May 03 16:11:34 containerd[19317]: msg"). Any
+		// other bracket ("[eks-bootstrap] ERROR: …") is a message, not "host ident:".
+		if id, m, ok := identPID(rest[h:]); ok {
+			return id, m, true
+		}
 		return nil, nil, false
 	}
 	i++
@@ -152,6 +159,19 @@ func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
 		i++
 	}
 	return nil, nil, false
+}
+
+// identPID reads "ident[pid]: msg" at the start of b.
+func identPID(b []byte) (ident, msg []byte, ok bool) {
+	lb := bytes.IndexByte(b, '[')
+	if lb <= 0 || bytes.IndexByte(b[:lb], ' ') >= 0 {
+		return nil, nil, false
+	}
+	rb := bytes.IndexByte(b[lb:], ']')
+	if rb < 2 || !allDigits(b[lb+1:lb+rb]) || lb+rb+1 >= len(b) || b[lb+rb+1] != ':' {
+		return nil, nil, false
+	}
+	return b[:lb], afterColon(b[lb+rb+2:]), true
 }
 
 func afterColon(b []byte) []byte {
@@ -321,3 +341,7 @@ func IsKlog(msg []byte) bool {
 	_, _, ok := parseKlog(msg)
 	return ok
 }
+
+// IdentPID reads "ident[pid]: msg" at the start of b: a syslog line whose stamp and host were
+// cut away.
+func IdentPID(b []byte) (ident, msg []byte, ok bool) { return identPID(b) }

@@ -40,6 +40,8 @@ func TestSplit(t *testing.T) {
 		{"containerd logfmt", `time="2026-11-20T10:26:17.475118363Z" level=info msg="x"`, "", `time="2026-11-20T10:26:17.475118363Z" level=info msg="x"`, `time="2026-11-20T10:26:17.475118363Z" level=info msg="x"`},
 		{"a bracketed tag is not a host", "2026-11-20T08:17:02+0000 [eks-bootstrap] ERROR: Exhausted retries while describing cluster!", "",
 			"2026-11-20T08:17:02+0000 [eks-bootstrap] ERROR: Exhausted retries while describing cluster!", "2026-11-20T08:17:02+0000 [eks-bootstrap] ERROR: Exhausted retries while describing cluster!"},
+		{"host redacted away", "May 03 16:11:34 containerd[19317]: fatal error: exitsyscall: syscall frame is no longer valid", "containerd",
+			"fatal error: exitsyscall: syscall frame is no longer valid", "fatal error: exitsyscall: syscall frame is no longer valid"},
 		{"localized month", "12月 12 11:44:22 k8s-node-1 kubelet[11778]: E1212 11:44:22.849805   11778 controller.go:170] failed to update node lease", "kubelet",
 			"E1212 11:44:22.849805   11778 controller.go:170] failed to update node lease", "E1212 11:44:22.849805   11778 controller.go:170] failed to update node lease"},
 		{"cloud-init is not syslog", "2026-11-20 10:30:00,123 - util.py[DEBUG]: Cloud-init v. 22.2.2", "", "2026-11-20 10:30:00,123 - util.py[DEBUG]: Cloud-init v. 22.2.2", "2026-11-20 10:30:00,123 - util.py[DEBUG]: Cloud-init v. 22.2.2"},
