@@ -418,3 +418,27 @@ func TestRequiredAny(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralsAreSelective: a rule whose literal is common in healthy logs makes the matcher run
+// its regex on lines it then rejects, which costs more than the whole prefilter (a literal
+// "ExecSync for " once put every exec probe's line through a backtracking regex and halved index
+// throughput). noise.txt is a sample of healthy-node lines: no rule may run its regex for
+// nothing on more than one of them.
+func TestLiteralsAreSelective(t *testing.T) {
+	_, m := catalog(t)
+	for i := range m.rules {
+		cr := &m.rules[i]
+		var wasted []string
+		for _, l := range bytes.Split(noise, []byte("\n")) {
+			if len(l) == 0 || !HasLiteral(cr.rule, string(l)) {
+				continue
+			}
+			if _, msg, _ := splitLine(l); !cr.matches(msg) {
+				wasted = append(wasted, string(l))
+			}
+		}
+		if len(wasted) > 1 {
+			t.Errorf("%s: its literals send %d healthy lines to its regex for nothing:\n%s", cr.rule.ID, len(wasted), strings.Join(wasted, "\n"))
+		}
+	}
+}
