@@ -78,14 +78,25 @@ type Rule struct {
 	Startup *StartupRoute `yaml:"startup,omitempty"`
 	// Sandbox, when set, names the rule a hit goes to when the container its extractor reads is
 	// a pod sandbox the same file created: a pause container's exit is worded like any other.
-	Sandbox     string   `yaml:"sandbox,omitempty"`
-	SandboxRule *Rule    `yaml:"-"`
-	Examples    []string `yaml:"examples"`
-	NearMisses  []string `yaml:"nearMisses"`
-	Guards      string   `yaml:"guards"`
+	Sandbox     string `yaml:"sandbox,omitempty"`
+	SandboxRule *Rule  `yaml:"-"`
+	// RawExamples are the lines the rule must match, each with the format-matrix row
+	// (internal/formats/matrix) that records its wording: the producer, versions and upstream
+	// source that write it. Examples and ExampleRows are their two halves, filled by Parse.
+	RawExamples []Example `yaml:"examples"`
+	Examples    []string  `yaml:"-"`
+	ExampleRows []string  `yaml:"-"`
+	NearMisses  []string  `yaml:"nearMisses"`
+	Guards      string    `yaml:"guards"`
 
 	// Index is the rule's position in Catalog.Rules, set by Parse.
 	Index int `yaml:"-"`
+}
+
+// Example is one line a rule must match and the format-matrix row its wording comes from.
+type Example struct {
+	Row  string `yaml:"row"`
+	Line string `yaml:"line"`
 }
 
 // StartupRoute names where a rule's hits go during a kubelet's start-up.
@@ -162,7 +173,12 @@ func Parse(data []byte) (*Catalog, error) {
 		return nil, fmt.Errorf("parse rules: %w", err)
 	}
 	for i := range c.Rules {
-		c.Rules[i].Index = i
+		r := &c.Rules[i]
+		r.Index = i
+		for _, ex := range r.RawExamples {
+			r.Examples = append(r.Examples, ex.Line)
+			r.ExampleRows = append(r.ExampleRows, ex.Row)
+		}
 	}
 	if err := c.validate(); err != nil {
 		return nil, err
@@ -294,6 +310,11 @@ func (c *Catalog) validate() error {
 		}
 		if len(r.Examples) < 2 {
 			bad("examples", "has %d, want at least 2", len(r.Examples))
+		}
+		for j, row := range r.ExampleRows {
+			if strings.TrimSpace(row) == "" {
+				bad(fmt.Sprintf("examples[%d]", j), "names no format-matrix row")
+			}
 		}
 		if len(r.NearMisses) < 1 {
 			bad("nearMisses", "missing: give at least one line that looks close but must not match")

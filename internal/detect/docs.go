@@ -107,10 +107,20 @@ func RenderMarkdown(c *Catalog) []byte {
 			}
 			w("Literals: %s\n\n", codeList(r.Literals))
 			w("Examples:\n\n```text\n%s\n```\n\n", strings.Join(r.Examples, "\n"))
+			w("Their wordings, in order: %s.\n\n", rowLinks(r.ExampleRows))
 			w("Near misses:\n\n```text\n%s\n```\n", strings.Join(r.NearMisses, "\n"))
 		}
 	}
 	return b.Bytes()
+}
+
+// rowLinks links each example's format-matrix row in docs/formats.md.
+func rowLinks(rows []string) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = fmt.Sprintf("[%s](formats.md#%s)", r, r)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // orderedCategories lists the categories that have rules: known ones in Categories order.

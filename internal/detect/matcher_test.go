@@ -24,7 +24,7 @@ func miniRule(id, extra string) string {
     sops: [K3]
     pattern: 'segfault at \d+'
     literals: ['segfault at']
-    examples: ['x segfault at 1', 'y segfault at 22']
+    examples: [{row: kernel-segfault-x86, line: 'x segfault at 1'}, {row: kernel-segfault-x86, line: 'y segfault at 22'}]
     nearMisses: ['segfault at zero']
     guards: Digits required.
 ` + extra
@@ -58,9 +58,10 @@ func TestParseErrorsNameRuleAndField(t *testing.T) {
 		{"short literal", miniHead + strings.Replace(miniRule("a", ""), "['segfault at']", "['segf']", 1), []string{"rule a: literals", "shorter"}},
 		{"no literal", miniHead + strings.Replace(miniRule("a", ""), "    literals: ['segfault at']\n", "", 1), []string{"rule a: literals", "missing"}},
 		{"unknown extractor", miniHead + miniRule("a", "    extract: kernel-magic\n"), []string{"rule a: extract", "kernel-magic"}},
-		{"one example", miniHead + strings.Replace(miniRule("a", ""), "['x segfault at 1', 'y segfault at 22']", "['x segfault at 1']", 1), []string{"rule a: examples", "at least 2"}},
+		{"one example", miniHead + strings.Replace(miniRule("a", ""), "[{row: kernel-segfault-x86, line: 'x segfault at 1'}, {row: kernel-segfault-x86, line: 'y segfault at 22'}]", "[{row: kernel-segfault-x86, line: 'x segfault at 1'}]", 1), []string{"rule a: examples", "at least 2"}},
 		{"no near miss", miniHead + strings.Replace(miniRule("a", ""), "    nearMisses: ['segfault at zero']\n", "", 1), []string{"rule a: nearMisses"}},
 		{"example does not match", miniHead + strings.Replace(miniRule("a", ""), "'y segfault at 22'", "'y segfault at x'", 1), []string{"rule a: examples[1]", "does not match"}},
+		{"example without a row", miniHead + strings.Replace(miniRule("a", ""), "{row: kernel-segfault-x86, line: 'y segfault at 22'}", "{line: 'y segfault at 22'}", 1), []string{"rule a: examples[1]", "no format-matrix row"}},
 		{"example lacks literal", miniHead + strings.Replace(miniRule("a", ""), "'y segfault at 22'", "'y SEGFAULT AT 22'", 1), []string{"rule a: examples[1]", "none of the literals"}},
 		{"near miss matches", miniHead + strings.Replace(miniRule("a", ""), "['segfault at zero']", "['segfault at 0']", 1), []string{"rule a: nearMisses[0]", "matches"}},
 		{"missing guards", miniHead + strings.Replace(miniRule("a", ""), "    guards: Digits required.\n", "", 1), []string{"rule a: guards"}},
@@ -129,8 +130,8 @@ func testMatcher(t *testing.T) *Matcher {
 		strings.Replace(miniRule("dmesg-only", ""), "logTypes: [kubelet]", "logTypes: [dmesg]", 1) +
 		strings.Replace(miniRule("everywhere", ""), "    logTypes: [kubelet]\n", "", 1) +
 		strings.Replace(strings.Replace(miniRule("overlap", ""), "'segfault at \\d+'", "'at \\d+ segfault at'", 1),
-			"    examples: ['x segfault at 1', 'y segfault at 22']\n    nearMisses: ['segfault at zero']\n",
-			"    examples: ['at 1 segfault at', 'at 22 segfault at']\n    nearMisses: ['segfault at 1']\n", 1)
+			"    examples: [{row: kernel-segfault-x86, line: 'x segfault at 1'}, {row: kernel-segfault-x86, line: 'y segfault at 22'}]\n    nearMisses: ['segfault at zero']\n",
+			"    examples: [{row: kernel-segfault-x86, line: 'at 1 segfault at'}, {row: kernel-segfault-x86, line: 'at 22 segfault at'}]\n    nearMisses: ['segfault at 1']\n", 1)
 	c, err := Parse([]byte(y))
 	if err != nil {
 		t.Fatal(err)
