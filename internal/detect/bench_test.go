@@ -116,7 +116,7 @@ func BenchmarkScan(b *testing.B) {
 	files, total := loadBench(b)
 	_, m := catalog(b)
 	hits := 0
-	fn := func(*Rule, int, int) { hits++ }
+	fn := func(*Rule, int, int, int) { hits++ }
 	b.SetBytes(total)
 	b.ResetTimer()
 	for range b.N {

@@ -20,7 +20,7 @@ func ExampleFileType(r *Rule) string {
 // RulesMatching returns the rules that match a single line of a file of the given type.
 func (m *Matcher) RulesMatching(line, fileType string) []*Rule {
 	var out []*Rule
-	m.Scan([]byte(line), fileType, func(r *Rule, _, _ int) { out = append(out, r) })
+	m.Scan([]byte(line), fileType, func(r *Rule, _, _, _ int) { out = append(out, r) })
 	return out
 }
 

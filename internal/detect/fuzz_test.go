@@ -30,7 +30,7 @@ func FuzzScan(f *testing.F) {
 		}
 		type key struct{ rule, start int }
 		got := map[key]bool{}
-		m.Scan(block, "", func(r *Rule, s, e int) {
+		m.Scan(block, "", func(r *Rule, s, e, ms int) {
 			if s < 0 || e > len(block) || s > e {
 				t.Fatalf("%s: bounds [%d,%d) outside block of %d", r.ID, s, e, len(block))
 			}
@@ -40,6 +40,9 @@ func FuzzScan(f *testing.F) {
 			cr := &m.rules[r.Index]
 			line := block[s:e]
 			msg := logtime.Message(line)
+			if ms < s || ms > e || string(block[ms:e]) != string(msg) {
+				t.Fatalf("%s: message at %d of line [%d,%d) is %q, want %q", r.ID, ms, s, e, block[ms:e], msg)
+			}
 			if !cr.re.Match(msg) || (cr.ex != nil && cr.ex.Match(msg)) {
 				t.Fatalf("%s reported for a line its regexes reject: %q", r.ID, line)
 			}
@@ -68,7 +71,7 @@ func FuzzScan(f *testing.F) {
 		}
 		// Mixed-file routing must not panic either, and can only report a subset.
 		n := 0
-		m.Scan(block, "messages", func(r *Rule, s, e int) {
+		m.Scan(block, "messages", func(r *Rule, s, e, _ int) {
 			n++
 			if !got[key{r.Index, s}] {
 				t.Fatalf("%s reported in a messages file but not with every rule applied", r.ID)

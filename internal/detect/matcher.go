@@ -263,14 +263,15 @@ func (m *Matcher) LiteralCount() int { return m.set.Len() }
 
 // Scan calls hit for every (rule, line) pair in block, in line order and, within a line, in
 // catalog order. block holds whole lines separated by '\n' (the last may lack it);
-// block[lineStart:lineEnd] is the line without its '\n'.
+// block[lineStart:lineEnd] is the line without its '\n', block[msgStart:lineEnd] its message,
+// the part the rules read (the line without its syslog prefix and kernel stamps).
 //
 // fileType is the file's log type and selects the rules that apply: those whose logTypes
 // include it or are empty. In mixed files (MixedLogTypes: "messages", "journal") a rule also
 // applies to a line when its logTypes include the line's own source (LineSource), so a kubelet
 // rule fires on "kubelet:" lines of var_log/messages. fileType "" applies every rule; a type
 // that is not in LogTypes applies only rules without logTypes.
-func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineStart, lineEnd int)) {
+func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineStart, lineEnd, msgStart int)) {
 	pl := m.planFor(fileType)
 	sc := m.pool.Get().(*scratch)
 	sc.lit.Reset(block)
@@ -307,7 +308,7 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 			if cr.ex != nil && cr.excluded(msg) {
 				continue
 			}
-			hit(cr.rule, ls, le)
+			hit(cr.rule, ls, le, le-len(msg))
 		}
 	}
 	sc.lit.Reset(nil)

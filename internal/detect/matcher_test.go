@@ -247,7 +247,7 @@ func TestScanDoesNotAllocate(t *testing.T) {
 	}
 	block := b.Bytes()
 	hits := 0
-	fn := func(*Rule, int, int) { hits++ }
+	fn := func(*Rule, int, int, int) { hits++ }
 	m.Scan(block, "messages", fn) // warm the pools and regexp machines
 	allocs := testing.AllocsPerRun(10, func() { m.Scan(block, "messages", fn) })
 	if allocs != 0 {

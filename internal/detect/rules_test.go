@@ -38,7 +38,7 @@ type hitRec struct {
 
 func scanHits(m *Matcher, block, fileType string) []hitRec {
 	var out []hitRec
-	m.Scan([]byte(block), fileType, func(r *Rule, s, e int) { out = append(out, hitRec{r.ID, s, e}) })
+	m.Scan([]byte(block), fileType, func(r *Rule, s, e, _ int) { out = append(out, hitRec{r.ID, s, e}) })
 	return out
 }
 

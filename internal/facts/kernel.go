@@ -259,25 +259,32 @@ func trapSignal(kind string) int {
 	return 0
 }
 
-// extractSegfault reads x86's "comm[pid]: segfault at ADDR ip IP sp SP error N in obj[base+size]"
-// (newer kernels append " likely on CPU …").
-func extractSegfault(line []byte) (Fact, bool) {
-	p := kernelPayload(line)
-	i := index(p, "]: segfault at ")
+// taskReport reads the "comm[pid]" the kernel puts before marker (which starts with the closing
+// "]") in its reports of a faulting task, and returns what follows the marker.
+func taskReport(p []byte, marker string) (comm string, pid int, rest []byte, ok bool) {
+	i := index(p, marker)
 	if i < 0 {
-		return Fact{}, false
+		return "", 0, nil, false
 	}
 	head := p[:i]
 	lb := bytes.LastIndexByte(head, '[')
 	if lb < 0 {
+		return "", 0, nil, false
+	}
+	if pid, ok = atoi(head[lb+1:]); !ok || pid <= 0 {
+		return "", 0, nil, false
+	}
+	return commOf(head[:lb]), pid, p[i+len(marker):], true
+}
+
+// extractSegfault reads x86's "comm[pid]: segfault at ADDR ip IP sp SP error N in obj[base+size]"
+// (newer kernels append " likely on CPU …").
+func extractSegfault(line []byte) (Fact, bool) {
+	comm, pid, rest, ok := taskReport(kernelPayload(line), "]: segfault at ")
+	if !ok {
 		return Fact{}, false
 	}
-	pid, ok := atoi(head[lb+1:])
-	if !ok || pid <= 0 {
-		return Fact{}, false
-	}
-	rest := p[i+len("]: segfault at "):]
-	f := Fact{Kind: Segfault, Source: ExtSegfault, Process: commOf(head[:lb]), PID: pid, Signal: sigSEGV}
+	f := Fact{Kind: Segfault, Source: ExtSegfault, Process: comm, PID: pid, Signal: sigSEGV}
 	f.Addr = string(firstWord(rest))
 	f.IP = string(wordAfter(rest, " ip "))
 	f.SP = string(wordAfter(rest, " sp "))
@@ -292,22 +299,11 @@ func extractSegfault(line []byte) (Fact, bool) {
 // fault in obj[…]" (5.10 and later, arch/arm64/mm/fault.c). An alignment fault is SIGBUS, every
 // other data or instruction abort SIGSEGV.
 func extractArm64Fault(line []byte) (Fact, bool) {
-	p := kernelPayload(line)
-	i := index(p, "]: unhandled ")
-	if i < 0 {
+	comm, pid, rest, ok := taskReport(kernelPayload(line), "]: unhandled ")
+	if !ok {
 		return Fact{}, false
 	}
-	head := p[:i]
-	lb := bytes.LastIndexByte(head, '[')
-	if lb < 0 {
-		return Fact{}, false
-	}
-	pid, ok := atoi(head[lb+1:])
-	if !ok || pid <= 0 {
-		return Fact{}, false
-	}
-	rest := p[i+len("]: unhandled "):]
-	f := Fact{Kind: Segfault, Source: ExtArm64Fault, Process: commOf(head[:lb]), PID: pid, Signal: sigSEGV}
+	f := Fact{Kind: Segfault, Source: ExtArm64Fault, Process: comm, PID: pid, Signal: sigSEGV}
 	if has(rest, "alignment fault") {
 		f.Signal = sigBUS
 	}

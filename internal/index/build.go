@@ -267,7 +267,7 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 	prevLine, prevExtract := -1, ""
 	var lineRules []*detect.Rule // the rules already counted on line prevHit
 	prevHit := -1
-	b.matcher.Scan(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end int) {
+	b.matcher.Scan(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end, msgStart int) {
 		no := counter.LineOf(start)
 		line := blk.Data[start:end]
 		fs.file.Hits++
@@ -288,7 +288,7 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 			return // a start-up route landed on a rule the line already hit
 		}
 		lineRules = append(lineRules, rule)
-		fs.addHit(rule, ref, line)
+		fs.addHit(rule, ref, line, blk.Data[msgStart:end])
 		if rule.Extract != "" && (no != prevLine || rule.Extract != prevExtract) {
 			fs.asm.Add(rule.Extract, ref, line)
 			prevLine, prevExtract = no, rule.Extract
@@ -336,14 +336,14 @@ func (fs *fileState) sandboxRoute(rule *detect.Rule, line []byte) *detect.Rule {
 	return rule
 }
 
-func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line []byte) {
+func (fs *fileState) addHit(rule *detect.Rule, ref evidence.LineRef, line, msg []byte) {
 	a := fs.rules[rule.ID]
 	if a == nil {
 		a = &ruleAgg{rule: rule}
 		fs.rules[rule.ID] = a
 	}
 	a.count++
-	ev := newHit(messageHash(line), untimed, 0)
+	ev := newHit(hashMessage(msg), untimed, 0)
 	switch {
 	case !ref.Time.IsZero():
 		if a.mins == nil {

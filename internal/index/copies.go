@@ -50,8 +50,9 @@ func (e *hitEvent) set(st hitState, sec int64) { *e = newHit(e.key, st, sec) }
 
 var messageSeed = maphash.MakeSeed()
 
-func messageHash(line []byte) uint64 {
-	return maphash.Bytes(messageSeed, bytes.TrimRight(logtime.Message(line), "\r"))
+// hashMessage identifies a message (logtime.Message of a line, as the matcher hands it over).
+func hashMessage(msg []byte) uint64 {
+	return maphash.Bytes(messageSeed, bytes.TrimRight(msg, "\r"))
 }
 
 // seriesOf names the file a rotated member was cut from: the pieces of one series hold
@@ -199,7 +200,7 @@ func mergeCopies(s []Sample) []Sample {
 	out := s[:0:0]
 	keys := make([]uint64, 0, len(s))
 	for _, smp := range s {
-		k := messageHash([]byte(smp.Text))
+		k := hashMessage(logtime.Message([]byte(smp.Text)))
 		dup := false
 		for i := range out {
 			if keys[i] == k && sameInstant(out[i].LineRef, smp.LineRef) && !holdsFile(out[i], smp.File) {
