@@ -22,6 +22,40 @@ import (
 // "[pid]". Every detection rule and extractor reads the message, so the same event is caught
 // whichever file and form it arrives in.
 func Split(line []byte) (ident, msg []byte) {
+	ident, msg = split(line)
+	if ident == nil && len(msg) == len(line) {
+		if m, ok := kernelAfterUnknownStamp(line); ok {
+			return kernelIdent, m
+		}
+	}
+	return ident, msg
+}
+
+var kernelIdent = []byte("kernel")
+
+// kernelAfterUnknownStamp reads a kernel line that a collector wrote with a stamp of its own
+// ("2016-07-31 16:26:53 +0000 UTC kern.info kernel: msg", Go's time.Time.String() and a
+// facility.severity): a clock, then " kernel: " within the first 96 bytes. Kernel lines are the
+// ones every collector forwards, and their rules anchor at the message, so an unknown stamp
+// would otherwise hide an OOM kill or an oops.
+func kernelAfterUnknownStamp(line []byte) ([]byte, bool) {
+	if len(line) == 0 || line[0] == '[' || line[0] == '<' || IsKlog(line) {
+		return nil, false
+	}
+	head := line[:min(len(line), 96)]
+	k := bytes.Index(head, []byte(" kernel: "))
+	if k < 8 {
+		return nil, false
+	}
+	for i := 0; i+8 <= k; i++ {
+		if _, _, _, ok := clock(head, i); ok {
+			return line[k+len(" kernel: "):], true
+		}
+	}
+	return nil, false
+}
+
+func split(line []byte) (ident, msg []byte) {
 	var rest []byte
 	switch {
 	case len(line) == 0:
@@ -99,7 +133,9 @@ func criContent(rest []byte) ([]byte, bool) {
 	}
 	tag := rest[8:]
 	if len(tag) < 1 || (tag[0] != 'F' && tag[0] != 'P') || (len(tag) > 1 && tag[1] != ' ') {
-		return nil, false
+		// The CRI format before Kubernetes 1.10 (and CRI-O 1.0) had no F/P tag: the content
+		// follows the stream directly.
+		return tag, true
 	}
 	if len(tag) == 1 {
 		return tag[1:], true
@@ -126,6 +162,11 @@ func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
 	}
 	if i == h || i >= len(rest) {
 		return nil, nil, false
+	}
+	if !bracket && rest[i-1] == ':' && i-1 > h && isIdentToken(rest[h:i-1]) {
+		// No host and no pid: a collector that left the host field empty ("Jun 10 12:19:18
+		// kubelet: F0610 …", two blanks) or dropped it. A host name never ends in a colon.
+		return rest[h : i-1], afterColon(rest[i:]), true
 	}
 	if bracket {
 		// No host: a source that redacted it ("May 03 16:11:34 containerd[19317]: msg"). Any
@@ -159,6 +200,22 @@ func syslogTail(rest []byte) (ident, msg []byte, ok bool) {
 		i++
 	}
 	return nil, nil, false
+}
+
+// isIdentToken reports whether b looks like a syslog identifier: a program name, not a word of
+// prose ("ERROR") or a time.
+func isIdentToken(b []byte) bool {
+	lower := false
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/', c == '@':
+		default:
+			return false
+		}
+	}
+	return lower
 }
 
 // identPID reads "ident[pid]: msg" at the start of b.
