@@ -121,6 +121,9 @@ func execFailureOther(f *Fact, line []byte) (start, end int) {
 		f.FailureKind, f.Path = w.kind, string(rest[:j])
 		return i, i + len(w.before) + j + len(w.after)
 	}
+	if start, end := loaderFailure(f, line); start >= 0 {
+		return start, end
+	}
 	if i := index(line, "open executable: Permission denied"); i >= 0 {
 		f.FailureKind = "permission"
 		return i, i + len("open executable: Permission denied")
@@ -134,6 +137,47 @@ func execFailureOther(f *Fact, line []byte) (start, end int) {
 			if bytes.HasPrefix(rest, bs(r.text)) {
 				f.FailureKind = r.kind
 				return i, len(line) - len(rest) + len(r.text)
+			}
+		}
+	}
+	return -1, -1
+}
+
+// loaderFailure reads the dynamic loader's refusal to start a program, which the container prints
+// as its only output before exiting 127 (or 1): glibc's "prog: error while loading shared
+// libraries: libx.so.1: cannot open shared object file: No such file or directory" and "prog:
+// /lib/libc.so.6: version `GLIBC_2.34' not found (required by prog)", musl's "Error loading
+// shared library libx.so.1: No such file or directory (needed by prog)". The image lacks the
+// library or was built against a newer one: kind "library", Path the library.
+func loaderFailure(f *Fact, line []byte) (start, end int) {
+	const glibcMissing, cannotOpen = "error while loading shared libraries: ", ": cannot open shared object file"
+	if i := index(line, glibcMissing); i >= 0 {
+		rest := line[i+len(glibcMissing):]
+		if j := index(rest, cannotOpen); j > 0 && bytes.IndexByte(rest[:j], ' ') < 0 {
+			f.FailureKind, f.Path = "library", string(rest[:j])
+			return i, i + len(glibcMissing) + j + len(cannotOpen)
+		}
+	}
+	if i := index(line, ": version `"); i > 0 {
+		rest := line[i+len(": version `"):]
+		if j := index(rest, "' not found (required by "); j > 0 {
+			lib := line[:i]
+			if k := bytes.LastIndexAny(lib, " \t"); k >= 0 {
+				lib = lib[k+1:]
+			}
+			if len(lib) > 0 {
+				f.FailureKind, f.Path = "library", string(lib)
+				return i - len(lib), i + len(": version `") + j + len("' not found")
+			}
+		}
+	}
+	const muslMissing = "Error loading shared library "
+	if i := index(line, muslMissing); i >= 0 {
+		rest := line[i+len(muslMissing):]
+		if j := index(rest, ": "); j > 0 && bytes.IndexByte(rest[:j], ' ') < 0 {
+			if k := index(rest[j:], " (needed by "); k > 0 {
+				f.FailureKind, f.Path = "library", string(rest[:j])
+				return i, i + len(muslMissing) + j + k
 			}
 		}
 	}

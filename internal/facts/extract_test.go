@@ -262,6 +262,13 @@ func extractTables() []xtable {
 			{"log-file-missing", `E0308 10:11:12.000001    3187 log.go:32] "Failed when writing line to log file" err="open /var/log/pods/shop_app-1/app/0.log: no such file or directory"`, nil},
 			{"runc 1.0 in the container's output", `standard_init_linux.go:211: exec user process caused "no such file or directory"`,
 				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "not-found", Message: `exec user process caused "no such file or directory`}},
+			{"glibc missing library", `/app/server: error while loading shared libraries: libssl.so.3: cannot open shared object file: No such file or directory`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "library", Path: "libssl.so.3", Message: "error while loading shared libraries: libssl.so.3: cannot open shared object file"}},
+			{"glibc version not found", `/app/server: /lib/x86_64-linux-gnu/libc.so.6: version ` + "`GLIBC_2.34'" + ` not found (required by /app/server)`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "library", Path: "/lib/x86_64-linux-gnu/libc.so.6", Message: "/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found"}},
+			{"musl missing library", `Error loading shared library libstdc++.so.6: No such file or directory (needed by /usr/local/bin/envoy)`,
+				&Fact{Kind: ExecFailure, Source: ExtExecFailure, FailureKind: "library", Path: "libstdc++.so.6", Message: "Error loading shared library libstdc++.so.6: No such file or directory"}},
+			{"a library named in prose", `loaded 12 shared libraries: ok`, nil},
 		}},
 		{ExtOOMInvoked, kernelPrefixes, []xcase{
 			{"modern", `java invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=985`,
@@ -334,6 +341,8 @@ func extractTables() []xtable {
 				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "kexec", PID: 896, Addr: "0", IP: "0000000000000000", SP: "00007ffeaf0ff420", ErrorCode: "14", Object: "dash"}},
 			{"no-object", `app[77]: segfault at 8 ip 00007f00deadbeef sp 00007ffd00000000 error 6`,
 				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "app", PID: 77, Addr: "8", IP: "00007f00deadbeef", SP: "00007ffd00000000", ErrorCode: "6"}},
+			{"4.14 null ip", `start-stop-daem[1835]: segfault at 0 ip           (null) sp 00007ffc2c02c8d0 error 14 in start-stop-daemon[5651e3991000+8000]`,
+				&Fact{Kind: Segfault, Source: ExtSegfault, Signal: 11, Process: "start-stop-daem", PID: 1835, Addr: "0", IP: "0", SP: "00007ffc2c02c8d0", ErrorCode: "14", Object: "start-stop-daemon"}},
 			{"coredump", `systemd-coredump[1234]: Process 5678 (app) of user 0 dumped core.`, nil},
 		}},
 		{ExtTrap, kernelPrefixes, []xcase{

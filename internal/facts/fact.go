@@ -82,7 +82,7 @@ type Fact struct {
 	ErrorCode string `json:"errorCode,omitempty" yaml:"errorCode,omitempty"`
 	Object    string `json:"object,omitempty" yaml:"object,omitempty"` // binary or library the ip fell in
 
-	FailureKind string `json:"failureKind,omitempty" yaml:"failureKind,omitempty"` // ExecFailure: not-found|permission|exec-format; ConfigMissing: configmap|secret|volume; ProbeFailure: liveness|readiness|startup
+	FailureKind string `json:"failureKind,omitempty" yaml:"failureKind,omitempty"` // ExecFailure: not-found|permission|exec-format|library; ConfigMissing: configmap|secret|volume; ProbeFailure: liveness|readiness|startup
 	Path        string `json:"path,omitempty" yaml:"path,omitempty"`
 	Name        string `json:"name,omitempty" yaml:"name,omitempty"` // missing ConfigMap/Secret/volume name
 	Image       string `json:"image,omitempty" yaml:"image,omitempty"`

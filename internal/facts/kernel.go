@@ -286,11 +286,25 @@ func extractSegfault(line []byte) (Fact, bool) {
 	}
 	f := Fact{Kind: Segfault, Source: ExtSegfault, Process: comm, PID: pid, Signal: sigSEGV}
 	f.Addr = string(firstWord(rest))
-	f.IP = string(wordAfter(rest, " ip "))
-	f.SP = string(wordAfter(rest, " sp "))
+	f.IP = pointerAfter(rest, " ip ")
+	f.SP = pointerAfter(rest, " sp ")
 	f.ErrorCode = string(wordAfter(rest, " error "))
 	f.Object = objectAfter(rest)
 	return f, true
+}
+
+// pointerAfter reads a %p value after key. Kernels before 4.15 print a NULL pointer as "(null)"
+// right-aligned in the pointer's 16 columns ("ip           (null)"), which is address 0.
+func pointerAfter(b []byte, key string) string {
+	i := index(b, key)
+	if i < 0 {
+		return ""
+	}
+	v := bytes.TrimLeft(b[i+len(key):], " ")
+	if bytes.HasPrefix(v, []byte("(null)")) {
+		return "0"
+	}
+	return string(firstWord(v))
 }
 
 // extractArm64Fault reads the arm64 report of an unhandled user fault: "comm[pid]: unhandled level

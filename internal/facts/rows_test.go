@@ -44,6 +44,7 @@ var caseRows = map[string]string{
 	"kernel-oom-killed-process/v2":                                                     "kernel-oom-killed-process-memcg",
 	"kernel-oom-task-in/systemd":                                                       "kernel-oom-task-in-4-14",
 	"kernel-segfault/a.out":                                                            "kernel-segfault-4-14",
+	"kernel-segfault/4.14 null ip":                                                     "kernel-segfault-4-14-null-ip",
 	"kernel-segfault/likely-on-cpu":                                                    "kernel-segfault-cpu",
 	"kernel-segfault/nccl":                                                             "kernel-segfault-ctime",
 	"kernel-segfault/no-object":                                                        "kernel-segfault",
@@ -89,6 +90,9 @@ var caseRows = map[string]string{
 	"runtime-exec-failure/kubelet-runtime-service":                                     "kubelet-cri-startcontainer-failed",
 	"runtime-exec-failure/not-found":                                                   "runc-create-exec-not-found-1-1",
 	"runtime-exec-failure/runc 1.0 in the container's output":                          "runc-rc10-exec-user-process",
+	"runtime-exec-failure/glibc missing library":                                       "glibc-ld-so-missing-library",
+	"runtime-exec-failure/glibc version not found":                                     "glibc-ld-so-version-not-found",
+	"runtime-exec-failure/musl missing library":                                        "musl-ld-so-missing-library",
 	"runtime-exec-failure/stat-enoent":                                                 "runc-create-exec-stat-enoent",
 }
 
