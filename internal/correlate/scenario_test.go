@@ -3,7 +3,6 @@ package correlate
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/golden"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
 )
@@ -230,23 +230,7 @@ func TestGoldenTimelines(t *testing.T) {
 			}
 			checkTimeOrdered(t, res.Timeline)
 			got := goldenJSON(t, res)
-			path := filepath.Join("testdata", "golden", s.Name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/correlate -run Golden -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", s.Name+".json"), got, *update, "go test ./internal/correlate -run Golden -update")
 		})
 	}
 }

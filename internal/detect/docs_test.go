@@ -1,9 +1,8 @@
 package detect
 
 import (
-	"bytes"
 	"flag"
-	"os"
+	"github.com/nodediag/nodediag/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,24 +13,7 @@ var update = flag.Bool("update", false, "rewrite docs/rules.md from the catalog"
 // TestRulesDocIsCurrent fails when docs/rules.md differs from what the catalog generates.
 func TestRulesDocIsCurrent(t *testing.T) {
 	c, _ := catalog(t)
-	want := RenderMarkdown(c)
-	path := filepath.Join("..", "..", filepath.FromSlash(DocsPath))
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, want, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v\nregenerate it with: go generate ./internal/detect/", DocsPath, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is not current with internal/detect/rules.yaml\nregenerate it with: go generate ./internal/detect/", DocsPath)
-	}
+	golden.Check(t, filepath.Join("..", "..", filepath.FromSlash(DocsPath)), RenderMarkdown(c), *update, "go generate ./internal/detect/")
 }
 
 func TestRenderMarkdownContents(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/nodediag/nodediag/internal/golden"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -202,7 +203,7 @@ func TestScenarioAccuracy(t *testing.T) {
 			if d.Class == NodeOOM && d.OOMLevel == LevelNode && im.truth.Pod != "" {
 				checkMemInfo(t, d)
 			}
-			golden(t, filepath.Join("testdata", "golden", s.Name+".yaml"), d)
+			checkGolden(t, filepath.Join("testdata", "golden", s.Name+".yaml"), d)
 		})
 	}
 }
@@ -241,28 +242,13 @@ func hasGap(d *Diagnosis, prefix string) bool {
 	return false
 }
 
-func golden(t *testing.T, path string, v any) {
+func checkGolden(t *testing.T, path string, v any) {
 	t.Helper()
 	got, err := yaml.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/diagnose -update to write it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file (rerun with -update if the change is intended):\n--- got\n%s", path, got)
-	}
+	golden.Check(t, path, got, *update, "go test ./internal/diagnose -update")
 }
 
 // checkMemInfo: with the bundle at hand a global OOM's node memory figures are shown, and they

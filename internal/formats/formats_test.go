@@ -3,17 +3,14 @@ package formats
 import (
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/nodediag/nodediag/internal/corpus"
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/formats.md")
@@ -113,27 +110,5 @@ func TestRuleExamplesNameRows(t *testing.T) {
 
 // TestDocIsCurrent keeps docs/formats.md generated from the matrix.
 func TestDocIsCurrent(t *testing.T) {
-	got := RenderMarkdown(load(t))
-	path := filepath.Join("..", "..", DocsPath)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (generate it with: go generate ./internal/formats/)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s is not current with internal/formats/matrix; regenerate it with: go generate ./internal/formats/\n%s", DocsPath, firstLines(d, 40))
-	}
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
+	golden.Check(t, filepath.Join("..", "..", DocsPath), RenderMarkdown(load(t)), *update, "go generate ./internal/formats/")
 }

@@ -1,13 +1,11 @@
 package eks
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/nodediag/nodediag/internal/golden"
 )
 
 var launched = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -394,22 +393,7 @@ func TestClusterHealthGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "cluster_health.golden.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("ClusterHealth JSON differs from %s (go test -update after a deliberate change):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "cluster_health.golden.json"), got, *update, "go test ./internal/cloud/eks -run ClusterHealthGolden -update")
 }
 
 func TestInstanceLookup(t *testing.T) {
