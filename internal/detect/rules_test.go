@@ -246,3 +246,31 @@ func TestK3Coverage(t *testing.T) {
 		})
 	}
 }
+
+// TestPatternsArePortable keeps every pattern readable by ripgrep, which `nodediag rules
+// --patterns` feeds them to (and bench/run.sh measures against): Go's regexp accepts an escaped
+// quote or slash, Rust's regex before 1.8 (ripgrep 13, Debian's) rejects any escape of a
+// character that is not a regex metacharacter.
+func TestPatternsArePortable(t *testing.T) {
+	c, _ := catalog(t)
+	const metas = `\.+*?()|[]{}^$#&-~`
+	const classes = "dDsSwWbBpPAzxtnr"
+	for _, r := range c.Rules {
+		for field, p := range map[string]string{"pattern": r.Pattern, "exclude": r.Exclude} {
+			for i := 0; i < len(p); i++ {
+				if p[i] != '\\' {
+					continue
+				}
+				if i+1 == len(p) {
+					t.Errorf("rule %s %s ends in a backslash", r.ID, field)
+					break
+				}
+				c := p[i+1]
+				if !strings.ContainsRune(metas, rune(c)) && !strings.ContainsRune(classes, rune(c)) {
+					t.Errorf("rule %s %s escapes %q at %d, which ripgrep rejects: write it without the backslash (or as \\x%02x)", r.ID, field, c, i, c)
+				}
+				i++
+			}
+		}
+	}
+}
