@@ -75,6 +75,7 @@ type oomBlock struct {
 	open     bool
 	last     evidence.LineRef // ref of the latest fragment: the gap is measured from here
 	invoker  string
+	invRef   evidence.LineRef // the "invoked oom-killer" line
 	usage    *Fact // "memory: usage" fragment
 	taskIn   *Fact // cgroup v1 "Task in … killed as a result of limit of …"
 	group    *Fact // "Tasks in … memory.oom.group set"
@@ -170,7 +171,7 @@ func (a *Assembler) part(f Fact) {
 	switch f.Source {
 	case ExtOOMInvoked:
 		a.continueOrStart(f.Ref, true) // every OOM event prints exactly one
-		a.blk.invoker = f.Process
+		a.blk.invoker, a.blk.invRef = f.Process, f.Ref
 	case ExtMemcgUsage:
 		a.continueOrStart(f.Ref, b.usage != nil || b.summary != nil)
 		a.blk.usage = &f
@@ -206,6 +207,7 @@ func (a *Assembler) kill(f Fact) {
 		return // oom.group may list the first victim again
 	}
 	b.killed = append(b.killed, f.PID)
+	shared := b.summary != nil
 	if s := b.summary; s != nil && !b.sumUsed && s.PID == f.PID {
 		b.sumUsed = true
 		f.Constraint, f.Memcg, f.TaskMemcg = s.Constraint, s.Memcg, s.TaskMemcg
@@ -223,16 +225,37 @@ func (a *Assembler) kill(f Fact) {
 		}
 	}
 	a.completeFromBlock(&f)
+	if shared {
+		f.Block = appendRef(f.Block, b.summary.Ref)
+	}
+	if g := b.group; g != nil {
+		f.Block = appendRef(f.Block, g.Ref)
+	}
+	if s := b.sel; s != nil {
+		f.Block = appendRef(f.Block, s.Ref)
+	}
+	slices.SortFunc(f.Block, func(x, y evidence.LineRef) int { return cmp.Compare(x.Line, y.Line) })
 	a.emit(f)
+}
+
+// appendRef adds r to refs unless it is there already or empty.
+func appendRef(refs []evidence.LineRef, r evidence.LineRef) []evidence.LineRef {
+	if r.File == "" || slices.ContainsFunc(refs, func(x evidence.LineRef) bool { return x.File == r.File && x.Line == r.Line }) {
+		return refs
+	}
+	return append(refs, r)
 }
 
 // completeFromBlock fills what every kill of the block shares and the kill line itself lacks.
 func (a *Assembler) completeFromBlock(f *Fact) {
 	b := &a.blk
+	f.Block = appendRef(f.Block, b.invRef)
 	if u := b.usage; u != nil {
 		f.UsageKB, f.LimitKB = u.UsageKB, u.LimitKB
+		f.Block = appendRef(f.Block, u.Ref)
 	}
 	if t := b.taskIn; t != nil {
+		f.Block = appendRef(f.Block, t.Ref)
 		if f.Memcg == "" {
 			f.Memcg = t.Memcg
 		}
@@ -261,6 +284,7 @@ func (a *Assembler) close() {
 		f := *b.summary
 		b.sumUsed = true
 		a.completeFromBlock(&f)
+		slices.SortFunc(f.Block, func(x, y evidence.LineRef) int { return cmp.Compare(x.Line, y.Line) })
 		a.emit(f)
 	}
 	a.blk = oomBlock{}

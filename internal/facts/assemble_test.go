@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -65,14 +66,17 @@ func TestAssemblerOOMGroup(t *testing.T) {
 	first := Fact{Kind: OOMKill, Source: ExtOOMKill, Ref: lineRef(file, 81, 139.201482, logtime.BootAnchored),
 		Scope: "cgroup", Constraint: "CONSTRAINT_MEMCG", Process: "bash", PID: 7788, Memcg: "/kubepods.slice", TaskMemcg: aksTaskMemcg,
 		PodUID: uidAKSOOM, ContainerID: cidAKSOOM, TotalVMKB: 7169492, AnonRSSKB: 7165824, FileRSSKB: 956,
-		UsageKB: 7340032, LimitKB: 7340032, Message: "oom-killer invoked by bash"}
+		UsageKB: 7340032, LimitKB: 7340032, Message: "oom-killer invoked by bash",
+		Block: []evidence.LineRef{lineRef(file, 10, 139.2013, logtime.BootAnchored), lineRef(file, 45, 139.2014, logtime.BootAnchored), lineRef(file, 80, 139.201465, logtime.BootAnchored)}}
 	second := Fact{Kind: OOMKill, Source: ExtOOMKill, Ref: lineRef(file, 83, 139.209001, logtime.BootAnchored),
 		Scope: "cgroup", Constraint: "CONSTRAINT_MEMCG", Process: "nginx", PID: 7620, Memcg: "/kubepods.slice", TaskMemcg: aksTaskMemcg,
 		PodUID: uidAKSOOM, ContainerID: cidAKSOOM, TotalVMKB: 11464, AnonRSSKB: 1156, FileRSSKB: 3900,
-		UsageKB: 7340032, LimitKB: 7340032, Message: "oom-killer invoked by bash"}
+		UsageKB: 7340032, LimitKB: 7340032, Message: "oom-killer invoked by bash",
+		Block: append(slices.Clone(first.Block), lineRef(file, 82, 139.208991, logtime.BootAnchored))}
 	// Without the group line nothing on the page says which cgroup the second victim was in.
 	secondNoGroup := second
 	secondNoGroup.TaskMemcg, secondNoGroup.PodUID, secondNoGroup.ContainerID = "", "", ""
+	secondNoGroup.Block = first.Block
 
 	repeated := append(aksBlock(true), feed{ExtOOMKilledProcess, 84, 139.209010, "[  139.209010] Memory cgroup out of memory: Killed process 7788 (bash) total-vm:7169492kB, anon-rss:0kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:14076kB oom_score_adj:1000"})
 
@@ -109,7 +113,8 @@ func TestAssemblerV1Block(t *testing.T) {
 	}
 	want := []Fact{{Kind: OOMKill, Source: ExtOOMKill, Ref: lineRef(file, 71, 1, logtime.Exact),
 		Scope: "cgroup", Process: "java", PID: 28438, Memcg: limitOf, TaskMemcg: taskIn, PodUID: uidV1, ContainerID: cidV1,
-		TotalVMKB: 20255636, AnonRSSKB: 466160, FileRSSKB: 13684, UsageKB: 524288, LimitKB: 524288, Message: "oom-killer invoked by java"}}
+		TotalVMKB: 20255636, AnonRSSKB: 466160, FileRSSKB: 13684, UsageKB: 524288, LimitKB: 524288, Message: "oom-killer invoked by java",
+		Block: []evidence.LineRef{lineRef(file, 1, 0, logtime.Exact), lineRef(file, 30, 0, logtime.Exact), lineRef(file, 31, 0, logtime.Exact), lineRef(file, 70, 1, logtime.Exact)}}}
 	got := assemble("dmesg", file, logtime.Exact, lines)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("facts (-want +got):\n%s", d)
@@ -131,7 +136,8 @@ func TestAssemblerGlobalOOMInMessages(t *testing.T) {
 		{Kind: ContainerExit, Source: ExtPLEGFinished, Ref: lineRef(file, 150, 0, logtime.YearInferred), PodUID: uidAKSNginx, ContainerID: cidAKSNginx, ExitCode: ip(0)},
 		{Kind: OOMKill, Source: ExtOOMKill, Ref: lineRef(file, 2401, 1, logtime.YearInferred), Scope: "global", Constraint: "CONSTRAINT_NONE",
 			Process: "java", PID: 4242, TaskMemcg: taskMemcg, PodUID: uidShop, ContainerID: cidAKSNginx,
-			TotalVMKB: 9123456, AnonRSSKB: 8012345, FileRSSKB: 1234, Message: "oom-killer invoked by kubelet"},
+			TotalVMKB: 9123456, AnonRSSKB: 8012345, FileRSSKB: 1234, Message: "oom-killer invoked by kubelet",
+			Block: []evidence.LineRef{lineRef(file, 100, 0, logtime.YearInferred), lineRef(file, 2400, 1, logtime.YearInferred)}},
 	}
 	got := assemble("messages", file, logtime.YearInferred, lines)
 	if d := cmp.Diff(want, got); d != "" {
@@ -147,9 +153,10 @@ func TestAssemblerBlockBoundaries(t *testing.T) {
 	summary := func(line int, sec float64, pid string) feed {
 		return feed{ExtOOMKill, line, sec, "Jun 21 19:22:58 ip-10-0-12-209 kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/podruntime.slice,task_memcg=/podruntime.slice/kubelet.service,task=kubelet,pid=" + pid + ",uid=0"}
 	}
-	kill := func(pid int, line int, sec float64, q logtime.Quality, usageKB int64) Fact {
+	// kill is the summary line standing for its kill; block lists the usage lines it was completed from.
+	kill := func(pid int, line int, sec float64, q logtime.Quality, usageKB int64, block ...evidence.LineRef) Fact {
 		return Fact{Kind: OOMKill, Source: ExtOOMKill, Ref: lineRef(file, line, sec, q), Scope: "cgroup", Constraint: "CONSTRAINT_MEMCG",
-			Process: "kubelet", PID: pid, Memcg: "/podruntime.slice", TaskMemcg: "/podruntime.slice/kubelet.service", UsageKB: usageKB, LimitKB: usageKB}
+			Process: "kubelet", PID: pid, Memcg: "/podruntime.slice", TaskMemcg: "/podruntime.slice/kubelet.service", UsageKB: usageKB, LimitKB: usageKB, Block: block}
 	}
 	yi := logtime.YearInferred
 	for _, tc := range []struct {
@@ -164,7 +171,7 @@ func TestAssemblerBlockBoundaries(t *testing.T) {
 			name:    "summary-only-blocks",
 			logType: "messages",
 			lines:   []feed{usage(10, 0, "1000"), summary(20, 0, "989"), usage(30, 5, "2000"), summary(40, 5, "990")},
-			want:    []Fact{kill(989, 20, 0, yi, 1000), kill(990, 40, 5, yi, 2000)},
+			want:    []Fact{kill(989, 20, 0, yi, 1000, lineRef(file, 10, 0, yi)), kill(990, 40, 5, yi, 2000, lineRef(file, 30, 5, yi))},
 		},
 		{
 			name:    "time-gap-splits-in-mixed-file",
@@ -184,7 +191,7 @@ func TestAssemblerBlockBoundaries(t *testing.T) {
 			name:    "ring-buffer-ignores-time",
 			logType: "dmesg",
 			lines:   []feed{usage(10, 0, "1000"), summary(20, 60, "989")},
-			want:    []Fact{kill(989, 20, 60, yi, 1000)},
+			want:    []Fact{kill(989, 20, 60, yi, 1000, lineRef(file, 10, 0, yi))},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
