@@ -76,11 +76,11 @@ type oomBlock struct {
 	last     evidence.LineRef // ref of the latest fragment: the gap is measured from here
 	invoker  string
 	invRef   evidence.LineRef // the "invoked oom-killer" line
-	usage    *Fact // "memory: usage" fragment
-	taskIn   *Fact // cgroup v1 "Task in … killed as a result of limit of …"
-	group    *Fact // "Tasks in … memory.oom.group set"
-	sel      *Fact // v1 "Kill process … or sacrifice child"
-	summary  *Fact // "oom-kill:" line
+	usage    *Fact            // "memory: usage" fragment
+	taskIn   *Fact            // cgroup v1 "Task in … killed as a result of limit of …"
+	group    *Fact            // "Tasks in … memory.oom.group set"
+	sel      *Fact            // v1 "Kill process … or sacrifice child"
+	summary  *Fact            // "oom-kill:" line
 	sumUsed  bool
 	killed   []int // pids already reported in this block
 	selScope string

@@ -40,15 +40,15 @@ const (
 // Fact is one typed event read from one line (or a short block of lines) of a bundle.
 // Fields that do not apply to a kind stay empty and are omitted from output.
 type Fact struct {
-	Kind   Kind               `json:"kind" yaml:"kind"`
-	Ref    evidence.LineRef   `json:"ref" yaml:"ref"`
-	Also   []evidence.LineRef `json:"also,omitempty" yaml:"also,omitempty"` // the same event seen in other files (dmesg and messages)
+	Kind Kind               `json:"kind" yaml:"kind"`
+	Ref  evidence.LineRef   `json:"ref" yaml:"ref"`
+	Also []evidence.LineRef `json:"also,omitempty" yaml:"also,omitempty"` // the same event seen in other files (dmesg and messages)
 	// Block lists the other lines of a kernel OOM report that an OOMKill was completed from, in
 	// line order: "invoked oom-killer", "memory: usage … limit …", "Task in …", the
 	// "oom-kill:constraint=…" summary and the memory.oom.group line. They prove the cgroup, the
 	// usage and the limit the kill line itself does not state, so a diagnosis cites them too.
-	Block []evidence.LineRef `json:"block,omitempty" yaml:"block,omitempty"`
-	Source string             `json:"source" yaml:"source"`                 // which wording it was read from, e.g. "kubelet-pleg", "containerd-exit-event", "kernel-oom-kill"
+	Block  []evidence.LineRef `json:"block,omitempty" yaml:"block,omitempty"`
+	Source string             `json:"source" yaml:"source"` // which wording it was read from, e.g. "kubelet-pleg", "containerd-exit-event", "kernel-oom-kill"
 
 	Namespace   string `json:"namespace,omitempty" yaml:"namespace,omitempty"`
 	Pod         string `json:"pod,omitempty" yaml:"pod,omitempty"`
