@@ -96,7 +96,7 @@ func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash
 	c.exitCode()
 	c.prevLines = previousErrors(in.PreviousLog)
 	c.decide(in)
-	c.guardrails()
+	c.guardrails(in)
 	return c, nil
 }
 
@@ -187,17 +187,21 @@ func (c *crash) decide(in Input) {
 		c.decideOOM()
 	case code == 139 || (code < 0 && len(c.segvs) > 0):
 		c.decideSegfault()
-	case code == 126 || code == 127 || len(c.execs) > 0 || (code == 128 && (reNotFound.MatchString(c.message) || reExecFormat.MatchString(c.message))):
+	// An image for another CPU architecture is the runbook's 126 family whatever code the
+	// runtime reports for it: 126 from a shell, 128 StartError from containerd, 255 or 1 from
+	// runc's init after the container started.
+	case code == 126 || code == 127 || len(c.execs) > 0 || reExecFormat.MatchString(msg) ||
+		(code == 128 && reNotFound.MatchString(c.message)):
 		c.decideExec(code, msg)
 	case len(c.configs) > 0:
 		c.decideConfig()
 	case code == 143:
-		c.decideSIGTERM()
-	case code == 255:
+		c.decideTermination(code)
+	case code > 128 && code < 160:
+		c.decideSignal(code)
+	case code == 255 && len(c.prevLines) == 0:
 		c.set(RuntimeError, "Unknown", LevelNone, "exit code 255 (unknown error): check containerd's runtime errors")
 		c.gaps = append(c.gaps, "exit code 255 carries no cause of its own; the node logs name none for this container")
-	case code > 128 && code < 160:
-		c.set(RuntimeError, fmt.Sprintf("Signal%d", code-128), LevelNone, fmt.Sprintf("killed by signal %d (%s), exit %d", code-128, signalName(code-128), code))
 	case code > 0:
 		c.decideAppError(code, prev)
 	default:
@@ -223,8 +227,9 @@ func (c *crash) decideOOM() {
 	}
 	switch {
 	case len(global) > 0:
-		f := global[len(global)-1]
-		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(global)), f.PID, kib(f.AnonRSSKB))
+		evs := oomEvents(global)
+		f := evs[len(evs)-1].holder
+		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(evs)), f.PID, kib(f.AnonRSSKB))
 		if limit == "" {
 			d += "; the container has no memory limit"
 		} else {
@@ -234,9 +239,14 @@ func (c *crash) decideOOM() {
 		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
 		c.gaps = append(c.gaps, "node memory figures (MemTotal, MemAvailable at the time of the OOM) are not in the kernel's OOM-kill lines; search MemAvailable|MemFree for them")
 	case len(cgroup) > 0:
-		f := cgroup[len(cgroup)-1]
+		evs := oomEvents(cgroup)
+		ev := evs[len(evs)-1]
+		f := ev.holder
 		level := oomLevel(f)
-		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(cgroup)), kib(f.LimitKB), f.PID, kib(f.UsageKB), kib(f.AnonRSSKB))
+		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(evs)), kib(f.LimitKB), f.PID, kib(f.UsageKB), kib(f.AnonRSSKB))
+		if others := ev.others(); others != "" {
+			d += "; the same kill took " + others + " (memory.oom.group)"
+		}
 		if limit != "" {
 			d += "; resources.limits.memory " + limit
 		}
@@ -260,13 +270,61 @@ func (c *crash) decideOOM() {
 		c.set(NodeOOM, "OOMKilled", LevelNode, "the node's events report a System OOM for this container's process; no kernel OOM-kill line is in the bundle")
 		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
 		c.gaps = append(c.gaps, "no kernel OOM-kill line in the bundle: the kernel log is missing or its ring buffer rotated")
-	case len(c.kills) > 0:
-		c.set(RuntimeError, "SIGKILL", LevelNone, "SIGKILL (exit 137) without an OOM kill: kubelet killed the container after its grace period ran out")
+	case len(c.kills) > 0 || len(c.probes) > 0:
+		c.decideTermination(137)
 	default:
 		c.set(RuntimeError, "SIGKILL", LevelNone, "SIGKILL (exit 137) without an OOM kill or a kubelet kill in the node's logs: something outside the container killed it")
 		c.gaps = append(c.gaps, "nothing in the bundle names who sent the SIGKILL")
 	}
 }
+
+// oomEvent is one decision of the OOM killer: every process one report killed. With
+// memory.oom.group set (kubelet sets it on cgroup v2) the kernel kills the whole container, so a
+// tini or a shell wrapper dies beside the process that held the memory.
+type oomEvent struct {
+	kills  []*facts.Fact
+	holder *facts.Fact // the victim with the largest resident set: the process that held the memory
+}
+
+// others names the other victims of the event, "tini (pid 4100, anon-rss 388KiB)".
+func (e oomEvent) others() string {
+	var out []string
+	for _, f := range e.kills {
+		if f != e.holder {
+			out = append(out, fmt.Sprintf("%s (pid %d, anon-rss %s)", f.Process, f.PID, kib(f.AnonRSSKB)))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// oomEvents groups kills, in time order, into the reports they came from: kills of one report
+// share its "invoked oom-killer" line (the first line of their block), or, without one, its
+// time and cgroup.
+func oomEvents(kills []*facts.Fact) []oomEvent {
+	var out []oomEvent
+	for _, f := range kills {
+		if n := len(out); n > 0 && sameReport(out[n-1].kills[0], f) {
+			e := &out[n-1]
+			e.kills = append(e.kills, f)
+			if rss(f) > rss(e.holder) {
+				e.holder = f
+			}
+			continue
+		}
+		out = append(out, oomEvent{kills: []*facts.Fact{f}, holder: f})
+	}
+	return out
+}
+
+func sameReport(a, b *facts.Fact) bool {
+	if len(a.Block) > 0 && len(b.Block) > 0 {
+		return a.Block[0] == b.Block[0]
+	}
+	d := b.Ref.Time.Sub(a.Ref.Time)
+	return a.Ref.File == b.Ref.File && d >= 0 && d < time.Second && a.Memcg == b.Memcg && a.ContainerID == b.ContainerID
+}
+
+func rss(f *facts.Fact) int64 { return f.AnonRSSKB + f.FileRSSKB }
 
 // systemOOMEvent tells whether the events report a System OOM (kubelet's node event).
 func (c *crash) systemOOMEvent() bool {
@@ -420,33 +478,100 @@ func (c *crash) decideConfig() {
 	c.set(MissingConfig, meaningOf(c.code), LevelNone, d)
 }
 
-func (c *crash) decideSIGTERM() {
-	liveness := 0
-	msg := ""
-	for _, f := range c.probes {
-		// kubelet's "failed liveness probe, will be restarted" is the verdict on failures
-		// already counted, not another failure.
-		if f.FailureKind == "liveness" && !strings.Contains(f.Message, "will be restarted") {
-			liveness += 1 + f.Repeats
-			msg = f.Message
+// decideTermination explains a container kubelet stopped: SIGTERM (exit 143), or SIGKILL (exit
+// 137) when the process outlived its grace period, with no OOM kill anywhere. Liveness (or
+// startup) probe failures before the kill make it the application's failure to answer, K2's
+// subject; a kill without them (deletion, rollout, preemption) is not a crash of the container.
+func (c *crash) decideTermination(code int) {
+	failed, msg := c.livenessFailures()
+	after := "SIGTERM (exit 143)"
+	if code == 137 {
+		after = "SIGTERM, then SIGKILL when it outlived its grace period"
+		if g := c.gracePeriod(); g > 0 {
+			after = fmt.Sprintf("SIGTERM, then SIGKILL after its %ds grace period (exit 137, no OOM kill in the node's logs)", g)
 		}
 	}
-	for _, e := range c.events {
-		if e.Reason == "Unhealthy" && strings.Contains(e.Message, "Liveness") && liveness == 0 {
-			liveness = int(e.Count)
-			msg = e.Message
-		}
-	}
-	c.crossRef = append(c.crossRef, "K2: probe failures are causing the restarts (not application crashes)")
-	if liveness > 0 || len(c.kills) > 0 {
-		d := fmt.Sprintf("liveness probe failed %s and kubelet stopped the container with SIGTERM (exit 143)", times(liveness))
+	if failed > 0 {
+		c.crossRef = append(c.crossRef, "K2: probe failures are causing the restarts (not application crashes)")
+		d := fmt.Sprintf("liveness probe failed %s and kubelet stopped the container with %s", times(failed), after)
 		if msg != "" {
 			d += ": " + msg
 		}
 		c.set(AppError, "SIGTERM", LevelNone, d)
 		return
 	}
+	if len(c.kills) > 0 {
+		why := c.kills[len(c.kills)-1].Message
+		d := "kubelet stopped the container with " + after + " without a failed probe before it"
+		if why != "" {
+			d += ": " + why
+		}
+		c.set(RuntimeError, "SIGTERM", LevelNone, d+" (a deletion, rollout or eviction, not a crash of the container)")
+		return
+	}
 	c.set(RuntimeError, "SIGTERM", LevelNone, "SIGTERM (exit 143) without a probe kill: something outside the container stopped it (graceful shutdown, not a crash)")
+}
+
+// livenessFailures counts the liveness and startup probe failures that precede a kill, with the
+// newest failure's output; kubelet's "will be restarted" line is the verdict on failures
+// already counted, not another one.
+func (c *crash) livenessFailures() (int, string) {
+	n, msg := 0, ""
+	for _, f := range c.probes {
+		if (f.FailureKind == "liveness" || f.FailureKind == "startup") && !strings.Contains(f.Message, "will be restarted") {
+			n += 1 + f.Repeats
+			msg = f.Message
+		}
+	}
+	if n == 0 {
+		for _, e := range c.events {
+			if e.Reason == "Unhealthy" && (strings.Contains(e.Message, "Liveness") || strings.Contains(e.Message, "Startup")) {
+				n, msg = int(max(e.Count, 1)), e.Message
+			}
+		}
+	}
+	return n, msg
+}
+
+// gracePeriod is the newest kill's grace period in seconds, or 0 when no line states it.
+func (c *crash) gracePeriod() int {
+	for i := len(c.kills) - 1; i >= 0; i-- {
+		if g := c.kills[i].GracePeriod; g != nil {
+			return *g
+		}
+	}
+	return 0
+}
+
+// selfSignals are the signals a process raises against itself when it crashes (abort(),
+// a bad instruction, a bus or arithmetic fault, a trap): the application's own failure.
+var selfSignals = map[int]bool{4: true, 5: true, 6: true, 7: true, 8: true, 31: true}
+
+// decideSignal explains an exit by a signal other than SIGKILL, SIGSEGV and SIGTERM, naming it.
+func (c *crash) decideSignal(code int) {
+	sig := code - 128
+	name := signalName(sig)
+	if !selfSignals[sig] {
+		c.set(RuntimeError, "Unknown", LevelNone, fmt.Sprintf("killed by %s (exit %d), a signal sent from outside the process", name, code))
+		return
+	}
+	d := fmt.Sprintf("the process died of %s (exit %d)", name, code)
+	if sig == 6 {
+		d = fmt.Sprintf("the process aborted itself (%s, exit %d): an assertion or a runtime's fatal error", name, code)
+	}
+	for i := len(c.segvs) - 1; i >= 0; i-- {
+		if f := c.segvs[i]; f.Signal == sig {
+			d += fmt.Sprintf("; the kernel logged %s[%d] %s", f.Process, f.PID, f.Message)
+			if f.Object != "" {
+				d += " in " + f.Object
+			}
+			break
+		}
+	}
+	if l := lastLine(c.prevLines); l != "" {
+		d += ": " + l
+	}
+	c.set(AppError, "ApplicationError", LevelNone, d)
 }
 
 func (c *crash) decideAppError(code int, prev string) {
@@ -484,13 +609,16 @@ func (c *crash) decideQuiet() {
 }
 
 // guardrails adds the runbook's escalation conditions.
-func (c *crash) guardrails() {
+func (c *crash) guardrails(in Input) {
 	if c.class != "" && isSystemPod(c.t.ns, c.t.pod) {
 		c.escalation = append(c.escalation, fmt.Sprintf("system pod %s/%s is crash-looping: cluster-wide impact", c.t.ns, c.t.pod))
 	}
 	if n := len(c.daemonOOMs); n > 0 {
 		f := c.daemonOOMs[n-1]
 		c.escalation = append(c.escalation, fmt.Sprintf("%s OOM-killed %s (last at %s): escalate to A1", f.Process, times(n), f.Ref.String()))
+		if !slices.ContainsFunc(c.crossRef, func(x string) bool { return strings.HasPrefix(x, "A1:") }) {
+			c.crossRef = append(c.crossRef, fmt.Sprintf("A1: %s itself is OOM-killed, which takes the node NotReady", f.Process))
+		}
 	}
 	if c.class == Segfault {
 		for _, f := range c.segvs {
@@ -500,22 +628,31 @@ func (c *crash) guardrails() {
 			}
 		}
 	}
-	// Crash loops across several pods: other pods of the node backing off too.
-	others := map[string]bool{}
-	for i := range c.idx.Facts {
-		f := &c.idx.Facts[i]
-		if f.Kind == facts.BackOff && f.Pod != "" && (f.Pod != c.t.pod || f.Namespace != c.t.ns) {
-			others[f.Namespace+"/"+f.Pod] = true
-		}
+	if e := clusterWide(in); e != "" {
+		c.escalation = append(c.escalation, e)
 	}
-	if len(others) >= 2 {
-		names := make([]string, 0, len(others))
-		for k := range others {
-			names = append(names, k)
+}
+
+// clusterWide states the runbook's "CrashLoopBackOff across multiple pods on multiple nodes"
+// when the cluster view shows crash loops on at least two nodes. Other pods backing off on this
+// node prove nothing about the cluster: the node's own logs cannot see another node.
+func clusterWide(in Input) string {
+	nodes := map[string]bool{}
+	var pods []string
+	for _, p := range in.ClusterCrashLoops {
+		if p.Node != "" {
+			nodes[p.Node] = true
 		}
-		slices.Sort(names)
-		c.escalation = append(c.escalation, fmt.Sprintf("CrashLoopBackOff across %d other pods on this node (%s): possible cluster-wide issue", len(names), strings.Join(names, ", ")))
+		pods = append(pods, p.Namespace+"/"+p.Name)
 	}
+	if len(nodes) < 2 || len(pods) < 2 {
+		return ""
+	}
+	slices.Sort(pods)
+	if len(pods) > 5 {
+		pods = append(pods[:5], fmt.Sprintf("and %d more", len(pods)-5))
+	}
+	return fmt.Sprintf("CrashLoopBackOff in %d pods on %d nodes (%s): possible cluster-wide issue", len(in.ClusterCrashLoops), len(nodes), strings.Join(pods, ", "))
 }
 
 // meaningOf names an exit code the way the Output Format does.

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,14 @@ func exit(code, n int, id string) facts.Fact {
 	return fact(facts.ContainerExit, "kubelet-pleg", n, func(f *facts.Fact) { f.ExitCode = &code; f.ContainerID = id })
 }
 
+func probe(kind string, n int) facts.Fact {
+	return fact(facts.ProbeFailure, "kubelet-probe", n, func(f *facts.Fact) { f.FailureKind = kind; f.Message = "HTTP probe failed with statuscode: 500" })
+}
+
+func killing(grace, n int) facts.Fact {
+	return fact(facts.Killing, "kubelet-killing", n, func(f *facts.Fact) { f.GracePeriod = &grace })
+}
+
 func backoff(delay string, n int) facts.Fact {
 	return fact(facts.BackOff, "kubelet-backoff", n, func(f *facts.Fact) { f.Delay = delay })
 }
@@ -65,11 +74,20 @@ func TestClassifyHandBuilt(t *testing.T) {
 		detail    string // a word the root cause must contain
 		gap       string // a gap that must be listed
 		escalates string // a word an escalation must contain
+		xref      string // a prefix a cross-reference must start with
 	}{
 		{
-			name:  "137 with a kubelet kill and no OOM is SIGKILL, not OOM",
+			// No probe failed before the kill: a deletion or rollout, not the container's crash.
+			name:  "137 with a kubelet kill and no OOM is a termination, not OOM",
 			facts: []facts.Fact{fact(facts.Killing, "kubelet-killing", 1, nil), exit(137, 2, "c1"), exit(137, 5, "c2"), backoff("10s", 6)},
-			class: RuntimeError, level: LevelNone, meaning: "SIGKILL", detail: "grace period",
+			class: RuntimeError, level: LevelNone, meaning: "SIGTERM", detail: "outlived its grace period without a failed probe",
+		},
+		{
+			name: "137 after liveness failures and a kill is the probe's kill (K2), not OOM",
+			facts: []facts.Fact{probe("liveness", 1), probe("liveness", 2), probe("liveness", 3), killing(30, 4), exit(137, 35, "c1"),
+				probe("liveness", 40), probe("liveness", 41), probe("liveness", 42), killing(30, 43), exit(137, 74, "c2"), backoff("10s", 75)},
+			class: AppError, level: LevelNone, meaning: "SIGTERM", detail: "liveness probe failed 6 times and kubelet stopped the container with SIGTERM, then SIGKILL after its 30s grace period",
+			xref: "K2:",
 		},
 		{
 			name:  "137 with nothing that names a killer",
@@ -124,9 +142,22 @@ func TestClassifyHandBuilt(t *testing.T) {
 			class: RuntimeError, meaning: "Unknown", level: LevelNone,
 		},
 		{
-			name:  "134 is SIGABRT",
+			// The process raised SIGABRT against itself: the application's failure, named.
+			name:  "134 is SIGABRT, the application aborting itself",
 			facts: []facts.Fact{exit(134, 2, "c1")},
-			class: RuntimeError, meaning: "Signal6", level: LevelNone, detail: "SIGABRT",
+			class: AppError, meaning: "ApplicationError", level: LevelNone, detail: "aborted itself (SIGABRT, exit 134)",
+		},
+		{
+			name:  "130 is SIGINT, sent from outside",
+			facts: []facts.Fact{exit(130, 2, "c1")},
+			class: RuntimeError, meaning: "Unknown", level: LevelNone, detail: "SIGINT (exit 130), a signal sent from outside",
+		},
+		{
+			// runc's init fails to exec an arm64 binary after the container started: 255, not 126.
+			name:  "255 with exec format error in the previous log is the 126 family",
+			facts: []facts.Fact{exit(255, 2, "c1")},
+			in:    Input{PreviousLog: "exec /app/server: exec format error\n"},
+			class: PermissionDenied, meaning: "PermissionDenied", level: LevelNone, detail: "architecture mismatch",
 		},
 		{
 			name:  "exit 1 with a permission error in the previous log",
@@ -159,7 +190,7 @@ func TestClassifyHandBuilt(t *testing.T) {
 			facts: []facts.Fact{exit(1, 2, "c1"), fact(facts.OOMKill, "kernel-oom-kill", 3, func(f *facts.Fact) {
 				f.Namespace, f.Pod, f.PodUID, f.Container, f.Process, f.Scope = "", "", "", "", "containerd", "global"
 			})},
-			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "A1",
+			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "A1", xref: "A1:",
 		},
 		{
 			name: "a crash-looping coredns escalates",
@@ -171,12 +202,20 @@ func TestClassifyHandBuilt(t *testing.T) {
 			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "system pod",
 		},
 		{
-			name: "two other pods backing off escalate",
+			// Many crash loops on one node are one node's trouble, not the cluster's.
+			name: "two other pods backing off on this node do not escalate",
 			facts: []facts.Fact{exit(1, 2, "c1"),
 				fact(facts.BackOff, "kubelet-backoff", 3, func(f *facts.Fact) { f.Pod, f.PodUID = "web-1", "u-2" }),
 				fact(facts.BackOff, "kubelet-backoff", 4, func(f *facts.Fact) { f.Pod, f.PodUID = "web-2", "u-3" })},
 			in:    Input{Namespace: "shop", Pod: "api-1"},
-			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "across 2 other pods",
+			class: AppError, level: LevelNone, meaning: "ApplicationError",
+		},
+		{
+			name:  "crash loops the cluster view shows on other nodes escalate",
+			facts: []facts.Fact{exit(1, 2, "c1")},
+			in: Input{Namespace: "shop", Pod: "api-1", ClusterCrashLoops: []PodRef{
+				{Namespace: "shop", Name: "api-1", Node: "ip-10-0-1-1"}, {Namespace: "shop", Name: "api-2", Node: "ip-10-0-1-2"}, {Namespace: "web", Name: "ui-0", Node: "ip-10-0-1-3"}}},
+			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "on 3 nodes",
 		},
 		{
 			name:  "clean exits and a back-off are still a crash loop",
@@ -209,6 +248,9 @@ func TestClassifyHandBuilt(t *testing.T) {
 			}
 			if tt.escalates == "" && len(d.Escalation) > 0 {
 				t.Errorf("unexpected escalations %q", d.Escalation)
+			}
+			if tt.xref != "" && !slices.ContainsFunc(d.CrossReference, func(x string) bool { return strings.HasPrefix(x, tt.xref) }) {
+				t.Errorf("cross-references %q lack %q", d.CrossReference, tt.xref)
 			}
 		})
 	}
