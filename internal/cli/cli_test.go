@@ -441,3 +441,120 @@ func TestServeOverStdio(t *testing.T) {
 		}
 	}
 }
+
+// shellWords splits a command line the way a POSIX shell splits single-quoted words.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted, escaped := false, false, false
+	for _, r := range line {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case quoted && r == '\'':
+			quoted = false
+		case quoted:
+			cur.WriteRune(r)
+		case r == '\'':
+			quoted, inWord = true, true
+		case r == '\\':
+			escaped, inWord = true, true
+		case r == ' ':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unterminated quote in %q", line)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// TestSearchNextCommands: a cut search prints the command lines that get the rest, and running
+// them gets what they announce: the next page without a line of the first, the older matches,
+// the routine lines listed.
+func TestSearchNextCommands(t *testing.T) {
+	store := t.TempDir()
+	type result struct {
+		Total    int
+		Returned int
+		Files    []struct {
+			Matches []struct {
+				File string
+				Line int
+			}
+		}
+		Collapsed []struct{ Count int }
+		Next      []struct {
+			Matches     int
+			Offset      int
+			Window      bool
+			ListRoutine bool
+			Call        string
+		}
+	}
+	search := func(args ...string) result {
+		t.Helper()
+		out, e, code := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, e)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return r
+	}
+	refs := func(r result) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range r.Files {
+			for _, x := range f.Matches {
+				m[fmt.Sprintf("%s:%d", x.File, x.Line)] = true
+			}
+		}
+		return m
+	}
+	first := search("--store", store, "search", "--bundle", example, "container.*start|container.*create|RunPodSandbox|StartContainer",
+		"--log-types", "containerd", "--max-results", "20", "-o", "json")
+	if len(first.Next) != 3 || len(first.Collapsed) == 0 {
+		t.Fatalf("first page: next %+v, collapsed %+v; want a next page, older matches and routine lines", first.Next, first.Collapsed)
+	}
+	listed := refs(first)
+	for _, n := range first.Next {
+		words := shellWords(t, n.Call)
+		if len(words) < 3 || words[0] != "nodediag" || words[1] != "search" {
+			t.Fatalf("next command %q is not a nodediag search", n.Call)
+		}
+		r := search(words[1:]...)
+		switch {
+		case n.Offset > 0:
+			for ref := range refs(r) {
+				if listed[ref] {
+					t.Errorf("%s lists %s again", n.Call, ref)
+				}
+			}
+			if r.Returned != min(20, n.Matches) {
+				t.Errorf("%s lists %d, announced %d more", n.Call, r.Returned, n.Matches)
+			}
+		case n.Window:
+			if r.Total != n.Matches {
+				t.Errorf("%s finds %d, announced %d", n.Call, r.Total, n.Matches)
+			}
+		case n.ListRoutine:
+			if len(r.Collapsed) != 0 || r.Total != first.Total {
+				t.Errorf("%s: collapsed %+v of %d matches; want none collapsed of %d", n.Call, r.Collapsed, r.Total, first.Total)
+			}
+		}
+	}
+}

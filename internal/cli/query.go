@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/search"
@@ -23,8 +25,10 @@ func newSearchCmd(g *globals) *cobra.Command {
 		Long: `search runs an RE2 regex over every line of every text file of the bundle, case-insensitive
 unless --case-sensitive. Matches come grouped by file, numbered S-001…, with file, line, byte offset
 and parsed time. --log-types keeps only files of those log types (in messages and the logdog journal a
-line also counts as the program that wrote it). A result cut by --max-per-file or --max-results says
-which log types or hours hold most matches, to narrow the next query.`,
+line also counts as the program that wrote it). A result cut by --max-per-file or --max-results lists
+the incident first — the lines around the newest crash loop (or --incident-time, or the newest lines of
+the window), in file and line order — counts healthy starts and exit-0 lines instead of listing them,
+says which log types or hours hold most matches, and prints the commands that get the rest.`,
 		Example: `  nodediag search 'oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score'
   nodediag search 'CrashLoopBackOff|Back-off restarting|exit code' --log-types kubelet --incident-time '2026-11-20 08:20'`,
 		Args: cobra.ExactArgs(1),
@@ -36,11 +40,17 @@ which log types or hours hold most matches, to narrow the next query.`,
 			if req.From, req.To, err = win.resolve(idx.Time.Capture); err != nil {
 				return err
 			}
+			if win.incident != "" {
+				req.Around, _ = parseWhen(win.incident) // resolve has refused a bad one
+			}
 			req.Query = args[0]
 			req.LogTypes = splitList(logTypes)
 			res, err := search.Search(cmd.Context(), e, idx, req)
 			if err != nil {
 				return err
+			}
+			for i := range res.Next {
+				res.Next[i].Call = searchCommand(cmd, args, res.Next[i])
 			}
 			return g.emit(res, func(w io.Writer) { printSearch(w, res) })
 		},
@@ -54,7 +64,72 @@ which log types or hours hold most matches, to narrow the next query.`,
 	f.IntVar(&req.MaxPerFile, "max-per-file", search.DefaultMaxPerFile, fmt.Sprintf("matches listed per file (cap %d)", search.CapMaxPerFile))
 	f.IntVar(&req.MaxTotal, "max-results", search.DefaultMaxTotal, fmt.Sprintf("matches listed in all (cap %d)", search.CapMaxTotal))
 	f.IntVarP(&req.Context, "context", "C", 0, fmt.Sprintf("lines of context before and after each match (cap %d)", search.CapContext))
+	f.IntVar(&req.Offset, "offset", 0, "skip this many matches of a cut result's incident-first order (its next offset)")
+	f.BoolVar(&req.ListRoutine, "list-routine", false, "list healthy starts and exit-0 lines instead of counting them")
 	return cmd
+}
+
+// searchCommand writes the command line that gets what a cut result did not list: this one,
+// with the offset, window or --list-routine the search proposes.
+func searchCommand(cmd *cobra.Command, args []string, n search.Next) string {
+	set := map[string]string{"offset": ""}
+	if n.Offset > 0 {
+		set["offset"] = fmt.Sprint(n.Offset)
+	}
+	if n.Window {
+		set["incident-time"], set["last"], set["start"], set["end"] = "", "", whenFlag(n.From), whenFlag(n.To)
+	}
+	if n.ListRoutine {
+		set["list-routine"] = "true"
+	}
+	return commandLine(cmd, args, set)
+}
+
+func whenFlag(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// commandLine rewrites the command as it was run: its arguments and the flags the user set,
+// with the flags in set replaced (an empty value drops the flag).
+func commandLine(cmd *cobra.Command, args []string, set map[string]string) string {
+	parts := []string{cmd.CommandPath()}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if _, replaced := set[f.Name]; replaced || !f.Changed {
+			return
+		}
+		v := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			v = strings.Join(sv.GetSlice(), ",")
+		}
+		parts = append(parts, "--"+f.Name+"="+shellQuote(v))
+	})
+	names := make([]string, 0, len(set))
+	for name := range set {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if v := set[name]; v != "" {
+			parts = append(parts, "--"+name+"="+shellQuote(v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,=+@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func splitList(v []string) []string {
@@ -89,6 +164,16 @@ func printSearch(w io.Writer, res *search.Result) {
 	}
 	if res.Truncated {
 		fprintf(w, "\nresult truncated: %d of %d matches listed\n", res.Returned, res.Total)
+	}
+	if f := res.Focus; f != nil {
+		fprintf(w, "incident first: %s; listed %d of %d inside, %d of %d before, %d of %d after, %d of %d untimed\n", f.Why,
+			f.Inside.Listed, f.Inside.Matches, f.Before.Listed, f.Before.Matches, f.After.Listed, f.After.Matches, f.Untimed.Listed, f.Untimed.Matches)
+	}
+	for _, c := range res.Collapsed {
+		fprintf(w, "collapsed: %s\n", c.Summary)
+	}
+	for _, n := range res.Next {
+		fprintf(w, "more: %s:\n  %s\n", n.What, n.Call)
 	}
 	for _, n := range res.Narrow {
 		fprintf(w, "narrow: %s\n", n)
@@ -178,6 +263,17 @@ gaps: absent sources, events without time, clocks that disagree.`,
 			if err != nil {
 				return err
 			}
+			for i := range res.Next {
+				n := res.Next[i]
+				set := map[string]string{"offset": ""}
+				if n.Offset > 0 {
+					set["offset"] = fmt.Sprint(n.Offset)
+				}
+				if n.ListRoutine {
+					set["list-routine"] = "true"
+				}
+				res.Next[i].Call = commandLine(cmd, args, set)
+			}
 			return g.emit(res, func(w io.Writer) { printCorrelate(w, res) })
 		},
 	}
@@ -189,6 +285,8 @@ gaps: absent sources, events without time, clocks that disagree.`,
 	f.StringVar(&pod, "pod", "", "only this pod: NAMESPACE/NAME or NAME")
 	f.StringVar(&req.Container, "container", "", "only this container name")
 	f.IntVar(&req.MaxEvents, "max-events", correlate.DefaultMaxEvents, "timeline events listed")
+	f.IntVar(&req.Offset, "offset", 0, "skip this many events of a cut timeline's order (its next offset)")
+	f.BoolVar(&req.ListRoutine, "list-routine", false, "list routine (low and info) finding lines instead of counting them")
 	return cmd
 }
 
@@ -241,6 +339,12 @@ func printCorrelate(w io.Writer, res *correlate.Result) {
 			fprintf(w, "%s/%s/%s\t%d restarts %s – %s\tmax %d per 10 min, %d per hour\tback-offs %s\texit codes %v\n",
 				f.Namespace, f.Pod, f.Container, f.Restarts, stamp(f.First), stamp(f.Last), f.PerTenMinutes, f.PerHour, strings.Join(f.BackOffs, " → "), f.ExitCodes)
 		}
+	}
+	for _, c := range res.Collapsed {
+		fprintf(w, "collapsed: %s\n", c.Summary)
+	}
+	for _, n := range res.Next {
+		fprintf(w, "more: %s:\n  %s\n", n.What, n.Call)
 	}
 	for _, gp := range res.Gaps {
 		fprintf(w, "gap: %s\n", gp)

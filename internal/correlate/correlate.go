@@ -2,7 +2,9 @@
 // `correlate(instanceId, pivotEvent, timeWindow)`), the causal chain of every container death
 // joined by equal identifiers only (container ID, pod UID + container name, PID), the crash
 // frequency and back-off ladder observed in the logs, the evidence gaps that limit what can be
-// said, and a completeness check of the bundle itself (Validate).
+// said, and a completeness check of the bundle itself (Validate). A timeline longer than the
+// caller's page is cut around the pivot (cut.go): crash facts of its neighbourhood first, newest
+// first, routine finding lines counted, and the requests that get the rest named.
 //
 // Everything here reads an index.Index that is already built: no log file is reopened, so a
 // timeline costs milliseconds even on a bundle of gigabytes.
@@ -53,8 +55,14 @@ type Request struct {
 	Components []string
 	// Namespace, Pod and Container restrict facts (and chains, frequency) to one workload.
 	Namespace, Pod, Container string
-	// MaxEvents caps the timeline; 0 means DefaultMaxEvents.
+	// MaxEvents caps the timeline; 0 means DefaultMaxEvents. A longer timeline is cut (see cut.go):
+	// the pivot's neighbourhood and the crash facts first, newest first, routine finding lines
+	// counted in Result.Collapsed.
 	MaxEvents int
+	// Offset skips that many events of a cut timeline's order: a cut answer's NextOffset.
+	Offset int
+	// ListRoutine lists routine finding lines among the others instead of counting them.
+	ListRoutine bool
 }
 
 // Result is the timeline and what was derived from it.
@@ -70,6 +78,12 @@ type Result struct {
 	Gaps        []string    `json:"gaps,omitempty" yaml:"gaps,omitempty"`
 	Truncated   bool        `json:"truncated" yaml:"truncated"`
 	Notes       []string    `json:"notes,omitempty" yaml:"notes,omitempty"`
+	// Set on a cut timeline: the routine lines counted instead of listed, the Offset of the next
+	// page (0: none) and the requests that get what was not listed.
+	Collapsed  []Collapsed `json:"collapsed,omitempty" yaml:"collapsed,omitempty"`
+	Offset     int         `json:"offset,omitempty" yaml:"offset,omitempty"`
+	NextOffset int         `json:"nextOffset,omitempty" yaml:"nextOffset,omitempty"`
+	Next       []Next      `json:"next,omitempty" yaml:"next,omitempty"`
 }
 
 // Window is one merged span of time around pivot occurrences.
@@ -253,6 +267,9 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	if req.MaxEvents <= 0 {
 		req.MaxEvents = DefaultMaxEvents
 	}
+	if req.Offset < 0 {
+		return nil, &RequestError{Field: "offset", Value: fmt.Sprint(req.Offset), Msg: "must be 0 or more (a cut answer's nextOffset)"}
+	}
 	ps, err := resolvePivot(idx, req.Pivot)
 	if err != nil {
 		return nil, err
@@ -402,10 +419,15 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		return nil, fmt.Errorf("correlate: %w", err)
 	}
 	sortEvents(events)
-	if len(events) > req.MaxEvents {
-		events = truncate(events, req.MaxEvents)
-		res.Truncated = true
-		res.Notes = append(res.Notes, fmt.Sprintf("timeline cut to %d events: crash facts kept first, then the pivot's lines, then findings by severity; narrow the window, pivot or components to see the rest", req.MaxEvents))
+	if len(events) > req.MaxEvents || req.Offset > 0 {
+		all := len(events)
+		var listable, older int
+		events, res.Collapsed, listable, older = cut(events, occ, req)
+		res.Truncated, res.Timeline, res.Offset = len(events) < all, events, req.Offset // cutNotes reads the page
+		cutNotes(res, req, all, listable, older)
+		if events == nil {
+			events = []Event{} // an offset past the end
+		}
 	}
 	res.Timeline = events
 	res.Clusters = clusters(events)
@@ -523,32 +545,6 @@ func sortEvents(events []Event) {
 		}
 		return cmp.Compare(a.Ref.Line, b.Ref.Line)
 	})
-}
-
-// truncate keeps max events: crash facts (pivots first), then the pivot's finding lines, then
-// other findings by severity, and
-// returns them in time order again.
-func truncate(events []Event, max int) []Event {
-	prio := slices.Clone(events)
-	slices.SortStableFunc(prio, func(a, b Event) int {
-		ra, rb := eventRank(a), eventRank(b)
-		return cmp.Compare(ra, rb)
-	})
-	prio = prio[:max]
-	sortEvents(prio)
-	return prio
-}
-
-func eventRank(e Event) int {
-	switch {
-	case e.Kind == "fact" && e.Pivot:
-		return 0
-	case e.Kind == "fact":
-		return 1
-	case e.Pivot:
-		return 2
-	}
-	return 3 + index.SeverityRank(e.Severity)
 }
 
 func clusters(events []Event) []Cluster {

@@ -42,7 +42,10 @@ func (s *server) register(srv *mcp.Server) {
 		"file of the bundle with an RE2 regex (case-insensitive unless caseSensitive), optionally only in logTypes " +
 		"(comma list, e.g. kubelet,containerd,dmesg), dropping lines that match exclude, inside incident_time (±5 minutes) " +
 		"or start_time/end_time. maxResults default 50, maxPerFile default 100 (cap 500), context lines default 0 (cap 20). " +
-		"Matches carry file:line; read a neighbourhood with read."}, s.search)
+		"Matches carry file:line; read a neighbourhood with read. When not every match fits, the incident comes first: the " +
+		"lines around the newest crash loop (or incident_time, or the newest lines of the window), listed in file and line order, " +
+		"with healthy starts and exit-0 lines counted in collapsed; next gives the exact calls for the rest (offset for " +
+		"the next page, end_time for older matches, listRoutine=true to list the collapsed lines)."}, s.search)
 	mcp.AddTool(srv, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
 		"file of the bundle (logKey: the file path as errors and search name it): startLine (1-based; negative counts from " +
 		"the end) and lineCount (default 200, cap 10000), or a byte range startByte..endByte (at most 1 MiB) widened to " +
@@ -51,7 +54,9 @@ func (s *server) register(srv *mcp.Server) {
 		"timeline of crash facts and findings around every occurrence of pivotEvent (default CrashLoopBackOff; a finding " +
 		"id, a fact kind such as OOMKill, or a regex) within timeWindow seconds (default 300) either side, with causal " +
 		"chains, restart frequency and back-off ladder, and gaps. components keeps only those log types (comma list); pod " +
-		"(name or namespace/name) and container restrict it to one workload. maxEvents caps the timeline: default 50."}, s.correlate)
+		"(name or namespace/name) and container restrict it to one workload. maxEvents caps the timeline: default 50. A " +
+		"longer timeline is cut to the crash facts of the pivot's neighbourhood first, newest first, with routine (low and " +
+		"info) finding lines counted in collapsed; next gives the exact calls for the rest (offset, listRoutine=true)."}, s.correlate)
 	mcp.AddTool(srv, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
 		"the bundle holds the evidence a crash diagnosis needs (kubelet, containerd and a kernel source are required), " +
 		"which sources it has with their time spans, and what is missing."}, s.validate)
@@ -244,6 +249,8 @@ type SearchIn struct {
 	MaxResults    int    `json:"maxResults,omitempty" jsonschema:"matches listed in all: default 50, cap 5000"`
 	MaxPerFile    int    `json:"maxPerFile,omitempty" jsonschema:"matches listed per file: default 100, cap 500"`
 	Context       int    `json:"context,omitempty" jsonschema:"lines before and after each match: default 0, cap 20"`
+	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many matches of the incident-first order: the nextOffset of a cut answer"`
+	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list healthy starts and exit-0 lines with the others instead of counting them in collapsed"`
 }
 
 // SearchOut is the search tool's answer.
@@ -268,15 +275,35 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 		max = defaultMaxResults
 	}
 	res, err := search.Search(ctx, e, idx, search.Request{Query: in.Query, Exclude: in.Exclude, CaseSensitive: in.CaseSensitive,
-		LogTypes: splitList(in.LogTypes), From: from, To: to, MaxPerFile: in.MaxPerFile, MaxTotal: max, Context: in.Context})
+		LogTypes: splitList(in.LogTypes), From: from, To: to, Around: incidentAt(in.IncidentTime), MaxPerFile: in.MaxPerFile,
+		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine})
 	if err != nil {
 		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", err, search.MaxQueryBytes)
 	}
+	for i := range res.Next {
+		res.Next[i].Call = searchCall(in, res.Next[i])
+	}
 	out = SearchOut{Bundle: ref, Result: *res, Hint: "next: read(logKey=<file>, startLine=<line-20>) for a match's neighbourhood, or correlate(pivotEvent=…)"}
-	if res.Truncated {
+	switch {
+	case res.Focus != nil:
+		out.Hint = "cut, incident first (" + res.Focus.Why + "): next[].call gets the rest; " + out.Hint
+	case res.Truncated:
 		out.Hint = "truncated: narrow with logTypes or a time window (see narrow), or raise maxResults; " + out.Hint
 	}
 	return nil, out, nil
+}
+
+// searchCall writes the search that gets what a cut answer did not list: the agent's own call
+// with the offset, window or listRoutine the search package proposes.
+func searchCall(in SearchIn, n search.Next) string {
+	in.Offset = n.Offset
+	if n.Window {
+		in.IncidentTime, in.StartTime, in.EndTime = "", whenOf(n.From), whenOf(n.To)
+	}
+	if n.ListRoutine {
+		in.ListRoutine = true
+	}
+	return callOf("search", in)
 }
 
 // ReadIn is the read tool's input.
@@ -322,6 +349,8 @@ type CorrelateIn struct {
 	Container     string `json:"container,omitempty" jsonschema:"container name to keep"`
 	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
 	MaxEvents     int    `json:"maxEvents,omitempty" jsonschema:"timeline events listed: default 50"`
+	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many events of a cut timeline's order: its nextOffset"`
+	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list routine (low and info) finding lines with the others instead of counting them in collapsed"`
 }
 
 // CorrelateOut is the correlate tool's answer.
@@ -345,7 +374,7 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 		return nil, out, err
 	}
 	req := correlate.Request{Pivot: in.PivotEvent, Window: time.Duration(in.TimeWindow) * time.Second,
-		Components: splitList(in.Components), Container: container, MaxEvents: in.MaxEvents}
+		Components: splitList(in.Components), Container: container, MaxEvents: in.MaxEvents, Offset: in.Offset, ListRoutine: in.ListRoutine}
 	if req.MaxEvents <= 0 {
 		req.MaxEvents = defaultMaxEvents
 	}
@@ -358,8 +387,16 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 	if err != nil {
 		return nil, out, fmt.Errorf("correlate: %w", err)
 	}
-	return nil, CorrelateOut{Bundle: ref, Result: *res,
-		Hint: "next: summarize(finding_ids=[…]) for the findings in the windows, or diagnose_crashloop(namespace, pod) for the Output Format"}, nil
+	for i := range res.Next {
+		call := in
+		call.Offset, call.ListRoutine = res.Next[i].Offset, in.ListRoutine || res.Next[i].ListRoutine
+		res.Next[i].Call = callOf("correlate", call)
+	}
+	hint := "next: summarize(finding_ids=[…]) for the findings in the windows, or diagnose_crashloop(namespace, pod) for the Output Format"
+	if len(res.Next) > 0 {
+		hint = "cut, pivot's neighbourhood and crash facts first: next[].call gets the rest; " + hint
+	}
+	return nil, CorrelateOut{Bundle: ref, Result: *res, Hint: hint}, nil
 }
 
 // BundleIn is the input of the tools that take only a bundle.

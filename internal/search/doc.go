@@ -9,4 +9,11 @@
 // instead of millions; it uses the index's per-block checkpoints to skip what lies outside a
 // time window, and searches files in parallel. Read seeks to the checkpoint before the line it
 // wants instead of counting lines from the top.
+//
+// An answer too small for every match is cut incident first (incident.go, rank.go): the lines
+// around the newest crash loop of the index's crash facts (or the moment or window the caller
+// gave) are chosen before older ones, listed in file and line order; the healthy repetitions of a
+// node's life — containers that start, containers that exit 0 — are counted with one example each
+// (routine.go); and the answer names the requests that get the rest (an offset into the same
+// order, the window before the incident, the routine lines listed).
 package search

@@ -34,12 +34,15 @@ var ErrBadRequest = errors.New("bad request")
 // Limits of a search. The caps keep one answer small enough for an agent's context window; the
 // query cap keeps a pathological regex from costing more to compile than to run.
 const (
-	MaxQueryBytes        = 1024
-	DefaultMaxPerFile    = 100
-	CapMaxPerFile        = 500
-	DefaultMaxTotal      = 1000
-	CapMaxTotal          = 5000
-	CapContext           = 20
+	MaxQueryBytes     = 1024
+	DefaultMaxPerFile = 100
+	CapMaxPerFile     = 500
+	DefaultMaxTotal   = 1000
+	CapMaxTotal       = 5000
+	CapContext        = 20
+	// CapPageEnd bounds Offset+MaxTotal: every file keeps its best that many matches while it is
+	// read. Past it, a time window reaches further for less memory.
+	CapPageEnd           = 10000
 	DefaultMaxLineBytes  = 2000
 	narrowSuggestionsMax = 3
 )
@@ -58,9 +61,23 @@ type Request struct {
 	// From and To bound a window [From, To); a zero bound is open. With a window, only lines
 	// with their own time are matched (nothing is borrowed from neighbours), files without
 	// times are skipped and listed, and the index's checkpoints skip what lies outside.
-	From, To     time.Time
-	MaxPerFile   int // matches listed per file: default 100, cap 500
-	MaxTotal     int // matches listed in all: default 1000, cap 5000
+	From, To time.Time
+	// MaxPerFile and MaxTotal cap the matches listed: default 100 per file (cap 500) and 1000 in
+	// all (cap 5000). When every match fits they are all listed in file and line order; when they
+	// do not, the answer is cut incident first (see Focus): crash-fact lines of the focus, then
+	// its other lines nearest its anchor, then lines outside it nearest it, untimed lines last,
+	// no file given more than MaxPerFile before every file had its best MaxPerFile; routine lines
+	// (healthy starts, exit-0 finishes: see routine.go) are counted in Result.Collapsed instead.
+	MaxPerFile int
+	MaxTotal   int
+	// Around is the moment the caller investigates (incident_time): the focus of a cut answer,
+	// instead of the newest crash loop.
+	Around time.Time
+	// Offset skips that many matches of the incident order: a cut answer's NextOffset gets the
+	// page after it. Offset+MaxTotal is at most CapPageEnd.
+	Offset int
+	// ListRoutine lists routine lines among the others instead of counting them.
+	ListRoutine  bool
 	Context      int // lines before and after each match: default 0, cap 20
 	MaxLineBytes int // longer lines are cut with a marker: default 2000
 }
@@ -82,6 +99,16 @@ type Result struct {
 	// Prefilter lists the literals a line must contain to be tested against the regex; empty when
 	// the regex had none and ran on every line.
 	Prefilter []string `json:"prefilter,omitempty" yaml:"prefilter,omitempty"`
+
+	// The rest is set only when the matches did not all fit. Focus is what the listed ones were
+	// chosen around and how all of them fall before, in and after it; Collapsed counts the
+	// routine lines that were not listed; NextOffset is the Offset of the next page (0: none);
+	// Next are the requests that get what was not listed.
+	Focus      *Focus      `json:"focus,omitempty" yaml:"focus,omitempty"`
+	Collapsed  []Collapsed `json:"collapsed,omitempty" yaml:"collapsed,omitempty"`
+	Offset     int         `json:"offset,omitempty" yaml:"offset,omitempty"`
+	NextOffset int         `json:"nextOffset,omitempty" yaml:"nextOffset,omitempty"`
+	Next       []Next      `json:"next,omitempty" yaml:"next,omitempty"`
 }
 
 // SkippedFile is a file the search did not read, and why.
@@ -130,6 +157,14 @@ type plan struct {
 	context    int
 	maxLine    int
 	tctx       logtime.Context
+
+	// The incident order of a cut answer.
+	focus       *Focus
+	facts       map[string]map[int]bool // crash-fact lines per file
+	routine     *routineCatalog
+	troubled    troubled
+	offset      int
+	listRoutine bool
 }
 
 func badf(format string, args ...any) error {
@@ -209,6 +244,11 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 		return nil, badf("maxLineBytes is %d; give a positive number (default %d)", req.MaxLineBytes, DefaultMaxLineBytes)
 	}
 	p.maxLine = cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes)
+	if req.Offset < 0 || req.Offset+p.maxTotal > CapPageEnd {
+		return nil, badf("offset is %d; give 0 to %d with maxTotal %d (offset+maxTotal at most %d): narrow with a time window to reach further",
+			req.Offset, max(0, CapPageEnd-p.maxTotal), p.maxTotal, CapPageEnd)
+	}
+	p.offset, p.listRoutine = req.Offset, req.ListRoutine
 	if len(req.LogTypes) > 0 {
 		known := knownTypes(idx)
 		p.types = map[string]bool{}
@@ -220,6 +260,12 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 		}
 	}
 	p.tctx = logtime.Context{Capture: idx.Time.Capture, Location: zoneOf(idx.Time.Zone), Boot: idx.Time.Boot}
+	if p.routine, err = loadRoutine(); err != nil {
+		return nil, err
+	}
+	p.focus = findFocus(idx, req.From, req.To, req.Around)
+	p.facts = factLines(idx)
+	p.troubled = troubledOf(idx)
 	return p, nil
 }
 
@@ -276,7 +322,8 @@ type job struct {
 	ix      *index.File // nil for text files the index did not read (not logs)
 	logType string
 	mixed   bool
-	typeOK  bool // the file's own type was requested (or no filter)
+	typeOK  bool         // the file's own type was requested (or no filter)
+	facts   map[int]bool // the file's crash-fact lines
 }
 
 // fileOut is what searching one file produced.
@@ -288,6 +335,9 @@ type fileOut struct {
 	err      error
 	complete bool
 	started  bool
+	keep     keeper                   // the file's best matches in the incident order
+	routine  map[string]*routineTally // routine lines by rule
+	parts    [4]int                   // matches inside, before and after the focus, and untimed
 }
 
 // Search runs req over every text file of the bundle. A request the caller must fix returns an
@@ -375,6 +425,7 @@ func planFiles(e *store.Entry, idx *index.Index, p *plan) ([]job, []SkippedFile)
 			}
 		}
 		j.order = len(jobs)
+		j.facts = p.facts[f.Path]
 		jobs = append(jobs, j)
 	}
 	return jobs, skipped
@@ -403,11 +454,13 @@ func outsideWindow(ix *index.File, p *plan) string {
 	return ""
 }
 
-// merge joins the per-file results in file order, applies the total cap and numbers matches.
+// merge joins the per-file results in file order and numbers the listed matches. When every
+// match fits, all are listed; otherwise the page is chosen incident first (choose).
 func merge(res *Result, p *plan, jobs []job, outs []fileOut) {
 	byType := map[string]int{}
 	byHour := map[int64]int{}
-	n := 0
+	var parts [4]int
+	cut := p.offset > 0
 	for i, o := range outs {
 		if !o.started {
 			res.Skipped = append(res.Skipped, SkippedFile{jobs[i].file.Path, jobs[i].logType, "not reached before the search stopped"})
@@ -427,13 +480,33 @@ func merge(res *Result, p *plan, jobs []job, outs []fileOut) {
 		for h, c := range o.byHour {
 			byHour[h] += c
 		}
+		for k := range parts {
+			parts[k] += o.parts[k]
+		}
 		res.Total += o.fm.Total
-		if o.fm.Total == 0 {
+		cut = cut || o.fm.Total > p.maxPerFile
+	}
+	cut = cut || res.Total > p.maxTotal
+	var page map[int][]Match
+	listable := 0
+	if cut {
+		page, listable = choose(p, outs)
+	}
+	n := 0
+	for i := range outs {
+		o := &outs[i]
+		if !o.started || o.fm.Total == 0 {
 			continue
 		}
 		fm := o.fm
-		keep := min(len(fm.Matches), p.maxTotal-res.Returned)
-		fm.Matches = fm.Matches[:keep]
+		if cut {
+			fm.Matches = page[i]
+		} else {
+			fm.Matches = inLineOrder(o.keep.items)
+		}
+		if fm.Matches == nil {
+			fm.Matches = []Match{}
+		}
 		for k := range fm.Matches {
 			n++
 			fm.Matches[k].ID = fmt.Sprintf("S-%03d", n)
@@ -443,9 +516,60 @@ func merge(res *Result, p *plan, jobs []job, outs []fileOut) {
 		res.Truncated = res.Truncated || fm.Truncated
 		res.Files = append(res.Files, fm)
 	}
+	if cut {
+		incidentFirst(res, p, outs, parts, listable)
+	}
 	if res.Returned < res.Total {
 		res.Truncated = true
 		res.Narrow = narrow(res.Total, byType, byHour)
+	}
+}
+
+func inLineOrder(items []kept) []Match {
+	out := make([]Match, len(items))
+	for i := range items {
+		out[i] = items[i].match()
+	}
+	slices.SortFunc(out, func(a, b Match) int { return cmp.Compare(a.Line, b.Line) })
+	return out
+}
+
+// incidentFirst says how a cut answer was chosen and what gets the rest.
+func incidentFirst(res *Result, p *plan, outs []fileOut, parts [4]int, listable int) {
+	f := *p.focus
+	listed := [4]int{}
+	for _, fm := range res.Files {
+		for _, m := range fm.Matches {
+			part, _ := p.place(m.Time)
+			listed[part]++
+		}
+	}
+	f.Inside = Part{parts[partInside], listed[partInside]}
+	f.Before = Part{parts[partBefore], listed[partBefore]}
+	f.After = Part{parts[partAfter], listed[partAfter]}
+	f.Untimed = Part{parts[partUntimed], listed[partUntimed]}
+	res.Focus = &f
+	res.Offset = p.offset
+	if next := p.offset + res.Returned; next < listable {
+		res.NextOffset = next
+		res.Next = append(res.Next, Next{Offset: next, Matches: listable - next,
+			What: fmt.Sprintf("the next page: %s more of the %s matches listable, in the same incident-first order", thousands(listable-next), thousands(listable))})
+	}
+	if f.Before.Matches > f.Before.Listed && !f.From.IsZero() {
+		res.Next = append(res.Next, Next{Window: true, From: p.from, To: f.From, Matches: f.Before.Matches,
+			What: fmt.Sprintf("the %s matches before %s (%s of them listed here)", thousands(f.Before.Matches), f.From.UTC().Format(time.RFC3339Nano), thousands(f.Before.Listed))})
+	}
+	if f.After.Matches > f.After.Listed && !f.To.IsZero() {
+		res.Next = append(res.Next, Next{Window: true, From: f.To, To: p.to, Matches: f.After.Matches,
+			What: fmt.Sprintf("the %s matches from %s on (%s of them listed here)", thousands(f.After.Matches), f.To.UTC().Format(time.RFC3339Nano), thousands(f.After.Listed))})
+	}
+	if p.listRoutine {
+		return
+	}
+	res.Collapsed = collapse(p, outs)
+	if routine := res.Total - listable; routine > 0 {
+		res.Next = append(res.Next, Next{ListRoutine: true, Matches: routine,
+			What: fmt.Sprintf("the %s routine lines counted in collapsed, listed among the others", thousands(routine))})
 	}
 }
 
@@ -500,9 +624,11 @@ type scanner struct {
 	lit *literal.Scanner
 }
 
-// pending is a match still collecting its After lines from the next block.
+// pending is a match still collecting its After lines from the next block: the keeper's slot
+// and the line it held, since a better match may have taken the slot meanwhile.
 type pending struct {
 	match int
+	line  int
 	need  int
 }
 
@@ -510,6 +636,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	out.started = true
 	out.fm = FileMatches{File: j.file.Path, LogType: j.logType}
 	p := s.p
+	out.keep.max = p.offset + p.maxTotal
 	rc, err := bundle.Open(e.Dir, j.file)
 	if err != nil {
 		out.err = err
@@ -578,7 +705,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			needZone = false
 		}
 		if len(pend) > 0 {
-			pend = s.fillAfter(&out.fm, pend, blk)
+			pend = s.fillAfter(&out.keep, pend, blk)
 		}
 		counter := lines.NewCounter(blk)
 		each := s.lines(blk.Data)
@@ -622,25 +749,31 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			if !st.Time.IsZero() {
 				out.byHour[st.Time.Unix()/3600]++
 			}
-			if len(out.fm.Matches) >= p.maxPerFile {
+			no := counter.LineOf(ls)
+			part, dist := p.place(st.Time)
+			out.parts[part]++
+			routine := ""
+			if !p.listRoutine {
+				routine = p.routine.routineOf(line, j.logType, p.troubled)
+			}
+			key := p.key(part, dist, j.facts[no], routine, no)
+			ref := evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality}
+			if routine != "" {
+				s.tally(&out, routine, key, ref, line)
+			}
+			if !out.keep.admits(key) {
 				continue
 			}
-			no := counter.LineOf(ls)
-			text, cut := s.cut(line)
-			m := Match{
-				LineRef: evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality},
-				Text:    text,
-				Cut:     cut || (blk.Cut && le == len(blk.Data)),
-			}
+			m := Match{LineRef: ref, Cut: blk.Cut && le == len(blk.Data)}
+			var need int
 			if p.context > 0 {
 				m.Before = s.before(blk, ls, no, tail)
-				var need int
 				m.After, need = s.after(blk, le, no, p.context)
-				if need > 0 {
-					pend = append(pend, pending{match: len(out.fm.Matches), need: need})
-				}
 			}
-			out.fm.Matches = append(out.fm.Matches, m)
+			slot := out.keep.put(key, m, line, p.maxLine)
+			if need > 0 {
+				pend = append(pend, pending{match: slot, line: no, need: need})
+			}
 		}
 		if p.context > 0 {
 			tail = s.tail(blk, tail)
@@ -648,6 +781,23 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	}
 	out.complete = true
 	return out
+}
+
+// tally counts a routine line and keeps it as its rule's example when it is the nearest yet.
+func (s *scanner) tally(out *fileOut, rule string, key rankKey, ref evidence.LineRef, line []byte) {
+	if out.routine == nil {
+		out.routine = map[string]*routineTally{}
+	}
+	t := out.routine[rule]
+	if t == nil {
+		t = &routineTally{}
+		out.routine[rule] = t
+	}
+	t.count++
+	if t.count == 1 || key.compare(t.key) < 0 {
+		text, cut := s.cut(line)
+		t.key, t.ex = key, Example{LineRef: ref, Text: text, Cut: cut}
+	}
 }
 
 // headLines is how many lines of a file's head the index reads to infer its zone.
@@ -752,6 +902,18 @@ func (s *scanner) cut(line []byte) (string, bool) {
 	return cutLine(line, s.p.maxLine)
 }
 
+// appendCut appends the line to dst as cutLine would write it.
+func appendCut(dst, line []byte, maxBytes int) ([]byte, bool) {
+	if len(line) <= maxBytes {
+		return append(dst, line...), false
+	}
+	n := maxBytes
+	for n > 0 && !utf8.RuneStart(line[n]) {
+		n--
+	}
+	return fmt.Appendf(append(dst, line[:n]...), " …[cut: %d more bytes]", len(line)-n), true
+}
+
 func cutLine(line []byte, maxBytes int) (string, bool) {
 	if len(line) <= maxBytes {
 		return string(line), false
@@ -809,15 +971,18 @@ func (s *scanner) after(blk lines.Block, le, no, n int) ([]ContextLine, int) {
 }
 
 // fillAfter gives matches at the end of the previous block their After lines from this one.
-func (s *scanner) fillAfter(fm *FileMatches, pend []pending, blk lines.Block) []pending {
+func (s *scanner) fillAfter(k *keeper, pend []pending, blk lines.Block) []pending {
 	var rest []pending
 	for _, pd := range pend {
-		m := &fm.Matches[pd.match]
+		m := &k.items[pd.match].m
+		if m.Line != pd.line {
+			continue // the match was dropped for a better one
+		}
 		// The first line of this block follows the last line collected (or the match itself).
 		got, need := s.after(blk, -1, blk.FirstLine-1, pd.need)
 		m.After = append(m.After, got...)
 		if need > 0 {
-			rest = append(rest, pending{match: pd.match, need: need})
+			rest = append(rest, pending{match: pd.match, line: pd.line, need: need})
 		}
 	}
 	return rest
