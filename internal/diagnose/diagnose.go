@@ -104,6 +104,9 @@ type Diagnosis struct {
 	Confidence      string     `json:"confidence" yaml:"confidence"`
 	Gaps            []string   `json:"gaps,omitempty" yaml:"gaps,omitempty"`
 	Escalation      []string   `json:"escalation,omitempty" yaml:"escalation,omitempty"`
+	// Citations give, for each statement above, the lines it was derived from; the evidence list
+	// quotes every one of them.
+	Citations []Citation `json:"citations" yaml:"citations"`
 
 	Class     string   `json:"class" yaml:"class"` // the class alone; empty when none
 	OOMLevel  string   `json:"oom_level" yaml:"oom_level"`
@@ -113,6 +116,26 @@ type Diagnosis struct {
 	Restarts  int      `json:"restarts" yaml:"restarts"`                       // from the logs (distinct non-zero exits)
 	BackOffs  []string `json:"back_offs,omitempty" yaml:"back_offs,omitempty"` // the back-off ladder from the logs
 	SOPs      []string `json:"sops" yaml:"sops"`                               // runbooks that apply, K3 first
+}
+
+// made tells whether the diagnosis states the claim Citation.Claim names.
+func (d *Diagnosis) made(claim string) bool {
+	switch claim {
+	case ClaimRootCause, ClaimMemory:
+		return d.RootCause != ""
+	case ClaimExitCode:
+		return d.ExitCode != nil
+	case ClaimCrashFrequency:
+		return d.CrashFrequency != ""
+	}
+	var i int
+	if _, err := fmt.Sscanf(claim, "cross_reference[%d]", &i); err == nil {
+		return i < len(d.CrossReference)
+	}
+	if _, err := fmt.Sscanf(claim, "escalation[%d]", &i); err == nil {
+		return i < len(d.Escalation)
+	}
+	return false
 }
 
 // ErrInput marks a request that cannot be served as asked; errors.Is tells a CLI to report a
