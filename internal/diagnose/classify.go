@@ -206,6 +206,7 @@ func (c *crash) decide(in Input) {
 	case code > 128 && code < 160:
 		c.decideSignal(code)
 	case code == 255 && len(c.prevLines) == 0:
+		c.citeIncidentExit(ClaimRootCause)
 		c.set(RuntimeError, "Unknown", LevelNone, "exit code 255 (unknown error): check containerd's runtime errors")
 		c.gaps = append(c.gaps, "exit code 255 carries no cause of its own; the node logs name none for this container")
 	case code > 0:

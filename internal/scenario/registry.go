@@ -53,6 +53,7 @@ var (
 	execBackOffs    = []string{"10s", "20s", "40s"}
 	probeBackOffs   = []string{"10s", "20s"}
 	cniBackOffs     = []string{"10s", "20s", "40s"}
+	groupBackOffs   = []string{"10s", "20s", "40s", "1m20s", "2m40s"}
 )
 
 func probeKill(ctr string) []TruthFact {
@@ -168,6 +169,64 @@ var registry = []Scenario{
 			RootCause: "app_error", ExitCode: 1, BackOffs: cniBackOffs,
 			Facts: loopFacts("aws-node", "aws-vpc-cni", 1, cniBackOffs)},
 		plan: awsNodeCrashLoop,
+	},
+	{
+		Name: "container-oom-group",
+		Description: "python3 under tini outgrows its 2 GiB limit 6 times; memory.oom.group kills tini after it, so the last kill " +
+			"line of each report is tini's 388 KiB, not the process that held the memory",
+		Layout: AL2023,
+		Truth: Truth{Namespace: "ml", Pod: "recommender-5d7f9c8b6-t4k2m", Container: "recommender", PodUID: "a1c3e5f7-0b2d-4f6a-8c1e-3b5d7f9a1c24",
+			RootCause: "container_oom", ExitCode: 137, BackOffs: groupBackOffs,
+			Facts: loopFacts("recommender", "tini", 137, groupBackOffs,
+				TruthFact{Kind: facts.OOMKill, Container: "recommender", Process: "python3"}, TruthFact{Kind: facts.OOMKill, Container: "recommender", Process: "tini"},
+				TruthFact{Kind: facts.TaskOOM, Container: "recommender"})},
+		plan:   containerOOMGroup,
+		adjust: withoutGroupKills,
+	},
+	{
+		Name:        "liveness-sigkill",
+		Description: "JVM deadlocks and ignores SIGTERM: liveness fails 3 times, kubelet's 30 s grace period runs out, SIGKILL, exit 137 with no OOM",
+		Layout:      AL2,
+		Truth: Truth{Namespace: "payments", Pod: "ledger-api-6f7d8c9b5-m3n8p", Container: "ledger-api", PodUID: "b2d4f6a8-1c3e-4a5b-9d7f-4c6e8a0b2d35",
+			RootCause: "sigterm", ExitCode: 137, BackOffs: probeBackOffs,
+			Facts: loopFacts("ledger-api", "java", 137, probeBackOffs, probeKill("ledger-api")...)},
+		plan: livenessSIGKILL,
+	},
+	{
+		Name:        "busy-node-crashloops",
+		Description: "service exits 1 on a missing setting (KeyError) while two unrelated pods crash-loop on the same node: no cluster-wide escalation",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "shop", Pod: "notifier-8b9c7d6f5-r5t6y", Container: "notifier", PodUID: "c3e5a7b9-2d4f-4b6c-8e0a-5d7f9b1c3e46",
+			RootCause: "app_error", ExitCode: 1, BackOffs: execBackOffs,
+			Facts: loopFacts("notifier", "python3", 1, execBackOffs)},
+		plan: busyNodeCrashLoops,
+	},
+	{
+		Name:        "node-heap-abort",
+		Description: "Node.js reaches its --max-old-space-size heap and aborts (exit 134, SIGABRT) far below the container's limit; no kernel OOM",
+		Layout:      NMA,
+		Truth: Truth{Namespace: "web", Pod: "render-7c6d5e4f3-h8j9k", Container: "render", PodUID: "d4f6b8c0-3e5a-4c7d-9f1b-6e8a0c2d4f57",
+			RootCause: "app_error", ExitCode: 134, BackOffs: appBackOffs,
+			Facts: loopFacts("render", "node", 134, appBackOffs)},
+		plan: nodeHeapAbort,
+	},
+	{
+		Name:        "exec-format-direct",
+		Description: "the entrypoint itself is an arm64 binary on an amd64 node: runc's init cannot exec it and exits 255; the log says exec format error",
+		Layout:      AL2023,
+		Truth: Truth{Namespace: "shop", Pod: "quotes-5f4e3d2c1-b6n7m", Container: "quotes", PodUID: "e5a7c9d1-4f6b-4d8e-a02c-7f9b1d3e5a68",
+			RootCause: "permission_denied", NodeLogsRootCause: "runtime_error", ExitCode: 255, BackOffs: execBackOffs,
+			Facts: loopFacts("quotes", "quotes", 255, execBackOffs)},
+		plan: execFormatDirect,
+	},
+	{
+		Name:        "java-app-error",
+		Description: "Spring service exits 1: the cause is the root of a Caused-by chain, followed by shutdown chatter and a WARN line",
+		Layout:      AL2,
+		Truth: Truth{Namespace: "billing", Pod: "billing-6d5c4b3a2-k9l8j", Container: "billing", PodUID: "f6b8d0e2-5a7c-4e9f-b13d-8a0c2e4f6b79",
+			RootCause: "app_error", ExitCode: 1, BackOffs: appBackOffs,
+			Facts: loopFacts("billing", "java", 1, appBackOffs)},
+		plan: javaAppError,
 	},
 	{
 		Name:        "healthy",

@@ -55,8 +55,12 @@ type Truth struct {
 	Container string `json:"container,omitempty"`
 	PodUID    string `json:"podUID,omitempty"`
 	// RootCause is one of container_oom, node_oom, app_error, segfault, command_not_found,
-	// permission_denied, missing_config, sigterm, kubelet_oom, none.
+	// permission_denied, missing_config, sigterm, kubelet_oom, runtime_error, none.
 	RootCause string `json:"rootCause"`
+	// NodeLogsRootCause is what the node's logs alone prove, when the cause is stated only by the
+	// container's own output (kubectl logs --previous), which a bundle does not hold for
+	// application pods. Empty: the same as RootCause.
+	NodeLogsRootCause string `json:"nodeLogsRootCause,omitempty"`
 	// ExitCode is the exit code the Pod API reports for the last termination (for kubelet_oom:
 	// 137, the SIGKILL of the kubelet process itself).
 	ExitCode int `json:"exitCode"`
