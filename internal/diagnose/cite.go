@@ -78,6 +78,16 @@ func (cs *citations) facts(claim string, fs ...*facts.Fact) {
 		for _, r := range f.Block {
 			cs.add(claim, citedLine{ref: r, comp: comp})
 		}
+		// A copy of the event in another component's log (the kubelet relaying containerd's
+		// start error as RunContainerError) is a second witness; a copy in the same
+		// component's other file (dmesg and messages) adds nothing.
+		for _, r := range f.Also {
+			if cs.comp != nil {
+				if other := cs.comp(r, f); other != comp {
+					cs.add(claim, citedLine{ref: r, comp: other, fact: f})
+				}
+			}
+		}
 	}
 }
 
@@ -246,16 +256,17 @@ func (c *crash) readCited(ctx context.Context, lr *lineReader) error {
 	return nil
 }
 
-// citeNewestPerSource cites the newest fact of fs from each wording that reported it: for a start
+// citeNewestPerSource cites the newest fact of fs from each log that reported it: for a start
 // error, containerd's own error and the kubelet's RunContainerError that relays it.
 func (c *crash) citeNewestPerSource(claim string, fs []*facts.Fact) {
 	newest := map[string]*facts.Fact{}
 	var order []string
 	for _, f := range fs {
-		if _, ok := newest[f.Source]; !ok {
-			order = append(order, f.Source)
+		k := c.componentAt(f.Ref, f) + "\x00" + f.Source
+		if _, ok := newest[k]; !ok {
+			order = append(order, k)
 		}
-		newest[f.Source] = f
+		newest[k] = f
 	}
 	for _, s := range order {
 		c.cites.facts(claim, newest[s])
@@ -271,5 +282,41 @@ func (c *crash) citePrevious(claim string) {
 			fmt.Sscanf(no, "%d", &n)
 		}
 		c.cites.add(claim, citedLine{ref: evidence.LineRef{File: file, Line: n}, comp: "pods", text: l.Text})
+	}
+}
+
+// nearWindow bounds how far from an event a finding's line may lie to be cited with it: the
+// kubelet notices memory pressure seconds to minutes before a global OOM, and reports the
+// system OOM within a second after.
+const nearWindow = 5 * time.Minute
+
+// citeFindingsNear cites, for each rule, the line of its finding closest to t within nearWindow
+// (from the finding's samples, which carry their text).
+func (c *crash) citeFindingsNear(claim string, t time.Time, rules ...string) {
+	if t.IsZero() {
+		return
+	}
+	for i := range c.idx.Findings {
+		f := &c.idx.Findings[i]
+		if !slices.Contains(rules, f.Rule) {
+			continue
+		}
+		best, bestD := -1, nearWindow+1
+		for j, s := range f.Samples {
+			if s.Time.IsZero() {
+				continue
+			}
+			d := s.Time.Sub(t)
+			if d < 0 {
+				d = -d
+			}
+			if d <= nearWindow && d < bestD {
+				best, bestD = j, d
+			}
+		}
+		if best >= 0 {
+			s := f.Samples[best]
+			c.cites.add(claim, citedLine{ref: s.LineRef, comp: c.componentAt(s.LineRef, nil), text: s.Text})
+		}
 	}
 }

@@ -100,6 +100,11 @@ func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash
 	}
 	c.exitCode()
 	c.prevLines = previousErrors(in.PreviousLog)
+	if in.PreviousLog == "" && in.Entry != nil {
+		if c.prevLines, err = c.previousFromBundle(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	c.decide(in)
 	c.guardrails(in)
 	return c, nil
@@ -145,6 +150,11 @@ var (
 // previousErrors picks the last error lines of the previous container's log: the runbook's
 // primary source for exit code 1. A traceback's last lines name the error, so the tail wins.
 func previousErrors(log string) []Line {
+	return previousErrorsAt(log, func(i int) string { return fmt.Sprintf("previous.log:%d", i) })
+}
+
+// previousErrorsAt is previousErrors with refOf naming line i (1-based) of the log.
+func previousErrorsAt(log string, refOf func(i int) string) []Line {
 	if strings.TrimSpace(log) == "" {
 		return nil
 	}
@@ -152,11 +162,11 @@ func previousErrors(log string) []Line {
 	var out []Line
 	for i := len(lines) - 1; i >= 0 && len(out) < 3; i-- {
 		if reErrorLine.MatchString(lines[i]) {
-			out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", i+1), Text: strings.TrimSpace(lines[i])})
+			out = append(out, Line{Ref: refOf(i + 1), Text: strings.TrimSpace(lines[i])})
 		}
 	}
 	if len(out) == 0 { // no error word: the last line is still what the process said before dying
-		out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", len(lines)), Text: strings.TrimSpace(lines[len(lines)-1])})
+		out = append(out, Line{Ref: refOf(len(lines)), Text: strings.TrimSpace(lines[len(lines)-1])})
 	}
 	slices.Reverse(out)
 	return out
@@ -240,6 +250,8 @@ func (c *crash) decideOOM() {
 		c.cites.facts(ClaimRootCause, ev.kills...)
 		c.cites.facts(ClaimRootCause, c.exitsOf(f.ContainerID)...)
 		c.cites.facts(ClaimMemory, f)
+		// The kubelet's view of the same memory: its system OOM event and the pressure before it.
+		c.citeFindingsNear(ClaimMemory, f.Ref.Time, "kubelet-system-oom", "kubelet-memory-pressure", "kubelet-eviction-reclaim")
 		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(evs)), f.PID, kib(f.AnonRSSKB))
 		if limit == "" {
 			d += "; the container has no memory limit"

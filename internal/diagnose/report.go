@@ -111,10 +111,15 @@ var evidenceTypes = []struct{ comp, typ string }{
 // maxQuoted caps the lines one evidence item quotes; claims cite few enough lines to fit.
 const maxQuoted = 16
 
+// maxQuotedBytes cuts a quoted line: containerd's start errors state their cause (executable
+// file not found, exec format error) after 300-600 bytes of wrapping, so the cut must come later.
+const maxQuotedBytes = 1200
+
 // evidence builds the Output Format's evidence list: the pod state, then one item per source in
 // the runbook's order quoting every line a claim cites (each once, in time order: the newest
 // incident), with the source's facts counted in its content, older incidents included.
 func (c *crash) evidence(ctx context.Context, lr *lineReader) ([]Evidence, error) {
+	in := lr.in
 	var out []Evidence
 	if c.status != nil {
 		out = append(out, c.podState())
@@ -147,6 +152,8 @@ func (c *crash) evidence(ctx context.Context, lr *lineReader) ([]Evidence, error
 		slices.SortStableFunc(fs, byTime)
 		content := summarize(fs)
 		switch {
+		case s.comp == "pods" && in.PreviousLog == "" && len(lines) > 0:
+			content = "the application's own last words, from the bundle's copy of its log (" + strings.SplitN(lines[0].Ref, ":", 2)[0] + ")"
 		case s.comp == "pods":
 			content = "the application's own last words (kubectl logs --previous)"
 		case content == "":
@@ -221,6 +228,9 @@ func (c *crash) componentAt(ref evidence.LineRef, f *facts.Fact) string {
 		return "containerd"
 	case "pods", "coredns", "kube-proxy", "aws-node", "ipamd":
 		return "pods"
+	}
+	if f == nil {
+		return "kubelet" // a finding's line in a mixed file: only the kubelet's rules are cited so
 	}
 	if comp := componentOf(f); comp != "other" {
 		return comp
@@ -373,7 +383,7 @@ func (c *crash) sourceGaps(in Input) []string {
 	if in.Events == nil {
 		g = append(g, "no pod events (pass --events-json)")
 	}
-	if in.PreviousLog == "" && c.class != "" && !slices.Contains(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)") {
+	if in.PreviousLog == "" && len(c.prevLines) == 0 && c.class != "" && !slices.Contains(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)") {
 		g = append(g, "no previous container log (pass --previous-log)")
 	}
 	have := map[string]bool{}
@@ -430,7 +440,7 @@ func (lr *lineReader) textAt(ctx context.Context, ref evidence.LineRef, f *facts
 	if t, ok := lr.seen[ref]; ok {
 		return t, nil
 	}
-	res, err := search.Read(ctx, lr.in.Entry, lr.idx, search.ReadRequest{LogKey: ref.File, StartByte: ref.Offset, EndByte: ref.Offset + 1, MaxLineBytes: 400})
+	res, err := search.Read(ctx, lr.in.Entry, lr.idx, search.ReadRequest{LogKey: ref.File, StartByte: ref.Offset, EndByte: ref.Offset + 1, MaxLineBytes: maxQuotedBytes})
 	if err != nil {
 		return "", fmt.Errorf("diagnose: read the line behind %s: %w", ref, err)
 	}
