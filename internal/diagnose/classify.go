@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/nodediag/nodediag/internal/apperr"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
@@ -39,7 +40,8 @@ type crash struct {
 	gaps                          []string
 	crossRef                      []string
 	escalation                    []string
-	prevLines                     []Line // previous-log lines that carry the error
+	prevLines                     []Line        // the previous log's lines that carry the error that ended the process
+	app                           apperr.Report // that error, as apperr read it
 
 	corr *correlate.Result
 	freq *correlate.Frequency
@@ -99,9 +101,9 @@ func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash
 		return nil, err
 	}
 	c.exitCode()
-	c.prevLines = previousErrors(in.PreviousLog)
+	c.prevLines, c.app = previousErrors(in.PreviousLog)
 	if in.PreviousLog == "" && in.Entry != nil {
-		if c.prevLines, err = c.previousFromBundle(ctx, in); err != nil {
+		if c.prevLines, c.app, err = c.previousFromBundle(ctx, in); err != nil {
 			return nil, err
 		}
 	}
@@ -147,29 +149,33 @@ var (
 	reErrorLine  = regexp.MustCompile(`(?i)(error|exception)\b|\b(fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
 )
 
-// previousErrors picks the last error lines of the previous container's log: the runbook's
-// primary source for exit code 1. A traceback's last lines name the error, so the tail wins.
-func previousErrors(log string) []Line {
+// previousErrors reads the previous container's log, the runbook's primary source for an
+// application exit, for the error that ended the process (apperr), and returns the lines that
+// show it, named previous.log:N.
+func previousErrors(log string) ([]Line, apperr.Report) {
 	return previousErrorsAt(log, func(i int) string { return fmt.Sprintf("previous.log:%d", i) })
 }
 
 // previousErrorsAt is previousErrors with refOf naming line i (1-based) of the log.
-func previousErrorsAt(log string, refOf func(i int) string) []Line {
+func previousErrorsAt(log string, refOf func(i int) string) ([]Line, apperr.Report) {
 	if strings.TrimSpace(log) == "" {
-		return nil
+		return nil, apperr.Report{}
 	}
-	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
-	var out []Line
-	for i := len(lines) - 1; i >= 0 && len(out) < 3; i-- {
-		if reErrorLine.MatchString(lines[i]) {
-			out = append(out, Line{Ref: refOf(i + 1), Text: strings.TrimSpace(lines[i])})
-		}
+	r := apperr.Find(log)
+	out := make([]Line, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		out = append(out, Line{Ref: refOf(l.No), Text: strings.TrimSpace(l.Text)})
 	}
-	if len(out) == 0 { // no error word: the last line is still what the process said before dying
-		out = append(out, Line{Ref: refOf(len(lines)), Text: strings.TrimSpace(lines[len(lines)-1])})
+	return out, r
+}
+
+// appError is the application's own error in one line: apperr's summary, or the log's last line
+// when nothing in it was recognised as the error.
+func (c *crash) appError() string {
+	if c.app.Recognised && c.app.Summary != "" {
+		return c.app.Summary
 	}
-	slices.Reverse(out)
-	return out
+	return lastLine(c.prevLines)
 }
 
 func (c *crash) prevText() string {
@@ -642,7 +648,7 @@ func (c *crash) decideSignal(code int) {
 			break
 		}
 	}
-	if l := lastLine(c.prevLines); l != "" {
+	if l := c.appError(); l != "" {
 		d += ": " + l
 	}
 	c.set(AppError, "ApplicationError", LevelNone, d)
@@ -653,9 +659,12 @@ func (c *crash) decideAppError(code int, prev string) {
 	c.citePrevious(ClaimRootCause)
 	switch {
 	case rePermission.MatchString(prev):
-		c.set(PermissionDenied, "PermissionDenied", LevelNone, "the application failed on a permission error: "+lastLine(c.prevLines))
+		c.set(PermissionDenied, "PermissionDenied", LevelNone, "the application failed on a permission error: "+c.appError())
 	case len(c.prevLines) > 0:
-		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("exit %d: %s", code, lastLine(c.prevLines)))
+		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("exit %d: %s", code, c.appError()))
+		if !c.app.Recognised {
+			c.gaps = append(c.gaps, "the previous log shows no exception, panic or fatal line: its last lines are quoted instead")
+		}
 	default:
 		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("the application exits %d; its own error is in `kubectl logs --previous`, which was not given", code))
 		c.gaps = append(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)")

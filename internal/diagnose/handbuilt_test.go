@@ -333,14 +333,16 @@ func TestPreviousErrors(t *testing.T) {
 		want []string // refs
 	}{
 		{"empty", "  \n", nil},
-		{"traceback keeps the last three error lines in order", "ok\nTraceback (most recent call last):\n  x\nValueError: bad\nerror: exiting\nError again\n",
-			[]string{"previous.log:4", "previous.log:5", "previous.log:6"}},
-		{"no error word: the last line", "starting\nlistening on :8080\n", []string{"previous.log:2"}},
+		// The traceback ended the process; the warning printed after it did not.
+		{"a traceback, not the warning after it", "ok\nTraceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\nValueError: bad\nWARNING: error reporter disabled\n",
+			[]string{"previous.log:2", "previous.log:3", "previous.log:4"}},
+		{"nothing recognised: the last lines", "starting\nlistening on :8080\n", []string{"previous.log:1", "previous.log:2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, l := range previousErrors(tt.log) {
+			lines, _ := previousErrors(tt.log)
+			for _, l := range lines {
 				got = append(got, l.Ref)
 			}
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {

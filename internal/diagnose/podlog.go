@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nodediag/nodediag/internal/apperr"
 	"github.com/nodediag/nodediag/internal/search"
 )
 
@@ -18,17 +19,17 @@ const podLogTail = 400
 // no previous log. Bundles copy the CRI logs of system pods (aws-node, kube-proxy, CoreDNS, the CSI
 // drivers) as <ns>_<pod>_<uid>/<container>/<restart>.log; the file of the newest failing
 // instance is what `kubectl logs --previous` would return.
-func (c *crash) previousFromBundle(ctx context.Context, in Input) ([]Line, error) {
+func (c *crash) previousFromBundle(ctx context.Context, in Input) ([]Line, apperr.Report, error) {
 	file := c.podLogFile()
 	if file == "" {
-		return nil, nil
+		return nil, apperr.Report{}, nil
 	}
 	res, err := search.Read(ctx, in.Entry, c.idx, search.ReadRequest{LogKey: file, StartLine: -podLogTail, LineCount: podLogTail, MaxLineBytes: maxQuotedBytes})
 	if err != nil {
-		return nil, fmt.Errorf("diagnose: read the container's own log %s: %w", file, err)
+		return nil, apperr.Report{}, fmt.Errorf("diagnose: read the container's own log %s: %w", file, err)
 	}
 	if len(res.Lines) == 0 {
-		return nil, nil
+		return nil, apperr.Report{}, nil
 	}
 	var b strings.Builder
 	for _, l := range res.Lines {
@@ -36,7 +37,8 @@ func (c *crash) previousFromBundle(ctx context.Context, in Input) ([]Line, error
 		b.WriteByte('\n')
 	}
 	first := res.Lines[0].No
-	return previousErrorsAt(b.String(), func(i int) string { return fmt.Sprintf("%s:%d", file, first+i-1) }), nil
+	lines, app := previousErrorsAt(b.String(), func(i int) string { return fmt.Sprintf("%s:%d", file, first+i-1) })
+	return lines, app, nil
 }
 
 // podLogFile finds the log file of the target's newest failing instance: the directory copy
