@@ -61,14 +61,7 @@ type Input struct {
 	// ClusterCrashLoops are the pods in CrashLoopBackOff that a cluster-wide view shows, with
 	// their nodes. Crash loops on several nodes are the runbook's "possible cluster-wide issue";
 	// many on this node alone are not, so without this view that guardrail stays silent.
-	ClusterCrashLoops []PodRef
-}
-
-// PodRef names a pod and the node it runs on.
-type PodRef struct {
-	Namespace string `json:"namespace" yaml:"namespace"`
-	Name      string `json:"name" yaml:"name"`
-	Node      string `json:"node,omitempty" yaml:"node,omitempty"`
+	ClusterCrashLoops []kube.CrashLoop
 }
 
 // Line is one line of evidence with where it was read.

@@ -15,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/logtime"
 )
 
@@ -213,7 +214,7 @@ func TestClassifyHandBuilt(t *testing.T) {
 		{
 			name:  "crash loops the cluster view shows on other nodes escalate",
 			facts: []facts.Fact{exit(1, 2, "c1")},
-			in: Input{Namespace: "shop", Pod: "api-1", ClusterCrashLoops: []PodRef{
+			in: Input{Namespace: "shop", Pod: "api-1", ClusterCrashLoops: []kube.CrashLoop{
 				{Namespace: "shop", Name: "api-1", Node: "ip-10-0-1-1"}, {Namespace: "shop", Name: "api-2", Node: "ip-10-0-1-2"}, {Namespace: "web", Name: "ui-0", Node: "ip-10-0-1-3"}}},
 			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "on 3 nodes",
 		},
