@@ -111,6 +111,27 @@ type Diagnosis struct {
 	SOPs      []string `json:"sops" yaml:"sops"`                               // runbooks that apply, K3 first
 }
 
+// CitedLines returns the lines a claim cites, with their text as the evidence quotes it (never
+// nil, so an empty claim renders as an empty list).
+func (d *Diagnosis) CitedLines(claim string) []Line {
+	text := map[string]string{}
+	for _, e := range d.Evidence {
+		for _, l := range e.Lines {
+			text[l.Ref] = l.Text
+		}
+	}
+	out := []Line{}
+	for _, c := range d.Citations {
+		if c.Claim != claim {
+			continue
+		}
+		for _, r := range c.Refs {
+			out = append(out, Line{Ref: r, Text: text[r]})
+		}
+	}
+	return out
+}
+
 // made tells whether the diagnosis states the claim Citation.Claim names.
 func (d *Diagnosis) made(claim string) bool {
 	switch claim {
