@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/nodediag/nodediag/internal/apperr"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
@@ -39,10 +40,15 @@ type crash struct {
 	gaps                          []string
 	crossRef                      []string
 	escalation                    []string
-	prevLines                     []Line // previous-log lines that carry the error
+	prevLines                     []Line        // the previous log's lines that carry the error that ended the process
+	app                           apperr.Report // that error, as apperr read it
 
 	corr *correlate.Result
 	freq *correlate.Frequency
+
+	cites     citations         // the lines each claim stands on
+	fileTypes map[string]string // bundle path → log type, for componentAt
+	memTime   time.Time         // when the global OOM kill whose Mem-Info report is read happened
 }
 
 // classify gathers the target's facts and decides the root cause. It is the only place a
@@ -52,6 +58,7 @@ func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash
 		return nil, fmt.Errorf("diagnose: %w", err)
 	}
 	c := &crash{idx: idx, t: t}
+	c.cites.comp = c.componentAt
 	for i := range idx.Facts {
 		f := &idx.Facts[i]
 		if f.Kind == facts.OOMKill && isNodeDaemon(f) {
@@ -94,7 +101,12 @@ func classify(ctx context.Context, idx *index.Index, in Input, t target) (*crash
 		return nil, err
 	}
 	c.exitCode()
-	c.prevLines = previousErrors(in.PreviousLog)
+	c.prevLines, c.app = previousErrors(in.PreviousLog)
+	if in.PreviousLog == "" && in.Entry != nil {
+		if c.prevLines, c.app, err = c.previousFromBundle(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	c.decide(in)
 	c.guardrails(in)
 	return c, nil
@@ -121,6 +133,7 @@ func (c *crash) exitCode() {
 	if last != nil {
 		code := *last.ExitCode
 		c.code, c.reason, c.codeSource = &code, last.Reason, last.Ref.String()
+		c.cites.facts(ClaimExitCode, last)
 		return
 	}
 	if len(c.execs) > 0 {
@@ -136,24 +149,33 @@ var (
 	reErrorLine  = regexp.MustCompile(`(?i)(error|exception)\b|\b(fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
 )
 
-// previousErrors picks the last error lines of the previous container's log: the runbook's
-// primary source for exit code 1. A traceback's last lines name the error, so the tail wins.
-func previousErrors(log string) []Line {
+// previousErrors reads the previous container's log, the runbook's primary source for an
+// application exit, for the error that ended the process (apperr), and returns the lines that
+// show it, named previous.log:N.
+func previousErrors(log string) ([]Line, apperr.Report) {
+	return previousErrorsAt(log, func(i int) string { return fmt.Sprintf("previous.log:%d", i) })
+}
+
+// previousErrorsAt is previousErrors with refOf naming line i (1-based) of the log.
+func previousErrorsAt(log string, refOf func(i int) string) ([]Line, apperr.Report) {
 	if strings.TrimSpace(log) == "" {
-		return nil
+		return nil, apperr.Report{}
 	}
-	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
-	var out []Line
-	for i := len(lines) - 1; i >= 0 && len(out) < 3; i-- {
-		if reErrorLine.MatchString(lines[i]) {
-			out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", i+1), Text: strings.TrimSpace(lines[i])})
-		}
+	r := apperr.Find(log)
+	out := make([]Line, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		out = append(out, Line{Ref: refOf(l.No), Text: strings.TrimSpace(l.Text)})
 	}
-	if len(out) == 0 { // no error word: the last line is still what the process said before dying
-		out = append(out, Line{Ref: fmt.Sprintf("previous.log:%d", len(lines)), Text: strings.TrimSpace(lines[len(lines)-1])})
+	return out, r
+}
+
+// appError is the application's own error in one line: apperr's summary, or the log's last line
+// when nothing in it was recognised as the error.
+func (c *crash) appError() string {
+	if c.app.Recognised && c.app.Summary != "" {
+		return c.app.Summary
 	}
-	slices.Reverse(out)
-	return out
+	return lastLine(c.prevLines)
 }
 
 func (c *crash) prevText() string {
@@ -200,6 +222,7 @@ func (c *crash) decide(in Input) {
 	case code > 128 && code < 160:
 		c.decideSignal(code)
 	case code == 255 && len(c.prevLines) == 0:
+		c.citeIncidentExit(ClaimRootCause)
 		c.set(RuntimeError, "Unknown", LevelNone, "exit code 255 (unknown error): check containerd's runtime errors")
 		c.gaps = append(c.gaps, "exit code 255 carries no cause of its own; the node logs name none for this container")
 	case code > 0:
@@ -228,7 +251,13 @@ func (c *crash) decideOOM() {
 	switch {
 	case len(global) > 0:
 		evs := oomEvents(global)
-		f := evs[len(evs)-1].holder
+		ev := evs[len(evs)-1]
+		f := ev.holder
+		c.cites.facts(ClaimRootCause, ev.kills...)
+		c.cites.facts(ClaimRootCause, c.exitsOf(f.ContainerID)...)
+		c.cites.facts(ClaimMemory, f)
+		// The kubelet's view of the same memory: its system OOM event and the pressure before it.
+		c.citeFindingsNear(ClaimMemory, f.Ref.Time, "kubelet-system-oom", "kubelet-memory-pressure", "kubelet-eviction-reclaim")
 		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(evs)), f.PID, kib(f.AnonRSSKB))
 		if limit == "" {
 			d += "; the container has no memory limit"
@@ -236,12 +265,16 @@ func (c *crash) decideOOM() {
 			d += "; its own limit is " + limit + ", so the node ran out first"
 		}
 		c.set(NodeOOM, "OOMKilled", LevelNode, d)
-		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
+		c.addCrossRef("G2: node-level OOM (system memory exhausted), not just the container's limit", f)
 		c.gaps = append(c.gaps, "node memory figures (MemTotal, MemAvailable at the time of the OOM) are not in the kernel's OOM-kill lines; search MemAvailable|MemFree for them")
 	case len(cgroup) > 0:
 		evs := oomEvents(cgroup)
 		ev := evs[len(evs)-1]
 		f := ev.holder
+		c.cites.facts(ClaimRootCause, ev.kills...)
+		c.cites.facts(ClaimRootCause, c.exitsOf(f.ContainerID)...)
+		c.cites.facts(ClaimRootCause, sameInstance(c.taskOOMs, f.ContainerID)...)
+		c.cites.facts(ClaimMemory, f)
 		level := oomLevel(f)
 		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(evs)), kib(f.LimitKB), f.PID, kib(f.UsageKB), kib(f.AnonRSSKB))
 		if others := ev.others(); others != "" {
@@ -255,6 +288,11 @@ func (c *crash) decideOOM() {
 		}
 		c.set(ContainerOOM, "OOMKilled", level, d)
 	case c.reason == "OOMKilled" || len(c.taskOOMs) > 0:
+		if e := c.citeIncidentExit(ClaimRootCause); e != nil {
+			c.cites.facts(ClaimRootCause, sameInstance(c.taskOOMs, e.ContainerID)...)
+		} else if n := len(c.taskOOMs); n > 0 {
+			c.cites.facts(ClaimRootCause, c.taskOOMs[n-1])
+		}
 		d := "OOM-killed at its memory limit"
 		if limit != "" {
 			d += " (resources.limits.memory " + limit + ")"
@@ -267,12 +305,14 @@ func (c *crash) decideOOM() {
 		c.set(ContainerOOM, "OOMKilled", LevelContainer, d)
 		c.gaps = append(c.gaps, "no kernel OOM-kill line for this container: the kernel log is missing or its ring buffer rotated, so usage against the limit is not shown")
 	case c.systemOOMEvent():
+		c.citeIncidentExit(ClaimRootCause)
 		c.set(NodeOOM, "OOMKilled", LevelNode, "the node's events report a System OOM for this container's process; no kernel OOM-kill line is in the bundle")
-		c.crossRef = append(c.crossRef, "G2: node-level OOM (system memory exhausted), not just the container's limit")
+		c.addCrossRef("G2: node-level OOM (system memory exhausted), not just the container's limit")
 		c.gaps = append(c.gaps, "no kernel OOM-kill line in the bundle: the kernel log is missing or its ring buffer rotated")
 	case len(c.kills) > 0 || len(c.probes) > 0:
 		c.decideTermination(137)
 	default:
+		c.citeIncidentExit(ClaimRootCause)
 		c.set(RuntimeError, "SIGKILL", LevelNone, "SIGKILL (exit 137) without an OOM kill or a kubelet kill in the node's logs: something outside the container killed it")
 		c.gaps = append(c.gaps, "nothing in the bundle names who sent the SIGKILL")
 	}
@@ -316,6 +356,17 @@ func oomEvents(kills []*facts.Fact) []oomEvent {
 	return out
 }
 
+// sameInstance returns the facts of fs about one container instance.
+func sameInstance(fs []*facts.Fact, containerID string) []*facts.Fact {
+	var out []*facts.Fact
+	for _, f := range fs {
+		if containerID != "" && f.ContainerID == containerID {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func sameReport(a, b *facts.Fact) bool {
 	if len(a.Block) > 0 && len(b.Block) > 0 {
 		return a.Block[0] == b.Block[0]
@@ -354,7 +405,9 @@ func oomLevel(f *facts.Fact) string {
 
 func (c *crash) decideSegfault() {
 	if len(c.segvs) == 0 {
+		c.citeIncidentExit(ClaimRootCause)
 		if f := c.unjoinedSegfault(); f != nil {
+			c.cites.facts(ClaimRootCause, f)
 			c.set(Segfault, "Segfault", LevelNone, fmt.Sprintf("SIGSEGV (exit 139); the kernel logged %s[%d] segfaulting at %s (%s) just before one of this container's exits, but no line ties that pid to the container",
 				f.Process, f.PID, f.Ref.Time.UTC().Format("15:04:05"), f.Ref))
 			c.gaps = append(c.gaps, fmt.Sprintf("segfault matched by time only: %s has pid %d, which no containerd exit event carries, and no single container's exit 139 follows it", f.Ref, f.PID))
@@ -365,6 +418,12 @@ func (c *crash) decideSegfault() {
 		return
 	}
 	f := c.segvs[len(c.segvs)-1]
+	c.cites.facts(ClaimRootCause, f)
+	if same := c.exitsOf(f.ContainerID); len(same) > 0 {
+		c.cites.facts(ClaimRootCause, same...)
+	} else {
+		c.citeIncidentExit(ClaimRootCause)
+	}
 	d := fmt.Sprintf("%s segfault at %s ip %s", f.Process, f.Addr, f.IP)
 	if f.Object != "" {
 		d += " in " + f.Object
@@ -419,6 +478,9 @@ func (c *crash) decideExec(code int, msg string) {
 	case kind == "" && code == 126:
 		kind = "permission"
 	}
+	c.citeNewestPerSource(ClaimRootCause, c.execs)
+	c.citeIncidentExit(ClaimRootCause)
+	c.citePrevious(ClaimRootCause)
 	path := ""
 	if f != nil {
 		path = f.Path
@@ -463,6 +525,7 @@ func (c *crash) decideExec(code int, msg string) {
 
 func (c *crash) decideConfig() {
 	f := c.configs[len(c.configs)-1]
+	c.citeNewestPerSource(ClaimRootCause, c.configs)
 	n := 0
 	for _, g := range c.configs {
 		n += 1 + g.Repeats
@@ -491,8 +554,22 @@ func (c *crash) decideTermination(code int) {
 			after = fmt.Sprintf("SIGTERM, then SIGKILL after its %ds grace period (exit 137, no OOM kill in the node's logs)", g)
 		}
 	}
+	var kill *facts.Fact
+	if n := len(c.kills); n > 0 {
+		kill = c.kills[n-1]
+	}
+	exit := c.citeIncidentExit(ClaimRootCause)
+	var probes []*facts.Fact
+	if kill != nil {
+		probes = before(c.probes, time.Time{}, kill.Ref.Time, 3)
+		c.cites.facts(ClaimRootCause, probes...)
+		c.cites.facts(ClaimRootCause, kill)
+	} else if exit != nil {
+		probes = before(c.probes, c.previousExit(exit), exit.Ref.Time, 3)
+		c.cites.facts(ClaimRootCause, probes...)
+	}
 	if failed > 0 {
-		c.crossRef = append(c.crossRef, "K2: probe failures are causing the restarts (not application crashes)")
+		c.addCrossRef("K2: probe failures are causing the restarts (not application crashes)", probes...)
 		d := fmt.Sprintf("liveness probe failed %s and kubelet stopped the container with %s", times(failed), after)
 		if msg != "" {
 			d += ": " + msg
@@ -559,8 +636,11 @@ func (c *crash) decideSignal(code int) {
 	if sig == 6 {
 		d = fmt.Sprintf("the process aborted itself (%s, exit %d): an assertion or a runtime's fatal error", name, code)
 	}
+	c.citeIncidentExit(ClaimRootCause)
+	c.citePrevious(ClaimRootCause)
 	for i := len(c.segvs) - 1; i >= 0; i-- {
 		if f := c.segvs[i]; f.Signal == sig {
+			c.cites.facts(ClaimRootCause, f)
 			d += fmt.Sprintf("; the kernel logged %s[%d] %s", f.Process, f.PID, f.Message)
 			if f.Object != "" {
 				d += " in " + f.Object
@@ -568,18 +648,23 @@ func (c *crash) decideSignal(code int) {
 			break
 		}
 	}
-	if l := lastLine(c.prevLines); l != "" {
+	if l := c.appError(); l != "" {
 		d += ": " + l
 	}
 	c.set(AppError, "ApplicationError", LevelNone, d)
 }
 
 func (c *crash) decideAppError(code int, prev string) {
+	c.citeIncidentExit(ClaimRootCause)
+	c.citePrevious(ClaimRootCause)
 	switch {
 	case rePermission.MatchString(prev):
-		c.set(PermissionDenied, "PermissionDenied", LevelNone, "the application failed on a permission error: "+lastLine(c.prevLines))
+		c.set(PermissionDenied, "PermissionDenied", LevelNone, "the application failed on a permission error: "+c.appError())
 	case len(c.prevLines) > 0:
-		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("exit %d: %s", code, lastLine(c.prevLines)))
+		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("exit %d: %s", code, c.appError()))
+		if !c.app.Recognised {
+			c.gaps = append(c.gaps, "the previous log shows no exception, panic or fatal line: its last lines are quoted instead")
+		}
 	default:
 		c.set(AppError, meaningOf(c.code), LevelNone, fmt.Sprintf("the application exits %d; its own error is in `kubectl logs --previous`, which was not given", code))
 		c.gaps = append(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)")
@@ -591,9 +676,13 @@ func (c *crash) decideAppError(code int, prev string) {
 func (c *crash) decideQuiet() {
 	switch {
 	case len(c.backoffs) > 0 || (c.status != nil && c.status.State.Waiting != nil && c.status.State.Waiting.Reason == "CrashLoopBackOff"):
+		c.citeIncidentExit(ClaimRootCause)
+		c.cites.facts(ClaimRootCause, c.backoffs[max(0, len(c.backoffs)-1):]...)
 		c.set(AppError, meaningOf(c.code), LevelNone, "the container exits with code 0 and is restarted (restartPolicy Always runs a process that finishes)")
 	case len(c.daemonOOMs) > 0:
 		f := c.daemonOOMs[len(c.daemonOOMs)-1]
+		c.cites.facts(ClaimRootCause, f)
+		c.cites.facts(ClaimExitCode, f)
 		code137 := 137
 		c.code, c.codeSource = &code137, f.Ref.String()
 		d := fmt.Sprintf("%s (pid %d) OOM-killed %s", f.Process, f.PID, times(len(c.daemonOOMs)))
@@ -602,7 +691,8 @@ func (c *crash) decideQuiet() {
 		}
 		d += ": the node's own daemon ran out of memory"
 		c.set(NodeOOM, "OOMKilled", LevelNode, d)
-		c.crossRef = append(c.crossRef, "A1: kubelet itself is OOM-killed (node NotReady)", "G2: node-level OOM and system-reserved/kube-reserved memory")
+		c.addCrossRef(fmt.Sprintf("A1: %s itself is OOM-killed (node NotReady)", f.Process), f)
+		c.addCrossRef("G2: node-level OOM and system-reserved/kube-reserved memory", f)
 	default:
 		c.set("", meaningOf(c.code), LevelNone, "")
 	}
@@ -611,25 +701,25 @@ func (c *crash) decideQuiet() {
 // guardrails adds the runbook's escalation conditions.
 func (c *crash) guardrails(in Input) {
 	if c.class != "" && isSystemPod(c.t.ns, c.t.pod) {
-		c.escalation = append(c.escalation, fmt.Sprintf("system pod %s/%s is crash-looping: cluster-wide impact", c.t.ns, c.t.pod))
+		c.addEscalation(fmt.Sprintf("system pod %s/%s is crash-looping: cluster-wide impact", c.t.ns, c.t.pod), c.newestExit())
 	}
 	if n := len(c.daemonOOMs); n > 0 {
 		f := c.daemonOOMs[n-1]
-		c.escalation = append(c.escalation, fmt.Sprintf("%s OOM-killed %s (last at %s): escalate to A1", f.Process, times(n), f.Ref.String()))
+		c.addEscalation(fmt.Sprintf("%s OOM-killed %s (last at %s): escalate to A1", f.Process, times(n), f.Ref.String()), f)
 		if !slices.ContainsFunc(c.crossRef, func(x string) bool { return strings.HasPrefix(x, "A1:") }) {
-			c.crossRef = append(c.crossRef, fmt.Sprintf("A1: %s itself is OOM-killed, which takes the node NotReady", f.Process))
+			c.addCrossRef(fmt.Sprintf("A1: %s itself is OOM-killed, which takes the node NotReady", f.Process), f)
 		}
 	}
 	if c.class == Segfault {
 		for _, f := range c.segvs {
 			if isSystemPod(f.Namespace, f.Pod) || f.Namespace == "kube-system" {
-				c.escalation = append(c.escalation, "segfault in a system component: possible kernel or runtime bug")
+				c.addEscalation("segfault in a system component: possible kernel or runtime bug", f)
 				break
 			}
 		}
 	}
 	if e := clusterWide(in); e != "" {
-		c.escalation = append(c.escalation, e)
+		c.addEscalation(e)
 	}
 }
 

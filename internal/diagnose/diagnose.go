@@ -61,14 +61,7 @@ type Input struct {
 	// ClusterCrashLoops are the pods in CrashLoopBackOff that a cluster-wide view shows, with
 	// their nodes. Crash loops on several nodes are the runbook's "possible cluster-wide issue";
 	// many on this node alone are not, so without this view that guardrail stays silent.
-	ClusterCrashLoops []PodRef
-}
-
-// PodRef names a pod and the node it runs on.
-type PodRef struct {
-	Namespace string `json:"namespace" yaml:"namespace"`
-	Name      string `json:"name" yaml:"name"`
-	Node      string `json:"node,omitempty" yaml:"node,omitempty"`
+	ClusterCrashLoops []kube.CrashLoop
 }
 
 // Line is one line of evidence with where it was read.
@@ -104,6 +97,9 @@ type Diagnosis struct {
 	Confidence      string     `json:"confidence" yaml:"confidence"`
 	Gaps            []string   `json:"gaps,omitempty" yaml:"gaps,omitempty"`
 	Escalation      []string   `json:"escalation,omitempty" yaml:"escalation,omitempty"`
+	// Citations give, for each statement above, the lines it was derived from; the evidence list
+	// quotes every one of them.
+	Citations []Citation `json:"citations" yaml:"citations"`
 
 	Class     string   `json:"class" yaml:"class"` // the class alone; empty when none
 	OOMLevel  string   `json:"oom_level" yaml:"oom_level"`
@@ -113,6 +109,47 @@ type Diagnosis struct {
 	Restarts  int      `json:"restarts" yaml:"restarts"`                       // from the logs (distinct non-zero exits)
 	BackOffs  []string `json:"back_offs,omitempty" yaml:"back_offs,omitempty"` // the back-off ladder from the logs
 	SOPs      []string `json:"sops" yaml:"sops"`                               // runbooks that apply, K3 first
+}
+
+// CitedLines returns the lines a claim cites, with their text as the evidence quotes it (never
+// nil, so an empty claim renders as an empty list).
+func (d *Diagnosis) CitedLines(claim string) []Line {
+	text := map[string]string{}
+	for _, e := range d.Evidence {
+		for _, l := range e.Lines {
+			text[l.Ref] = l.Text
+		}
+	}
+	out := []Line{}
+	for _, c := range d.Citations {
+		if c.Claim != claim {
+			continue
+		}
+		for _, r := range c.Refs {
+			out = append(out, Line{Ref: r, Text: text[r]})
+		}
+	}
+	return out
+}
+
+// made tells whether the diagnosis states the claim Citation.Claim names.
+func (d *Diagnosis) made(claim string) bool {
+	switch claim {
+	case ClaimRootCause, ClaimMemory:
+		return d.RootCause != ""
+	case ClaimExitCode:
+		return d.ExitCode != nil
+	case ClaimCrashFrequency:
+		return d.CrashFrequency != ""
+	}
+	var i int
+	if _, err := fmt.Sscanf(claim, "cross_reference[%d]", &i); err == nil {
+		return i < len(d.CrossReference)
+	}
+	if _, err := fmt.Sscanf(claim, "escalation[%d]", &i); err == nil {
+		return i < len(d.Escalation)
+	}
+	return false
 }
 
 // ErrInput marks a request that cannot be served as asked; errors.Is tells a CLI to report a

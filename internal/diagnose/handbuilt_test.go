@@ -15,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/logtime"
 )
 
@@ -213,7 +214,7 @@ func TestClassifyHandBuilt(t *testing.T) {
 		{
 			name:  "crash loops the cluster view shows on other nodes escalate",
 			facts: []facts.Fact{exit(1, 2, "c1")},
-			in: Input{Namespace: "shop", Pod: "api-1", ClusterCrashLoops: []PodRef{
+			in: Input{Namespace: "shop", Pod: "api-1", ClusterCrashLoops: []kube.CrashLoop{
 				{Namespace: "shop", Name: "api-1", Node: "ip-10-0-1-1"}, {Namespace: "shop", Name: "api-2", Node: "ip-10-0-1-2"}, {Namespace: "web", Name: "ui-0", Node: "ip-10-0-1-3"}}},
 			class: AppError, level: LevelNone, meaning: "ApplicationError", escalates: "on 3 nodes",
 		},
@@ -333,14 +334,16 @@ func TestPreviousErrors(t *testing.T) {
 		want []string // refs
 	}{
 		{"empty", "  \n", nil},
-		{"traceback keeps the last three error lines in order", "ok\nTraceback (most recent call last):\n  x\nValueError: bad\nerror: exiting\nError again\n",
-			[]string{"previous.log:4", "previous.log:5", "previous.log:6"}},
-		{"no error word: the last line", "starting\nlistening on :8080\n", []string{"previous.log:2"}},
+		// The traceback ended the process; the warning printed after it did not.
+		{"a traceback, not the warning after it", "ok\nTraceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\nValueError: bad\nWARNING: error reporter disabled\n",
+			[]string{"previous.log:2", "previous.log:3", "previous.log:4"}},
+		{"nothing recognised: the last lines", "starting\nlistening on :8080\n", []string{"previous.log:1", "previous.log:2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, l := range previousErrors(tt.log) {
+			lines, _ := previousErrors(tt.log)
+			for _, l := range lines {
 				got = append(got, l.Ref)
 			}
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {

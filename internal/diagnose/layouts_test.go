@@ -22,6 +22,7 @@ func TestScenarioOtherLayouts(t *testing.T) {
 			t.Run(s.Name+"/"+string(l), func(t *testing.T) {
 				t.Parallel()
 				_, idx, truth := scenariotest.Import(t, "", s, l)
+				truth = nodeLogsOnly(truth)
 				d, err := Diagnose(context.Background(), idx, Input{Namespace: truth.Namespace, Pod: truth.Pod, Container: truth.Container})
 				if err != nil {
 					t.Fatal(err)

@@ -44,6 +44,12 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range mem {
+		file, no, _ := strings.Cut(l.Ref, ":")
+		n, _ := strconv.Atoi(no)
+		c.cites.add(ClaimMemory, citedLine{ref: evidence.LineRef{File: file, Line: n, Time: c.memTime}, comp: "kernel", text: l.Text})
+	}
+	c.citeFrequency()
 	if c.class != "" {
 		d.RootCause = c.class + " — " + c.detail
 	}
@@ -54,9 +60,6 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 	if d.Evidence, err = c.evidence(ctx, lr); err != nil {
 		return nil, err
 	}
-	if len(mem) > 0 {
-		d.Evidence = append(d.Evidence, Evidence{Type: EvDmesg, Content: "node memory when the global OOM killer ran (the kernel's Mem-Info report)", Lines: mem})
-	}
 	d.Severity = c.severity()
 	d.Mitigation = c.mitigation()
 	d.Confidence = c.confidenceText(d.Evidence)
@@ -65,6 +68,7 @@ func (c *crash) report(ctx context.Context, in Input) (*Diagnosis, error) {
 	if d.CrossReference == nil {
 		d.CrossReference = []string{}
 	}
+	d.Citations = c.cites.list(func(claim string) bool { return d.made(claim) })
 	return d, nil
 }
 
@@ -98,45 +102,64 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// evidence builds the Output Format's evidence list, one item per source, in the runbook's order.
+// evidenceTypes maps the component of a cited line to the evidence item that quotes it, in the
+// runbook's order.
+var evidenceTypes = []struct{ comp, typ string }{
+	{"kernel", EvDmesg}, {"kubelet", EvKubelet}, {"containerd", EvContainerd}, {"pods", EvPodLogs},
+}
+
+// maxQuoted caps the lines one evidence item quotes; claims cite few enough lines to fit.
+const maxQuoted = 16
+
+// maxQuotedBytes cuts a quoted line: containerd's start errors state their cause (executable
+// file not found, exec format error) after 300-600 bytes of wrapping, so the cut must come later.
+const maxQuotedBytes = 1200
+
+// evidence builds the Output Format's evidence list: the pod state, then one item per source in
+// the runbook's order quoting every line a claim cites (each once, in time order: the newest
+// incident), with the source's facts counted in its content, older incidents included.
 func (c *crash) evidence(ctx context.Context, lr *lineReader) ([]Evidence, error) {
+	in := lr.in
 	var out []Evidence
 	if c.status != nil {
 		out = append(out, c.podState())
 	}
-	// Kernel: OOM kills and segfaults of the target, and node daemons' OOM kills.
+	if err := c.readCited(ctx, lr); err != nil {
+		return nil, err
+	}
+	byComp := map[string][]*facts.Fact{}
 	kernel := slices.Concat(c.ooms, c.segvs)
 	if c.class == NodeOOM && len(c.ooms) == 0 {
 		kernel = append(kernel, c.daemonOOMs...)
 	}
-	byComp := map[string][]*facts.Fact{}
+	byComp["kernel"] = kernel
 	for _, f := range slices.Concat(c.exits, c.taskOOMs, c.execs, c.configs, c.probes, c.kills, c.backoffs) {
-		comp := componentOf(f)
+		comp := c.componentAt(f.Ref, f)
 		byComp[comp] = append(byComp[comp], f)
 	}
-	byComp["kernel"] = append(byComp["kernel"], kernel...)
-	for _, s := range []struct{ comp, typ, what string }{
-		{"kernel", EvDmesg, "kernel"},
-		{"kubelet", EvKubelet, "kubelet"},
-		{"containerd", EvContainerd, "containerd"},
-	} {
+	cited := c.cites.all()
+	for _, s := range evidenceTypes {
+		var lines []Line
+		for _, l := range cited {
+			if l.comp == s.comp && len(lines) < maxQuoted {
+				lines = append(lines, Line{Ref: l.key(), Text: l.text})
+			}
+		}
 		fs := byComp[s.comp]
-		if len(fs) == 0 {
+		if len(fs) == 0 && len(lines) == 0 {
 			continue
 		}
 		slices.SortStableFunc(fs, byTime)
-		ev := Evidence{Type: s.typ, Content: summarize(fs)}
-		for _, f := range fs[max(0, len(fs)-maxLines):] {
-			text, err := lr.text(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			ev.Lines = append(ev.Lines, Line{Ref: f.Ref.String(), Text: text})
+		content := summarize(fs)
+		switch {
+		case s.comp == "pods" && in.PreviousLog == "" && len(lines) > 0:
+			content = "the application's own last words, from the bundle's copy of its log (" + strings.SplitN(lines[0].Ref, ":", 2)[0] + ")"
+		case s.comp == "pods":
+			content = "the application's own last words (kubectl logs --previous)"
+		case content == "":
+			content = "lines the diagnosis cites"
 		}
-		out = append(out, ev)
-	}
-	if len(c.prevLines) > 0 {
-		out = append(out, Evidence{Type: EvPodLogs, Content: "last error lines of the previous container (kubectl logs --previous)", Lines: c.prevLines})
+		out = append(out, Evidence{Type: s.typ, Content: content, Lines: lines})
 	}
 	return out, nil
 }
@@ -184,6 +207,35 @@ func oneLine(s string) string {
 		s = s[:240] + "…"
 	}
 	return s
+}
+
+// componentAt names the evidence item a line belongs to by the type of the file it is in; in a
+// mixed file (messages, a journal export) by the wording the fact was read from, and a runtime
+// error relayed there is containerd's.
+func (c *crash) componentAt(ref evidence.LineRef, f *facts.Fact) string {
+	if c.fileTypes == nil {
+		c.fileTypes = make(map[string]string, len(c.idx.Files))
+		for _, fi := range c.idx.Files {
+			c.fileTypes[fi.Path] = fi.LogType
+		}
+	}
+	switch c.fileTypes[ref.File] {
+	case "dmesg", "kernel":
+		return "kernel"
+	case "kubelet":
+		return "kubelet"
+	case "containerd", "docker":
+		return "containerd"
+	case "pods", "coredns", "kube-proxy", "aws-node", "ipamd":
+		return "pods"
+	}
+	if f == nil {
+		return "kubelet" // a finding's line in a mixed file: only the kubelet's rules are cited so
+	}
+	if comp := componentOf(f); comp != "other" {
+		return comp
+	}
+	return "containerd"
 }
 
 // componentOf names the component that wrote a fact's line.
@@ -331,7 +383,7 @@ func (c *crash) sourceGaps(in Input) []string {
 	if in.Events == nil {
 		g = append(g, "no pod events (pass --events-json)")
 	}
-	if in.PreviousLog == "" && c.class != "" && !slices.Contains(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)") {
+	if in.PreviousLog == "" && len(c.prevLines) == 0 && c.class != "" && !slices.Contains(c.gaps, "no previous container log: the application's own error message is not available (pass --previous-log)") {
 		g = append(g, "no previous container log (pass --previous-log)")
 	}
 	have := map[string]bool{}
@@ -375,25 +427,31 @@ type lineReader struct {
 	seen map[evidence.LineRef]string
 }
 
-func (lr *lineReader) text(ctx context.Context, f *facts.Fact) (string, error) {
-	if lr.in.Entry == nil {
-		return factSummary(f), nil
+// textAt reads the line at ref. f, when the line is a fact's own, words it when the bundle is
+// not at hand; a line of a kernel report that is not a fact says where to read it.
+func (lr *lineReader) textAt(ctx context.Context, ref evidence.LineRef, f *facts.Fact) (string, error) {
+	fallback := "(line of the kernel's OOM report; read it with nodediag read " + ref.String() + ")"
+	if f != nil {
+		fallback = factSummary(f)
 	}
-	if t, ok := lr.seen[f.Ref]; ok {
+	if lr.in.Entry == nil {
+		return fallback, nil
+	}
+	if t, ok := lr.seen[ref]; ok {
 		return t, nil
 	}
-	res, err := search.Read(ctx, lr.in.Entry, lr.idx, search.ReadRequest{LogKey: f.Ref.File, StartByte: f.Ref.Offset, EndByte: f.Ref.Offset + 1, MaxLineBytes: 400})
+	res, err := search.Read(ctx, lr.in.Entry, lr.idx, search.ReadRequest{LogKey: ref.File, StartByte: ref.Offset, EndByte: ref.Offset + 1, MaxLineBytes: maxQuotedBytes})
 	if err != nil {
-		return "", fmt.Errorf("diagnose: read the line behind %s: %w", f.Ref, err)
+		return "", fmt.Errorf("diagnose: read the line behind %s: %w", ref, err)
 	}
-	t := factSummary(f)
+	t := fallback
 	if len(res.Lines) > 0 {
 		t = strings.TrimSpace(res.Lines[0].Text)
 	}
 	if lr.seen == nil {
 		lr.seen = map[evidence.LineRef]string{}
 	}
-	lr.seen[f.Ref] = t
+	lr.seen[ref] = t
 	return t, nil
 }
 
@@ -488,6 +546,7 @@ func (c *crash) nodeMemory(ctx context.Context, lr *lineReader) ([]Line, error) 
 	if kill == nil {
 		return nil, nil
 	}
+	c.memTime = kill.Ref.Time
 	start := max(1, kill.Ref.Line-memInfoLines)
 	res, err := search.Read(ctx, lr.in.Entry, c.idx, search.ReadRequest{LogKey: kill.Ref.File, StartLine: start, LineCount: kill.Ref.Line - start, MaxLineBytes: 400})
 	if err != nil {

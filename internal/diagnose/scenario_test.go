@@ -115,6 +115,14 @@ func wantClass(rootCause string) string {
 	return rootCause
 }
 
+// nodeLogsOnly is the truth as the node's logs alone can prove it.
+func nodeLogsOnly(truth scenario.Truth) scenario.Truth {
+	if truth.NodeLogsRootCause != "" {
+		truth.RootCause = truth.NodeLogsRootCause
+	}
+	return truth
+}
+
 // wantLevel is the OOM level the truth's root cause implies.
 func wantLevel(rootCause string) string {
 	switch rootCause {
@@ -162,9 +170,17 @@ func checkTruth(t *testing.T, d *Diagnosis, truth scenario.Truth, withPod bool) 
 			}
 		}
 	}
-	// The counts the root cause states are the truth's planted events.
+	// The counts the root cause states are the truth's planted events: one OOM kill per
+	// container instance however many processes one report killed (memory.oom.group).
 	count := map[string]int{}
+	killed := map[string]bool{}
 	for _, f := range truth.Facts {
+		if f.Kind == "OOMKill" && f.ContainerID != "" {
+			if killed[f.ContainerID] {
+				continue
+			}
+			killed[f.ContainerID] = true
+		}
 		count[string(f.Kind)]++
 	}
 	for kind, phrase := range map[string]string{"OOMKill": "killed %s", "Segfault": "%s", "ProbeFailure": "probe failed %s"} {
@@ -178,6 +194,45 @@ func checkTruth(t *testing.T, d *Diagnosis, truth scenario.Truth, withPod bool) 
 	}
 	if hasPodState != withPod {
 		t.Errorf("pod_state evidence present = %v, want %v", hasPodState, withPod)
+	}
+}
+
+// checkCitations: every statement the diagnosis makes cites the lines it stands on, and every
+// cited line is quoted in the evidence.
+func checkCitations(t *testing.T, d *Diagnosis) {
+	t.Helper()
+	quoted := map[string]bool{}
+	for _, e := range d.Evidence {
+		for _, l := range e.Lines {
+			quoted[l.Ref] = true
+		}
+	}
+	cited := map[string]bool{}
+	for _, c := range d.Citations {
+		cited[c.Claim] = true
+		for _, r := range c.Refs {
+			if !quoted[r] {
+				t.Errorf("claim %s cites %s, which no evidence item quotes", c.Claim, r)
+			}
+		}
+	}
+	want := []string{}
+	if d.RootCause != "" {
+		want = append(want, ClaimRootCause)
+	}
+	if d.Restarts > 0 {
+		want = append(want, ClaimCrashFrequency)
+	}
+	for i := range d.CrossReference {
+		want = append(want, claimCrossRef(i))
+	}
+	for i := range d.Escalation {
+		want = append(want, claimEscalation(i))
+	}
+	for _, w := range want {
+		if !cited[w] {
+			t.Errorf("claim %s cites no line (citations %+v)", w, d.Citations)
+		}
 	}
 }
 
@@ -200,6 +255,7 @@ func TestScenarioAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTruth(t, d, im.truth, true)
+			checkCitations(t, d)
 			if d.Class == NodeOOM && d.OOMLevel == LevelNode && im.truth.Pod != "" {
 				checkMemInfo(t, d)
 			}
@@ -219,7 +275,8 @@ func TestScenarioNodeLogsOnly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkTruth(t, d, im.truth, false)
+			checkTruth(t, d, nodeLogsOnly(im.truth), false)
+			checkCitations(t, d)
 			if !hasGap(d, "no pod status") {
 				t.Errorf("gaps %q do not say the pod status was missing", d.Gaps)
 			}
@@ -228,7 +285,7 @@ func TestScenarioNodeLogsOnly(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkTruth(t, auto, im.truth, false)
+			checkTruth(t, auto, nodeLogsOnly(im.truth), false)
 		})
 	}
 }
@@ -258,22 +315,38 @@ func checkMemInfo(t *testing.T, d *Diagnosis) {
 	if hasGap(d, "node memory figures") {
 		t.Errorf("node memory figures listed as a gap with the bundle at hand")
 	}
-	var kills, mem []Line
+	text := map[string]string{}
 	for _, e := range d.Evidence {
-		switch {
-		case e.Type == EvDmesg && strings.HasPrefix(e.Content, "node memory"):
-			mem = e.Lines
-		case e.Type == EvDmesg:
-			kills = e.Lines
+		for _, l := range e.Lines {
+			text[l.Ref] = l.Text
 		}
 	}
-	if len(mem) == 0 || len(kills) < 2 {
-		t.Fatalf("want node memory lines and at least two kill lines, got %d and %d", len(mem), len(kills))
+	var refs []string
+	for _, c := range d.Citations {
+		if c.Claim == ClaimMemory {
+			refs = c.Refs
+		}
 	}
-	last, prev := lineNo(t, kills[len(kills)-1].Ref), lineNo(t, kills[len(kills)-2].Ref)
-	for _, l := range mem {
-		if n := lineNo(t, l.Ref); n <= prev || n >= last {
-			t.Errorf("Mem-Info line %s is not between the last two kills (lines %d and %d)", l.Ref, prev, last)
+	// The claim cites the newest kill first, then its report's lines (the "invoked oom-killer"
+	// line opens the report), then the Mem-Info figures read from that same report.
+	var kill, invoked int
+	var mem []string
+	for _, r := range refs {
+		switch tx := text[r]; {
+		case strings.Contains(tx, "Killed process"):
+			kill = lineNo(t, r)
+		case strings.Contains(tx, "invoked oom-killer"):
+			invoked = lineNo(t, r)
+		case strings.Contains(tx, "pages RAM") || strings.Contains(tx, " free:"):
+			mem = append(mem, r)
+		}
+	}
+	if kill == 0 || invoked == 0 || len(mem) == 0 {
+		t.Fatalf("the memory claim cites %q: want the kill, its invoked line and Mem-Info lines", refs)
+	}
+	for _, r := range mem {
+		if n := lineNo(t, r); n <= invoked || n >= kill {
+			t.Errorf("Mem-Info line %s is not inside the newest kill's report (lines %d to %d)", r, invoked, kill)
 		}
 	}
 }

@@ -201,12 +201,7 @@ func Summarize(ctx context.Context, idx *index.Index, findingIDs []string) (*Sum
 	}
 	s := &Summary{RootCause: d.RootCause, Confidence: d.Confidence, Critical: []FindingRef{}, Claims: []Claim{}}
 	if d.RootCause != "" {
-		c := Claim{Text: "root cause: " + d.RootCause, Lines: []Line{}}
-		for _, e := range d.Evidence {
-			if len(e.Lines) > 0 {
-				c.Lines = append(c.Lines, e.Lines[len(e.Lines)-1])
-			}
-		}
+		c := Claim{Text: "root cause: " + d.RootCause, Lines: d.CitedLines(ClaimRootCause)}
 		for _, f := range chosen {
 			if findingSupports(f, d) {
 				c.Findings = append(c.Findings, f.ID)
@@ -214,7 +209,7 @@ func Summarize(ctx context.Context, idx *index.Index, findingIDs []string) (*Sum
 		}
 		s.Claims = append(s.Claims, c)
 		if d.CrashFrequency != "" {
-			s.Claims = append(s.Claims, Claim{Text: "crash frequency: " + d.CrashFrequency, Lines: []Line{}})
+			s.Claims = append(s.Claims, Claim{Text: "crash frequency: " + d.CrashFrequency, Lines: d.CitedLines(ClaimCrashFrequency)})
 		}
 	}
 	logType := map[string]string{}

@@ -19,7 +19,7 @@ func TestQuickTriageScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := wantClass(im.truth.RootCause)
+			want := wantClass(nodeLogsOnly(im.truth).RootCause)
 			if got, _, _ := strings.Cut(tr.RootCause, " — "); got != want {
 				t.Errorf("triage root cause %q, want class %q", tr.RootCause, want)
 			}

@@ -165,6 +165,9 @@ type PodInfo struct {
 	NodeName    string
 	ProviderID  string
 	InstanceID  string // from the node's providerID (aws:///zone/i-…); empty off AWS
+	// ClusterCrashLoops are the pods of the whole cluster in CrashLoopBackOff: the runbook's
+	// "multiple pods on multiple nodes" guardrail needs to see beyond this node.
+	ClusterCrashLoops []CrashLoop
 	// Gaps says what could not be read and why; the diagnosis lists them.
 	Gaps []string
 }
@@ -200,6 +203,7 @@ func (c *Client) Fetch(ctx context.Context, namespace, pod, container string) (*
 	} else {
 		info.PreviousLog = string(raw)
 	}
+	c.clusterView(ctx, info)
 	if info.NodeName == "" {
 		info.Gaps = append(info.Gaps, "pod is not scheduled to a node (spec.nodeName empty)")
 		return info, nil

@@ -380,6 +380,9 @@ type oomReport struct {
 	pgtablesKB int64
 	failcnt    int
 	others     []taskRow // extra "Tasks state" rows (global OOM lists the whole node)
+	// group are the container's other processes (an init such as tini): listed in the task
+	// table, and killed after the victim where memory.oom.group is set.
+	group []taskRow
 }
 
 type taskRow struct {
@@ -499,7 +502,7 @@ func (b *builder) kernelOOM(t time.Time, o oomReport) time.Time {
 	} else {
 		mem = append(mem, "Tasks state (memory values in pages):", hdrRow)
 	}
-	rows := append([]taskRow{}, o.others...)
+	rows := append(append([]taskRow{}, o.others...), o.group...)
 	rows = append(rows, taskRow{pid: o.pid, uid: o.uid, scoreAdj: o.scoreAdj, vmPages: o.totalVMKB / 4, rssPages: (o.anonKB + o.fileKB) / 4, name: o.victim})
 	for _, r := range rows {
 		mem = append(mem, fmt.Sprintf("[%7d] %5d %5d %8d %8d %8d %8d %13d %s", r.pid, r.uid, r.pid, r.vmPages, r.rssPages, r.rssPages*12/10+65536, 0, r.scoreAdj, r.name))
@@ -517,9 +520,14 @@ func (b *builder) kernelOOM(t time.Time, o oomReport) time.Time {
 	default:
 		kill = append(kill, fmt.Sprintf("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=%s,mems_allowed=0,oom_memcg=%s,task_memcg=%s,task=%s,pid=%d,uid=%d", o.cpuset, o.oomMemcg, o.taskMemcg, o.victim, o.pid, o.uid),
 			fmt.Sprintf("Memory cgroup out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB, shmem-rss:0kB, UID:%d pgtables:%dkB oom_score_adj:%d", o.pid, o.victim, o.totalVMKB, o.anonKB, o.fileKB, o.uid, o.pgtablesKB, o.scoreAdj))
-		if n.cgroupV2 && strings.Contains(o.taskMemcg, "cri-containerd-") {
-			// Kubernetes ≥1.28 sets memory.oom.group on cgroup v2 containers.
+		if oomGroup(n, o.taskMemcg) {
+			// Kubernetes ≥1.28 sets memory.oom.group on cgroup v2 containers: the kernel kills
+			// every other task of the container after the victim.
 			kill = append(kill, "Tasks in "+o.taskMemcg+" are going to be killed due to memory.oom.group set")
+			for _, g := range o.group {
+				kill = append(kill, fmt.Sprintf("Memory cgroup out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB, shmem-rss:0kB, UID:%d pgtables:%dkB oom_score_adj:%d",
+					g.pid, g.name, g.vmPages*4, g.rssPages*4-g.rssPages*4/3, g.rssPages*4/3, g.uid, 4*(1+g.vmPages/512), g.scoreAdj))
+			}
 		}
 	}
 	killAt := t
@@ -527,6 +535,12 @@ func (b *builder) kernelOOM(t time.Time, o oomReport) time.Time {
 	reap := t.Add(b.g.between(2*time.Millisecond, 30*time.Millisecond))
 	b.kernel(reap, false, fmt.Sprintf("oom_reaper: reaped process %d (%s), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB", o.pid, o.victim))
 	return killAt
+}
+
+// oomGroup tells whether the kernel kills a container's whole cgroup on OOM: a cgroup v2 container
+// scope (kubelet sets memory.oom.group there), on a kernel that prints the group line.
+func oomGroup(n *node, taskMemcg string) bool {
+	return n.kernel != kernel414 && n.cgroupV2 && strings.Contains(taskMemcg, "cri-containerd-")
 }
 
 // segfaultLine is x86 show_signal_msg; newer kernels name the CPU.

@@ -55,8 +55,12 @@ type Truth struct {
 	Container string `json:"container,omitempty"`
 	PodUID    string `json:"podUID,omitempty"`
 	// RootCause is one of container_oom, node_oom, app_error, segfault, command_not_found,
-	// permission_denied, missing_config, sigterm, kubelet_oom, none.
+	// permission_denied, missing_config, sigterm, kubelet_oom, runtime_error, none.
 	RootCause string `json:"rootCause"`
+	// NodeLogsRootCause is what the node's logs alone prove, when the cause is stated only by the
+	// container's own output (kubectl logs --previous), which a bundle does not hold for
+	// application pods. Empty: the same as RootCause.
+	NodeLogsRootCause string `json:"nodeLogsRootCause,omitempty"`
 	// ExitCode is the exit code the Pod API reports for the last termination (for kubelet_oom:
 	// 137, the SIGKILL of the kubelet process itself).
 	ExitCode int `json:"exitCode"`
@@ -64,7 +68,15 @@ type Truth struct {
 	// show it and however often kubelet repeats it (a back-off logged at every sync is one fact).
 	Facts []TruthFact `json:"facts,omitempty"`
 	// BackOffs are the CrashLoopBackOff delays, one per back-off period, in order.
-	BackOffs    []string  `json:"backOffs,omitempty"`
+	BackOffs []string `json:"backOffs,omitempty"`
+	// CrossRefs are the runbooks a perfect diagnosis cross-references (SOP ids, K3 aside), and
+	// Escalate whether the runbook's guardrails call for escalation.
+	CrossRefs []string `json:"crossRefs,omitempty"`
+	Escalate  bool     `json:"escalate,omitempty"`
+	// KeyEvidence are the lines a careful engineer cites to prove the root cause, as regular
+	// expressions over a line's text: each must match a line the diagnosis cites. They hold
+	// with the pod's status, events and previous log at hand.
+	KeyEvidence []string  `json:"keyEvidence,omitempty"`
 	CaptureTime time.Time `json:"captureTime,omitzero"`
 }
 
@@ -145,6 +157,8 @@ func Lookup(name string) (Scenario, bool) {
 func (s Scenario) clone() Scenario {
 	s.Truth.Facts = slices.Clone(s.Truth.Facts)
 	s.Truth.BackOffs = slices.Clone(s.Truth.BackOffs)
+	s.Truth.CrossRefs = slices.Clone(s.Truth.CrossRefs)
+	s.Truth.KeyEvidence = slices.Clone(s.Truth.KeyEvidence)
 	return s
 }
 
