@@ -81,6 +81,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					apiGaps = append(apiGaps, fmt.Sprintf("cluster not read (%v): pod status, events and previous log come from files or are missing", err))
 				} else {
 					in.PodStatus, in.Events, in.PreviousLog, in.Container = info.Pod, info.Events, info.PreviousLog, info.Container
+					in.ClusterCrashLoops = info.ClusterCrashLoops
 					apiGaps = append(apiGaps, info.Gaps...)
 					if bf.bundle == "" && bf.instance == "" && info.InstanceID != "" {
 						bf.instance = info.InstanceID // the pod's node decides which bundle to read

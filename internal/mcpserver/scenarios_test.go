@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,6 +74,55 @@ func TestScenariosThroughCluster(t *testing.T) {
 			}
 			if truth.RootCause != "none" && (d.ExitCode == nil || *d.ExitCode != truth.ExitCode) {
 				t.Errorf("exit code %v, want %d", d.ExitCode, truth.ExitCode)
+			}
+		})
+	}
+}
+
+// TestClusterWideEscalation: diagnose_crashloop escalates "pods on multiple nodes" only when the
+// cluster shows crash loops on other nodes, never for other pods backing off on the same node.
+func TestClusterWideEscalation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: imports a scenario")
+	}
+	sc, _ := scenario.Lookup("busy-node-crashloops")
+	for _, tc := range []struct {
+		name      string
+		elsewhere bool
+	}{{"same node only", false}, {"other nodes too", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e, _, truth := scenariotest.Import(t, dir, sc, sc.Layout)
+			pod, err := kube.LoadPodFile(filepath.Join(dir, "src", "pod.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := []runtime.Object{pod, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: pod.Spec.NodeName},
+				Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2b/" + e.Manifest.InstanceID}}}
+			node := pod.Spec.NodeName
+			others := []string{node, node}
+			if tc.elsewhere {
+				others = []string{"ip-10-0-88-1.us-west-2.compute.internal", "ip-10-0-91-7.us-west-2.compute.internal"}
+			}
+			for i, n := range others {
+				p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "crasher-" + string(rune('a'+i))}, Spec: corev1.PodSpec{NodeName: n},
+					Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{Name: "c",
+						State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}}}
+				objs = append(objs, p)
+			}
+			st, err := store.Open(filepath.Join(dir, "store"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fixture{cs: connect(t, Options{Store: st, Clusters: fakeClusters{name: "prod", client: kubetest.New(objs...).Client}})}
+			var d DiagnoseOut
+			f.call(t, "diagnose_crashloop", map[string]any{"cluster_name": "prod", "namespace": truth.Namespace, "pod": truth.Pod}, &d, false)
+			escalated := false
+			for _, x := range d.Escalation {
+				escalated = escalated || strings.Contains(x, "possible cluster-wide issue")
+			}
+			if escalated != tc.elsewhere {
+				t.Errorf("cluster-wide escalation %v, want %v: %q", escalated, tc.elsewhere, d.Escalation)
 			}
 		})
 	}

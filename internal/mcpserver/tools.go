@@ -569,6 +569,7 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 			break
 		}
 		dIn.PodStatus, dIn.Events, dIn.PreviousLog, dIn.Gaps = info.Pod, info.Events, info.PreviousLog, info.Gaps
+		dIn.ClusterCrashLoops = info.ClusterCrashLoops
 		dIn.Container = info.Container
 		if instance == "" && in.BundleID == "" {
 			instance = info.InstanceID
