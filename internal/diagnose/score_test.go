@@ -150,18 +150,10 @@ func sortedCopy(s []string) []string {
 
 // citedText returns the text of every line some claim cites, as the evidence quotes it.
 func citedText(d *Diagnosis) []string {
-	text := map[string]string{}
-	for _, e := range d.Evidence {
-		for _, l := range e.Lines {
-			text[l.Ref] = l.Text
-		}
-	}
 	var out []string
 	for _, c := range d.Citations {
-		for _, r := range c.Refs {
-			if t, ok := text[r]; ok {
-				out = append(out, t)
-			}
+		for _, l := range d.CitedLines(c.Claim) {
+			out = append(out, l.Text)
 		}
 	}
 	return out

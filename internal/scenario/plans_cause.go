@@ -92,8 +92,9 @@ func livenessSIGKILL(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 // probeFailuresThenKill plants three liveness failures from at, kubelet's verdict and its kill
 // with a 30 s grace period, and returns the time of the kill line.
 func (b *builder) probeFailuresThenKill(p *pod, cid string, at time.Time, probeOut string) time.Time {
+	hung := at
 	for k := 0; k < 3; k++ { // periodSeconds 10, failureThreshold 3
-		pt := at.Add(time.Duration(k)*10*time.Second + b.g.between(0, 300*time.Millisecond))
+		pt := hung.Add(time.Duration(k)*10*time.Second + b.g.between(0, 300*time.Millisecond))
 		b.kubelet(pt, 'I', b.src("prober"), structured("Probe failed", q("probeType", "Liveness"), q("pod", p.ref()), b.uidVal("podUID", p.uid),
 			q("containerName", p.container), q("probeResult", "failure"), q("output", probeOut)))
 		b.event(pt, p, "Warning", "Unhealthy", "Liveness probe failed: "+probeOut)
