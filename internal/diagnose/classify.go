@@ -146,7 +146,10 @@ var (
 	rePermission = regexp.MustCompile(`(?i)permission denied|access denied|EACCES|operation not permitted`)
 	reExecFormat = regexp.MustCompile(`(?i)exec format error`)
 	reNotFound   = regexp.MustCompile(`(?i)executable file not found|no such file or directory|command not found|not found in \$PATH`)
-	reErrorLine  = regexp.MustCompile(`(?i)(error|exception)\b|\b(fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
+	// reShellNotFound names the missing command of a shell's "script: line 7: curl: command not
+	// found" (bash), "/bin/sh: 1: curl: not found" (dash) or "/bin/sh: curl: not found" (busybox).
+	reShellNotFound = regexp.MustCompile(`: (?:exec: )?([^\s:]+): (?:command )?not found$`)
+	reErrorLine     = regexp.MustCompile(`(?i)(error|exception)\b|\b(fatal|panic|traceback|failed|refused|denied|cannot|unable)\b`)
 )
 
 // previousErrors reads the previous container's log, the runbook's primary source for an
@@ -496,6 +499,9 @@ func (c *crash) decideExec(code int, msg string) {
 		}
 		if f != nil && f.Message != "" {
 			d += ": " + f.Message
+		} else if m := reShellNotFound.FindStringSubmatch(c.app.Summary); c.app.Runtime == apperr.Shell && m != nil {
+			// The entrypoint ran; a command it calls is missing (exit 127 from the shell).
+			d = fmt.Sprintf("command %q is not in the image: %s", m[1], c.app.Summary)
 		}
 		c.set(CommandNotFound, "CommandNotFound", LevelNone, d)
 	case "exec-format":
@@ -546,7 +552,7 @@ func (c *crash) decideConfig() {
 // startup) probe failures before the kill make it the application's failure to answer, K2's
 // subject; a kill without them (deletion, rollout, preemption) is not a crash of the container.
 func (c *crash) decideTermination(code int) {
-	failed, msg := c.livenessFailures()
+	failed, kinds, msg := c.livenessFailures()
 	after := "SIGTERM (exit 143)"
 	if code == 137 {
 		after = "SIGTERM, then SIGKILL when it outlived its grace period"
@@ -570,7 +576,7 @@ func (c *crash) decideTermination(code int) {
 	}
 	if failed > 0 {
 		c.addCrossRef("K2: probe failures are causing the restarts (not application crashes)", probes...)
-		d := fmt.Sprintf("liveness probe failed %s and kubelet stopped the container with %s", times(failed), after)
+		d := fmt.Sprintf("%s probe failed %s and kubelet stopped the container with %s", kinds, times(failed), after)
 		if msg != "" {
 			d += ": " + msg
 		}
@@ -592,22 +598,28 @@ func (c *crash) decideTermination(code int) {
 // livenessFailures counts the liveness and startup probe failures that precede a kill, with the
 // newest failure's output; kubelet's "will be restarted" line is the verdict on failures
 // already counted, not another one.
-func (c *crash) livenessFailures() (int, string) {
-	n, msg := 0, ""
+func (c *crash) livenessFailures() (n int, kinds, msg string) {
+	var seen []string
 	for _, f := range c.probes {
 		if (f.FailureKind == "liveness" || f.FailureKind == "startup") && !strings.Contains(f.Message, "will be restarted") {
 			n += 1 + f.Repeats
 			msg = f.Message
+			if !slices.Contains(seen, f.FailureKind) {
+				seen = append(seen, f.FailureKind)
+			}
 		}
 	}
 	if n == 0 {
 		for _, e := range c.events {
-			if e.Reason == "Unhealthy" && (strings.Contains(e.Message, "Liveness") || strings.Contains(e.Message, "Startup")) {
-				n, msg = int(max(e.Count, 1)), e.Message
+			for _, k := range []string{"Liveness", "Startup"} {
+				if e.Reason == "Unhealthy" && strings.Contains(e.Message, k) {
+					n, msg, seen = int(max(e.Count, 1)), e.Message, []string{strings.ToLower(k)}
+				}
 			}
 		}
 	}
-	return n, msg
+	slices.Sort(seen)
+	return n, strings.Join(seen, " and "), msg
 }
 
 // gracePeriod is the newest kill's grace period in seconds, or 0 when no line states it.
@@ -700,8 +712,9 @@ func (c *crash) decideQuiet() {
 
 // guardrails adds the runbook's escalation conditions.
 func (c *crash) guardrails(in Input) {
-	if c.class != "" && isSystemPod(c.t.ns, c.t.pod) {
+	if sop, what, ok := systemPod(c.t.ns, c.t.pod); ok && c.class != "" {
 		c.addEscalation(fmt.Sprintf("system pod %s/%s is crash-looping: cluster-wide impact", c.t.ns, c.t.pod), c.newestExit())
+		c.addCrossRef(fmt.Sprintf("%s: %s", sop, what), c.newestExit())
 	}
 	if n := len(c.daemonOOMs); n > 0 {
 		f := c.daemonOOMs[n-1]

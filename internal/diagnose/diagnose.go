@@ -274,19 +274,31 @@ func crashFact(f *facts.Fact) bool {
 	return false
 }
 
-// systemPods are the kube-system workloads whose crash loop the runbook escalates.
-var systemPods = []string{"aws-node", "kube-proxy", "coredns"}
+// systemPods are the kube-system workloads whose crash loop the runbook escalates, with the
+// runbook that owns what they serve: a crash-looping CoreDNS is a DNS outage (D1), a
+// crash-looping aws-node or kube-proxy leaves pods without addresses or service routing (N1).
+var systemPods = []struct{ name, sop, what string }{
+	{"aws-node", "N1", "the VPC CNI is down: new pods get no IP address"},
+	{"kube-proxy", "N1", "kube-proxy is down: Service routing on the node goes stale"},
+	{"coredns", "D1", "CoreDNS is down: name resolution in the cluster fails"},
+}
 
-func isSystemPod(ns, pod string) bool {
+// systemPod returns the system workload a pod belongs to, or ok false.
+func systemPod(ns, pod string) (sop, what string, ok bool) {
 	if ns != "" && ns != "kube-system" {
-		return false
+		return "", "", false
 	}
 	for _, p := range systemPods {
-		if pod == p || strings.HasPrefix(pod, p+"-") {
-			return true
+		if pod == p.name || strings.HasPrefix(pod, p.name+"-") {
+			return p.sop, p.what, true
 		}
 	}
-	return false
+	return "", "", false
+}
+
+func isSystemPod(ns, pod string) bool {
+	_, _, ok := systemPod(ns, pod)
+	return ok
 }
 
 // nodeDaemons are the processes whose OOM kill takes the node down (A1).

@@ -406,7 +406,7 @@ func (c *crash) sourceGaps(in Input) []string {
 func (c *crash) sops() []string {
 	out := []string{"K3"}
 	for _, r := range slices.Concat(c.crossRef, c.escalation) {
-		for _, id := range []string{"A1", "G2", "K2", "K4", "C1", "Z1"} {
+		for _, id := range []string{"A1", "B1", "C1", "D1", "G2", "K2", "K4", "N1", "S1", "Z1"} {
 			if strings.HasPrefix(r, id+":") || strings.Contains(r, "to "+id) {
 				if !slices.Contains(out, id) {
 					out = append(out, id)

@@ -54,6 +54,13 @@ var (
 	probeBackOffs   = []string{"10s", "20s"}
 	cniBackOffs     = []string{"10s", "20s", "40s"}
 	groupBackOffs   = []string{"10s", "20s", "40s", "1m20s", "2m40s"}
+
+	// held-out scenarios (plans_heldout.go)
+	panicBackOffs   = []string{"10s", "20s", "40s"}
+	startupBackOffs = []string{"10s", "20s"}
+	shellBackOffs   = []string{"10s", "20s", "40s", "1m20s"}
+	loopBackOffs    = []string{"10s", "20s", "40s", "1m20s"}
+	jvmExitBackOffs = []string{"10s", "20s"}
 )
 
 func probeKill(ctr string) []TruthFact {
@@ -193,6 +200,7 @@ var registry = []Scenario{
 			RootCause: "app_error", ExitCode: 1, BackOffs: cniBackOffs,
 			Facts:       loopFacts("aws-node", "aws-vpc-cni", 1, cniBackOffs),
 			KeyEvidence: []string{`Failed to wait for IPAM daemon|Failed to check API server connectivity`, `(?i)exit_?status:? ?1\b|exitCode=1\b`},
+			CrossRefs:   []string{"N1"}, // pods scheduled meanwhile get no IP: the node-networking runbook
 			Escalate:    true,
 		},
 		plan: awsNodeCrashLoop,
@@ -274,6 +282,72 @@ var registry = []Scenario{
 		Layout:      AL2023,
 		Truth:       Truth{RootCause: "none"},
 		plan:        healthy,
+	},
+
+	// Held-out scenarios: written blind to the diagnosis, from what the node logs and what the K3
+	// runbook concludes.
+	{
+		Name: "go-nil-panic",
+		Description: "Go service's cache warmer dereferences a nil client 30 s after each start: panic with a SIGSEGV line, " +
+			"exit 2, no kernel segfault line (the Go runtime handles the signal)",
+		Layout: Bottlerocket,
+		Truth: Truth{Namespace: "shop", Pod: "inventory-7c9d8e6f5-j4k6l", Container: "inventory", PodUID: "0d2f4b6c-8e1a-4c3d-b5f7-9a1c3e5d7f80",
+			RootCause: "app_error", ExitCode: 2, BackOffs: panicBackOffs,
+			Facts:       loopFacts("inventory", "inventory", 2, panicBackOffs),
+			KeyEvidence: []string{`panic: runtime error: invalid memory address or nil pointer dereference`, `(?i)exit_?status:? ?2\b|exitCode=2\b`},
+		},
+		plan: goNilPanic,
+	},
+	{
+		Name: "startup-probe-kill",
+		Description: "tile server loads a 13.7 GB index before it listens; its startup probe (6 × 10 s) gives up first: " +
+			"connection refused 6 times, kubelet's SIGTERM, exit 143, 3 times",
+		Layout: AL2023,
+		Truth: Truth{Namespace: "maps", Pod: "tiles-5c6d7e8f9-b3n5m", Container: "tiles", PodUID: "1e3a5c7e-9b2d-4f4a-8c6e-0b2d4f6a8c91",
+			RootCause: "sigterm", ExitCode: 143, BackOffs: startupBackOffs,
+			Facts:       loopFacts("tiles", "tiles", 143, startupBackOffs, probeKillFacts("tiles", heldoutStartupThreshold)...),
+			KeyEvidence: []string{`probeType="Startup"|Startup probe failed`, `Killing container with a grace period`, `(?i)exit_?status:? ?143\b|exitCode=143\b`},
+			CrossRefs:   []string{"K2"},
+		},
+		plan: startupProbeKill,
+	},
+	{
+		Name: "shell-command-not-found",
+		Description: "image rebuilt on a slim base without curl: the entrypoint script (set -e) cannot run curl and exits 127; " +
+			"the container starts normally, so containerd has no exec error",
+		Layout: AL2,
+		Truth: Truth{Namespace: "analytics", Pod: "reports-api-7b9c8d6f5-w2x4z", Container: "reports-api", PodUID: "2f4b6d8a-0c1e-4a3b-9d5f-1c3e5a7b9d02",
+			RootCause: "command_not_found", ExitCode: 127, BackOffs: shellBackOffs,
+			Facts:       loopFacts("reports-api", "docker-entrypoi", 127, shellBackOffs),
+			KeyEvidence: []string{`line 7: curl: command not found`, `(?i)exit_?status:? ?127\b|exitCode=127\b`},
+		},
+		plan: shellCommandNotFound,
+	},
+	{
+		Name: "coredns-loop",
+		Description: "a coredns ConfigMap edit makes CoreDNS forward to 127.0.0.1: after the reload its loop plugin sees its own " +
+			"query come back and exits 1, 5 times; the bundle's copy of its pod log names the loop",
+		Layout: AL2023,
+		Truth: Truth{Namespace: "kube-system", Pod: "coredns-6b9575c64c-8xk2p", Container: "coredns", PodUID: "3a5c7e9b-1d2f-4b4c-8e6a-2d4f6b8c0e13",
+			RootCause: "app_error", ExitCode: 1, BackOffs: loopBackOffs,
+			Facts:       loopFacts("coredns", "coredns", 1, loopBackOffs),
+			KeyEvidence: []string{`plugin/loop: Loop \(127\.0\.0\.1:\d+ -> :53\) detected`, `(?i)exit_?status:? ?1\b|exitCode=1\b`},
+			CrossRefs:   []string{"D1"},
+			Escalate:    true,
+		},
+		plan: corednsLoop,
+	},
+	{
+		Name: "jvm-exit-on-oom",
+		Description: "JVM with -XX:+ExitOnOutOfMemoryError fills its 1 GiB heap replaying a backlog: heap dump, " +
+			"\"Terminating due to java.lang.OutOfMemoryError\", exit 3, 3 times; no kernel OOM, far below the 2 GiB limit",
+		Layout: NMA,
+		Truth: Truth{Namespace: "analytics", Pod: "rollup-5f7e8d9c6-v4b2n", Container: "rollup", PodUID: "4b6d8f0a-2e3c-4d5e-9f7a-3e5a7c9d1f24",
+			RootCause: "app_error", ExitCode: 3, BackOffs: jvmExitBackOffs,
+			Facts:       loopFacts("rollup", "java", 3, jvmExitBackOffs),
+			KeyEvidence: []string{`Terminating due to java\.lang\.OutOfMemoryError: Java heap space`, `(?i)exit_?status:? ?3\b|exitCode=3\b`},
+		},
+		plan: jvmExitOnOOM,
 	},
 }
 
