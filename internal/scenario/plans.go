@@ -286,7 +286,7 @@ func livenessSIGTERM(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 		p: p, deaths: deaths,
 		lifetime: func(int) time.Duration { return b.g.between(45*time.Second, 100*time.Second) },
 		die: func(i int, started, at time.Time, cid string, pid int) (time.Time, int, bool, string) {
-			kill := b.probeFailuresThenKill(p, cid, at, probeOut)
+			kill := b.probeKill(p, cid, at, "Liveness", 3, probeOut)
 			c := kill.Add(b.g.between(time.Millisecond, 3*time.Millisecond))
 			b.containerd(c, "info", fmt.Sprintf("StopContainer for %q with timeout 30 (s)", cid))
 			b.containerd(c.Add(b.g.between(200*time.Microsecond, 2*time.Millisecond)), "info", fmt.Sprintf("Stop container %q with signal terminated", cid))

@@ -75,7 +75,7 @@ func livenessSIGKILL(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 		p: p, deaths: deaths,
 		lifetime: func(int) time.Duration { return b.g.between(90*time.Second, 150*time.Second) },
 		die: func(i int, started, at time.Time, cid string, pid int) (time.Time, int, bool, string) {
-			kill := b.probeFailuresThenKill(p, cid, at, probeOut)
+			kill := b.probeKill(p, cid, at, "Liveness", 3, probeOut)
 			c := kill.Add(b.g.between(time.Millisecond, 3*time.Millisecond))
 			b.containerd(c, "info", fmt.Sprintf("StopContainer for %q with timeout 30 (s)", cid))
 			b.containerd(c.Add(b.g.between(200*time.Microsecond, 2*time.Millisecond)), "info", fmt.Sprintf("Stop container %q with signal terminated", cid))
@@ -87,31 +87,6 @@ func livenessSIGKILL(b *builder, t Truth, origin time.Time) (time.Time, time.Dur
 			return exited, 137, false, "Error"
 		},
 	})
-}
-
-// probeFailuresThenKill plants three liveness failures from at, kubelet's verdict and its kill
-// with a 30 s grace period, and returns the time of the kill line.
-func (b *builder) probeFailuresThenKill(p *pod, cid string, at time.Time, probeOut string) time.Time {
-	hung := at
-	for k := 0; k < 3; k++ { // periodSeconds 10, failureThreshold 3
-		pt := hung.Add(time.Duration(k)*10*time.Second + b.g.between(0, 300*time.Millisecond))
-		b.kubelet(pt, 'I', b.src("prober"), structured("Probe failed", q("probeType", "Liveness"), q("pod", p.ref()), b.uidVal("podUID", p.uid),
-			q("containerName", p.container), q("probeResult", "failure"), q("output", probeOut)))
-		b.event(pt, p, "Warning", "Unhealthy", "Liveness probe failed: "+probeOut)
-		b.plant(TruthFact{Kind: facts.ProbeFailure, Container: p.container, ContainerID: cid})
-		at = pt
-	}
-	at = at.Add(b.g.between(time.Millisecond, 5*time.Millisecond))
-	b.kubelet(at, 'I', b.src("probe"), structured("SyncLoop (probe)", q("probe", "liveness"), q("status", "unhealthy"), q("pod", p.ref())))
-	msg := "Container " + p.container + " failed liveness probe, will be restarted"
-	b.kubelet(at.Add(60*time.Microsecond), 'I', b.src("msg"), structured("Message for Container of pod", q("containerName", p.container),
-		raw("containerStatusID", fmt.Sprintf(`{"Type":"containerd","ID":%q}`, cid)), q("pod", p.ref()), q("containerMessage", msg)))
-	b.event(at, p, "Normal", "Killing", msg)
-	kill := at.Add(b.g.between(100*time.Microsecond, 900*time.Microsecond))
-	b.kubelet(kill, 'I', b.src("kill"), structured("Killing container with a grace period", q("pod", p.ref()), b.uidVal("podUID", p.uid),
-		q("containerName", p.container), q("containerID", "containerd://"+cid), num("gracePeriod", 30)))
-	b.plant(TruthFact{Kind: facts.Killing, Container: p.container, ContainerID: cid})
-	return kill
 }
 
 // busyNodeCrashLoops: the service exits 1 on a bad feature flag while two unrelated pods on the
