@@ -105,3 +105,9 @@ func BenchmarkExitCodeLiteral(b *testing.B) {
 func BenchmarkNoLiteral(b *testing.B) {
 	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, LogTypes: []string{"containerd"}})
 }
+
+// BenchmarkCommonWord is a word on a tenth of all lines (`error`, case-insensitive): every block
+// holds it, so nothing can be skipped and the cost per match decides.
+func BenchmarkCommonWord(b *testing.B) {
+	benchSearch(b, Request{Query: `error`})
+}

@@ -51,3 +51,47 @@ func FuzzRequiredLiterals(f *testing.F) {
 		}
 	})
 }
+
+// FuzzQueryLiteralsExact checks the promise that lets a search skip the regex: when queryLiterals
+// says its literals decide a match, a line holds one of them exactly when the regex matches it.
+func FuzzQueryLiteralsExact(f *testing.F) {
+	f.Add(sopQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
+	f.Add("oom-kill|oom_score", "x oom_score_adj=-999", true)
+	f.Add("cat|bat", "a Bat sat", false)
+	f.Add("(?i)ks", "\u212as", true)
+	f.Add("[0-9]error", "x 7ERROR y", false)
+	f.Add("sessions kick", "SESSIONS KICK", false)
+	f.Fuzz(func(t *testing.T, q, line string, cs bool) {
+		if len(q) > 64 || strings.ContainsRune(line, '\n') {
+			return
+		}
+		flags := syntax.Perl
+		pattern := q
+		if !cs {
+			flags |= syntax.FoldCase
+			pattern = "(?i)" + q
+		}
+		tree, err := syntax.Parse(q, flags)
+		if err != nil {
+			return
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		lits, exact := queryLiterals(tree)
+		if !exact {
+			return
+		}
+		set, err := literal.New(lits)
+		if err != nil {
+			t.Fatalf("literals %v of %q: %v", lits, q, err)
+		}
+		sc := set.NewScanner()
+		sc.Reset([]byte(line))
+		_, _, _, hit := sc.Next()
+		if want := re.MatchString(line); hit != want {
+			t.Fatalf("%q (caseSensitive=%v) on %q: the literals %v say %v, the regex %v", q, cs, line, lits, hit, want)
+		}
+	})
+}

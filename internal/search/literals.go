@@ -40,8 +40,29 @@ type info struct {
 // of them, or nil when no such set is worth a prefilter (the caller then runs the regex on every
 // line). re must be parsed with the flags the regex is compiled with.
 func requiredLiterals(re *syntax.Regexp) []literal.Literal {
-	in := analyze(re.Simplify())
-	set := best(in)
+	return spell(best(analyze(re.Simplify())), false)
+}
+
+// queryLiterals returns the prefilter's literals for re and whether they decide a match on their
+// own: when re matches a finite set of strings without anchors (literalOnly), the set itself is
+// the prefilter, and a verified hit is a match.
+func queryLiterals(re *syntax.Regexp) (lits []literal.Literal, exact bool) {
+	simple := re.Simplify()
+	if !hasEmptyWidth(simple) {
+		if set, ok := finiteSet(simple); ok && !hasEmpty(set) {
+			if lits := spell(set, true); lits != nil {
+				return lits, true
+			}
+		}
+	}
+	return requiredLiterals(re), false
+}
+
+// spell turns an any-of set into the prefilter's literals, every case spelling included, or nil
+// when one member has no usable spelling (too short, or a fold the prefilter cannot make). With
+// whole set, a member may not be cut down to a piece: the literals must spell the strings
+// themselves.
+func spell(set []lit, whole bool) []literal.Literal {
 	if set == nil {
 		return nil
 	}
@@ -53,6 +74,9 @@ func requiredLiterals(re *syntax.Regexp) []literal.Literal {
 			return nil
 		}
 		for _, sp := range spellings {
+			if whole && utf8.RuneCountInString(sp.s) != utf8.RuneCountInString(l.s) {
+				return nil
+			}
 			if len(sp.s) < minLiteralLen {
 				return nil
 			}
@@ -394,4 +418,59 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// finiteSet enumerates the strings re matches when they are few and it has no repeat.
+func finiteSet(re *syntax.Regexp) ([]lit, bool) {
+	fold := re.Flags&syntax.FoldCase != 0
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []lit{{string(re.Rune), fold}}, true
+	case syntax.OpCapture:
+		return finiteSet(re.Sub[0])
+	case syntax.OpCharClass:
+		in := analyze(re)
+		return in.exact, in.exact != nil
+	case syntax.OpAlternate:
+		var out []lit
+		for _, sub := range re.Sub {
+			set, ok := finiteSet(sub)
+			if !ok || len(out)+len(set) > maxExactSet {
+				return nil, false
+			}
+			out = append(out, set...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		out := []lit{{"", fold}}
+		for _, sub := range re.Sub {
+			set, ok := finiteSet(sub)
+			if !ok || len(out)*len(set) > maxExactSet {
+				return nil, false
+			}
+			var next []lit
+			for _, a := range out {
+				for _, b := range set {
+					next = append(next, lit{a.s + b.s, a.fold || b.fold})
+				}
+			}
+			out = next
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func hasEmptyWidth(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpEmptyMatch:
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasEmptyWidth(s) {
+			return true
+		}
+	}
+	return false
 }

@@ -122,3 +122,36 @@ func TestRequiredLiteralsComplete(t *testing.T) {
 		t.Fatal("test lines do not match the SOP query")
 	}
 }
+
+func TestQueryLiteralsExact(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		fold bool
+		want bool
+	}{
+		{"error", true, true},
+		{"oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score", true, true},
+		{"oom-kill|oom_score", false, true}, // factored into oom(?:-kill|_score)
+		{"cat|bat", false, true},            // factored into [bc]at
+		{"(?:error|warn)ing", false, true},
+		{"[0-9]error", false, true}, // ten exact strings
+		{`\berror\b`, true, false},
+		{"^error", false, false},
+		{"error$", false, false},
+		{"exitCode=1\\d\\d", false, false},
+		{"errors?", false, false}, // a repeat: not enumerated
+		{"a*b", false, false},
+	} {
+		flags := syntax.Perl
+		if tc.fold {
+			flags |= syntax.FoldCase
+		}
+		re, err := syntax.Parse(tc.expr, flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := queryLiterals(re); got != tc.want {
+			t.Errorf("queryLiterals(%q) exact = %v, want %v", tc.expr, got, tc.want)
+		}
+	}
+}

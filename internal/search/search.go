@@ -147,16 +147,19 @@ type ContextLine struct {
 
 // plan is a validated, compiled request.
 type plan struct {
-	re, ex     *regexp.Regexp
-	set        *literal.Set // nil: the regex runs on every line
-	types      map[string]bool
-	from, to   time.Time
-	window     bool
-	maxPerFile int
-	maxTotal   int
-	context    int
-	maxLine    int
-	tctx       logtime.Context
+	re, ex *regexp.Regexp
+	set    *literal.Set // nil: the regex runs on every line
+	// literalOnly says the regex matches exactly the lines holding one of the prefilter's
+	// literals (a word, an alternation of words): the prefilter's verified hit is the match.
+	literalOnly bool
+	types       map[string]bool
+	from, to    time.Time
+	window      bool
+	maxPerFile  int
+	maxTotal    int
+	context     int
+	maxLine     int
+	tctx        logtime.Context
 
 	// The incident order of a cut answer.
 	focus       *Focus
@@ -224,10 +227,11 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 			return nil, err
 		}
 	}
-	if lits := requiredLiterals(tree); lits != nil {
+	if lits, exact := queryLiterals(tree); lits != nil {
 		if p.set, err = literal.New(lits); err != nil {
 			return nil, fmt.Errorf("prefilter for %q: %w", req.Query, err)
 		}
+		p.literalOnly = exact
 	}
 	var err2 error
 	if p.maxPerFile, err2 = limit("maxPerFile", req.MaxPerFile, DefaultMaxPerFile, CapMaxPerFile); err2 != nil {
@@ -715,7 +719,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 				break
 			}
 			line := blk.Data[ls:le]
-			if !p.re.Match(line) || (p.ex != nil && p.ex.Match(line)) {
+			if (!p.literalOnly && !p.re.Match(line)) || (p.ex != nil && p.ex.Match(line)) {
 				continue
 			}
 			lt := j.logType
