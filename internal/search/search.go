@@ -24,6 +24,7 @@ import (
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/lines"
 	"github.com/nodediag/nodediag/internal/logtime"
+	"github.com/nodediag/nodediag/internal/querylit"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -227,7 +228,7 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 			return nil, err
 		}
 	}
-	if lits, exact := queryLiterals(tree); lits != nil {
+	if lits, exact := querylit.Query(tree); lits != nil {
 		if p.set, err = literal.New(lits); err != nil {
 			return nil, fmt.Errorf("prefilter for %q: %w", req.Query, err)
 		}

@@ -1,4 +1,4 @@
-package search
+package querylit
 
 import (
 	"regexp"
@@ -9,10 +9,13 @@ import (
 	"github.com/nodediag/nodediag/internal/detect/literal"
 )
 
+// oomQuery is the K3 runbook's OOM search.
+const oomQuery = "oom-kill|OOMKilled|Out of memory|Memory cgroup out of memory|oom_score"
+
 // FuzzRequiredLiterals checks the prefilter's promise on arbitrary regexes and lines: when the
 // regex matches a line, the literal scanner reports that line.
 func FuzzRequiredLiterals(f *testing.F) {
-	f.Add(sopQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
+	f.Add(oomQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
 	f.Add(`pid=\d{5}\b|\bE\d{4} `, "E1120 10:00:00 pid=12345 x", true)
 	f.Add("x{0,3}yz", "xxyz", true)
 	f.Add("(?i)ks", "\u212as", true)
@@ -36,7 +39,7 @@ func FuzzRequiredLiterals(f *testing.F) {
 		if err != nil || !re.MatchString(line) {
 			return
 		}
-		lits := requiredLiterals(tree)
+		lits := Required(tree)
 		if lits == nil {
 			return
 		}
@@ -55,7 +58,7 @@ func FuzzRequiredLiterals(f *testing.F) {
 // FuzzQueryLiteralsExact checks the promise that lets a search skip the regex: when queryLiterals
 // says its literals decide a match, a line holds one of them exactly when the regex matches it.
 func FuzzQueryLiteralsExact(f *testing.F) {
-	f.Add(sopQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
+	f.Add(oomQuery, "kernel: java invoked oom-killer: gfp_mask=0xcc0", false)
 	f.Add("oom-kill|oom_score", "x oom_score_adj=-999", true)
 	f.Add("cat|bat", "a Bat sat", false)
 	f.Add("(?i)ks", "\u212as", true)
@@ -79,7 +82,7 @@ func FuzzQueryLiteralsExact(f *testing.F) {
 		if err != nil {
 			return
 		}
-		lits, exact := queryLiterals(tree)
+		lits, exact := Query(tree)
 		if !exact {
 			return
 		}

@@ -1,4 +1,8 @@
-package search
+// Package querylit reads, from an RE2 regular expression, literal strings that every match must
+// contain: the prefilter a search runs before the regex, and what a block index can answer. When
+// the expression is a finite set of strings (a word, an alternation of words) the set itself is
+// returned, and a verified hit is a match.
+package querylit
 
 import (
 	"regexp/syntax"
@@ -36,17 +40,17 @@ type info struct {
 	required []lit
 }
 
-// requiredLiterals returns literals such that every line the regex matches contains at least one
+// Required returns literals such that every line the regex matches contains at least one
 // of them, or nil when no such set is worth a prefilter (the caller then runs the regex on every
 // line). re must be parsed with the flags the regex is compiled with.
-func requiredLiterals(re *syntax.Regexp) []literal.Literal {
+func Required(re *syntax.Regexp) []literal.Literal {
 	return spell(best(analyze(re.Simplify())), false)
 }
 
-// queryLiterals returns the prefilter's literals for re and whether they decide a match on their
-// own: when re matches a finite set of strings without anchors (literalOnly), the set itself is
+// Query returns the prefilter's literals for re and whether they decide a match on their
+// own: when re matches a finite set of strings without anchors , the set itself is
 // the prefilter, and a verified hit is a match.
-func queryLiterals(re *syntax.Regexp) (lits []literal.Literal, exact bool) {
+func Query(re *syntax.Regexp) (lits []literal.Literal, exact bool) {
 	simple := re.Simplify()
 	if !hasEmptyWidth(simple) {
 		if set, ok := finiteSet(simple); ok && !hasEmpty(set) {
@@ -55,7 +59,7 @@ func queryLiterals(re *syntax.Regexp) (lits []literal.Literal, exact bool) {
 			}
 		}
 	}
-	return requiredLiterals(re), false
+	return Required(re), false
 }
 
 // spell turns an any-of set into the prefilter's literals, every case spelling included, or nil

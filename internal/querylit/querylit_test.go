@@ -1,4 +1,4 @@
-package search
+package querylit
 
 import (
 	"regexp"
@@ -70,9 +70,9 @@ func TestRequiredLiterals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := requiredLiterals(parseFor(t, tt.query, tt.cs))
+			got := Required(parseFor(t, tt.query, tt.cs))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("requiredLiterals(%q) (-want +got):\n%s", tt.query, diff)
+				t.Errorf("Required(%q) (-want +got):\n%s", tt.query, diff)
 			}
 		})
 	}
@@ -92,7 +92,7 @@ func TestRequiredLiteralsComplete(t *testing.T) {
 	}
 	for _, cs := range []bool{true, false} {
 		for _, q := range queries {
-			lits := requiredLiterals(parseFor(t, q, cs))
+			lits := Required(parseFor(t, q, cs))
 			if lits == nil {
 				continue
 			}
@@ -150,8 +150,8 @@ func TestQueryLiteralsExact(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, got := queryLiterals(re); got != tc.want {
-			t.Errorf("queryLiterals(%q) exact = %v, want %v", tc.expr, got, tc.want)
+		if _, got := Query(re); got != tc.want {
+			t.Errorf("Query(%q) exact = %v, want %v", tc.expr, got, tc.want)
 		}
 	}
 }
