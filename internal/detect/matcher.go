@@ -21,6 +21,10 @@ type Matcher struct {
 	rules    []compiled
 	set      *literal.Set
 	litRules [][]int32 // literal id → indexes of the rules that gave it, ascending
+	// vocab are the words whose presence ScanPresence records (CompileWith); litWord maps a
+	// literal id to its word's index, or -1.
+	vocab   []literal.Literal
+	litWord []int32
 
 	plans   map[string]*plan // per file type
 	all     *plan            // fileType "": every rule
@@ -138,7 +142,12 @@ type scratch struct {
 }
 
 // Compile builds the prefilter and compiles every pattern.
-func (c *Catalog) Compile() (*Matcher, error) {
+func (c *Catalog) Compile() (*Matcher, error) { return c.CompileWith(nil) }
+
+// CompileWith is Compile with a vocabulary: words the prefilter also looks for, without a rule,
+// so that ScanPresence can record which of them a block holds (a search index answers from it
+// which blocks a query cannot match in). A word that is also a rule's literal shares its id.
+func (c *Catalog) CompileWith(vocab []literal.Literal) (*Matcher, error) {
 	m := &Matcher{cat: c, rules: make([]compiled, len(c.Rules))}
 	var lits []literal.Literal
 	litID := map[literal.Literal]int32{}
@@ -187,6 +196,28 @@ func (c *Catalog) Compile() (*Matcher, error) {
 			if !slices.Contains(m.litRules[id], int32(i)) {
 				m.litRules[id] = append(m.litRules[id], int32(i))
 			}
+		}
+	}
+	m.vocab = slices.Clone(vocab)
+	wordOf := map[int32]int32{}
+	for w, l := range vocab {
+		id, ok := litID[l]
+		if !ok {
+			id = int32(len(lits))
+			litID[l] = id
+			lits = append(lits, l)
+			m.litRules = append(m.litRules, nil)
+		}
+		if _, dup := wordOf[id]; dup {
+			return nil, fmt.Errorf("vocabulary word %q is given twice", l.Text)
+		}
+		wordOf[id] = int32(w)
+	}
+	m.litWord = make([]int32, len(lits))
+	for id := range m.litWord {
+		m.litWord[id] = -1
+		if w, ok := wordOf[int32(id)]; ok {
+			m.litWord[id] = w
 		}
 	}
 	// Healthy-node chatter is what most scanned bytes look like, so it outweighs the catalog's
@@ -244,6 +275,24 @@ func (m *Matcher) planFor(fileType string) *plan {
 //go:embed noise.txt
 var noise []byte
 
+// HealthySample returns text typical of a healthy node: the noise sample the prefilter is tuned
+// on and the examples of info rules (routine starts, clean exits). A word found in it is too
+// common to be worth indexing. Near-misses are left out: they are written to resemble failures.
+func (c *Catalog) HealthySample() []byte {
+	b := bytes.NewBuffer(slices.Clone(noise))
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.Severity != Info {
+			continue
+		}
+		for _, l := range r.Examples {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
+}
+
 func (c *Catalog) exampleText() []byte {
 	var b bytes.Buffer
 	for i := range c.Rules {
@@ -272,6 +321,17 @@ func (m *Matcher) LiteralCount() int { return m.set.Len() }
 // rule fires on "kubelet:" lines of var_log/messages. fileType "" applies every rule; a type
 // that is not in LogTypes applies only rules without logTypes.
 func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineStart, lineEnd, msgStart int)) {
+	m.ScanPresence(block, fileType, hit, nil)
+}
+
+// Vocabulary returns the words ScanPresence records, in bit order.
+func (m *Matcher) Vocabulary() []literal.Literal { return m.vocab }
+
+// ScanPresence is Scan that also sets, in present (one bit per vocabulary word, at least
+// len(Vocabulary()) bits; nil records nothing), the bit of every word that occurs in block, in
+// any ASCII case when the word folds. The scanner verifies every literal of every line it
+// reports, so a word whose bit stays clear does not occur in the block.
+func (m *Matcher) ScanPresence(block []byte, fileType string, hit func(rule *Rule, lineStart, lineEnd, msgStart int), present []uint64) {
 	pl := m.planFor(fileType)
 	sc := m.pool.Get().(*scratch)
 	sc.lit.Reset(block)
@@ -280,6 +340,13 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 		if !ok {
 			break
 		}
+		if present != nil {
+			for _, id := range ids {
+				if w := m.litWord[id]; w >= 0 {
+					present[w>>6] |= 1 << (uint(w) & 63)
+				}
+			}
+		}
 		cands := sc.cands[:0]
 		for _, id := range ids {
 			for _, ri := range m.litRules[id] {
@@ -287,6 +354,9 @@ func (m *Matcher) Scan(block []byte, fileType string, hit func(rule *Rule, lineS
 			}
 		}
 		sc.cands = cands
+		if len(cands) == 0 {
+			continue // a vocabulary word alone: no rule to run
+		}
 		line := block[ls:le]
 		// Rules read the message, so no prefix form can hide or fake a match; the identifier
 		// routes lines of mixed files.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nodediag/nodediag/internal/detect/literal"
 )
 
 // miniRule is a valid rule in YAML; tests splice fields into it to make it invalid.
@@ -441,5 +443,29 @@ func TestLiteralsAreSelective(t *testing.T) {
 		if len(wasted) > 1 {
 			t.Errorf("%s: its literals send %d healthy lines to its regex for nothing:\n%s", cr.rule.ID, len(wasted), strings.Join(wasted, "\n"))
 		}
+	}
+}
+
+// TestScanPresence: the vocabulary's bits say which words a block holds, in any ASCII case
+// when they fold, a word that is also a rule literal included; rules still fire as without a
+// vocabulary.
+func TestScanPresence(t *testing.T) {
+	c, _ := catalog(t)
+	vocab := []literal.Literal{{Text: "zebra crossing", Fold: true}, {Text: "Out of memory", Fold: true}, {Text: "CaseSensitive", Fold: false}}
+	m, err := c.CompileWith(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := []byte("first line\nA ZEBRA Crossing here\n[ 12.3] Out of memory: Killed process 4242 (java) total-vm:1kB, anon-rss:1kB, file-rss:0kB\ncasesensitive is not it\n")
+	present := make([]uint64, 1)
+	var rules []string
+	m.ScanPresence(block, "dmesg", func(r *Rule, _, _, _ int) { rules = append(rules, r.ID) }, present)
+	if want := uint64(0b011); present[0] != want {
+		t.Errorf("present = %03b, want %03b", present[0], want)
+	}
+	var plain []string
+	m.Scan(block, "dmesg", func(r *Rule, _, _, _ int) { plain = append(plain, r.ID) })
+	if len(rules) == 0 || strings.Join(rules, ",") != strings.Join(plain, ",") {
+		t.Errorf("rules with presence %v, without %v", rules, plain)
 	}
 }

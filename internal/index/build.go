@@ -52,7 +52,7 @@ type Builder struct {
 
 // NewBuilder takes the catalog's compiled matcher for every file of the bundle.
 func NewBuilder(cat *detect.Catalog, opt Options) (*Builder, error) {
-	m, err := cat.Matcher()
+	m, err := matcherFor(cat)
 	if err != nil {
 		return nil, fmt.Errorf("compile rule catalog: %w", err)
 	}
@@ -260,14 +260,17 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 	} else {
 		cp.Time = fs.tctx.Parse(fs.file.Format, firstLine).Time
 	}
-	fs.file.Checkpoints = append(fs.file.Checkpoints, cp)
+	vocab := len(b.matcher.Vocabulary())
+	cp.Words = make([]uint64, presenceWords(vocab))
+	markExotic(blk.Data, cp.Words, vocab)
 	fs.file.Bytes = blk.Offset + int64(len(blk.Data))
 
 	counter := lines.NewCounter(blk)
 	prevLine, prevExtract := -1, ""
 	var lineRules []*detect.Rule // the rules already counted on line prevHit
 	prevHit := -1
-	b.matcher.Scan(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end, msgStart int) {
+	defer func() { fs.file.Checkpoints = append(fs.file.Checkpoints, cp) }()
+	b.matcher.ScanPresence(blk.Data, fs.file.LogType, func(rule *detect.Rule, start, end, msgStart int) {
 		no := counter.LineOf(start)
 		line := blk.Data[start:end]
 		fs.file.Hits++
@@ -296,7 +299,7 @@ func (b *Builder) scanBlock(fs *fileState, blk lines.Block) {
 		if rule.Category == "memory" || rule.Category == "kernel" || rule.Category == "crash" {
 			fs.rememberKernel(line, st)
 		}
-	})
+	}, cp.Words)
 }
 
 // startupRoute records a kubelet start (a start-marker rule) and hands a hit of a rule with a
@@ -464,6 +467,7 @@ func (b *Builder) Finish() *Index {
 		BundleID:       b.opt.BundleID,
 		InstanceID:     b.opt.InstanceID,
 		Built:          time.Now().UTC().Truncate(time.Second),
+		Vocabulary:     b.matcher.Vocabulary(),
 	}
 	idx.Time = TimeContext{Capture: b.opt.Capture, CaptureSource: b.opt.CaptureSource}
 	// The zone first: boot pairing compares syslog wall times with dmesg seconds.

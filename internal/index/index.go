@@ -5,6 +5,7 @@
 package index
 
 import (
+	"github.com/nodediag/nodediag/internal/detect/literal"
 	"time"
 
 	"github.com/nodediag/nodediag/internal/evidence"
@@ -14,7 +15,7 @@ import (
 
 // SchemaVersion changes when the saved index layout changes; an index of another schema or
 // catalog version is stale and rebuilt.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Index is everything nodediag knows about a bundle after reading it once.
 type Index struct {
@@ -25,6 +26,9 @@ type Index struct {
 	Built          time.Time `json:"built" yaml:"built"`
 
 	Time TimeContext `json:"time" yaml:"time"`
+
+	// Vocabulary is the words each checkpoint's Words records, in bit order.
+	Vocabulary []literal.Literal `json:"vocabulary,omitempty" yaml:"-"`
 
 	Files      []File          `json:"files" yaml:"files"`
 	Findings   []Finding       `json:"findings" yaml:"findings"`
@@ -68,6 +72,10 @@ type Checkpoint struct {
 	Line   int64     `json:"l"`
 	Offset int64     `json:"o"`
 	Time   time.Time `json:"t,omitzero"`
+	// Words has one bit per word of the index's Vocabulary the block holds (in any ASCII case),
+	// and after the last word one bit set when it holds a character RE2 folds onto an ASCII
+	// letter (ſ, K). Empty: not recorded; the block may hold anything.
+	Words []uint64 `json:"w,omitempty"`
 }
 
 // Finding is the hits of one rule across the bundle.

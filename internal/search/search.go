@@ -153,14 +153,16 @@ type plan struct {
 	// literalOnly says the regex matches exactly the lines holding one of the prefilter's
 	// literals (a word, an alternation of words): the prefilter's verified hit is the match.
 	literalOnly bool
-	types       map[string]bool
-	from, to    time.Time
-	window      bool
-	maxPerFile  int
-	maxTotal    int
-	context     int
-	maxLine     int
-	tctx        logtime.Context
+	// words says which blocks the index proves cannot match (nil: read every block).
+	words      *wordMask
+	types      map[string]bool
+	from, to   time.Time
+	window     bool
+	maxPerFile int
+	maxTotal   int
+	context    int
+	maxLine    int
+	tctx       logtime.Context
 
 	// The incident order of a cut answer.
 	focus       *Focus
@@ -233,6 +235,7 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 			return nil, fmt.Errorf("prefilter for %q: %w", req.Query, err)
 		}
 		p.literalOnly = exact
+		p.words = newWordMask(idx.Vocabulary, lits)
 	}
 	var err2 error
 	if p.maxPerFile, err2 = limit("maxPerFile", req.MaxPerFile, DefaultMaxPerFile, CapMaxPerFile); err2 != nil {
@@ -649,20 +652,10 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	}
 	defer rc.Close()
 
-	startLine, startOff, stopOff := int64(1), int64(0), int64(-1)
-	if p.window && j.ix != nil {
-		startLine, startOff, stopOff = span(j.ix.Checkpoints, p.from, p.to)
-	}
-	if startOff > 0 {
-		if sk, ok := rc.(io.Seeker); ok {
-			_, err = sk.Seek(startOff, io.SeekStart)
-		} else {
-			_, err = io.CopyN(io.Discard, rc, startOff)
-		}
-		if err != nil {
-			out.err = fmt.Errorf("skip to byte %d: %w", startOff, err)
-			return out
-		}
+	spans := p.spans(j.ix)
+	if len(spans) == 0 {
+		out.complete = true // no block of the file can hold a match
+		return out
 	}
 	format := logtime.Format("")
 	if j.ix != nil {
@@ -674,20 +667,53 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 	// the head is read apart.
 	tctx := p.tctx
 	needZone := format != "" && !dmesg
-	if needZone && startOff > 0 {
+	if needZone && spans[0].off > 0 {
 		if loc := headLocation(e, j.file); loc != nil {
 			tctx.Location = loc
 		}
 		needZone = false
 	}
 
-	lr := lines.NewReader(rc, 0, 0)
+	var pos int64 // bytes of rc consumed
+	for _, sp := range spans {
+		if sp.off > pos {
+			if sk, ok := rc.(io.Seeker); ok {
+				_, err = sk.Seek(sp.off, io.SeekStart)
+			} else {
+				_, err = io.CopyN(io.Discard, rc, sp.off-pos)
+			}
+			if err != nil {
+				out.err = fmt.Errorf("skip to byte %d: %w", sp.off, err)
+				return out
+			}
+		}
+		var r io.Reader = rc
+		if sp.stop >= 0 {
+			r = io.LimitReader(rc, sp.stop-sp.off)
+		}
+		if !s.readSpan(ctx, &out, j, r, sp, format, dmesg, &tctx, &needZone) {
+			return out
+		}
+		pos = sp.stop
+		if sp.stop < 0 {
+			break
+		}
+	}
+	out.complete = true
+	return out
+}
+
+// readSpan searches one run of blocks of a file, from its first line; it returns false when the
+// search must end (the context ended, or a read failed: out.err says which).
+func (s *scanner) readSpan(ctx context.Context, out *fileOut, j job, r io.Reader, sp readSpan, format logtime.Format, dmesg bool, tctx *logtime.Context, needZone *bool) bool {
+	p := s.p
+	lr := lines.NewReader(r, 0, 0)
 	defer lr.Release()
 	var tail []ContextLine // the last lines of the previous block, for Before
 	var pend []pending
 	for {
 		if ctx.Err() != nil {
-			return out
+			return false
 		}
 		blk, err := lr.Next()
 		if err == io.EOF {
@@ -695,19 +721,16 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 		}
 		if err != nil {
 			out.err = err
-			return out
+			return false
 		}
-		blk.FirstLine += int(startLine - 1)
-		blk.Offset += startOff
-		if stopOff >= 0 && blk.Offset >= stopOff {
-			break
-		}
+		blk.FirstLine += int(sp.line - 1)
+		blk.Offset += sp.off
 		out.bytes += int64(len(blk.Data))
-		if needZone {
+		if *needZone {
 			if loc := inferLocation(blk.Data); loc != nil {
 				tctx.Location = loc
 			}
-			needZone = false
+			*needZone = false
 		}
 		if len(pend) > 0 {
 			pend = s.fillAfter(&out.keep, pend, blk)
@@ -764,7 +787,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			key := p.key(part, dist, j.facts[no], routine, no)
 			ref := evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality}
 			if routine != "" {
-				s.tally(&out, routine, key, ref, line)
+				s.tally(out, routine, key, ref, line)
 			}
 			if !out.keep.admits(key) {
 				continue
@@ -784,8 +807,7 @@ func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut)
 			tail = s.tail(blk, tail)
 		}
 	}
-	out.complete = true
-	return out
+	return true
 }
 
 // tally counts a routine line and keeps it as its rule's example when it is the nearest yet.

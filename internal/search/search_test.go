@@ -100,8 +100,10 @@ func TestSearchSmallBundle(t *testing.T) {
 			size += int64(len(f.data))
 		}
 	}
-	if res.BytesScanned != size {
-		t.Errorf("scanned %d bytes, want every text byte: %d", res.BytesScanned, size)
+	// The index records which of its vocabulary words each block holds: a file holding none of
+	// the SOP query's words is not read, and no match is lost (the matches above are all there).
+	if res.BytesScanned >= size || res.BytesScanned == 0 {
+		t.Errorf("scanned %d of %d text bytes: the index's word sets should skip the files without an OOM word", res.BytesScanned, size)
 	}
 	if len(res.Prefilter) == 0 {
 		t.Error("the SOP query has literals, but no prefilter was used")
