@@ -525,8 +525,10 @@ func TestSearchNextCommands(t *testing.T) {
 		}
 		return m
 	}
+	// Exact totals, so that each next command finds what this page announced (the flag carries
+	// over to the next commands).
 	first := search("--store", store, "search", "--bundle", example, "container.*start|container.*create|RunPodSandbox|StartContainer",
-		"--log-types", "containerd", "--max-results", "20", "-o", "json")
+		"--log-types", "containerd", "--max-results", "20", "--exact-total", "-o", "json")
 	if len(first.Next) != 3 || len(first.Collapsed) == 0 {
 		t.Fatalf("first page: next %+v, collapsed %+v; want a next page, older matches and routine lines", first.Next, first.Collapsed)
 	}

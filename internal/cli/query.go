@@ -66,6 +66,7 @@ says which log types or hours hold most matches, and prints the commands that ge
 	f.IntVarP(&req.Context, "context", "C", 0, fmt.Sprintf("lines of context before and after each match (cap %d)", search.CapContext))
 	f.IntVar(&req.Offset, "offset", 0, "skip this many matches of a cut result's incident-first order (its next offset)")
 	f.BoolVar(&req.ListRoutine, "list-routine", false, "list healthy starts and exit-0 lines instead of counting them")
+	f.BoolVar(&req.ExactTotal, "exact-total", false, "read every block the query can match in for exact counts, instead of stopping once the listed page is certain")
 	return cmd
 }
 
@@ -145,13 +146,20 @@ func splitList(v []string) []string {
 }
 
 func printSearch(w io.Writer, res *search.Result) {
-	fprintf(w, "query %q: %d matches in %d files (%d files searched, %.1f MiB)\n", res.Query, res.Total, len(res.Files), res.Searched, float64(res.BytesScanned)/(1<<20))
+	total, read := fmt.Sprintf("%d matches", res.Total), ""
+	if !res.TotalExact {
+		total, read = fmt.Sprintf("at least %d matches", res.Total), " read"
+		if res.TotalAtMost >= 0 {
+			total = fmt.Sprintf("%d to %d matches", res.Total, res.TotalAtMost)
+		}
+	}
+	fprintf(w, "query %q: %s in %d files (%d files searched in full, %.1f MiB read)\n", res.Query, total, len(res.Files), res.Searched, float64(res.BytesScanned)/(1<<20))
 	for _, fm := range res.Files {
 		more := ""
 		if fm.Truncated {
 			more = fmt.Sprintf(", %d listed", len(fm.Matches))
 		}
-		fprintf(w, "\n== %s (%s): %d matches%s\n", fm.File, fm.LogType, fm.Total, more)
+		fprintf(w, "\n== %s (%s): %d matches%s%s\n", fm.File, fm.LogType, fm.Total, read, more)
 		for _, m := range fm.Matches {
 			for _, c := range m.Before {
 				fprintf(w, "\t%d-\t\t%s\n", c.Line, c.Text)
@@ -163,7 +171,7 @@ func printSearch(w io.Writer, res *search.Result) {
 		}
 	}
 	if res.Truncated {
-		fprintf(w, "\nresult truncated: %d of %d matches listed\n", res.Returned, res.Total)
+		fprintf(w, "\nresult truncated: %d of %s listed\n", res.Returned, total)
 	}
 	if f := res.Focus; f != nil {
 		fprintf(w, "incident first: %s; listed %d of %d inside, %d of %d before, %d of %d after, %d of %d untimed\n", f.Why,

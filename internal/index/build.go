@@ -215,6 +215,8 @@ func (b *Builder) sniff(fs *fileState, data []byte) {
 	fs.dmesg = fs.file.Format == logtime.DmesgRaw
 	if loc, ok := logtime.InferLocation(head); ok {
 		fs.tctx.Location = loc
+		_, off := time.Date(2026, 1, 1, 0, 0, 0, 0, loc).Zone()
+		fs.file.Zone = zoneName(off)
 	}
 	for i, l := range head {
 		if st := b.lineTime(fs, l, int64(i+1)); !st.Time.IsZero() || st.Quality != logtime.None {

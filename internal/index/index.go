@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion changes when the saved index layout changes; an index of another schema or
 // catalog version is stale and rebuilt.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Index is everything nodediag knows about a bundle after reading it once.
 type Index struct {
@@ -63,6 +63,9 @@ type File struct {
 	CutLines int             `json:"cutLines,omitempty" yaml:"cutLines,omitempty"` // lines longer than the cap, cut and flagged
 	Hits     int             `json:"hits" yaml:"hits"`
 	Warning  string          `json:"warning,omitempty" yaml:"warning,omitempty"`
+	// Zone is the zone the file's own first lines state ("UTC", "UTC+10:00"), in which its
+	// zone-less stamps were read; empty when they state none and the bundle's zone applies.
+	Zone string `json:"zone,omitempty" yaml:"zone,omitempty"`
 	// Checkpoints is the line/time sidecar: one entry per block, in file order.
 	Checkpoints []Checkpoint `json:"checkpoints,omitempty" yaml:"-"`
 }

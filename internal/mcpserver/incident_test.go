@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/runbook"
@@ -193,6 +195,20 @@ func checkIncidentFirst(t *testing.T, f *fixture, in incident, args map[string]a
 	if len(want) > defaultMaxResults && len(want)-len(missing) < defaultMaxResults/2 {
 		t.Errorf("%v: the first page lists %d of the %d lines of the incident's hour", args, len(want)-len(missing), len(want))
 	}
+	// The page stopped once it was certain; with exact counts it is the same page, and its counts
+	// and next calls can be checked against the whole answer.
+	exactArgs := maps.Clone(args)
+	exactArgs["exactTotal"] = true
+	var exact SearchOut
+	f.call(t, "search", exactArgs, &exact, false)
+	if d := cmp.Diff(allMatches(exact.Result), allMatches(page.Result)); d != "" {
+		t.Errorf("%v: the page differs from the exact search's (-exact +page):\n%s", args, d)
+	}
+	if !exact.TotalExact || exact.Total != all.Total || (!page.TotalExact && (page.Total > all.Total || page.TotalAtMost < int64(all.Total))) {
+		t.Errorf("%v: totals %d (exact %v, at most %d) and exactly %d (exact %v); the whole answer has %d", args,
+			page.Total, page.TotalExact, page.TotalAtMost, exact.Total, exact.TotalExact, all.Total)
+	}
+	page = exact
 	// The clean exits of healthy pods are counted, not listed: as many as the whole answer holds.
 	healthy := 0
 	for _, m := range allMatches(all.Result) {

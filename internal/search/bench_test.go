@@ -79,35 +79,46 @@ func benchSearch(b *testing.B, req Request) {
 
 // BenchmarkSOPQuery is the K3 runbook's OOM query over every file of the 1 GiB bundle.
 func BenchmarkSOPQuery(b *testing.B) {
-	benchSearch(b, Request{Query: sopQuery})
+	benchSearch(b, Request{Query: sopQuery, ExactTotal: true})
 }
 
 // BenchmarkSOPQueryWindow is the same query ±5 minutes around the incident: checkpoints must let
 // it skip most of the bundle.
 func BenchmarkSOPQueryWindow(b *testing.B) {
 	at := time.Date(2026, 11, 20, 8, 20, 0, 0, time.UTC)
-	benchSearch(b, Request{Query: sopQuery, From: at.Add(-5 * time.Minute), To: at.Add(5 * time.Minute)})
+	benchSearch(b, Request{Query: sopQuery, From: at.Add(-5 * time.Minute), To: at.Add(5 * time.Minute), ExactTotal: true})
 }
 
 // BenchmarkShortLiterals has only two-byte literals in one branch (E0…E9): a stride-1 prefilter
 // with many candidate lines, close to the worst case short of no literal at all.
 func BenchmarkShortLiterals(b *testing.B) {
-	benchSearch(b, Request{Query: `pid=\d{5}\b|\bE\d{4} `, CaseSensitive: true})
+	benchSearch(b, Request{Query: `pid=\d{5}\b|\bE\d{4} `, CaseSensitive: true, ExactTotal: true})
 }
 
 // BenchmarkExitCodeLiteral has a literal ("exitcode=") ahead of a digit class.
 func BenchmarkExitCodeLiteral(b *testing.B) {
-	benchSearch(b, Request{Query: `exitCode=1\d\d`})
+	benchSearch(b, Request{Query: `exitCode=1\d\d`, ExactTotal: true})
 }
 
 // BenchmarkNoLiteral is a regex without a usable literal: the regex runs on every line, at the
 // speed of Go's regexp. It is slow (tens of seconds a GiB); run it with -bench NoLiteral.
 func BenchmarkNoLiteral(b *testing.B) {
-	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, LogTypes: []string{"containerd"}})
+	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, ExactTotal: true})
 }
 
 // BenchmarkCommonWord is a word on a tenth of all lines (`error`, case-insensitive): every block
 // holds it, so nothing can be skipped and the cost per match decides.
 func BenchmarkCommonWord(b *testing.B) {
-	benchSearch(b, Request{Query: `error`})
+	benchSearch(b, Request{Query: `error`, ExactTotal: true})
+}
+
+// The first page of 50, as the MCP search tool asks by default: each query class above, read
+// nearest the incident first and stopped once the page is certain.
+
+func BenchmarkPageSOPQuery(b *testing.B) { benchSearch(b, Request{Query: sopQuery, MaxTotal: 50}) }
+
+func BenchmarkPageCommonWord(b *testing.B) { benchSearch(b, Request{Query: `error`, MaxTotal: 50}) }
+
+func BenchmarkPageNoLiteral(b *testing.B) {
+	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, MaxTotal: 50})
 }

@@ -6,9 +6,11 @@
 // Both are built to be cheap enough to call many times in one diagnosis. Search derives from the
 // regular expression a set of literals that every match must contain and lets the block
 // prefilter of internal/detect/literal find candidate lines, so the regex runs on a few lines
-// instead of millions; it uses the index's per-block checkpoints to skip what lies outside a
-// time window, and searches files in parallel. Read seeks to the checkpoint before the line it
-// wants instead of counting lines from the top.
+// instead of millions. The index's per-block checkpoints let it skip what lies outside a time
+// window and the blocks that lack every word the query needs (skip.go); the blocks left are read
+// in parallel, those whose lines can rank nearest the incident first, and reading stops once the
+// page the answer lists is certain (order.go), the total then given as a range. Read seeks to the
+// checkpoint before the line it wants instead of counting lines from the top.
 //
 // An answer too small for every match is cut incident first (incident.go, rank.go): the lines
 // around the newest crash loop of the index's crash facts (or the moment or window the caller

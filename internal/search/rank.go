@@ -106,6 +106,13 @@ type keeper struct {
 	max   int
 	items []kept
 	heap  []heapEntry
+	bar   *rankKey // a key must be better still to be kept: the file's worst when a unit is read
+}
+
+// reset empties the keeper, keeping the text buffers of its slots.
+func (k *keeper) reset(max int, bar *rankKey) {
+	k.max, k.bar = max, bar
+	k.items, k.heap = k.items[:0], k.heap[:0]
 }
 
 type heapEntry struct {
@@ -115,27 +122,47 @@ type heapEntry struct {
 
 // admits says whether a match with this key would be kept: asked before its text is copied.
 func (k *keeper) admits(key rankKey) bool {
+	if k.bar != nil && key.compare(*k.bar) >= 0 {
+		return false
+	}
 	return len(k.items) < k.max || key.compare(k.heap[0].key) < 0
 }
 
 // put keeps a match the keeper admits, with the text of its line cut to maxLine bytes, and
 // returns its slot.
 func (k *keeper) put(key rankKey, m Match, line []byte, maxLine int) int {
-	slot := len(k.items)
-	if slot < k.max {
-		k.items = append(k.items, kept{})
-		k.heap = append(k.heap, heapEntry{key, int32(slot)})
-		k.up(len(k.heap) - 1)
-	} else {
-		slot = int(k.heap[0].slot)
-		k.heap[0].key = key
-		k.down(0)
-	}
+	slot := k.slot(key)
 	it := &k.items[slot]
 	it.key, it.m = key, m
 	var cut bool
 	it.text, cut = appendCut(it.text[:0], line, maxLine)
 	it.m.Cut = it.m.Cut || cut
+	return slot
+}
+
+// keep keeps a match the keeper admits whose text is already cut.
+func (k *keeper) keep(key rankKey, m Match, text []byte) {
+	it := &k.items[k.slot(key)]
+	it.key, it.m = key, m
+	it.text = append(it.text[:0], text...)
+}
+
+// slot places a key the keeper admits: a new slot while there is room, else the worst's.
+func (k *keeper) slot(key rankKey) int {
+	slot := len(k.items)
+	if slot < k.max {
+		if slot < cap(k.items) {
+			k.items = k.items[:slot+1] // a slot of an earlier unit, with its text buffer
+		} else {
+			k.items = append(k.items, kept{})
+		}
+		k.heap = append(k.heap, heapEntry{key, int32(slot)})
+		k.up(len(k.heap) - 1)
+		return slot
+	}
+	slot = int(k.heap[0].slot)
+	k.heap[0].key = key
+	k.down(0)
 	return slot
 }
 
@@ -204,7 +231,8 @@ type Next struct {
 	What string `json:"what" yaml:"what"`
 	// Matches is what the request reaches: for a window every match in it (the What says how
 	// many of them this answer listed), for an offset the matches after this page, for
-	// ListRoutine the routine lines.
+	// ListRoutine the routine lines. Of the blocks read when the result's total is not exact: a
+	// lower bound.
 	Matches     int       `json:"matches" yaml:"matches"`
 	Offset      int       `json:"offset,omitempty" yaml:"offset,omitempty"`
 	From        time.Time `json:"from,omitzero" yaml:"from,omitempty"`
@@ -241,10 +269,7 @@ func choose(p *plan, outs []fileOut) (page map[int][]Match, listable int) {
 		}
 		listable += o.fm.Total - o.routineTotal() // nothing is tallied with ListRoutine
 	}
-	slices.SortFunc(cands, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(a.band, b.band), cmp.Compare(a.it.key.tier, b.it.key.tier),
-			cmp.Compare(a.it.key.dist, b.it.key.dist), cmp.Compare(a.file, b.file), cmp.Compare(a.it.key.line, b.it.key.line))
-	})
+	slices.SortFunc(cands, compareCandidates)
 	page = map[int][]Match{}
 	if p.offset < len(cands) {
 		for _, c := range cands[p.offset:min(len(cands), p.offset+p.maxTotal)] {
@@ -255,6 +280,12 @@ func choose(p *plan, outs []fileOut) (page map[int][]Match, listable int) {
 		slices.SortFunc(page[f], func(a, b Match) int { return cmp.Compare(a.Line, b.Line) })
 	}
 	return page, listable
+}
+
+// compareCandidates is the incident order across files.
+func compareCandidates(a, b candidate) int {
+	return cmp.Or(cmp.Compare(a.band, b.band), cmp.Compare(a.it.key.tier, b.it.key.tier),
+		cmp.Compare(a.it.key.dist, b.it.key.dist), cmp.Compare(a.file, b.file), cmp.Compare(a.it.key.line, b.it.key.line))
 }
 
 func (o *fileOut) routineTotal() int {

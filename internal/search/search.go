@@ -9,11 +9,9 @@ import (
 	"io"
 	"regexp"
 	"regexp/syntax"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -78,18 +76,27 @@ type Request struct {
 	// page after it. Offset+MaxTotal is at most CapPageEnd.
 	Offset int
 	// ListRoutine lists routine lines among the others instead of counting them.
-	ListRoutine  bool
+	ListRoutine bool
+	// ExactTotal reads every block the query can match in, so that Total and the counts of
+	// Focus, Collapsed and Narrow are exact; without it a search stops once its page is certain
+	// (order.go) and Total is a lower bound.
+	ExactTotal   bool
 	Context      int // lines before and after each match: default 0, cap 20
 	MaxLineBytes int // longer lines are cut with a marker: default 2000
 }
 
 // Result is what a search found.
 type Result struct {
-	Query     string        `json:"query" yaml:"query"`
-	Files     []FileMatches `json:"files" yaml:"files"` // files with matches, in bundle path order
-	Total     int           `json:"total" yaml:"total"` // matches found, including those past the caps
-	Returned  int           `json:"returned" yaml:"returned"`
-	Truncated bool          `json:"truncated" yaml:"truncated"`
+	Query string        `json:"query" yaml:"query"`
+	Files []FileMatches `json:"files" yaml:"files"` // files with matches, in bundle path order
+	Total int           `json:"total" yaml:"total"` // matches found, including those past the caps
+	// TotalExact says Total counts every match. A search that stopped once its page was
+	// certain counts the matches it read: then TotalAtMost bounds the rest from the index
+	// (every line of the blocks left unread; -1 when a file does not say).
+	TotalExact  bool  `json:"totalExact" yaml:"totalExact"`
+	TotalAtMost int64 `json:"totalAtMost,omitempty" yaml:"totalAtMost,omitempty"`
+	Returned    int   `json:"returned" yaml:"returned"`
+	Truncated   bool  `json:"truncated" yaml:"truncated"`
 	// Narrow says how to cut a truncated result down: the log types and hours holding most matches.
 	Narrow []string `json:"narrow,omitempty" yaml:"narrow,omitempty"`
 	// Notes explain anything else the reader must know (a deadline that stopped the search).
@@ -346,6 +353,75 @@ type fileOut struct {
 	keep     keeper                   // the file's best matches in the incident order
 	routine  map[string]*routineTally // routine lines by rule
 	parts    [4]int                   // matches inside, before and after the focus, and untimed
+	best     bound                    // the best listable match's rank: a unit's may not beat its bound
+}
+
+// reset empties a unit's result for the next unit, keeping its buffers; bar is the key a match
+// must beat to be worth keeping (nil: any).
+func (o *fileOut) reset(max int, bar *rankKey) {
+	o.fm = FileMatches{}
+	clear(o.byType)
+	clear(o.byHour)
+	clear(o.routine)
+	o.bytes, o.err, o.parts, o.best = 0, nil, [4]int{}, worst
+	o.keep.reset(max, bar)
+}
+
+// count tallies a match.
+func (o *fileOut) count(logType string, t time.Time, part int, key rankKey) {
+	o.fm.Total++
+	if o.byType == nil {
+		o.byType, o.byHour = map[string]int{}, map[int64]int{}
+	}
+	o.byType[logType]++
+	if !t.IsZero() {
+		o.byHour[t.Unix()/3600]++
+	}
+	o.parts[part]++
+	if key.tier != tierRoutine && key.bound().compare(o.best) < 0 {
+		o.best = key.bound()
+	}
+}
+
+// add merges a unit's result into its file's.
+func (o *fileOut) add(u *fileOut) {
+	o.fm.Total += u.fm.Total
+	o.bytes += u.bytes
+	if u.err != nil {
+		o.err = u.err
+	}
+	if len(u.byType) > 0 && o.byType == nil {
+		o.byType, o.byHour = map[string]int{}, map[int64]int{}
+	}
+	for t, c := range u.byType {
+		o.byType[t] += c
+	}
+	for h, c := range u.byHour {
+		o.byHour[h] += c
+	}
+	for k := range o.parts {
+		o.parts[k] += u.parts[k]
+	}
+	for rule, t := range u.routine {
+		if o.routine == nil {
+			o.routine = map[string]*routineTally{}
+		}
+		mine := o.routine[rule]
+		if mine == nil {
+			mine = &routineTally{}
+			o.routine[rule] = mine
+		}
+		if mine.count == 0 || t.key.compare(mine.key) < 0 {
+			mine.key, mine.ex = t.key, t.ex
+		}
+		mine.count += t.count
+	}
+	for i := range u.keep.items {
+		it := &u.keep.items[i]
+		if o.keep.admits(it.key) {
+			o.keep.keep(it.key, it.m, it.text)
+		}
+	}
 }
 
 // Search runs req over every text file of the bundle. A request the caller must fix returns an
@@ -368,33 +444,22 @@ func Search(ctx context.Context, e *store.Entry, idx *index.Index, req Request) 
 	jobs, skipped := planFiles(e, idx, p)
 	res.Skipped = skipped
 
-	outs := make([]fileOut, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := &scanner{p: p}
-			if p.set != nil {
-				s.lit = p.set.NewScanner()
-			}
-			for i := range next {
-				outs[i] = s.file(ctx, e, jobs[i])
-			}
-		}()
+	r := newRunner(e, p, jobs, !req.ExactTotal)
+	r.run(ctx)
+	res.TotalExact = true
+	for _, o := range r.outs {
+		res.TotalExact = res.TotalExact && o.complete
 	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	merge(res, p, jobs, r.outs, r.stopped)
+	if !res.TotalExact {
+		res.TotalAtMost = -1
+		if n := r.unread(); n >= 0 {
+			res.TotalAtMost = int64(res.Total) + n
 		}
 	}
-	close(next)
-	wg.Wait()
-	merge(res, p, jobs, outs)
+	if r.stopped {
+		res.Notes = append(res.Notes, r.note(res))
+	}
 	if err := ctx.Err(); err != nil {
 		res.Truncated = true
 		res.Notes = append(res.Notes, fmt.Sprintf("search stopped early (%v): %d of %d files were searched in full; the matches found so far are listed", err, res.Searched, len(jobs)))
@@ -464,14 +529,16 @@ func outsideWindow(ix *index.File, p *plan) string {
 
 // merge joins the per-file results in file order and numbers the listed matches. When every
 // match fits, all are listed; otherwise the page is chosen incident first (choose).
-func merge(res *Result, p *plan, jobs []job, outs []fileOut) {
+func merge(res *Result, p *plan, jobs []job, outs []fileOut, stopped bool) {
 	byType := map[string]int{}
 	byHour := map[int64]int{}
 	var parts [4]int
 	cut := p.offset > 0
 	for i, o := range outs {
 		if !o.started {
-			res.Skipped = append(res.Skipped, SkippedFile{jobs[i].file.Path, jobs[i].logType, "not reached before the search stopped"})
+			if !stopped { // a page that was certain needed nothing of the file
+				res.Skipped = append(res.Skipped, SkippedFile{jobs[i].file.Path, jobs[i].logType, "not reached before the search stopped"})
+			}
 			continue
 		}
 		res.BytesScanned += o.bytes
@@ -544,6 +611,10 @@ func inLineOrder(items []kept) []Match {
 
 // incidentFirst says how a cut answer was chosen and what gets the rest.
 func incidentFirst(res *Result, p *plan, outs []fileOut, parts [4]int, listable int) {
+	count := thousands // of matches, exact or of the blocks read
+	if !res.TotalExact {
+		count = func(n int) string { return "at least " + thousands(n) }
+	}
 	f := *p.focus
 	listed := [4]int{}
 	for _, fm := range res.Files {
@@ -561,15 +632,17 @@ func incidentFirst(res *Result, p *plan, outs []fileOut, parts [4]int, listable 
 	if next := p.offset + res.Returned; next < listable {
 		res.NextOffset = next
 		res.Next = append(res.Next, Next{Offset: next, Matches: listable - next,
-			What: fmt.Sprintf("the next page: %s more of the %s matches listable, in the same incident-first order", thousands(listable-next), thousands(listable))})
+			What: fmt.Sprintf("the next page: %s more of the %s matches listable, in the same incident-first order", count(listable-next), count(listable))})
 	}
-	if f.Before.Matches > f.Before.Listed && !f.From.IsZero() {
+	// A search that stopped early did not read every block before and after the focus: there may
+	// be more there than it counted.
+	if (f.Before.Matches > f.Before.Listed || !res.TotalExact) && !f.From.IsZero() {
 		res.Next = append(res.Next, Next{Window: true, From: p.from, To: f.From, Matches: f.Before.Matches,
-			What: fmt.Sprintf("the %s matches before %s (%s of them listed here)", thousands(f.Before.Matches), f.From.UTC().Format(time.RFC3339Nano), thousands(f.Before.Listed))})
+			What: fmt.Sprintf("the %s matches before %s (%s of them listed here)", count(f.Before.Matches), f.From.UTC().Format(time.RFC3339Nano), thousands(f.Before.Listed))})
 	}
-	if f.After.Matches > f.After.Listed && !f.To.IsZero() {
+	if (f.After.Matches > f.After.Listed || !res.TotalExact) && !f.To.IsZero() {
 		res.Next = append(res.Next, Next{Window: true, From: f.To, To: p.to, Matches: f.After.Matches,
-			What: fmt.Sprintf("the %s matches from %s on (%s of them listed here)", thousands(f.After.Matches), f.To.UTC().Format(time.RFC3339Nano), thousands(f.After.Listed))})
+			What: fmt.Sprintf("the %s matches from %s on (%s of them listed here)", count(f.After.Matches), f.To.UTC().Format(time.RFC3339Nano), thousands(f.After.Listed))})
 	}
 	if p.listRoutine {
 		return
@@ -577,7 +650,7 @@ func incidentFirst(res *Result, p *plan, outs []fileOut, parts [4]int, listable 
 	res.Collapsed = collapse(p, outs)
 	if routine := res.Total - listable; routine > 0 {
 		res.Next = append(res.Next, Next{ListRoutine: true, Matches: routine,
-			What: fmt.Sprintf("the %s routine lines counted in collapsed, listed among the others", thousands(routine))})
+			What: fmt.Sprintf("the %s routine lines counted in collapsed, listed among the others", count(routine))})
 	}
 }
 
@@ -640,73 +713,21 @@ type pending struct {
 	need  int
 }
 
-func (s *scanner) file(ctx context.Context, e *store.Entry, j job) (out fileOut) {
-	out.started = true
-	out.fm = FileMatches{File: j.file.Path, LogType: j.logType}
-	p := s.p
-	out.keep.max = p.offset + p.maxTotal
-	rc, err := bundle.Open(e.Dir, j.file)
+// readUnit searches one unit of a file into out; it returns false when the search must end
+// before the unit's end (the context ended, or a read failed: out.err says which).
+func (s *scanner) readUnit(ctx context.Context, out *fileOut, j *job, u unit, src *sources) bool {
+	r, done, err := src.reader(j, u)
 	if err != nil {
 		out.err = err
-		return out
+		return false
 	}
-	defer rc.Close()
-
-	spans := p.spans(j.ix)
-	if len(spans) == 0 {
-		out.complete = true // no block of the file can hold a match
-		return out
-	}
+	defer done()
 	format := logtime.Format("")
 	if j.ix != nil {
 		format = j.ix.Format
 	}
-	dmesg := format == logtime.DmesgRaw
-	// A file whose own lines state the node's zone was read in that zone by the index; the
-	// others in the bundle's. Reading from the top, the first block is the head; after a seek
-	// the head is read apart.
-	tctx := p.tctx
-	needZone := format != "" && !dmesg
-	if needZone && spans[0].off > 0 {
-		if loc := headLocation(e, j.file); loc != nil {
-			tctx.Location = loc
-		}
-		needZone = false
-	}
-
-	var pos int64 // bytes of rc consumed
-	for _, sp := range spans {
-		if sp.off > pos {
-			if sk, ok := rc.(io.Seeker); ok {
-				_, err = sk.Seek(sp.off, io.SeekStart)
-			} else {
-				_, err = io.CopyN(io.Discard, rc, sp.off-pos)
-			}
-			if err != nil {
-				out.err = fmt.Errorf("skip to byte %d: %w", sp.off, err)
-				return out
-			}
-		}
-		var r io.Reader = rc
-		if sp.stop >= 0 {
-			r = io.LimitReader(rc, sp.stop-sp.off)
-		}
-		if !s.readSpan(ctx, &out, j, r, sp, format, dmesg, &tctx, &needZone) {
-			return out
-		}
-		pos = sp.stop
-		if sp.stop < 0 {
-			break
-		}
-	}
-	out.complete = true
-	return out
-}
-
-// readSpan searches one run of blocks of a file, from its first line; it returns false when the
-// search must end (the context ended, or a read failed: out.err says which).
-func (s *scanner) readSpan(ctx context.Context, out *fileOut, j job, r io.Reader, sp readSpan, format logtime.Format, dmesg bool, tctx *logtime.Context, needZone *bool) bool {
-	p := s.p
+	tctx := s.p.tctx
+	tctx.Location = fileZone(j.ix, tctx.Location)
 	lr := lines.NewReader(r, 0, 0)
 	defer lr.Release()
 	var tail []ContextLine // the last lines of the previous block, for Before
@@ -717,97 +738,91 @@ func (s *scanner) readSpan(ctx context.Context, out *fileOut, j job, r io.Reader
 		}
 		blk, err := lr.Next()
 		if err == io.EOF {
-			break
+			return true
 		}
 		if err != nil {
 			out.err = err
 			return false
 		}
-		blk.FirstLine += int(sp.line - 1)
-		blk.Offset += sp.off
+		blk.FirstLine += int(u.line - 1)
+		blk.Offset += u.off
 		out.bytes += int64(len(blk.Data))
-		if *needZone {
-			if loc := inferLocation(blk.Data); loc != nil {
-				tctx.Location = loc
-			}
-			*needZone = false
-		}
 		if len(pend) > 0 {
 			pend = s.fillAfter(&out.keep, pend, blk)
 		}
-		counter := lines.NewCounter(blk)
-		each := s.lines(blk.Data)
-		for {
-			ls, le, ok := each()
-			if !ok {
-				break
-			}
-			line := blk.Data[ls:le]
-			if (!p.literalOnly && !p.re.Match(line)) || (p.ex != nil && p.ex.Match(line)) {
-				continue
-			}
-			lt := j.logType
-			if j.mixed {
-				src := detect.LineSource(line)
-				if !j.typeOK && !p.types[src] {
-					continue
-				}
-				if src != "" {
-					lt = src
-				}
-			}
-			var st logtime.Stamp
-			if dmesg {
-				st = s.dmesgTime(line)
-			} else if format != "" {
-				st = tctx.Parse(format, line)
-			} else {
-				st = logtime.Stamp{Quality: logtime.None}
-			}
-			if p.window && (st.Time.IsZero() || (!p.from.IsZero() && st.Time.Before(p.from)) || (!p.to.IsZero() && !st.Time.Before(p.to))) {
-				// A line without its own time cannot be placed in the window: nothing is borrowed
-				// from its neighbours.
-				continue
-			}
-			out.fm.Total++
-			if out.byType == nil {
-				out.byType, out.byHour = map[string]int{}, map[int64]int{}
-			}
-			out.byType[lt]++
-			if !st.Time.IsZero() {
-				out.byHour[st.Time.Unix()/3600]++
-			}
-			no := counter.LineOf(ls)
-			part, dist := p.place(st.Time)
-			out.parts[part]++
-			routine := ""
-			if !p.listRoutine {
-				routine = p.routine.routineOf(line, j.logType, p.troubled)
-			}
-			key := p.key(part, dist, j.facts[no], routine, no)
-			ref := evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality}
-			if routine != "" {
-				s.tally(out, routine, key, ref, line)
-			}
-			if !out.keep.admits(key) {
-				continue
-			}
-			m := Match{LineRef: ref, Cut: blk.Cut && le == len(blk.Data)}
-			var need int
-			if p.context > 0 {
-				m.Before = s.before(blk, ls, no, tail)
-				m.After, need = s.after(blk, le, no, p.context)
-			}
-			slot := out.keep.put(key, m, line, p.maxLine)
-			if need > 0 {
-				pend = append(pend, pending{match: slot, line: no, need: need})
-			}
-		}
-		if p.context > 0 {
+		pend = s.block(out, j, blk, format, &tctx, tail, pend)
+		if s.p.context > 0 {
 			tail = s.tail(blk, tail)
 		}
 	}
-	return true
+}
+
+// block searches the lines of one block; pend gains the matches whose After lines run into the
+// next block.
+func (s *scanner) block(out *fileOut, j *job, blk lines.Block, format logtime.Format, tctx *logtime.Context, tail []ContextLine, pend []pending) []pending {
+	p := s.p
+	dmesg := format == logtime.DmesgRaw
+	counter := lines.NewCounter(blk)
+	each := s.lines(blk.Data)
+	for {
+		ls, le, ok := each()
+		if !ok {
+			return pend
+		}
+		line := blk.Data[ls:le]
+		if (!p.literalOnly && !p.re.Match(line)) || (p.ex != nil && p.ex.Match(line)) {
+			continue
+		}
+		lt := j.logType
+		if j.mixed {
+			src := detect.LineSource(line)
+			if !j.typeOK && !p.types[src] {
+				continue
+			}
+			if src != "" {
+				lt = src
+			}
+		}
+		var st logtime.Stamp
+		switch {
+		case dmesg:
+			st = s.dmesgTime(line)
+		case format != "":
+			st = tctx.Parse(format, line)
+		default:
+			st = logtime.Stamp{Quality: logtime.None}
+		}
+		if p.window && (st.Time.IsZero() || (!p.from.IsZero() && st.Time.Before(p.from)) || (!p.to.IsZero() && !st.Time.Before(p.to))) {
+			// A line without its own time cannot be placed in the window: nothing is borrowed
+			// from its neighbours.
+			continue
+		}
+		no := counter.LineOf(ls)
+		part, dist := p.place(st.Time)
+		routine := ""
+		if !p.listRoutine {
+			routine = p.routine.routineOf(line, j.logType, p.troubled)
+		}
+		key := p.key(part, dist, j.facts[no], routine, no)
+		ref := evidence.LineRef{File: j.file.Path, Line: no, Offset: blk.Offset + int64(ls), Time: st.Time, TimeQuality: st.Quality}
+		out.count(lt, st.Time, part, key)
+		if routine != "" {
+			s.tally(out, routine, key, ref, line)
+		}
+		if !out.keep.admits(key) {
+			continue
+		}
+		m := Match{LineRef: ref, Cut: blk.Cut && le == len(blk.Data)}
+		var need int
+		if p.context > 0 {
+			m.Before = s.before(blk, ls, no, tail)
+			m.After, need = s.after(blk, le, no, p.context)
+		}
+		slot := out.keep.put(key, m, line, p.maxLine)
+		if need > 0 {
+			pend = append(pend, pending{match: slot, line: no, need: need})
+		}
+	}
 }
 
 // tally counts a routine line and keeps it as its rule's example when it is the nearest yet.
@@ -825,39 +840,6 @@ func (s *scanner) tally(out *fileOut, rule string, key rankKey, ref evidence.Lin
 		text, cut := s.cut(line)
 		t.key, t.ex = key, Example{LineRef: ref, Text: text, Cut: cut}
 	}
-}
-
-// headLines is how many lines of a file's head the index reads to infer its zone.
-const headLines = 64
-
-// inferLocation reads the zone from the first lines of data, as the index did for the file.
-func inferLocation(data []byte) *time.Location {
-	var head [][]byte
-	for len(head) < headLines && len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			head = append(head, data)
-			break
-		}
-		head = append(head, data[:i])
-		data = data[i+1:]
-	}
-	if loc, ok := logtime.InferLocation(head); ok {
-		return loc
-	}
-	return nil
-}
-
-// headLocation reads the head of a file that the search itself skips into.
-func headLocation(e *store.Entry, f bundle.File) *time.Location {
-	rc, err := bundle.Open(e.Dir, f)
-	if err != nil {
-		return nil // the search's own open reports it
-	}
-	defer rc.Close()
-	buf := make([]byte, 64<<10)
-	n, _ := io.ReadFull(rc, buf)
-	return inferLocation(buf[:n])
 }
 
 // span turns the window into where to read: the line and offset of the last checkpoint before

@@ -344,7 +344,7 @@ func TestSearchStopsMidway(t *testing.T) {
 		files = append(files, handFile{path: "kubelet/" + name + ".log", logType: "kubelet", log: true, data: tickLog(25000).buf.Bytes()})
 	}
 	e, idx := handBundle(t, files)
-	req := Request{Query: "tick", MaxPerFile: CapMaxPerFile, MaxTotal: CapMaxTotal}
+	req := Request{Query: "tick", MaxPerFile: CapMaxPerFile, MaxTotal: CapMaxTotal, ExactTotal: true}
 	full, err := Search(context.Background(), e, idx, req)
 	if err != nil {
 		t.Fatal(err)

@@ -23,11 +23,11 @@ func noSkip(t *testing.T, req Request, run func(Request) *Result) *Result {
 // covers and does not.
 func TestSkippingLosesNothing(t *testing.T) {
 	queries := []Request{
-		{Query: sopQuery},
-		{Query: "segfault|SIGSEGV|signal 11|core dumped|trapping fault"},
-		{Query: "Killed process", CaseSensitive: true},
-		{Query: "exec format error|permission denied"},
-		{Query: "kubelet", MaxTotal: 50},
+		{Query: sopQuery, ExactTotal: true},
+		{Query: "segfault|SIGSEGV|signal 11|core dumped|trapping fault", ExactTotal: true},
+		{Query: "Killed process", CaseSensitive: true, ExactTotal: true},
+		{Query: "exec format error|permission denied", ExactTotal: true},
+		{Query: "kubelet", MaxTotal: 50, ExactTotal: true},
 	}
 	for _, name := range []string{"node-oom", "segfault", "container-oom-group"} {
 		s, _ := scenario.Lookup(name)
