@@ -8,12 +8,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nodediag/nodediag/internal/benchdata"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
 // The 1 GiB benchmark bundle (bench/run.sh writes it): a folder, with expected.json beside it.
-// Tests and benchmarks that need it skip when NODEDIAG_BENCH_BUNDLE is unset.
+// Tests that need it skip when it is absent; benchmarks write it (internal/benchdata).
 var (
 	bigOnce  sync.Once
 	bigEntry *store.Entry
@@ -23,10 +24,7 @@ var (
 
 func bigBundle(tb testing.TB) (*store.Entry, *index.Index, string) {
 	tb.Helper()
-	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
-	if dir == "" {
-		tb.Skip("NODEDIAG_BENCH_BUNDLE not set (e.g. /tmp/bench1g/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9)")
-	}
+	dir := benchdata.Folder(tb, 1024)
 	bigOnce.Do(func() {
 		var root string
 		if root, bigErr = tempDir(); bigErr != nil {

@@ -14,15 +14,13 @@ import (
 	coregx "github.com/coregx/ahocorasick"
 	petar "github.com/petar-dambovaliev/aho-corasick"
 
+	"github.com/nodediag/nodediag/internal/benchdata"
 	"github.com/nodediag/nodediag/internal/detect/literal"
 )
 
-// Benchmarks run on a generated bundle:
+// Benchmarks run on the 256 MiB benchmark bundle, which internal/benchdata finds or writes:
 //
-//	python3 /work/shared/bench/mkbundle.py --out /tmp/detectbench --size-mb 256
 //	go test -run '^$' -bench . -benchtime 3x ./internal/detect/
-//
-// NODEDIAG_BENCH_DIR overrides the folder. Without it the benchmarks skip.
 
 const benchBlock = 1 << 20 // the indexer streams files in blocks of about this size
 
@@ -81,10 +79,7 @@ func splitBlocks(data []byte, size int) [][]byte {
 
 func loadBench(b testing.TB) ([]benchFile, int64) {
 	b.Helper()
-	dir := os.Getenv("NODEDIAG_BENCH_DIR")
-	if dir == "" {
-		dir = "/tmp/detectbench"
-	}
+	dir := benchdata.Folder(b, 256)
 	benchOnce.Do(func() {
 		benchErr = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || strings.HasSuffix(path, ".json") || strings.HasSuffix(path, ".tar.gz") {

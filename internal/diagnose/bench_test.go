@@ -10,14 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodediag/nodediag/internal/benchdata"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
 	"github.com/nodediag/nodediag/internal/store"
 )
-
-// defaultBenchBundle is where bench/run.sh writes the 1 GiB bundle; NODEDIAG_BENCH_BUNDLE
-// overrides it.
-const defaultBenchBundle = "/tmp/bench1g/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9"
 
 var (
 	bigOnce sync.Once
@@ -31,16 +28,10 @@ var (
 // absent and in -short mode (the import takes seconds, not a unit test's milliseconds).
 func bigBundle(tb testing.TB) (*index.Index, string) {
 	tb.Helper()
-	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
-	if dir == "" {
-		dir = defaultBenchBundle
-	}
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("1 GiB bundle absent (%v); bench/run.sh writes it, NODEDIAG_BENCH_BUNDLE names another", err)
-	}
 	if testing.Short() {
 		tb.Skip("-short: the 1 GiB bundle's import is not short")
 	}
+	dir := benchdata.Folder(tb, 1024)
 	bigOnce.Do(func() {
 		if bigDir, bigErr = os.MkdirTemp("", "diagnose-bench-"); bigErr != nil {
 			return

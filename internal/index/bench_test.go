@@ -9,18 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodediag/nodediag/internal/benchdata"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/detect"
 )
 
 // BenchmarkIndexBundle indexes an extracted bundle folder, one file after another on one
-// goroutine, and reports MB/s. Point NODEDIAG_BENCH_BUNDLE at the folder written by
-// `python3 ../shared/bench/mkbundle.py --out DIR --size-mb 1024` (bench/run.sh does it all).
+// goroutine, and reports MB/s, on the 1 GiB benchmark bundle (internal/benchdata finds or
+// writes it).
 func BenchmarkIndexBundle(b *testing.B) {
-	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
-	if dir == "" {
-		b.Skip("set NODEDIAG_BENCH_BUNDLE to an extracted bundle folder (see bench/run.sh)")
-	}
+	dir := benchdata.Folder(b, 1024)
 	type file struct{ path, rel, logType string }
 	var files []file
 	var total int64

@@ -7,20 +7,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodediag/nodediag/internal/benchdata"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
 // benchBundle imports the 1 GiB benchmark bundle once per test binary run: the import copies the
 // folder, which costs more than every search benchmark together.
-var benchBundle = sync.OnceValues(func() (*benchData, error) {
-	dir := os.Getenv("NODEDIAG_BENCH_BUNDLE")
-	if dir == "" {
-		dir = "/tmp/bench1g/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9"
+func benchBundle(b *testing.B) *benchData {
+	dir := benchdata.Folder(b, 1024)
+	bench.once.Do(func() { bench.data, bench.err = importBench(dir) })
+	if bench.err != nil {
+		b.Fatal(bench.err)
 	}
-	if _, err := os.Stat(dir); err != nil {
-		return nil, err
-	}
+	return bench.data
+}
+
+var bench struct {
+	once sync.Once
+	data *benchData
+	err  error
+}
+
+func importBench(dir string) (*benchData, error) {
 	root, err := os.MkdirTemp("", "nodediag-search-bench-")
 	if err != nil {
 		return nil, err
@@ -40,7 +49,7 @@ var benchBundle = sync.OnceValues(func() (*benchData, error) {
 		}
 	}
 	return &benchData{root: root, e: res.Entry, idx: idx}, nil
-})
+}
 
 type benchData struct {
 	root string
@@ -51,17 +60,14 @@ type benchData struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	// Remove the imported copy of the benchmark bundle if a benchmark made one.
-	if d, err := benchBundle(); err == nil {
-		os.RemoveAll(d.root)
+	if bench.data != nil {
+		os.RemoveAll(bench.data.root)
 	}
 	os.Exit(code)
 }
 
 func benchSearch(b *testing.B, req Request) {
-	d, err := benchBundle()
-	if err != nil {
-		b.Skipf("benchmark bundle not available (set NODEDIAG_BENCH_BUNDLE): %v", err)
-	}
+	d := benchBundle(b)
 	var total int
 	var scanned int64
 	b.ResetTimer()
