@@ -283,7 +283,7 @@ func (r *runner) run(ctx context.Context) {
 }
 
 func (r *runner) work(ctx context.Context) {
-	s := &scanner{p: r.p}
+	s := newScanner(r.p)
 	if r.p.set != nil {
 		s.lit = r.p.set.NewScanner()
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/nodediag/nodediag/internal/lines"
 	"github.com/nodediag/nodediag/internal/logtime"
 	"github.com/nodediag/nodediag/internal/querylit"
+	"github.com/nodediag/nodediag/internal/regex"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -155,7 +155,9 @@ type ContextLine struct {
 
 // plan is a validated, compiled request.
 type plan struct {
-	re, ex *regexp.Regexp
+	// re and ex run as lazy DFAs: Go's regexp reads 50-80 MB/s per line, too slow for a query
+	// with no literal to narrow the lines (docs/performance.md).
+	re, ex *regex.Matcher
 	set    *literal.Set // nil: the regex runs on every line
 	// literalOnly says the regex matches exactly the lines holding one of the prefilter's
 	// literals (a word, an alternation of words): the prefilter's verified hit is the match.
@@ -185,7 +187,7 @@ func badf(format string, args ...any) error {
 }
 
 // compile parses one regex the way Search runs it and explains a failure.
-func compile(field, expr string, caseSensitive bool) (*regexp.Regexp, *syntax.Regexp, error) {
+func compile(field, expr string, caseSensitive bool) (*regex.Matcher, *syntax.Regexp, error) {
 	flags := syntax.Perl
 	pattern := expr
 	if !caseSensitive {
@@ -205,7 +207,7 @@ func compile(field, expr string, caseSensitive bool) (*regexp.Regexp, *syntax.Re
 		}
 		return nil, nil, badf("%s %q: %v", field, expr, err)
 	}
-	re, err := regexp.Compile(pattern)
+	re, err := regex.Compile(pattern)
 	if err != nil {
 		return nil, nil, badf("%s %q: %v", field, expr, err)
 	}
@@ -701,8 +703,9 @@ func thousands(n int) string {
 
 // scanner searches files one after another; each worker owns one.
 type scanner struct {
-	p   *plan
-	lit *literal.Scanner
+	p      *plan
+	lit    *literal.Scanner
+	re, ex *regex.Scanner // ex is nil without an exclude
 }
 
 // pending is a match still collecting its After lines from the next block: the keeper's slot
@@ -770,7 +773,7 @@ func (s *scanner) block(out *fileOut, j *job, blk lines.Block, format logtime.Fo
 			return pend
 		}
 		line := blk.Data[ls:le]
-		if (!p.literalOnly && !p.re.Match(line)) || (p.ex != nil && p.ex.Match(line)) {
+		if (!p.literalOnly && !s.re.Match(line)) || (s.ex != nil && s.ex.Match(line)) {
 			continue
 		}
 		lt := j.logType
@@ -1027,4 +1030,13 @@ func (s *scanner) tail(blk lines.Block, prev []ContextLine) []ContextLine {
 	}
 	slices.Reverse(rev)
 	return rev
+}
+
+// newScanner gives one worker its own DFA caches, so matching a line takes no lock.
+func newScanner(p *plan) *scanner {
+	s := &scanner{p: p, re: p.re.Scanner()}
+	if p.ex != nil {
+		s.ex = p.ex.Scanner()
+	}
+	return s
 }
