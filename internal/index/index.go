@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion changes when the saved index layout changes; an index of another schema or
 // catalog version is stale and rebuilt.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Index is everything nodediag knows about a bundle after reading it once.
 type Index struct {
@@ -102,8 +102,8 @@ type Finding struct {
 	Samples []Sample       `json:"samples" yaml:"samples"`
 	// Minutes counts timed hits per UTC minute, so a time window gets exact counts without
 	// rereading the bundle. Hits without a time are in Untimed.
-	Minutes []MinuteCount `json:"minutes,omitempty" yaml:"-"`
-	Untimed int           `json:"untimed,omitempty" yaml:"untimed,omitempty"`
+	Minutes Minutes `json:"minutes,omitempty" yaml:"-"`
+	Untimed int     `json:"untimed,omitempty" yaml:"untimed,omitempty"`
 }
 
 // MinuteCount is the number of hits in the minute starting at Unix minute M.
