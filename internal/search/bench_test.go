@@ -14,7 +14,7 @@ import (
 
 // benchBundle imports the 1 GiB benchmark bundle once per test binary run: the import copies the
 // folder, which costs more than every search benchmark together.
-func benchBundle(b *testing.B) *benchData {
+func benchBundle(b testing.TB) *benchData {
 	dir := benchdata.Folder(b, 1024)
 	bench.once.Do(func() { bench.data, bench.err = importBench(dir) })
 	if bench.err != nil {
