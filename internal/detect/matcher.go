@@ -151,6 +151,17 @@ func (c *Catalog) CompileWith(vocab []literal.Literal) (*Matcher, error) {
 	m := &Matcher{cat: c, rules: make([]compiled, len(c.Rules))}
 	var lits []literal.Literal
 	litID := map[literal.Literal]int32{}
+	// intern gives a literal its id, the same for a rule's literal and a vocabulary word.
+	intern := func(l literal.Literal) int32 {
+		id, ok := litID[l]
+		if !ok {
+			id = int32(len(lits))
+			litID[l] = id
+			lits = append(lits, l)
+			m.litRules = append(m.litRules, nil)
+		}
+		return id
+	}
 	for i := range c.Rules {
 		r := &c.Rules[i]
 		re, err := compileRule(r.Pattern, r.CaseInsensitive)
@@ -185,14 +196,7 @@ func (c *Catalog) CompileWith(vocab []literal.Literal) (*Matcher, error) {
 		cr.split = newSplit(r.Pattern, r.CaseInsensitive)
 		m.rules[i] = cr
 		for _, text := range r.Literals {
-			l := literal.Literal{Text: text, Fold: r.CaseInsensitive}
-			id, ok := litID[l]
-			if !ok {
-				id = int32(len(lits))
-				litID[l] = id
-				lits = append(lits, l)
-				m.litRules = append(m.litRules, nil)
-			}
+			id := intern(literal.Literal{Text: text, Fold: r.CaseInsensitive})
 			if !slices.Contains(m.litRules[id], int32(i)) {
 				m.litRules[id] = append(m.litRules[id], int32(i))
 			}
@@ -201,13 +205,7 @@ func (c *Catalog) CompileWith(vocab []literal.Literal) (*Matcher, error) {
 	m.vocab = slices.Clone(vocab)
 	wordOf := map[int32]int32{}
 	for w, l := range vocab {
-		id, ok := litID[l]
-		if !ok {
-			id = int32(len(lits))
-			litID[l] = id
-			lits = append(lits, l)
-			m.litRules = append(m.litRules, nil)
-		}
+		id := intern(l)
 		if _, dup := wordOf[id]; dup {
 			return nil, fmt.Errorf("vocabulary word %q is given twice", l.Text)
 		}

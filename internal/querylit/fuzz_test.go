@@ -22,21 +22,8 @@ func FuzzRequiredLiterals(f *testing.F) {
 	f.Add("sessions kick", "SESSIONS KICK", false)
 	f.Add("na(ï|i)ve", "NAÏVE", false)
 	f.Fuzz(func(t *testing.T, q, line string, cs bool) {
-		if len(q) > 64 || strings.ContainsRune(line, '\n') {
-			return
-		}
-		flags := syntax.Perl
-		pattern := q
-		if !cs {
-			flags |= syntax.FoldCase
-			pattern = "(?i)" + q
-		}
-		tree, err := syntax.Parse(q, flags)
-		if err != nil {
-			return
-		}
-		re, err := regexp.Compile(pattern)
-		if err != nil || !re.MatchString(line) {
+		tree, re, ok := parseBoth(q, line, cs)
+		if !ok || !re.MatchString(line) {
 			return
 		}
 		lits := Required(tree)
@@ -65,21 +52,8 @@ func FuzzQueryLiteralsExact(f *testing.F) {
 	f.Add("[0-9]error", "x 7ERROR y", false)
 	f.Add("sessions kick", "SESSIONS KICK", false)
 	f.Fuzz(func(t *testing.T, q, line string, cs bool) {
-		if len(q) > 64 || strings.ContainsRune(line, '\n') {
-			return
-		}
-		flags := syntax.Perl
-		pattern := q
-		if !cs {
-			flags |= syntax.FoldCase
-			pattern = "(?i)" + q
-		}
-		tree, err := syntax.Parse(q, flags)
-		if err != nil {
-			return
-		}
-		re, err := regexp.Compile(pattern)
-		if err != nil {
+		tree, re, ok := parseBoth(q, line, cs)
+		if !ok {
 			return
 		}
 		lits, exact := Query(tree)
@@ -97,4 +71,28 @@ func FuzzQueryLiteralsExact(f *testing.F) {
 			t.Fatalf("%q (caseSensitive=%v) on %q: the literals %v say %v, the regex %v", q, cs, line, lits, hit, want)
 		}
 	})
+}
+
+// parseBoth parses a fuzzed query as search does, for the literal analysis and for the
+// reference match; ok is false for inputs the fuzzers do not try (long queries, multi-line
+// text, invalid regexes).
+func parseBoth(q, line string, caseSensitive bool) (*syntax.Regexp, *regexp.Regexp, bool) {
+	if len(q) > 64 || strings.ContainsRune(line, '\n') {
+		return nil, nil, false
+	}
+	flags := syntax.Perl
+	pattern := q
+	if !caseSensitive {
+		flags |= syntax.FoldCase
+		pattern = "(?i)" + q
+	}
+	tree, err := syntax.Parse(q, flags)
+	if err != nil {
+		return nil, nil, false
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, nil, false
+	}
+	return tree, re, true
 }
