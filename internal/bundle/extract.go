@@ -24,6 +24,7 @@ const (
 	maxNestDepth  = 2        // archives inside archives inside the bundle, no deeper
 	relocateDir   = ".nodediag-relocate"
 	writeBufSize  = 256 << 10
+	writeBuffers  = 8 // per nesting depth: 2 MiB a member's writes may run ahead of the disk
 	copyBufSize   = 1 << 20
 	maxLinkTarget = 4096
 )
@@ -171,7 +172,7 @@ type extractor struct {
 	// Per nesting depth, because a nested archive's members are written while the member
 	// holding it is still open.
 	headBufs [maxNestDepth + 1][]byte
-	writers  [maxNestDepth + 1]*bufio.Writer
+	buffers  [maxNestDepth + 1]*bufferPool
 	outer    *tree
 	meta     metaScan
 	fatal    error
@@ -472,12 +473,12 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 		e.files = append(e.files, f)
 	}
 
-	if e.writers[t.depth] == nil {
-		e.writers[t.depth] = bufio.NewWriterSize(nil, writeBufSize)
+	if e.buffers[t.depth] == nil {
+		e.buffers[t.depth] = newBufferPool(writeBuffers, writeBufSize)
 		e.headBufs[t.depth] = make([]byte, headSize)
 	}
-	bw, headBuf := e.writers[t.depth], e.headBufs[t.depth]
-	bw.Reset(out)
+	headBuf := e.headBufs[t.depth]
+	bw := startWriteBehind(out, e.buffers[t.depth])
 	w := &diskWriter{w: bw}
 	room := e.opt.MaxTotalBytes - e.total
 	limit := min(e.opt.MaxFileBytes, room)
@@ -510,10 +511,8 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	if hookErr == nil && e.fatal == nil {
 		io.CopyBuffer(w, src, e.copyBuf)
 	}
-	if w.err == nil {
-		if err := bw.Flush(); err != nil {
-			w.err = err
-		}
+	if err := bw.Close(); err != nil && w.err == nil {
+		w.err = err
 	}
 	if err := out.Close(); err != nil && w.err == nil {
 		w.err = err
