@@ -17,7 +17,17 @@ type lineHit struct {
 }
 
 func scanAll(s *Set, block []byte) []lineHit {
+	return scanWith(s.NewScanner(), block)
+}
+
+// scanSampled scans as a set too large for the direct search does, sampling grams.
+func scanSampled(s *Set, block []byte) []lineHit {
 	sc := s.NewScanner()
+	sc.direct, sc.at = false, nil
+	return scanWith(sc, block)
+}
+
+func scanWith(sc *Scanner, block []byte) []lineHit {
 	sc.Reset(block)
 	var out []lineHit
 	for {
@@ -184,6 +194,12 @@ func TestScanMatchesNaiveOnRandomBlocks(t *testing.T) {
 		{{Text: "abc"}, {Text: "bcA"}, {Text: "cab:"}, {Text: "ab", Fold: true}},
 		{{Text: "oom-kill:"}, {Text: "Killed process"}, {Text: "out of memory: Killed process", Fold: true}, {Text: "a\"0b-"}},
 		{{Text: "aaaaaaaaaaaa"}, {Text: "aaaaaaab"}, {Text: "BAAAAAAA", Fold: true}},
+		// Small enough for the direct search: one or two literals, folded or not, non-ASCII.
+		{{Text: "error", Fold: true}},
+		{{Text: "ab"}},
+		{{Text: "cab:", Fold: true}, {Text: "b\"0", Fold: true}},
+		{{Text: "\u017fab", Fold: true}, {Text: "aB"}},
+		{{Text: "a"}, {Text: "A", Fold: true}},
 	}
 	for si, lits := range sets {
 		s, err := New(lits)
@@ -193,8 +209,12 @@ func TestScanMatchesNaiveOnRandomBlocks(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(si), 7))
 		for i := 0; i < 300; i++ {
 			block := randomCase(r, lits)
-			if diff := cmp.Diff(naive(lits, block), scanAll(s, block)); diff != "" {
+			want := naive(lits, block)
+			if diff := cmp.Diff(want, scanAll(s, block)); diff != "" {
 				t.Fatalf("set %d block %d %q:\n%s", si, i, block, diff)
+			}
+			if diff := cmp.Diff(want, scanSampled(s, block)); diff != "" {
+				t.Fatalf("set %d block %d %q, sampling grams:\n%s", si, i, block, diff)
 			}
 		}
 	}
@@ -261,13 +281,18 @@ func FuzzScan(f *testing.F) {
 		if a == "" || b == "" || strings.ContainsRune(a, '\n') || strings.ContainsRune(b, '\n') {
 			return
 		}
-		lits := []Literal{{Text: a}, {Text: b, Fold: fold}}
-		s, err := New(lits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(naive(lits, block), scanAll(s, block)); diff != "" {
-			t.Fatalf("%q %q %v %q\n%s", a, b, fold, block, diff)
+		for _, lits := range [][]Literal{{{Text: a}, {Text: b, Fold: fold}}, {{Text: b, Fold: fold}}} {
+			s, err := New(lits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := naive(lits, block)
+			if diff := cmp.Diff(want, scanAll(s, block)); diff != "" {
+				t.Fatalf("%v %q\n%s", lits, block, diff)
+			}
+			if diff := cmp.Diff(want, scanSampled(s, block)); diff != "" {
+				t.Fatalf("%v %q, sampling grams:\n%s", lits, block, diff)
+			}
 		}
 	})
 }

@@ -15,15 +15,24 @@ type Scanner struct {
 	floor int // first byte not yet returned as part of a line
 	seen  []uint64
 	ids   []int32
+	// at is, for a set searched one literal at a time, where each literal next occurs (len(b)
+	// for nowhere); an entry below floor is not known yet.
+	at     []int
+	direct bool
 }
 
 // NewScanner returns a scanner over an empty block.
 func (s *Set) NewScanner() *Scanner {
-	return &Scanner{
+	sc := &Scanner{
 		set:  s,
 		seen: make([]uint64, (len(s.lits)+63)/64),
 		ids:  make([]int32, 0, 16),
 	}
+	if len(s.lits) <= maxDirect {
+		sc.direct = true
+		sc.at = make([]int, len(s.lits))
+	}
+	return sc
 }
 
 // Reset starts a new block. The block holds whole lines separated by '\n'; the last may lack
@@ -33,6 +42,9 @@ func (sc *Scanner) Reset(block []byte) {
 	sc.b = block
 	sc.p = 0
 	sc.floor = 0
+	for i := range sc.at {
+		sc.at[i] = -1
+	}
 }
 
 func (sc *Scanner) clear() {
@@ -47,6 +59,9 @@ func (sc *Scanner) clear() {
 // including literals that overlap or contain one another. ids is valid until the next call.
 // ok is false when the block is exhausted.
 func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
+	if sc.direct {
+		return sc.nextDirect()
+	}
 	sc.clear()
 	s := sc.set
 	b := sc.b
@@ -104,7 +119,7 @@ func (sc *Scanner) Next() (start, end int, ids []int32, ok bool) {
 			}
 			if lineStart < 0 {
 				lo := min(sc.floor, p)
-				lineStart = lo + bytes.LastIndexByte(b[lo:p], '\n') + 1
+				lineStart = lo + lastNewline(b[lo:p]) + 1
 				if i := bytes.IndexByte(b[p:], '\n'); i >= 0 {
 					lineEnd = p + i
 				} else {
