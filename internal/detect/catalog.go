@@ -186,7 +186,7 @@ func parse(data []byte, prove bool) (*Catalog, error) {
 			r.ExampleRows = append(r.ExampleRows, ex.Row)
 		}
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(prove); err != nil {
 		return nil, err
 	}
 	if !prove {
@@ -224,7 +224,10 @@ var idRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 // keeps the stride at four.
 const MinLiteralLen = 7
 
-func (c *Catalog) validate() error {
+// validate checks every field; with compile it also compiles each pattern and exclude, which
+// Load leaves to the matcher's first use (a bad pattern then fails there, and in
+// TestEmbeddedCatalog).
+func (c *Catalog) validate(compile bool) error {
 	if strings.TrimSpace(c.Version) == "" {
 		return errors.New("rules: version: missing")
 	}
@@ -278,10 +281,12 @@ func (c *Catalog) validate() error {
 		}
 		if r.Pattern == "" {
 			bad("pattern", "missing")
-		} else if _, err := compileRule(r.Pattern, r.CaseInsensitive); err != nil {
-			bad("pattern", "%v", err)
+		} else if compile {
+			if _, err := compileRule(r.Pattern, r.CaseInsensitive); err != nil {
+				bad("pattern", "%v", err)
+			}
 		}
-		if r.Exclude != "" {
+		if r.Exclude != "" && compile {
 			if _, err := compileRule(r.Exclude, r.CaseInsensitive); err != nil {
 				bad("exclude", "%v", err)
 			}
