@@ -15,7 +15,7 @@ import (
 
 // SchemaVersion changes when the saved index layout changes; an index of another schema or
 // catalog version is stale and rebuilt.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // Index is everything nodediag knows about a bundle after reading it once.
 type Index struct {

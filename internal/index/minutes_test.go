@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -34,24 +35,27 @@ func TestMinutesRoundTrip(t *testing.T) {
 }
 
 func TestMinutesWire(t *testing.T) {
-	// Minute, count, then minutes since the previous and count.
+	// Varints of the minute and count, then minutes since the previous and count: zig-zag
+	// coded, so 100 is 200 (0xc8 0x01), 3 is 6, 1 is 2, 4 is 8, 9 is 18, 1 is 2.
 	b, err := json.Marshal(Minutes{{M: 100, N: 3}, {M: 101, N: 4}, {M: 110, N: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(b) != "[100,3,1,4,9,1]" {
-		t.Errorf("got %s", b)
+	want, _ := json.Marshal(base64.StdEncoding.EncodeToString([]byte{0xc8, 0x01, 6, 2, 8, 18, 2}))
+	if string(b) != string(want) {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }
 
 func TestMinutesBadInput(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"m":1}`:      "want an array",
-		`[1,2,3]`:      "3 numbers",
-		`[1,"x"]`:      "number 1",
-		`[1.5,2]`:      "number 0",
-		`"[1,2]"`:      "want an array",
-		`[1, 2 , 3,4]`: "",
+		`[1,2]`:    "want a base64 string",
+		`"%%%"`:    "illegal base64",
+		`"yA=="`:   "entry 0: bad minute", // 0xc8: a varint cut short
+		`"yAEG"`:   "",                              // minute 100, count 3
+		`"yAEGAg"`: "illegal base64",
+		`"AgQC"`:   "entry 1: bad or missing count",
+		`null`:     "",
 	} {
 		var ms Minutes
 		err := json.Unmarshal([]byte(in), &ms)
