@@ -52,7 +52,7 @@ func TestMinutesBadInput(t *testing.T) {
 		`[1,2]`:    "want a base64 string",
 		`"%%%"`:    "illegal base64",
 		`"yA=="`:   "entry 0: bad minute", // 0xc8: a varint cut short
-		`"yAEG"`:   "",                              // minute 100, count 3
+		`"yAEG"`:   "",                    // minute 100, count 3
 		`"yAEGAg"`: "illegal base64",
 		`"AgQC"`:   "entry 1: bad or missing count",
 		`null`:     "",
