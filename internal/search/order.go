@@ -249,10 +249,22 @@ type runner struct {
 	// The check for a certain page sorts every kept match; it runs once checkEvery units merged
 	// since the last one, a number that grows with the matches it sorted.
 	sinceCheck, checkEvery int
+
+	// A worker reading for a page takes no unit more than ahead units past first: the page is
+	// certain only once first is merged, and workers that raced on meanwhile read blocks the
+	// page did not need (a third of the bytes of a test bundle on 2 cores, four fifths on 8).
+	ahead   int
+	moved   *sync.Cond // first moved, reading stopped, or a unit failed
+	noAhead bool       // a unit failed to read to its end: first will not move past it
 }
+
+// aheadPerWorker is how many units past the first unmerged one each worker may read.
+const aheadPerWorker = 2
 
 func newRunner(e *store.Entry, p *plan, jobs []job, early bool) *runner {
 	r := &runner{p: p, e: e, jobs: jobs, units: p.units(jobs), early: early, checkEvery: 1}
+	r.ahead = aheadPerWorker * r.workers()
+	r.moved = sync.NewCond(&r.mu)
 	r.outs = make([]fileOut, len(jobs))
 	r.left = make([]int, len(jobs))
 	r.merged = make([]bool, len(r.units))
@@ -270,9 +282,16 @@ func newRunner(e *store.Entry, p *plan, jobs []job, early bool) *runner {
 	return r
 }
 
+func (r *runner) workers() int { return min(runtime.GOMAXPROCS(0), max(len(r.units), 1)) }
+
 func (r *runner) run(ctx context.Context) {
+	defer context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.moved.Broadcast()
+		r.mu.Unlock()
+	})()
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(r.units), 1)) {
+	for range r.workers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -292,7 +311,7 @@ func (r *runner) work(ctx context.Context) {
 	var local fileOut
 	for !r.stop.Load() && ctx.Err() == nil {
 		i := int(r.next.Add(1) - 1)
-		if i >= len(r.units) {
+		if i >= len(r.units) || !r.mayRead(ctx, i) {
 			return
 		}
 		u := r.units[i]
@@ -300,6 +319,20 @@ func (r *runner) work(ctx context.Context) {
 		done := s.readUnit(ctx, &local, &r.jobs[u.job], u, &src)
 		r.merge(i, &local, done)
 	}
+}
+
+// mayRead waits until unit i is at most ahead units past the first unmerged one, when reading
+// for a page; false means reading stopped meanwhile.
+func (r *runner) mayRead(ctx context.Context, i int) bool {
+	if !r.early {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i >= r.first+r.ahead && !r.noAhead && !r.stop.Load() && ctx.Err() == nil {
+		r.moved.Wait()
+	}
+	return !r.stop.Load() && ctx.Err() == nil
 }
 
 // bar is the key a match of the file must beat to be kept: the worst of its kept matches when
@@ -326,7 +359,9 @@ func (r *runner) merge(i int, local *fileOut, done bool) {
 	if local.best.compare(u.bound) < 0 {
 		r.disorder = true
 	}
+	defer r.moved.Broadcast()
 	if !done {
+		r.noAhead = true
 		return
 	}
 	r.merged[i] = true
