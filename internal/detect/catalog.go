@@ -161,6 +161,19 @@ var loadEmbedded = sync.OnceValues(func() (*Catalog, error) {
 	return c, nil
 })
 
+// Version is the embedded catalog's version, read from its top-level `version:` line without
+// parsing the rest: an index built with another version is stale, and a search whose index is
+// fresh needs nothing else of the catalog before it reads (parsing the YAML takes 6–13 ms of a
+// 30 ms run). TestEmbeddedCatalog holds it equal to Load's.
+var Version = sync.OnceValue(func() string {
+	for line := range bytes.Lines(embeddedRules) {
+		if v, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("version:")); ok {
+			return strings.Trim(string(bytes.TrimSpace(v)), `"'`)
+		}
+	}
+	return ""
+})
+
 // Embedded returns the raw embedded rules.yaml, e.g. for `nodediag rules --dump`.
 func Embedded() []byte { return bytes.Clone(embeddedRules) }
 

@@ -13,6 +13,9 @@ func TestEmbeddedCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if v := Version(); v != c.Version || v == "" {
+		t.Errorf("Version() = %q, the parsed catalog says %q", v, c.Version)
+	}
 	if loaded.Version != c.Version || len(loaded.Rules) != len(c.Rules) {
 		t.Fatalf("Load gives version %s with %d rules, Parse %s with %d", loaded.Version, len(loaded.Rules), c.Version, len(c.Rules))
 	}

@@ -300,12 +300,8 @@ func (s *Store) build(ctx context.Context, e *Entry, cat *detect.Catalog) (*inde
 
 // Index returns the bundle's index, building it when missing, stale or when force is set.
 func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, error) {
-	cat, err := detect.Load()
-	if err != nil {
-		return nil, err
-	}
 	if !force {
-		idx, err := index.Load(e.IndexDir(), cat.Version)
+		idx, err := index.Load(e.IndexDir(), detect.Version())
 		if err == nil {
 			return idx, nil
 		}
@@ -314,6 +310,10 @@ func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, 
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("rebuilding unreadable index", "bundle", e.Manifest.ID, "err", err)
 		}
+	}
+	cat, err := detect.Load()
+	if err != nil {
+		return nil, err
 	}
 	idx, err := s.build(ctx, e, cat)
 	if err != nil {
