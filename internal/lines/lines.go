@@ -47,6 +47,14 @@ type Reader struct {
 	CutLines int
 	// Lines counts the lines handed out so far.
 	Lines int64
+	// uncounted skips counting: blocks carry no line numbers (FirstLine 0) and Lines stays 0.
+	uncounted bool
+}
+
+// SkipLineNumbers stops the reader counting lines, for a caller that needs none (a count of
+// matching lines): counting them is a pass over every byte, 22 ms a GiB.
+func (r *Reader) SkipLineNumbers() {
+	r.uncounted = true
 }
 
 // NewReader returns a Reader with the given block size and line cap (0 means the defaults).
@@ -139,6 +147,12 @@ func (r *Reader) Next() (Block, error) {
 func (r *Reader) emit(n int, cut bool) Block {
 	data := r.buf[r.start : r.start+n]
 	b := Block{Data: data, FirstLine: r.line, Offset: r.offset, Cut: cut}
+	if r.uncounted {
+		b.FirstLine = 0
+		r.start += n
+		r.offset += int64(n)
+		return b
+	}
 	nl := bytes.Count(data, []byte{'\n'})
 	if cut || data[len(data)-1] != '\n' {
 		nl++

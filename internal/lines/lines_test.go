@@ -87,7 +87,45 @@ func TestReaderSplitsLinesWithNumbersAndOffsets(t *testing.T) {
 			if r.CutLines != tc.wantCut {
 				t.Errorf("CutLines = %d, want %d", r.CutLines, tc.wantCut)
 			}
+			// Without line numbers: the same text, offsets and cuts, every number 0.
+			u := NewReader(iotest.OneByteReader(strings.NewReader(tc.in)), tc.block, tc.maxLine)
+			u.SkipLineNumbers()
+			blocks, err := collectBlocks(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			for _, b := range blocks {
+				if b.FirstLine != 0 {
+					t.Errorf("block at %d numbered %d", b.Offset, b.FirstLine)
+				}
+				if tc.wantCut == 0 && int64(text.Len()) != b.Offset {
+					t.Errorf("block at offset %d follows %d bytes", b.Offset, text.Len())
+				}
+				text.Write(b.Data)
+			}
+			if tc.wantCut == 0 && text.String() != tc.in {
+				t.Errorf("uncounted blocks hold %q, want %q", text.String(), tc.in)
+			}
+			if u.Lines != 0 || u.CutLines != tc.wantCut {
+				t.Errorf("uncounted: Lines %d, CutLines %d (want 0, %d)", u.Lines, u.CutLines, tc.wantCut)
+			}
 		})
+	}
+}
+
+func collectBlocks(r *Reader) ([]Block, error) {
+	var out []Block
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		b.Data = bytes.Clone(b.Data)
+		out = append(out, b)
 	}
 }
 
