@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -558,5 +559,53 @@ func TestSearchNextCommands(t *testing.T) {
 				t.Errorf("%s: collapsed %+v of %d matches; want none collapsed of %d", n.Call, r.Collapsed, r.Total, first.Total)
 			}
 		}
+	}
+}
+
+// TestSearchCount: --count prints each file's number of matching lines and lists none, the
+// same numbers an exact search gives; with a listing flag it is refused.
+func TestSearchCount(t *testing.T) {
+	store := t.TempDir()
+	const q = "container.*start|container.*create|RunPodSandbox|StartContainer"
+	type result struct {
+		Total, Returned       int
+		TotalExact, Truncated bool
+		Files                 []struct {
+			File    string
+			Total   int
+			Matches []json.RawMessage
+		}
+	}
+	search := func(args ...string) result {
+		t.Helper()
+		out, e, code := run(t, append([]string{"--store", store, "search", "--bundle", example, q, "-o", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, e)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	exact, counted := search("--exact-total", "--max-results", "5"), search("--count")
+	if counted.Returned != 0 || counted.Truncated || !counted.TotalExact || counted.Total != exact.Total || exact.Total == 0 {
+		t.Errorf("--count: total %d (exact %v), %d listed, truncated %v; the exact search counts %d", counted.Total, counted.TotalExact, counted.Returned, counted.Truncated, exact.Total)
+	}
+	perFile := func(r result) map[string]int {
+		m := map[string]int{}
+		for _, f := range r.Files {
+			m[f.File] = f.Total
+			if len(f.Matches) > 0 && r.Returned == 0 {
+				t.Errorf("%s lists %d matches under --count", f.File, len(f.Matches))
+			}
+		}
+		return m
+	}
+	if want, got := perFile(exact), perFile(counted); !maps.Equal(want, got) {
+		t.Errorf("per file: --count %v, the exact search %v", got, want)
+	}
+	if _, e, code := run(t, "--store", store, "search", "--bundle", example, q, "--count", "-C", "2"); code != 2 || !strings.Contains(e, "countOnly") {
+		t.Errorf("--count -C 2: exit %d, %q; want 2 and a message naming the conflict", code, e)
 	}
 }

@@ -67,6 +67,7 @@ says which log types or hours hold most matches, and prints the commands that ge
 	f.IntVar(&req.Offset, "offset", 0, "skip this many matches of a cut result's incident-first order (its next offset)")
 	f.BoolVar(&req.ListRoutine, "list-routine", false, "list healthy starts and exit-0 lines instead of counting them")
 	f.BoolVar(&req.ExactTotal, "exact-total", false, "read every block the query can match in for exact counts, instead of stopping once the listed page is certain")
+	f.BoolVar(&req.CountOnly, "count", false, "list no matches: print the exact number of matching lines of each file, as rg -c does")
 	return cmd
 }
 

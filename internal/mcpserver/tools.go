@@ -47,7 +47,8 @@ func (s *server) register(srv *mcp.Server) {
 		"with healthy starts and exit-0 lines counted in collapsed; next gives the exact calls for the rest (offset for " +
 		"the next page, end_time for older matches, listRoutine=true to list the collapsed lines). The search reads the blocks " +
 		"nearest the incident first and stops once its page is certain: total then counts the matches read (totalExact false, " +
-		"totalAtMost bounds the rest); exactTotal=true reads everything for exact counts."}, s.search)
+		"totalAtMost bounds the rest); exactTotal=true reads everything for exact counts; countOnly=true returns only the " +
+		"exact count per file, as rg -c does, and is the cheapest way to learn how often something occurs."}, s.search)
 	mcp.AddTool(srv, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
 		"file of the bundle (logKey: the file path as errors and search name it): startLine (1-based; negative counts from " +
 		"the end) and lineCount (default 200, cap 10000), or a byte range startByte..endByte (at most 1 MiB) widened to " +
@@ -254,6 +255,7 @@ type SearchIn struct {
 	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many matches of the incident-first order: the nextOffset of a cut answer"`
 	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list healthy starts and exit-0 lines with the others instead of counting them in collapsed"`
 	ExactTotal    bool   `json:"exactTotal,omitempty" jsonschema:"read every block the query can match in so total is exact; by default the search stops once its page is certain and total is a lower bound (totalExact false, totalAtMost the upper bound)"`
+	CountOnly     bool   `json:"countOnly,omitempty" jsonschema:"list no matches: count the matching lines of each file exactly (with the window and logTypes applied); offset, context and listRoutine do not apply"`
 }
 
 // SearchOut is the search tool's answer.
@@ -279,7 +281,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 	}
 	res, err := search.Search(ctx, e, idx, search.Request{Query: in.Query, Exclude: in.Exclude, CaseSensitive: in.CaseSensitive,
 		LogTypes: splitList(in.LogTypes), From: from, To: to, Around: incidentAt(in.IncidentTime), MaxPerFile: in.MaxPerFile,
-		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal})
+		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal, CountOnly: in.CountOnly})
 	if err != nil {
 		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", err, search.MaxQueryBytes)
 	}

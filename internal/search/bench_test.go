@@ -121,6 +121,13 @@ func BenchmarkCommonWord(b *testing.B) {
 // The first page of 50, as the MCP search tool asks by default: each query class above, read
 // nearest the incident first and stopped once the page is certain.
 
+// BenchmarkCount* count matching lines, as rg -c does, listing none.
+func BenchmarkCountCommonWord(b *testing.B) { benchSearch(b, Request{Query: `error`, CountOnly: true}) }
+
+func BenchmarkCountNoLiteral(b *testing.B) {
+	benchSearch(b, Request{Query: `[0-9a-f]{64}`, CaseSensitive: true, CountOnly: true})
+}
+
 func BenchmarkPageSOPQuery(b *testing.B) { benchSearch(b, Request{Query: sopQuery, MaxTotal: 50}) }
 
 func BenchmarkPageCommonWord(b *testing.B) { benchSearch(b, Request{Query: `error`, MaxTotal: 50}) }

@@ -115,6 +115,15 @@ func identical(t *testing.T, s scenario.Scenario, layout scenario.Layout) {
 		if d := cmp.Diff(want, perFile(res)); d != "" {
 			t.Errorf("%q: matching lines per file (-regexp +search):\n%s", q.Query, d)
 		}
+		counted := q
+		counted.ExactTotal, counted.CountOnly = false, true
+		c, err := Search(context.Background(), e, idx, counted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, perFile(c)); d != "" || c.Returned != 0 || !c.TotalExact || c.Truncated || c.Total != sum(want) {
+			t.Errorf("%q counted: %d (exact %v), %d returned, truncated %v; per file (-regexp +count):\n%s", q.Query, c.Total, c.TotalExact, c.Returned, c.Truncated, d)
+		}
 		page := q
 		page.ExactTotal, page.MaxTotal = false, 5
 		first, err := Search(context.Background(), e, idx, page)
@@ -172,16 +181,58 @@ func TestSameLinesAsRipgrep(t *testing.T) {
 			}
 			want[filepath.ToSlash(string(sc.Bytes()[:i]))] = n
 		}
-		q.ExactTotal = true
-		res, err := Search(context.Background(), d.e, d.idx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dif := cmp.Diff(want, perFile(res)); dif != "" {
-			t.Errorf("%q: matching lines per file (-rg +search):\n%s", q.Query, dif)
+		for _, exact := range []bool{true, false} {
+			q.ExactTotal, q.CountOnly = exact, !exact
+			res, err := Search(context.Background(), d.e, d.idx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dif := cmp.Diff(want, perFile(res)); dif != "" {
+				t.Errorf("%q (countOnly %v): matching lines per file (-rg +search):\n%s", q.Query, q.CountOnly, dif)
+			}
 		}
 		if len(want) == 0 {
 			t.Errorf("%q matches nothing in the benchmark bundle", q.Query)
+		}
+	}
+}
+
+// TestCountOnlyWindow: with a window, a count places each line in time as a listing search does,
+// and counts what an exact search counts.
+func TestCountOnlyWindow(t *testing.T) {
+	s, _ := scenario.Lookup("node-oom")
+	e, idx, _ := importScenario(t, s, scenario.AL2023)
+	first, last := idx.Files[0].First, idx.Files[0].Last
+	for _, f := range idx.Files {
+		if !f.First.IsZero() && f.First.Before(first) {
+			first = f.First
+		}
+		if f.Last.After(last) {
+			last = f.Last
+		}
+	}
+	if first.IsZero() || !last.After(first) {
+		t.Fatalf("the bundle's files span %s to %s: the test needs a time range", first, last)
+	}
+	mid := first.Add(last.Sub(first) / 2)
+	for _, q := range identityQueries {
+		q.From, q.To = mid, last
+		exact := q
+		exact.ExactTotal = true
+		want, err := Search(context.Background(), e, idx, exact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.CountOnly = true
+		got, err := Search(context.Background(), e, idx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(perFile(want), perFile(got)); d != "" || got.Total != want.Total {
+			t.Errorf("%q in [%s, %s): count %d, exact search %d:\n%s", q.Query, mid, last, got.Total, want.Total, d)
+		}
+		if want.Total == 0 && q.Query == sopQuery {
+			t.Errorf("no OOM line in [%s, %s): the window misses the incident", mid, last)
 		}
 	}
 }

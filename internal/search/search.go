@@ -80,7 +80,11 @@ type Request struct {
 	// ExactTotal reads every block the query can match in, so that Total and the counts of
 	// Focus, Collapsed and Narrow are exact; without it a search stops once its page is certain
 	// (order.go) and Total is a lower bound.
-	ExactTotal   bool
+	ExactTotal bool
+	// CountOnly counts the matching lines of each file, exactly, and lists none, as `rg -c`
+	// does: no line is ranked, classified or (without a window) placed in time, so it costs
+	// little more than finding the matches. It takes no Offset, Context or ListRoutine.
+	CountOnly    bool
 	Context      int // lines before and after each match: default 0, cap 20
 	MaxLineBytes int // longer lines are cut with a marker: default 2000
 }
@@ -162,6 +166,7 @@ type plan struct {
 	// literalOnly says the regex matches exactly the lines holding one of the prefilter's
 	// literals (a word, an alternation of words): the prefilter's verified hit is the match.
 	literalOnly bool
+	countOnly   bool
 	// words says which blocks the index proves cannot match (nil: read every block).
 	words      *wordMask
 	types      map[string]bool
@@ -266,6 +271,16 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 			req.Offset, max(0, CapPageEnd-p.maxTotal), p.maxTotal, CapPageEnd)
 	}
 	p.offset, p.listRoutine = req.Offset, req.ListRoutine
+	if p.countOnly = req.CountOnly; p.countOnly {
+		switch {
+		case req.Offset > 0:
+			return nil, badf("countOnly lists no matches, so offset %d does not apply; drop one of them", req.Offset)
+		case req.Context > 0:
+			return nil, badf("countOnly lists no matches, so context %d does not apply; drop one of them", req.Context)
+		case req.ListRoutine:
+			return nil, badf("countOnly lists no matches, so listRoutine does not apply; drop one of them")
+		}
+	}
 	if len(req.LogTypes) > 0 {
 		known := knownTypes(idx)
 		p.types = map[string]bool{}
@@ -277,6 +292,12 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 		}
 	}
 	p.tctx = logtime.Context{Capture: idx.Time.Capture, Location: zoneOf(idx.Time.Zone), Boot: idx.Time.Boot}
+	if p.countOnly {
+		// Nothing is ranked or classified: no routine rules, crash facts or incident to find;
+		// the empty focus only orders the blocks, and a count reads them all.
+		p.focus = &Focus{}
+		return p, nil
+	}
 	if p.routine, err = loadRoutine(); err != nil {
 		return nil, err
 	}
@@ -446,7 +467,7 @@ func Search(ctx context.Context, e *store.Entry, idx *index.Index, req Request) 
 	jobs, skipped := planFiles(e, idx, p)
 	res.Skipped = skipped
 
-	r := newRunner(e, p, jobs, !req.ExactTotal)
+	r := newRunner(e, p, jobs, !req.ExactTotal && !req.CountOnly)
 	r.run(ctx)
 	res.TotalExact = true
 	for _, o := range r.outs {
@@ -563,7 +584,7 @@ func merge(res *Result, p *plan, jobs []job, outs []fileOut, stopped bool) {
 		res.Total += o.fm.Total
 		cut = cut || o.fm.Total > p.maxPerFile
 	}
-	cut = cut || res.Total > p.maxTotal
+	cut = (cut || res.Total > p.maxTotal) && !p.countOnly
 	var page map[int][]Match
 	listable := 0
 	if cut {
@@ -588,7 +609,7 @@ func merge(res *Result, p *plan, jobs []job, outs []fileOut, stopped bool) {
 			n++
 			fm.Matches[k].ID = fmt.Sprintf("S-%03d", n)
 		}
-		fm.Truncated = fm.Total > len(fm.Matches)
+		fm.Truncated = fm.Total > len(fm.Matches) && !p.countOnly
 		res.Returned += len(fm.Matches)
 		res.Truncated = res.Truncated || fm.Truncated
 		res.Files = append(res.Files, fm)
@@ -596,7 +617,7 @@ func merge(res *Result, p *plan, jobs []job, outs []fileOut, stopped bool) {
 	if cut {
 		incidentFirst(res, p, outs, parts, listable)
 	}
-	if res.Returned < res.Total {
+	if res.Returned < res.Total && !p.countOnly {
 		res.Truncated = true
 		res.Narrow = narrow(res.Total, byType, byHour)
 	}
@@ -733,6 +754,9 @@ func (s *scanner) readUnit(ctx context.Context, out *fileOut, j *job, u unit, sr
 	tctx.Location = fileZone(j.ix, tctx.Location)
 	lr := lines.NewReader(r, 0, 0)
 	defer lr.Release()
+	if s.p.countOnly {
+		lr.SkipLineNumbers()
+	}
 	var tail []ContextLine // the last lines of the previous block, for Before
 	var pend []pending
 	for {
@@ -786,6 +810,10 @@ func (s *scanner) block(out *fileOut, j *job, blk lines.Block, format logtime.Fo
 				lt = src
 			}
 		}
+		if p.countOnly && !p.window {
+			out.fm.Total++
+			continue
+		}
 		var st logtime.Stamp
 		switch {
 		case dmesg:
@@ -798,6 +826,10 @@ func (s *scanner) block(out *fileOut, j *job, blk lines.Block, format logtime.Fo
 		if p.window && (st.Time.IsZero() || (!p.from.IsZero() && st.Time.Before(p.from)) || (!p.to.IsZero() && !st.Time.Before(p.to))) {
 			// A line without its own time cannot be placed in the window: nothing is borrowed
 			// from its neighbours.
+			continue
+		}
+		if p.countOnly {
+			out.fm.Total++
 			continue
 		}
 		no := counter.LineOf(ls)

@@ -203,6 +203,9 @@ func TestSearchBadRequests(t *testing.T) {
 		{"per-file cap", Request{Query: "OOM", MaxPerFile: CapMaxPerFile + 1}, []string{"maxPerFile", "at most 500"}},
 		{"total cap", Request{Query: "OOM", MaxTotal: CapMaxTotal + 1}, []string{"maxTotal", "at most 5000"}},
 		{"context cap", Request{Query: "OOM", Context: CapContext + 1}, []string{"context", "0 to 20"}},
+		{"count with offset", Request{Query: "OOM", CountOnly: true, Offset: 5}, []string{"countOnly", "offset 5"}},
+		{"count with context", Request{Query: "OOM", CountOnly: true, Context: 2}, []string{"countOnly", "context 2"}},
+		{"count with routine", Request{Query: "OOM", CountOnly: true, ListRoutine: true}, []string{"countOnly", "listRoutine"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
