@@ -30,13 +30,7 @@ func FuzzRequiredLiterals(f *testing.F) {
 		if lits == nil {
 			return
 		}
-		set, err := literal.New(lits)
-		if err != nil {
-			t.Fatalf("literals %v of %q: %v", lits, q, err)
-		}
-		sc := set.NewScanner()
-		sc.Reset([]byte(line))
-		if _, _, _, ok := sc.Next(); !ok {
+		if !scanHits(t, lits, q, line) {
 			t.Fatalf("%q (caseSensitive=%v) matches %q but none of %v is found in it", q, cs, line, lits)
 		}
 	})
@@ -60,13 +54,7 @@ func FuzzQueryLiteralsExact(f *testing.F) {
 		if !exact {
 			return
 		}
-		set, err := literal.New(lits)
-		if err != nil {
-			t.Fatalf("literals %v of %q: %v", lits, q, err)
-		}
-		sc := set.NewScanner()
-		sc.Reset([]byte(line))
-		_, _, _, hit := sc.Next()
+		hit := scanHits(t, lits, q, line)
 		if want := re.MatchString(line); hit != want {
 			t.Fatalf("%q (caseSensitive=%v) on %q: the literals %v say %v, the regex %v", q, cs, line, lits, hit, want)
 		}
@@ -95,4 +83,17 @@ func parseBoth(q, line string, caseSensitive bool) (*syntax.Regexp, *regexp.Rege
 		return nil, nil, false
 	}
 	return tree, re, true
+}
+
+// scanHits reports whether the literal scanner finds one of lits (the literals of query q) in line.
+func scanHits(t *testing.T, lits []literal.Literal, q, line string) bool {
+	t.Helper()
+	set, err := literal.New(lits)
+	if err != nil {
+		t.Fatalf("literals %v of %q: %v", lits, q, err)
+	}
+	sc := set.NewScanner()
+	sc.Reset([]byte(line))
+	_, _, _, ok := sc.Next()
+	return ok
 }
