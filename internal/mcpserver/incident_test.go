@@ -208,6 +208,20 @@ func checkIncidentFirst(t *testing.T, f *fixture, in incident, args map[string]a
 		t.Errorf("%v: totals %d (exact %v, at most %d) and exactly %d (exact %v); the whole answer has %d", args,
 			page.Total, page.TotalExact, page.TotalAtMost, exact.Total, exact.TotalExact, all.Total)
 	}
+	// countOnly gives the same counts per file and lists nothing.
+	countArgs := maps.Clone(args)
+	countArgs["countOnly"] = true
+	var counted SearchOut
+	f.call(t, "search", countArgs, &counted, false)
+	if counted.Total != exact.Total || !counted.TotalExact || counted.Returned != 0 || len(allMatches(counted.Result)) != 0 {
+		t.Errorf("%v countOnly: total %d (exact %v), %d listed; the exact search counts %d", args, counted.Total, counted.TotalExact, counted.Returned, exact.Total)
+	}
+	for i, fm := range counted.Files {
+		if i >= len(exact.Files) || fm.File != exact.Files[i].File || fm.Total != exact.Files[i].Total {
+			t.Errorf("%v countOnly: file %d is %s with %d; the exact search has %+v", args, i, fm.File, fm.Total, exact.Files)
+			break
+		}
+	}
 	page = exact
 	// The clean exits of healthy pods are counted, not listed: as many as the whole answer holds.
 	healthy := 0
