@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -87,57 +87,12 @@ func (w *window) register(cmd *cobra.Command) {
 }
 
 // resolve returns the window bounds; zero values are open ends. Relative windows count back from
-// the bundle's capture time: a bundle is read days after it was taken.
+// the bundle's capture time (app.WindowSpec.Resolve).
 func (w *window) resolve(capture time.Time) (from, to time.Time, err error) {
-	if w.last < 0 {
-		return from, to, usageError("--last %s: want a positive duration", w.last)
-	}
-	if w.last > 0 {
-		if w.incident != "" || w.start != "" || w.end != "" {
-			return from, to, usageError("--last cannot be combined with --incident-time or --start/--end")
-		}
-		return capture.Add(-w.last), capture.Add(time.Second), nil
-	}
-	if w.incident != "" {
-		if w.start != "" || w.end != "" {
-			return from, to, usageError("--incident-time cannot be combined with --start/--end")
-		}
-		t, err := parseWhen(w.incident)
-		if err != nil {
-			return from, to, usageError("--incident-time: %v", err)
-		}
-		return t.Add(-5 * time.Minute), t.Add(5 * time.Minute), nil
-	}
-	if w.start != "" {
-		if from, err = parseWhen(w.start); err != nil {
-			return from, to, usageError("--start: %v", err)
-		}
-	}
-	if w.end != "" {
-		if to, err = parseWhen(w.end); err != nil {
-			return from, to, usageError("--end: %v", err)
-		}
-	}
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
-		return from, to, usageError("--end %s is not after --start %s", stamp(to), stamp(from))
-	}
-	return from, to, nil
+	win, err := w.spec().Resolve(capture)
+	return win.From, win.To, err
 }
 
-var whenLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"}
-
-func parseWhen(s string) (time.Time, error) {
-	for _, l := range whenLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-11-20T08:17:00Z) or `2026-11-20 08:17[:00]` (UTC)", s)
-}
-
-func inWindow(t, from, to time.Time) bool {
-	if t.IsZero() {
-		return from.IsZero() && to.IsZero()
-	}
-	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
+func (w *window) spec() app.WindowSpec {
+	return app.WindowSpec{Incident: w.incident, Start: w.start, End: w.end, Last: w.last, Names: app.CLINames}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/facts"
@@ -189,18 +190,6 @@ type timeWindow struct {
 	End   time.Time `json:"end,omitzero" yaml:"end,omitempty"`
 }
 
-// normalizeSeverity accepts the catalog's severities and the legacy "warning" (= medium).
-func normalizeSeverity(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "warning" || s == "warn" {
-		return "medium", nil
-	}
-	if index.SeverityRank(s) > 4 {
-		return "", fmt.Errorf("%q: want critical, high, medium (or warning), low or info", s)
-	}
-	return s, nil
-}
-
 func newErrorsCmd(g *globals) *cobra.Command {
 	var bf bundleFlags
 	var win window
@@ -210,14 +199,14 @@ func newErrorsCmd(g *globals) *cobra.Command {
 		Short: "List the bundle's findings: rule hits grouped by rule, most severe first, with samples and file:line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			min, err := normalizeSeverity(sev)
+			min, err := app.NormalizeSeverity("--severity", sev)
 			if err != nil {
-				return usageError("--severity %v", err)
+				return err
 			}
 			var fail string
 			if failOn != "" {
-				if fail, err = normalizeSeverity(failOn); err != nil {
-					return usageError("--fail-on %v", err)
+				if fail, err = app.NormalizeSeverity("--fail-on", failOn); err != nil {
+					return err
 				}
 			}
 			if _, _, err := win.resolve(time.Time{}); err != nil {
@@ -227,12 +216,16 @@ func newErrorsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			from, to, err := win.resolve(idx.Time.Capture)
+			w, err := win.spec().Resolve(idx.Time.Capture)
 			if err != nil {
 				return err
 			}
-			res := filterFindings(idx, min, from, to)
-			res.BundleID, res.InstanceID = e.Manifest.ID, e.Manifest.InstanceID
+			found := app.Errors(idx, app.ErrorsRequest{MinSeverity: min, Window: w})
+			res := errorsResult{BundleID: e.Manifest.ID, InstanceID: e.Manifest.InstanceID, Capture: idx.Time.Capture,
+				MinSeverity: min, Total: found.Total, Shown: len(found.Findings), Findings: found.Findings, Notes: found.Notes}
+			if !w.Open() {
+				res.Window = &timeWindow{Start: w.From, End: w.To}
+			}
 			if err := g.emit(res, func(w io.Writer) { printFindings(w, res) }); err != nil {
 				return err
 			}
@@ -251,43 +244,6 @@ func newErrorsCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&sev, "severity", "low", "lowest severity to list: critical, high, medium (or warning), low, info")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a listed finding is at or above this severity")
 	return cmd
-}
-
-func filterFindings(idx *index.Index, min string, from, to time.Time) errorsResult {
-	res := errorsResult{Capture: idx.Time.Capture, MinSeverity: min, Total: len(idx.Findings)}
-	windowed := !from.IsZero() || !to.IsZero()
-	if windowed {
-		res.Window = &timeWindow{Start: from, End: to}
-	}
-	for _, f := range idx.Findings {
-		if index.SeverityRank(f.Severity) > index.SeverityRank(min) {
-			continue
-		}
-		if windowed {
-			n := f.CountBetween(from, to)
-			if n == 0 {
-				continue
-			}
-			f.Count = n
-			var in []index.Sample
-			for _, s := range f.Samples {
-				if inWindow(s.Time, from, to) {
-					in = append(in, s)
-				}
-			}
-			f.Samples = in
-		}
-		f.Minutes = nil
-		res.Findings = append(res.Findings, f)
-	}
-	res.Shown = len(res.Findings)
-	if windowed {
-		res.Notes = append(res.Notes, "counts are hits inside the window, to the minute; samples outside it are left out (use search with the same window for every line)")
-	}
-	if res.Shown < res.Total && min != "info" {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d findings below %s or outside the window are not shown (--severity info shows all)", res.Total-res.Shown, min))
-	}
-	return res
 }
 
 func printFindings(w io.Writer, res errorsResult) {
@@ -361,7 +317,7 @@ func newFactsCmd(g *globals) *cobra.Command {
 				if container != "" && f.Container != container {
 					continue
 				}
-				if (!from.IsZero() || !to.IsZero()) && !inWindow(f.Ref.Time, from, to) {
+				if w := (app.Window{From: from, To: to}); !w.Open() && !w.Holds(f.Ref.Time) {
 					continue
 				}
 				res.Facts = append(res.Facts, f)

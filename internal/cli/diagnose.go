@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
@@ -44,7 +45,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 			var fail string
 			if failOn != "" {
 				var err error
-				if fail, err = normalizeSeverity(failOn); err != nil {
+				if fail, err = app.NormalizeSeverity("--fail-on", failOn); err != nil {
 					return usageError("--fail-on %v", err)
 				}
 			}

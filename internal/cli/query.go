@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/search"
 )
@@ -41,7 +42,7 @@ says which log types or hours hold most matches, and prints the commands that ge
 				return err
 			}
 			if win.incident != "" {
-				req.Around, _ = parseWhen(win.incident) // resolve has refused a bad one
+				req.Around, _ = app.ParseWhen(app.CLINames.Incident, win.incident) // resolve has refused a bad one
 			}
 			req.Query = args[0]
 			req.LogTypes = splitList(logTypes)

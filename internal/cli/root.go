@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/kube"
@@ -86,7 +87,7 @@ func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return ee.code
 	}
 	fmt.Fprintln(stderr, "nodediag:", err)
-	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
+	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, app.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
 		errors.Is(err, diagnose.ErrInput) || errors.Is(err, kube.ErrInput) {
 		return ExitUsage
 	}

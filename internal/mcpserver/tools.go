@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/index"
@@ -134,24 +135,9 @@ type pageToken struct {
 	Offset int    `json:"o"`
 }
 
-// normalizeSeverity accepts the catalog's severities and the legacy "warning" (= medium).
-func normalizeSeverity(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch s {
-	case "":
-		return "low", nil
-	case "warning", "warn":
-		return "medium", nil
-	}
-	if index.SeverityRank(s) > 4 {
-		return "", fmt.Errorf("severity %q is not one of critical, high, medium (or warning), low, info", s)
-	}
-	return s, nil
-}
-
 func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn) (*mcp.CallToolResult, ErrorsOut, error) {
 	var out ErrorsOut
-	min, err := normalizeSeverity(in.Severity)
+	least, err := app.NormalizeSeverity("severity", in.Severity)
 	if err != nil {
 		return nil, out, err
 	}
@@ -172,7 +158,7 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 	case size > maxPageSize:
 		size = maxPageSize
 	}
-	from, to, err := window(in.IncidentTime, in.StartTime, in.EndTime)
+	w, err := app.WindowSpec{Incident: in.IncidentTime, Start: in.StartTime, End: in.EndTime, Names: app.MCPNames}.Resolve(time.Time{})
 	if err != nil {
 		return nil, out, err
 	}
@@ -180,7 +166,7 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 	if err != nil {
 		return nil, out, err
 	}
-	query := strings.Join([]string{min, in.ResponseFormat, in.IncidentTime, in.StartTime, in.EndTime}, "|")
+	query := strings.Join([]string{least, in.ResponseFormat, in.IncidentTime, in.StartTime, in.EndTime}, "|")
 	offset := 0
 	if in.PageToken != "" {
 		tok, err := decodeToken(in.PageToken)
@@ -189,24 +175,10 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 		}
 		offset = tok.Offset
 	}
-	out = ErrorsOut{Bundle: ref, MinSeverity: min, Findings: []FindingOut{}}
-	windowed := !from.IsZero() || !to.IsZero()
-	for i := range idx.Findings {
-		f := &idx.Findings[i]
-		if index.SeverityRank(f.Severity) > index.SeverityRank(min) {
-			continue
-		}
-		n := f.Count
-		if windowed {
-			if n = f.CountBetween(from, to); n == 0 {
-				continue
-			}
-		}
-		out.Matching++
-		if out.Matching <= offset || len(out.Findings) >= size {
-			continue
-		}
-		fo := FindingOut{ID: f.ID, Rule: f.Rule, Title: f.Title, Severity: f.Severity, Count: n, First: f.First, Last: f.Last, SOPs: f.SOPs}
+	found := app.Errors(idx, app.ErrorsRequest{MinSeverity: least, Window: w})
+	out = ErrorsOut{Bundle: ref, MinSeverity: least, Matching: len(found.Findings), Findings: []FindingOut{}}
+	for _, f := range found.Findings[min(offset, len(found.Findings)):min(offset+size, len(found.Findings))] {
+		fo := FindingOut{ID: f.ID, Rule: f.Rule, Title: f.Title, Severity: f.Severity, Count: f.Count, First: f.First, Last: f.Last, SOPs: f.SOPs}
 		if detailed {
 			fo.Description, fo.Category, fo.Files, fo.Samples = f.Description, f.Category, f.Files, f.Samples
 		} else if len(f.Samples) > 0 {

@@ -1,0 +1,143 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/cli"
+	"github.com/nodediag/nodediag/internal/mcpserver"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+const exampleArchive = "../../testdata/example/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz"
+
+// faces holds the example bundle in one store, and the CLI and an MCP client over it.
+type faces struct {
+	dir, bundle string
+	mcp         *mcp.ClientSession
+}
+
+func newFaces(t *testing.T) *faces {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "store")
+	st, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Import(ctx, exampleArchive, store.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, sst := mcp.NewInMemoryTransports()
+	ss, err := mcpserver.New(mcpserver.Options{Store: st, Version: "test"}).Connect(ctx, sst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces-test", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return &faces{dir: dir, bundle: res.Entry.Manifest.ID, mcp: cs}
+}
+
+// cli runs a nodediag command with -o json against the store and decodes its output.
+func (f *faces) cli(t *testing.T, out any, args ...string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args = append([]string{"--store", f.dir}, append(args, "--bundle", f.bundle, "-o", "json")...)
+	if code := cli.MainIO(context.Background(), args, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("nodediag %v: exit %d: %s", args, code, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("nodediag %v: %v", args, err)
+	}
+}
+
+// tool calls an MCP tool and decodes its structured answer.
+func (f *faces) tool(t *testing.T, out any, name string, args map[string]any) {
+	t.Helper()
+	args["bundleId"] = f.bundle
+	res, err := f.mcp.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IsError {
+		t.Fatalf("%s(%v): %v", name, args, res.Content)
+	}
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// finding is what both faces say of a finding: its count and the lines behind it.
+type finding struct {
+	ID      string
+	Count   int
+	Samples []struct {
+		File string
+		Line int
+		Time time.Time
+	}
+}
+
+// TestErrorsSameThroughBothFaces: for the same bundle, severity and window, `nodediag errors`
+// and the errors tool list the same findings with the same counts and the same samples, and
+// with a window no sample lies outside it (the MCP tool's used to come from ten days earlier).
+func TestErrorsSameThroughBothFaces(t *testing.T) {
+	f := newFaces(t)
+	var all struct{ Findings []finding }
+	f.cli(t, &all, "errors", "--severity", "info")
+	if len(all.Findings) < 3 {
+		t.Fatalf("the example bundle has %d findings: the test needs several", len(all.Findings))
+	}
+	// Windows around each of a few findings' last hit: each holds some findings and not others.
+	var windows []string
+	for _, fd := range all.Findings[:3] {
+		if n := len(fd.Samples); n > 0 {
+			windows = append(windows, fd.Samples[n-1].Time.UTC().Format("2006-01-02 15:04:05"))
+		}
+	}
+	for _, sev := range []string{"info", "high"} {
+		for _, at := range append([]string{""}, windows...) {
+			name := fmt.Sprintf("severity %s, incident %q", sev, at)
+			var viaCLI, viaMCP struct{ Findings []finding }
+			cliArgs := []string{"errors", "--severity", sev}
+			mcpArgs := map[string]any{"severity": sev, "response_format": "detailed", "pageSize": 1000}
+			if at != "" {
+				cliArgs = append(cliArgs, "--incident-time", at)
+				mcpArgs["incident_time"] = at
+			}
+			f.cli(t, &viaCLI, cliArgs...)
+			f.tool(t, &viaMCP, "errors", mcpArgs)
+			if d := cmp.Diff(viaCLI.Findings, viaMCP.Findings); d != "" {
+				t.Errorf("%s: the faces differ (-CLI +MCP):\n%s", name, d)
+			}
+			if at == "" {
+				continue
+			}
+			when, _ := time.Parse("2006-01-02 15:04:05", at)
+			for _, fd := range viaMCP.Findings {
+				for _, s := range fd.Samples {
+					if s.Time.Before(when.Add(-5*time.Minute)) || !s.Time.Before(when.Add(5*time.Minute)) {
+						t.Errorf("%s: %s's sample %s:%d at %s lies outside the window", name, fd.ID, s.File, s.Line, s.Time)
+					}
+				}
+			}
+		}
+	}
+}
