@@ -30,7 +30,7 @@ func (s *server) registerCollection(srv *mcp.Server) {
 		"method kube (when the server allows nodes/proxy) instead gathers kubelet and containerd journals, /var/log/messages and " +
 		"the node's pod logs through the Kubernetes API for nodeName (or the node of instanceId) and answers with the indexed bundle."},
 		s.collect)
-	mcp.AddTool(srv, &mcp.Tool{Name: "status", Annotations: readOnly("Follow a collection"), Description: "Reports a collection " +
+	mcp.AddTool(srv, &mcp.Tool{Name: "status", Annotations: fetchesIntoStore("Follow a collection"), Description: "Reports a collection " +
 		"started by collect (or any execution of AWSSupport-CollectEKSInstanceLogs that uploads to this server's bucket): running (with the automation's current step and steps done), failed (with the reason), cancelled, or " +
 		"completed. The call that first sees the automation succeed finds the bundle in S3, downloads it (resuming an interrupted " +
 		"download) and imports and indexes it, so it can take a minute (with a progressToken it sends progress notifications); the " +

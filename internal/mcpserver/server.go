@@ -89,11 +89,26 @@ func New(opts Options) *mcp.Server {
 	return srv
 }
 
-// readOnly marks a tool that changes nothing, on the node or in the store, so clients may call it
-// without asking the user.
+// readOnly marks a tool that changes nothing, on the node or in the store, and reads only the
+// store, so clients may call it without asking the user.
 func readOnly(title string) *mcp.ToolAnnotations {
 	closed := false
 	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &closed}
+}
+
+// readsOutside marks a tool that changes nothing but reads a live system outside the store: the
+// cluster's API or AWS.
+func readsOutside(title string) *mcp.ToolAnnotations {
+	open := true
+	return &mcp.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: &open}
+}
+
+// fetchesIntoStore marks a tool that reads AWS and may add to the store (status downloads and
+// imports a finished collection): not read-only, never destructive, and calling it again
+// changes nothing more.
+func fetchesIntoStore(title string) *mcp.ToolAnnotations {
+	notDestructive, open := false, true
+	return &mcp.ToolAnnotations{Title: title, IdempotentHint: true, DestructiveHint: &notDestructive, OpenWorldHint: &open}
 }
 
 // BundleRef names the bundle an answer was read from, so every claim carries its provenance.

@@ -131,13 +131,20 @@ func TestToolList(t *testing.T) {
 		switch {
 		case tool.Annotations == nil:
 			t.Errorf("%s has no annotations", tool.Name)
-		case tool.Name == "collect":
-			// collect starts an automation; it must say so, and that it destroys nothing.
+		case tool.Name == "collect" || tool.Name == "status":
+			// collect starts an automation and status downloads and imports what it made: they
+			// must say so, and that they destroy nothing.
 			if tool.Annotations.ReadOnlyHint || tool.Annotations.DestructiveHint == nil || *tool.Annotations.DestructiveHint {
-				t.Errorf("collect: annotations %+v, want not read-only and not destructive", tool.Annotations)
+				t.Errorf("%s: annotations %+v, want not read-only and not destructive", tool.Name, tool.Annotations)
 			}
 		case !tool.Annotations.ReadOnlyHint:
 			t.Errorf("%s is not annotated read-only", tool.Name)
+		}
+		// A tool that reaches AWS or the cluster is open-world; one that reads only the store is not.
+		outside := slices.Contains([]string{"collect", "status", "cluster_health", "get_cloudwatch_logs", "list_k8s_resources",
+			"read_k8s_resource", "get_k8s_events", "get_pod_logs", "diagnose_crashloop"}, tool.Name)
+		if a := tool.Annotations; a != nil && (a.OpenWorldHint == nil || *a.OpenWorldHint != outside) {
+			t.Errorf("%s: openWorldHint %v, want %v", tool.Name, a.OpenWorldHint, outside)
 		}
 		if tool.OutputSchema == nil {
 			t.Errorf("%s has no output schema", tool.Name)

@@ -77,7 +77,7 @@ func (s *server) register(srv *mcp.Server) {
 	mcp.AddTool(srv, &mcp.Tool{Name: "get_sop", Annotations: readOnly("Read a runbook"), Description: "Returns one runbook " +
 		"by sopId (case-insensitive, e.g. K3): its phases and steps with the tool calls they name, the Output Format and " +
 		"the Markdown body."}, s.getSOP)
-	mcp.AddTool(srv, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readOnly("Diagnose a crash-looping container"),
+	mcp.AddTool(srv, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readsOutside("Diagnose a crash-looping container"),
 		Description: "Runs the whole K3 CrashLoopBackOff SOP for namespace/pod (namespace default \"default\"; container optional: " +
 			"the pod's crash-looping one) and answers its Output Format: root cause, exit code and meaning, crash frequency, evidence " +
 			"with file:line, severity, mitigation, confidence. With cluster access (clusterName picks the kubeconfig context) it reads " +
