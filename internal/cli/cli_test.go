@@ -113,7 +113,9 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"unknown kind", []string{"facts", "--kind", "Explosion"}, ExitUsage, "--kind"},
 		{"fail-on hit", []string{"errors", "--fail-on", "high"}, ExitFindings, ""},
 		{"fail-on outside window", []string{"errors", "--fail-on", "high", "--start", "2026-11-01 00:00", "--end", "2026-11-02 00:00"}, ExitOK, ""},
-		{"missing archive", []string{"import", "/no/such/bundle.tar.gz"}, 1, "no such file"},
+		{"missing archive", []string{"import", "/no/such/bundle.tar.gz"}, ExitUsage, "no such file"},
+		{"missing archive under --bundle", []string{"errors", "--bundle", "/no/such/bundle.tar.gz"}, ExitUsage, "no such file"},
+		{"pod not in the bundle", []string{"diagnose", "--bundle", example, "--pod", "payments/no-such-pod"}, ExitUsage, "payments/ledger-0"},
 		{"truncated archive", []string{"import", cut}, ExitPartial, "imported only part"},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -113,6 +114,10 @@ func newImportCmd(g *globals) *cobra.Command {
 		Short: "Unpack a node log bundle (.tar.gz, .tgz, .tar, .zip or folder) into the store and index it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A path that names nothing is the caller's to fix, as under --bundle: exit 2.
+			if _, err := os.Stat(args[0]); err != nil {
+				return usageError("import %s: %v", args[0], err)
+			}
 			st, err := g.openStore()
 			if err != nil {
 				return err

@@ -1,9 +1,12 @@
 package diagnose
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -154,7 +157,7 @@ func (d *Diagnosis) made(claim string) bool {
 
 // ErrInput marks a request that cannot be served as asked; errors.Is tells a CLI to report a
 // usage error.
-var ErrInput = errors.New("invalid diagnose request")
+var ErrInput = errors.New("cannot diagnose")
 
 // Diagnose runs the K3 runbook for one container against a bundle's index.
 func Diagnose(ctx context.Context, idx *index.Index, in Input) (*Diagnosis, error) {
@@ -260,7 +263,59 @@ func resolveTarget(idx *index.Index, in Input) (target, error) {
 		k := order[best]
 		t.ns, t.pod, t.uid, t.container = k.ns, k.pod, k.uid, k.ctr
 	}
+	if t.pod != "" && best < 0 && in.PodStatus == nil && !mentioned(idx, t.ns, t.pod) {
+		return t, fmt.Errorf("%w: pod %s is not in this bundle: no line of the node's logs names it; %s", ErrInput, t, crashLoopers(idx))
+	}
 	return t, nil
+}
+
+// mentioned says whether any fact or container of the bundle names the pod.
+func mentioned(idx *index.Index, ns, pod string) bool {
+	same := func(fns, fpod string) bool { return fpod == pod && (ns == "" || fns == "" || fns == ns) }
+	for i := range idx.Facts {
+		if same(idx.Facts[i].Namespace, idx.Facts[i].Pod) {
+			return true
+		}
+	}
+	for _, c := range idx.Containers {
+		if same(c.Namespace, c.Pod) {
+			return true
+		}
+	}
+	return false
+}
+
+// crashLoopers names the pods of the bundle with crash facts, most first, for a caller who
+// asked about one that is not there.
+func crashLoopers(idx *index.Index) string {
+	count := map[string]int{}
+	for i := range idx.Facts {
+		f := &idx.Facts[i]
+		if f.Pod == "" || !crashFact(f) {
+			continue
+		}
+		name := f.Pod
+		if f.Namespace != "" {
+			name = f.Namespace + "/" + f.Pod
+		}
+		count[name] += 1 + f.Repeats
+	}
+	if len(count) == 0 {
+		return "no pod crash-loops in this bundle"
+	}
+	names := slices.SortedFunc(maps.Keys(count), func(a, b string) int {
+		return cmp.Or(count[b]-count[a], strings.Compare(a, b))
+	})
+	const most = 5
+	parts := make([]string, 0, most)
+	for _, n := range names[:min(most, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s (%d crash %s)", n, count[n], plural(count[n], "line")))
+	}
+	more := ""
+	if len(names) > most {
+		more = fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return "the pods that crash-loop in it: " + strings.Join(parts, ", ") + more
 }
 
 // crashFact tells whether a fact says a container failed (not join data, not a clean exit).

@@ -318,6 +318,32 @@ func TestDiagnoseInputErrors(t *testing.T) {
 	}
 }
 
+// TestDiagnoseUnknownPod: a pod no line of the bundle names is refused, with the pods that do
+// crash-loop there, most crash lines first; a pod that is there but healthy is diagnosed.
+func TestDiagnoseUnknownPod(t *testing.T) {
+	one := 1
+	exit := func(ns, pod string, repeats int) facts.Fact {
+		return facts.Fact{Kind: facts.ContainerExit, Namespace: ns, Pod: pod, Container: "app", ExitCode: &one, Repeats: repeats}
+	}
+	idx := &index.Index{BundleID: "b", Facts: []facts.Fact{exit("shop", "api-1", 3), exit("kube-system", "coredns-x", 0)},
+		Containers: []index.ContainerInfo{{ContainerID: "c1", Container: "web", Namespace: "shop", Pod: "healthy-0"}}}
+	_, err := Diagnose(context.Background(), idx, Input{Namespace: "payments", Pod: "no-such-pod"})
+	if !errors.Is(err, ErrInput) {
+		t.Fatalf("err = %v, want ErrInput", err)
+	}
+	for _, s := range []string{"payments/no-such-pod", "not in this bundle", "shop/api-1 (4 crash lines), kube-system/coredns-x (1 crash line)"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%q does not say %q", err, s)
+		}
+	}
+	if _, err := Diagnose(context.Background(), idx, Input{Namespace: "shop", Pod: "healthy-0"}); err != nil {
+		t.Errorf("a pod the bundle names but that never crashed: %v", err)
+	}
+	if _, err := Diagnose(context.Background(), &index.Index{BundleID: "b"}, Input{Pod: "x"}); err == nil || !strings.Contains(err.Error(), "no pod crash-loops") {
+		t.Errorf("an empty bundle: %v", err)
+	}
+}
+
 func TestDiagnoseCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -217,6 +217,8 @@ func TestToolErrors(t *testing.T) {
 		{"unknown finding", "summarize", map[string]any{"instanceId": f.instance, "finding_ids": []string{"F-999"}}, []string{"F-999", "errors"}},
 		{"no instanceId", "diagnose_crashloop", map[string]any{"namespace": f.truth.Namespace, "pod": f.truth.Pod}, []string{"instanceId", "cluster access", "--kubeconfig"}},
 		{"no pod", "diagnose_crashloop", map[string]any{"instanceId": f.instance}, []string{"pod is required"}},
+		{"pod not in the bundle", "diagnose_crashloop", map[string]any{"instanceId": f.instance, "namespace": f.truth.Namespace, "pod": "no-such-pod"},
+			[]string{"no-such-pod", "not in this bundle", f.truth.Namespace + "/" + f.truth.Pod}},
 		{"aliases disagree", "correlate", map[string]any{"instanceId": f.instance, "pod": "a", "pod_name": "b"}, []string{"pod", "pod_name", "disagree"}},
 		{"bad severity", "errors", map[string]any{"instanceId": f.instance, "severity": "urgent"}, []string{"urgent", "warning"}},
 		{"bad format", "errors", map[string]any{"instanceId": f.instance, "response_format": "full"}, []string{"full", "concise, detailed"}},
