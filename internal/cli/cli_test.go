@@ -611,3 +611,11 @@ func TestSearchCount(t *testing.T) {
 		t.Errorf("--count -C 2: exit %d, %q; want 2 and a message naming the conflict", code, e)
 	}
 }
+
+// TestVersionFlag: --version prints the version as the version command does, on stdout.
+func TestVersionFlag(t *testing.T) {
+	out, e, code := run(t, "--version")
+	if code != 0 || out != "nodediag "+Version+"\n" {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q; want %q", code, out, e, "nodediag "+Version+"\n")
+	}
+}

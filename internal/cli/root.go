@@ -128,6 +128,8 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 			return nil
 		},
 	}
+	root.Version = Version
+	root.SetVersionTemplate("nodediag {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")

@@ -68,6 +68,13 @@ func TestValidInstanceID(t *testing.T) {
 			t.Errorf("ValidInstanceID(%q) = %v, want ok=%v", tc.id, err, tc.ok)
 		}
 	}
+	// The runbook's placeholder is named as such, and every refusal says where the real id is.
+	err := ValidInstanceID("i-0abc123def456")
+	for _, s := range []string{"runbook's example", "providerID"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("ValidInstanceID(the runbook's example) = %v, want it to say %q", err, s)
+		}
+	}
 }
 
 func TestFindInstance(t *testing.T) {

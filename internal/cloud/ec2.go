@@ -26,12 +26,21 @@ type Instance struct {
 // instanceIDRE is EC2's id format: the old 8-digit and the current 17-digit form.
 var instanceIDRE = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
 
+// runbookExampleID is the placeholder the K3 runbook's examples use; an agent that copies it
+// needs telling where the real id is.
+const runbookExampleID = "i-0abc123def456"
+
 // ValidInstanceID checks id is an EC2 instance id: "i-" and 8 or 17 lowercase hex digits.
 func ValidInstanceID(id string) error {
-	if !instanceIDRE.MatchString(id) {
-		return fmt.Errorf("%w %q: want \"i-\" and 8 or 17 lowercase hex digits, like i-0a1b2c3d4e5f60718", ErrInvalidInstanceID, id)
+	if instanceIDRE.MatchString(id) {
+		return nil
 	}
-	return nil
+	which := ""
+	if id == runbookExampleID {
+		which = " (that is the runbook's example, not a node's id)"
+	}
+	return fmt.Errorf("%w %q%s: want \"i-\" and 8 or 17 lowercase hex digits, like i-0a1b2c3d4e5f60718; a node's id "+
+		"is the last part of its providerID (kubectl get node NODE -o jsonpath='{.spec.providerID}')", ErrInvalidInstanceID, id, which)
 }
 
 // FindInstance looks id up with ec2:DescribeInstances. With region set only that region is asked;
