@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -30,6 +31,9 @@ func newServeCmd(g *globals) *cobra.Command {
 		maxBody  int64
 		insecure bool
 		kc       serveClusterFlags
+		toolsets []string
+		readOnly bool
+		fullText bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -43,7 +47,13 @@ clusterName; and the AWS tools (collect, status, cluster_health, get_cloudwatch_
 AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION, instance role, IRSA, Pod Identity;
 AWS_ENDPOINT_URL* for VPC endpoints). Every tool is read-only except collect, which starts the SSM
 automation AWSSupport-CollectEKSInstanceLogs (it reads the node, changes none of its workloads)
-and needs --bucket.
+and needs --bucket, and status, which downloads and imports what it collected.
+
+The tools come in toolsets — node-logs, runbooks, kubernetes (cluster_health is here) and aws —
+and --toolsets lists only those asked for; a toolset the server is not configured for (--no-kube,
+--no-aws, no kubeconfig) is not listed, and the server's instructions say why. --read-only drops
+collect and status. Each answer is structured content and a few lines of text naming the next
+call; --full-text adds the whole JSON as text for clients that read only text.
 
 Without --listen it speaks over standard input and output (newline-delimited JSON-RPC): stdout
 carries only the protocol, logs go to stderr.
@@ -86,7 +96,10 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 			if err != nil {
 				return err
 			}
-			opts.Runbooks, opts.Version = c, Version
+			if opts.Toolsets, err = mcpserver.ParseToolsets(splitList(toolsets)); err != nil {
+				return usageError("--toolsets: %v", err)
+			}
+			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, Version, readOnly, fullText
 			srv := mcpserver.New(opts)
 			if listen == "" {
 				return srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(g.stdin), Writer: nopWriteCloser{g.stdout}})
@@ -108,6 +121,9 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 		},
 	}
 	f := cmd.Flags()
+	f.StringSliceVar(&toolsets, "toolsets", nil, "toolsets to serve, comma-separated: "+strings.Join(mcpserver.AllToolsets, ", ")+" (default all; one the server is not configured for is not listed)")
+	f.BoolVar(&readOnly, "read-only", false, "serve only the tools annotated read-only: no collect, no status")
+	f.BoolVar(&fullText, "full-text", false, "send each answer's JSON as text too, for clients that read only text content (default: a few lines and the next call)")
 	f.StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md) served beside the built-ins")
 	f.StringVar(&listen, "listen", "", "serve MCP over streamable HTTP on this host:port instead of stdio")
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")

@@ -19,13 +19,13 @@ type ClusterAWS interface {
 	Logs(ctx context.Context, req eks.LogsRequest) (*eks.LogsResult, error)
 }
 
-func (s *server) registerCluster(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{Name: "cluster_health", Annotations: readsOutside("Health of a cluster's nodes"), Description: "Reports " +
+func (s *server) registerCluster(r *registry) {
+	addTool(r, SetKubernetes, s.clusters != nil || s.aws != nil, &mcp.Tool{Name: "cluster_health", Annotations: readsOutside("Health of a cluster's nodes"), Description: "Reports " +
 		"a cluster's health: from AWS the EKS cluster's status and health issues, its node groups, its EC2 instances with their " +
 		"state and SSM ping status (collect needs SSM Online); from the Kubernetes API each node's Ready, memory/disk/PID pressure " +
 		"and network conditions. Unhealthy lists every node, node group or instance that is not well, with why; gaps say what " +
 		"could not be read. clusterName is the EKS cluster name (cluster_name accepted); either source alone answers."}, s.clusterHealth)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_cloudwatch_logs", Annotations: readsOutside("Control-plane logs from CloudWatch"), Description: "Reads " +
+	addTool(r, SetAWS, s.aws != nil, &mcp.Tool{Name: "get_cloudwatch_logs", Annotations: readsOutside("Control-plane logs from CloudWatch"), Description: "Reads " +
 		"the cluster's control-plane log events from CloudWatch Logs (/aws/eks/<cluster>/cluster): log_type api, audit, " +
 		"authenticator, controllerManager, scheduler, or control-plane (default) for all of them; filter_pattern is a CloudWatch " +
 		"filter pattern (\"OOMKilled\"); the window is start_time..end_time (RFC 3339) or the last minutes (default 60); the " +

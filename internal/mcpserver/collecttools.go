@@ -20,8 +20,8 @@ func startsWork(title string) *mcp.ToolAnnotations {
 	return &mcp.ToolAnnotations{Title: title, DestructiveHint: &notDestructive, OpenWorldHint: &openWorld}
 }
 
-func (s *server) registerCollection(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{Name: "collect", Annotations: startsWork("Collect a node's logs"), Description: "Starts collecting " +
+func (s *server) registerCollection(r *registry) {
+	addTool(r, SetAWS, s.collector != nil, &mcp.Tool{Name: "collect", Annotations: startsWork("Collect a node's logs"), Description: "Starts collecting " +
 		"the node's logs with the SSM automation AWSSupport-CollectEKSInstanceLogs, which runs the EKS log collector on the " +
 		"instance and uploads the bundle to the server's S3 bucket. instanceId is i- followed by 8 or 17 hex digits; region " +
 		"defaults to the configured one, then the configured search list. The same idempotencyToken returns the execution it " +
@@ -30,7 +30,7 @@ func (s *server) registerCollection(srv *mcp.Server) {
 		"method kube (when the server allows nodes/proxy) instead gathers kubelet and containerd journals, /var/log/messages and " +
 		"the node's pod logs through the Kubernetes API for nodeName (or the node of instanceId) and answers with the indexed bundle."},
 		s.collect)
-	mcp.AddTool(srv, &mcp.Tool{Name: "status", Annotations: fetchesIntoStore("Follow a collection"), Description: "Reports a collection " +
+	addTool(r, SetAWS, s.collector != nil, &mcp.Tool{Name: "status", Annotations: fetchesIntoStore("Follow a collection"), Description: "Reports a collection " +
 		"started by collect (or any execution of AWSSupport-CollectEKSInstanceLogs that uploads to this server's bucket): running (with the automation's current step and steps done), failed (with the reason), cancelled, or " +
 		"completed. The call that first sees the automation succeed finds the bundle in S3, downloads it (resuming an interrupted " +
 		"download) and imports and indexes it, so it can take a minute (with a progressToken it sends progress notifications); the " +

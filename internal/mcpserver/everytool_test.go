@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/cloud/awsfake"
 	"github.com/nodediag/nodediag/internal/cloud/eks"
@@ -15,20 +17,17 @@ import (
 	"github.com/nodediag/nodediag/internal/store"
 )
 
-// TestEveryToolOverHTTP calls every tool the server lists, over streamable HTTP with a bearer
-// token, on a server with everything configured: the example bundle, a fake cluster, a fake AWS
-// account for collect and status, and a fake AWS view for the cluster tools. A tool added
-// without a call here fails the test.
-func TestEveryToolOverHTTP(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t)
-	pod, _, objs := exampleObjects(t, f.instance)
-
+// everythingConfigured are the options of a server with every toolset configured: the example
+// bundle, a fake cluster holding the example's pod, a fake AWS account for collect and status,
+// and a fake AWS view for the cluster tools.
+func everythingConfigured(t *testing.T, instance string) (*corev1.Pod, Options) {
+	t.Helper()
+	pod, _, objs := exampleObjects(t, instance)
 	st, err := store.Open(filepath.Join(t.TempDir(), "store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Import(ctx, exampleArchive, store.ImportOptions{}); err != nil {
+	if _, err := st.Import(context.Background(), exampleArchive, store.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	archive, err := os.ReadFile(exampleArchive)
@@ -37,17 +36,27 @@ func TestEveryToolOverHTTP(t *testing.T) {
 	}
 	acct := awsfake.New()
 	t.Cleanup(acct.Close)
-	acct.AddInstance(awsfake.Instance{ID: f.instance, Region: "us-west-2", State: "running", Tags: map[string]string{"eks:cluster-name": "prod"}})
+	acct.AddInstance(awsfake.Instance{ID: instance, Region: "us-west-2", State: "running", Tags: map[string]string{"eks:cluster-name": "prod"}})
 	acct.AddBucket("node-logs")
-	acct.SetBundle(f.instance, archive)
+	acct.SetBundle(instance, archive)
 	col, err := collect.New(st, cloud.New(acct.Config("us-west-2"), cloud.Options{Bucket: "node-logs"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	aws := &fakeClusterAWS{name: "prod", health: &eks.ClusterHealth{Cluster: eks.ClusterInfo{Name: "prod", Status: "ACTIVE"}}}
+	return pod, Options{Store: st, Collector: col, AWS: aws, Version: "test", Clusters: fakeClusters{name: "prod", client: kubetest.New(objs...).Client}}
+}
 
+// TestEveryToolOverHTTP calls every tool the server lists, over streamable HTTP with a bearer
+// token, on a server with everything configured: the example bundle, a fake cluster, a fake AWS
+// account for collect and status, and a fake AWS view for the cluster tools. A tool added
+// without a call here fails the test.
+func TestEveryToolOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	pod, opts := everythingConfigured(t, f.instance)
 	const token = "every-tool-token-0123456789"
-	srv := New(Options{Store: st, Collector: col, AWS: aws, Clusters: fakeClusters{name: "prod", client: kubetest.New(objs...).Client}})
+	srv := New(opts)
 	h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(token)})
 	if err != nil {
 		t.Fatal(err)

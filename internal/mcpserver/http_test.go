@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,10 +199,9 @@ func TestHTTPAuth(t *testing.T) {
 		for _, tool := range res.Tools {
 			names = append(names, tool.Name)
 		}
-		for _, want := range wantTools {
-			if !strings.Contains(","+strings.Join(names, ",")+",", ","+want+",") {
-				t.Errorf("tools over HTTP %v lack %s", names, want)
-			}
+		// A server with no store, cluster or AWS serves the runbooks alone.
+		if want := []string{"get_sop", "list_sops"}; !slices.Equal(names, want) {
+			t.Errorf("tools over HTTP %v, want %v", names, want)
 		}
 	})
 }

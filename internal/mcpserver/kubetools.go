@@ -14,21 +14,21 @@ import (
 // The Kubernetes tools are the K3 SOP's Phase 1 (pod state, events, previous log), named and
 // parameterised like the EKS MCP server's so that an agent can follow the SOP against nodediag
 // alone. They only get and list, and refuse Secrets.
-func (s *server) registerKube(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{Name: "list_k8s_resources", Annotations: readsOutside("List Kubernetes objects"), Description: "Lists " +
+func (s *server) registerKube(r *registry) {
+	addTool(r, SetKubernetes, s.clusters != nil, &mcp.Tool{Name: "list_k8s_resources", Annotations: readsOutside("List Kubernetes objects"), Description: "Lists " +
 		"objects of one kind (Pod, pods, po, Deployment, Node… any case; apiVersion optional) in a namespace (empty: all) with " +
 		"optional label and field selectors, as compact rows: pods with phase, ready, restarts, node and last termination " +
 		"(reason, exit code); nodes with Ready/pressure conditions and EC2 instance id. Pages of limit rows (default 100, cap " +
 		"500) with a continue token. Secrets list names and types only. clusterName picks the kubeconfig context; api_version, " +
 		"cluster_name, label_selector and field_selector spellings are accepted."}, s.listK8s)
-	mcp.AddTool(srv, &mcp.Tool{Name: "read_k8s_resource", Annotations: readsOutside("Read a Kubernetes object"), Description: "Returns " +
+	addTool(r, SetKubernetes, s.clusters != nil, &mcp.Tool{Name: "read_k8s_resource", Annotations: readsOutside("Read a Kubernetes object"), Description: "Returns " +
 		"one object (kind, apiVersion optional, name, namespace for namespaced kinds) as JSON without metadata.managedFields and " +
 		"the last-applied-configuration annotation. For a crash-looping pod look at status.containerStatuses[].lastState.terminated " +
 		"(exitCode, reason) and restartCount. Secrets are refused. clusterName picks the kubeconfig context."}, s.readK8s)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_k8s_events", Annotations: readsOutside("Events of a Kubernetes object"), Description: "Lists " +
+	addTool(r, SetKubernetes, s.clusters != nil, &mcp.Tool{Name: "get_k8s_events", Annotations: readsOutside("Events of a Kubernetes object"), Description: "Lists " +
 		"the events of one object (kind, name, namespace; node events are in default), newest first, compact: type, reason, " +
 		"message, count, first and last time, source and the container's fieldPath; limit default 50, cap 500."}, s.k8sEvents)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_pod_logs", Annotations: readsOutside("A container's log"), Description: "Reads a " +
+	addTool(r, SetKubernetes, s.clusters != nil, &mcp.Tool{Name: "get_pod_logs", Annotations: readsOutside("A container's log"), Description: "Reads a " +
 		"container's log; previous=true reads the last terminated instance's, which holds the crash-looping container's last " +
 		"words. container_name defaults to the pod's only container, else its crash-looping one; tail_lines default 100; " +
 		"since_seconds optional; limit_bytes default 65536, cap 1048576 (truncated says when it cut). pod_name, container_name " +

@@ -42,6 +42,14 @@ type Options struct {
 	AWS ClusterAWS
 	// AllowNodeProxy lets collect use method kube, which needs the nodes/proxy permission.
 	AllowNodeProxy bool
+	// Toolsets are the toolsets to list (AllToolsets when empty). A toolset the server is not
+	// configured for is not listed either: its tools could only say so.
+	Toolsets []string
+	// ReadOnly lists only the tools annotated read-only (not collect, not status).
+	ReadOnly bool
+	// FullText sends each answer's JSON as text content too, for clients that read only text;
+	// otherwise the text is a few lines and the next call.
+	FullText bool
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -64,6 +72,36 @@ type server struct {
 	runbookErr error
 }
 
+// instructions tell a client how the tools fit the K3 runbook.
+const instructions = "nodediag explains why a Kubernetes container is crash-looping from the worker node's own logs. " +
+	"Follow the K3 SOP (get_sop sopId=K3): Phase 1 read_k8s_resource, get_k8s_events and get_pod_logs(previous=true) for " +
+	"the pod; collect(instanceId) then status(executionId) until completed for the node's logs; then errors, search, " +
+	"correlate, summarize. diagnose_crashloop(namespace, pod) runs the whole SOP in one call. instanceId selects the " +
+	"node's newest stored bundle; cluster_health says whether the nodes themselves are well."
+
+func (s *server) registerAll(r *registry) {
+	s.register(r)
+	s.registerCollection(r)
+	s.registerKube(r)
+	s.registerCluster(r)
+}
+
+// howToConfigure says what the server's operator passes to serve for each missing toolset.
+func howToConfigure(sets []string) string {
+	var how []string
+	for _, set := range sets {
+		switch set {
+		case SetKubernetes:
+			how = append(how, "kubernetes: serve --kubeconfig, or a pod's service account")
+		case SetAWS:
+			how = append(how, "aws: AWS credentials and region, and serve --bucket for collect")
+		case SetNodeLogs:
+			how = append(how, "node-logs: serve --store")
+		}
+	}
+	return strings.Join(how, "; ")
+}
+
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
@@ -75,17 +113,21 @@ func New(opts Options) *mcp.Server {
 	if version == "" {
 		version = "dev"
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{
-		Instructions: "nodediag explains why a Kubernetes container is crash-looping from the worker node's own logs. " +
-			"Follow the K3 SOP (get_sop sopId=K3): Phase 1 read_k8s_resource, get_k8s_events and get_pod_logs(previous=true) for " +
-			"the pod; collect(instanceId) then status(executionId) until completed for the node's logs; then errors, search, " +
-			"correlate, summarize. diagnose_crashloop(namespace, pod) runs the whole SOP in one call. instanceId selects the " +
-			"node's newest stored bundle; cluster_health says whether the nodes themselves are well.",
-	})
-	s.register(srv)
-	s.registerCollection(srv)
-	s.registerKube(srv)
-	s.registerCluster(srv)
+	sets := opts.Toolsets
+	if len(sets) == 0 {
+		sets = AllToolsets
+	}
+	// A first pass records the tools; the second adds those a client should see, once the
+	// instructions can say what is not served and why (they are sent at initialize).
+	plan := &registry{fullText: opts.FullText}
+	s.registerAll(plan)
+	drop, missing := plan.choose(sets, opts.ReadOnly)
+	text := instructions
+	if len(missing) > 0 {
+		text += " Not configured on this server, so not listed: " + howToConfigure(missing) + "."
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{Instructions: text})
+	s.registerAll(&registry{srv: srv, fullText: opts.FullText, drop: drop})
 	return srv
 }
 

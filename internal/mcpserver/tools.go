@@ -32,14 +32,14 @@ const (
 	defaultMaxEvents = 50
 )
 
-func (s *server) register(srv *mcp.Server) {
-	mcp.AddTool(srv, &mcp.Tool{Name: "errors", Annotations: readOnly("Findings of a bundle"), Description: "Lists the findings " +
+func (s *server) register(r *registry) {
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "errors", Annotations: readOnly("Findings of a bundle"), Description: "Lists the findings " +
 		"(detection-rule hits grouped by rule, most severe first) of the node's newest bundle or the one bundleId names. " +
 		"severity is the lowest to list: critical, high, medium (legacy: warning), low (default) or info. " +
 		"response_format concise (default: id, rule, title, severity, count, times, one example line) or detailed " +
 		"(adds description, category, per-file counts and every sample). pageSize default 50, cap 200; pass nextPageToken " +
 		"back as pageToken for the next page. incident_time (±5 minutes) or start_time/end_time count only hits in that window."}, s.errors)
-	mcp.AddTool(srv, &mcp.Tool{Name: "search", Annotations: readOnly("Search the node's logs"), Description: "Searches every text " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "search", Annotations: readOnly("Search the node's logs"), Description: "Searches every text " +
 		"file of the bundle with an RE2 regex (case-insensitive unless caseSensitive), optionally only in logTypes " +
 		"(comma list, e.g. kubelet,containerd,dmesg), dropping lines that match exclude, inside incident_time (±5 minutes) " +
 		"or start_time/end_time. maxResults default 50, maxPerFile default 100 (cap 500), context lines default 0 (cap 20). " +
@@ -50,34 +50,34 @@ func (s *server) register(srv *mcp.Server) {
 		"nearest the incident first and stops once its page is certain: total then counts the matches read (totalExact false, " +
 		"totalAtMost bounds the rest); exactTotal=true reads everything for exact counts; countOnly=true returns only the " +
 		"exact count per file, as rg -c does, and is the cheapest way to learn how often something occurs."}, s.search)
-	mcp.AddTool(srv, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
 		"file of the bundle (logKey: the file path as errors and search name it): startLine (1-based; negative counts from " +
 		"the end) and lineCount (default 200, cap 10000), or a byte range startByte..endByte (at most 1 MiB) widened to " +
 		"whole lines. The answer says the request for the next page."}, s.read)
-	mcp.AddTool(srv, &mcp.Tool{Name: "correlate", Annotations: readOnly("Timeline around a pivot"), Description: "Builds the " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "correlate", Annotations: readOnly("Timeline around a pivot"), Description: "Builds the " +
 		"timeline of crash facts and findings around every occurrence of pivotEvent (default CrashLoopBackOff; a finding " +
 		"id, a fact kind such as OOMKill, or a regex) within timeWindow seconds (default 300) either side, with causal " +
 		"chains, restart frequency and back-off ladder, and gaps. components keeps only those log types (comma list); pod " +
 		"(name or namespace/name) and container restrict it to one workload. maxEvents caps the timeline: default 50. A " +
 		"longer timeline is cut to the crash facts of the pivot's neighbourhood first, newest first, with routine (low and " +
 		"info) finding lines counted in collapsed; next gives the exact calls for the rest (offset, listRoutine=true)."}, s.correlate)
-	mcp.AddTool(srv, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
 		"the bundle holds the evidence a crash diagnosis needs (kubelet, containerd and a kernel source are required), " +
 		"which sources it has with their time spans, and what is missing."}, s.validate)
-	mcp.AddTool(srv, &mcp.Tool{Name: "summarize", Annotations: readOnly("Explain findings"), Description: "Explains the " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "summarize", Annotations: readOnly("Explain findings"), Description: "Explains the " +
 		"given finding_ids (all findings at medium or above when none are given): one claim per finding with its sample " +
 		"lines, the root cause with its evidence, the critical and high findings, components, recommendations and SOPs. " +
 		"An unknown finding id is an error naming the ids the bundle has."}, s.summarize)
-	mcp.AddTool(srv, &mcp.Tool{Name: "quick_triage", Annotations: readOnly("Fast overview of a bundle"), Description: "Gives " +
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "quick_triage", Annotations: readOnly("Fast overview of a bundle"), Description: "Gives " +
 		"the fast overview of a bundle: the most severe findings, crash facts per workload, the most likely root cause " +
 		"and the full K3 diagnosis of the busiest crash-looping container, from the node's logs alone."}, s.quickTriage)
-	mcp.AddTool(srv, &mcp.Tool{Name: "list_sops", Annotations: readOnly("List runbooks"), Description: "Lists the runbooks " +
+	addTool(r, SetRunbooks, true, &mcp.Tool{Name: "list_sops", Annotations: readOnly("List runbooks"), Description: "Lists the runbooks " +
 		"(SOPs) by id, title, severity and status; query keeps those whose id, title, description or triggers contain it " +
 		"(case-insensitive). Read one with get_sop."}, s.listSOPs)
-	mcp.AddTool(srv, &mcp.Tool{Name: "get_sop", Annotations: readOnly("Read a runbook"), Description: "Returns one runbook " +
+	addTool(r, SetRunbooks, true, &mcp.Tool{Name: "get_sop", Annotations: readOnly("Read a runbook"), Description: "Returns one runbook " +
 		"by sopId (case-insensitive, e.g. K3): its phases and steps with the tool calls they name, the Output Format and " +
 		"the Markdown body."}, s.getSOP)
-	mcp.AddTool(srv, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readsOutside("Diagnose a crash-looping container"),
+	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "diagnose_crashloop", Annotations: readsOutside("Diagnose a crash-looping container"),
 		Description: "Runs the whole K3 CrashLoopBackOff SOP for namespace/pod (namespace default \"default\"; container optional: " +
 			"the pod's crash-looping one) and answers its Output Format: root cause, exit code and meaning, crash frequency, evidence " +
 			"with file:line, severity, mitigation, confidence. With cluster access (clusterName picks the kubeconfig context) it reads " +

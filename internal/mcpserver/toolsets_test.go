@@ -1,0 +1,79 @@
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+func listed(t *testing.T, cs *mcp.ClientSession) (names []string, bytes int) {
+	t.Helper()
+	res, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names, len(b)
+}
+
+// TestToolsetsAndBudget: --toolsets lists what was asked, --read-only drops the tools that are
+// not read-only, and tools/list stays within its budget: 20 KB for the node-log and runbook
+// toolsets an agent reading bundles needs, 40 KB with everything.
+func TestToolsetsAndBudget(t *testing.T) {
+	_, opts := everythingConfigured(t, newFixture(t).instance)
+	all, size := listed(t, connect(t, opts))
+	if !slices.Equal(all, wantTools) || size > 40<<10 {
+		t.Errorf("every toolset: %d bytes, tools %v; want at most 40 KB and %v", size, all, wantTools)
+	}
+	t.Logf("tools/list: %d bytes with every toolset", size)
+
+	opts.Toolsets = []string{SetNodeLogs, SetRunbooks}
+	logs, size := listed(t, connect(t, opts))
+	want := []string{"correlate", "diagnose_crashloop", "errors", "get_sop", "list_sops", "quick_triage", "read", "search", "summarize", "validate"}
+	if !slices.Equal(logs, want) || size > 20<<10 {
+		t.Errorf("node-logs,runbooks: %d bytes, tools %v; want at most 20 KB and %v", size, logs, want)
+	}
+	t.Logf("tools/list: %d bytes with node-logs,runbooks", size)
+
+	opts.Toolsets, opts.ReadOnly = nil, true
+	ro, _ := listed(t, connect(t, opts))
+	if slices.Contains(ro, "collect") || slices.Contains(ro, "status") || len(ro) != len(wantTools)-2 {
+		t.Errorf("--read-only lists %v", ro)
+	}
+
+	if _, err := ParseToolsets([]string{"node-logs", "k8s"}); err == nil || !strings.Contains(err.Error(), "kubernetes") {
+		t.Errorf("an unknown toolset: %v, want the names", err)
+	}
+}
+
+// TestFullText: with FullText the text content is the structured answer as JSON, for clients
+// that read only text; without it, a brief.
+func TestFullText(t *testing.T) {
+	f := newFixture(t)
+	for _, full := range []bool{false, true} {
+		_, opts := everythingConfigured(t, f.instance)
+		opts.FullText = full
+		cs := connect(t, opts)
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "list_sops", Arguments: map[string]any{}})
+		if err != nil || res.IsError {
+			t.Fatalf("list_sops: %v %v", err, res)
+		}
+		text := res.Content[0].(*mcp.TextContent).Text
+		var asJSON map[string]any
+		isJSON := json.Unmarshal([]byte(text), &asJSON) == nil
+		if isJSON != full {
+			t.Errorf("full text %v: text content %.100q", full, text)
+		}
+	}
+}
