@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,6 +64,9 @@ type Request struct {
 	Offset int
 	// ListRoutine lists routine finding lines among the others instead of counting them.
 	ListRoutine bool
+	// MaxChains lists only the newest chains (0: all); the notes count the older ones by cause.
+	// A crash loop repeats one chain many times, and an agent pays for each.
+	MaxChains int
 }
 
 // Result is the timeline and what was derived from it.
@@ -432,6 +436,9 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 	res.Timeline = events
 	res.Clusters = clusters(events)
 	res.Chains = chains(idx, scoped, windows)
+	if req.MaxChains > 0 && len(res.Chains) > req.MaxChains {
+		res.Chains, res.Notes = newestChains(res.Chains, req.MaxChains, res.Notes)
+	}
 	res.Frequency = frequency(scoped)
 	return res, nil
 }
@@ -586,4 +593,36 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// newestChains keeps the n newest chains, in their order, and notes the older ones by cause.
+func newestChains(cs []Chain, n int, notes []string) ([]Chain, []string) {
+	byTime := slices.Clone(cs)
+	slices.SortStableFunc(byTime, func(a, b Chain) int { return b.Time.Compare(a.Time) })
+	cutoff := byTime[n-1].Time
+	atCutoff := n // how many chains timed exactly at the cutoff may stay
+	for _, c := range cs {
+		if c.Time.After(cutoff) {
+			atCutoff--
+		}
+	}
+	var kept []Chain
+	older := map[string]int{}
+	for _, c := range cs {
+		switch {
+		case c.Time.After(cutoff):
+			kept = append(kept, c)
+		case c.Time.Equal(cutoff) && atCutoff > 0:
+			kept = append(kept, c)
+			atCutoff--
+		default:
+			older[c.Cause]++
+		}
+	}
+	var parts []string
+	for _, cause := range slices.Sorted(maps.Keys(older)) {
+		parts = append(parts, fmt.Sprintf("%s ×%d", cause, older[cause]))
+	}
+	return kept, append(notes, fmt.Sprintf("%d older chains not listed (%s): maxChains 0 lists every chain",
+		len(cs)-len(kept), strings.Join(parts, ", ")))
 }

@@ -430,7 +430,7 @@ type lineReader struct {
 // textAt reads the line at ref. f, when the line is a fact's own, words it when the bundle is
 // not at hand; a line of a kernel report that is not a fact says where to read it.
 func (lr *lineReader) textAt(ctx context.Context, ref evidence.LineRef, f *facts.Fact) (string, error) {
-	fallback := "(line of the kernel's OOM report; read it with nodediag read " + ref.String() + ")"
+	fallback := "(a line of the kernel's OOM report: read it by its file and line)"
 	if f != nil {
 		fallback = factSummary(f)
 	}

@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -25,11 +26,17 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 200
-	// defaultMaxResults keeps a search answer small; the library's own cap still applies above it.
+	// defaultMaxResults keeps a search answer small (the runbook's node-log walk within 40 KB);
+	// the library's own cap still applies above it.
 	defaultMaxResults = 50
 	// defaultMaxEvents keeps a correlate timeline to what an agent reads in one go; the library's
 	// own default (200) is for a terminal.
 	defaultMaxEvents = 50
+	// defaultMaxLineBytes cuts a search match's text for an agent: the file and line name it,
+	// and read gets it whole.
+	defaultMaxLineBytes = 320
+	// defaultMaxChains: a crash loop repeats one chain; the newest two show it and a change.
+	defaultMaxChains = 2
 )
 
 func (s *server) register(r *registry) {
@@ -227,6 +234,7 @@ type SearchIn struct {
 	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many matches of the incident-first order: the nextOffset of a cut answer"`
 	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list healthy starts and exit-0 lines with the others instead of counting them in collapsed"`
 	ExactTotal    bool   `json:"exactTotal,omitempty" jsonschema:"read every block the query can match in so total is exact; by default the search stops once its page is certain and total is a lower bound (totalExact false, totalAtMost the upper bound)"`
+	MaxLineBytes  int    `json:"maxLineBytes,omitempty" jsonschema:"longer lines are cut with a marker: default 320 (read gets a whole line by file and line)"`
 	CountOnly     bool   `json:"countOnly,omitempty" jsonschema:"list no matches: count the matching lines of each file exactly (with the window and logTypes applied); offset, context and listRoutine do not apply"`
 }
 
@@ -253,7 +261,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 	}
 	res, err := search.Search(ctx, e, idx, search.Request{Query: in.Query, Exclude: in.Exclude, CaseSensitive: in.CaseSensitive,
 		LogTypes: splitList(in.LogTypes), From: from, To: to, Around: incidentAt(in.IncidentTime), MaxPerFile: in.MaxPerFile,
-		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal, CountOnly: in.CountOnly})
+		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal, CountOnly: in.CountOnly, MaxLineBytes: cmp.Or(in.MaxLineBytes, defaultMaxLineBytes)})
 	if err != nil {
 		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", err, search.MaxQueryBytes)
 	}
@@ -328,6 +336,7 @@ type CorrelateIn struct {
 	MaxEvents     int    `json:"maxEvents,omitempty" jsonschema:"timeline events listed: default 50"`
 	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many events of a cut timeline's order: its nextOffset"`
 	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list routine (low and info) finding lines with the others instead of counting them in collapsed"`
+	MaxChains     *int   `json:"maxChains,omitempty" jsonschema:"crash chains listed, newest first: default 2, 0 lists every one (a crash loop repeats one chain)"`
 }
 
 // CorrelateOut is the correlate tool's answer.
@@ -351,7 +360,14 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 		return nil, out, err
 	}
 	req := correlate.Request{Pivot: in.PivotEvent, Window: time.Duration(in.TimeWindow) * time.Second,
-		Components: splitList(in.Components), Container: container, MaxEvents: in.MaxEvents, Offset: in.Offset, ListRoutine: in.ListRoutine}
+		Components: splitList(in.Components), Container: container, MaxEvents: in.MaxEvents, Offset: in.Offset, ListRoutine: in.ListRoutine,
+		MaxChains: defaultMaxChains}
+	if in.MaxChains != nil {
+		if *in.MaxChains < 0 {
+			return nil, out, fmt.Errorf("maxChains %d: want 0 (every chain) or more (default %d)", *in.MaxChains, defaultMaxChains)
+		}
+		req.MaxChains = *in.MaxChains
+	}
 	if req.MaxEvents <= 0 {
 		req.MaxEvents = defaultMaxEvents
 	}
