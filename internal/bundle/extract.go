@@ -90,6 +90,9 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 		copyBuf: make([]byte, copyBufSize),
 		outer:   &tree{label: filepath.Base(abs)},
 	}
+	if !info.IsDir() {
+		e.m.OriginSize, e.m.OriginModTime = info.Size(), info.ModTime().UTC()
+	}
 	var runErr error
 	switch kind {
 	case kindFolder:

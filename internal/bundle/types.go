@@ -67,11 +67,15 @@ type Options struct {
 
 // Manifest describes an imported bundle. The caller stores it as bundle.json.
 type Manifest struct {
-	ID                string    `json:"id"`
-	InstanceID        string    `json:"instanceId"`
-	NodeName          string    `json:"nodeName,omitempty"`
-	Source            string    `json:"source"` // "file"
-	Origin            string    `json:"origin"` // absolute path imported from
+	ID         string `json:"id"`
+	InstanceID string `json:"instanceId"`
+	NodeName   string `json:"nodeName,omitempty"`
+	Source     string `json:"source"` // "file"
+	Origin     string `json:"origin"` // absolute path imported from
+	// OriginSize and OriginModTime identify an archive imported from a file, so that naming the
+	// same unchanged archive again (--bundle PATH) reuses the import instead of unpacking it.
+	OriginSize        int64     `json:"originSize,omitempty"`
+	OriginModTime     time.Time `json:"originModTime,omitzero"`
 	Layout            string    `json:"layout"`
 	TopFolder         string    `json:"topFolder,omitempty"` // common top-level folder stripped from member paths
 	CaptureTime       time.Time `json:"captureTime,omitzero"`

@@ -35,6 +35,11 @@ func (b *bundleFlags) open(ctx context.Context, g *globals) (*store.Entry, *inde
 		if _, err := os.Stat(b.bundle); err != nil {
 			return nil, nil, usageError("--bundle %s: %v", b.bundle, err)
 		}
+		if prev, ok := st.Imported(b.bundle); ok && (b.instance == "" || b.instance == prev.Manifest.InstanceID) {
+			g.log.Info("reusing the import of an unchanged archive", "bundle", prev.Manifest.ID)
+			idx, err := st.Index(ctx, prev, false)
+			return prev, idx, err
+		}
 		res, err := st.Import(ctx, b.bundle, store.ImportOptions{InstanceID: b.instance})
 		if err != nil {
 			return nil, nil, err

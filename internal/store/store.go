@@ -326,6 +326,31 @@ func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, 
 	return idx, nil
 }
 
+// Imported returns the stored bundle imported from the archive at src when the archive is
+// unchanged since (same size and modification time), so that naming it again costs nothing:
+// unpacking a 1 GiB archive takes seconds.
+func (s *Store) Imported(src string) (*Entry, bool) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return nil, false
+	}
+	info, err := os.Stat(abs)
+	if err != nil || !info.Mode().IsRegular() {
+		return nil, false
+	}
+	entries, err := s.List()
+	if err != nil {
+		return nil, false
+	}
+	for _, e := range entries {
+		m := e.Manifest
+		if m.Origin == abs && m.OriginSize == info.Size() && m.OriginModTime.Equal(info.ModTime()) && len(m.Files) > 0 {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
 // List returns every stored bundle, newest capture first.
 func (s *Store) List() ([]*Entry, error) {
 	dirs, err := filepath.Glob(filepath.Join(s.Root, "bundles", "*", "*", ManifestFile))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/index"
@@ -116,5 +117,40 @@ func TestResolveNode(t *testing.T) {
 		if _, err := st.ResolveNode(name); !errors.Is(err, ErrNotFound) {
 			t.Errorf("ResolveNode(%q): %v, want ErrNotFound", name, err)
 		}
+	}
+}
+
+// TestImportedReusesAnUnchangedArchive: an archive imported once is found again by its path while
+// it is unchanged, and not once it changed (a new size or modification time).
+func TestImportedReusesAnUnchangedArchive(t *testing.T) {
+	st, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := filepath.Join(t.TempDir(), filepath.Base(example))
+	if err := os.WriteFile(arch, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Imported(arch); ok {
+		t.Fatal("an archive never imported is found")
+	}
+	res, err := st.Import(context.Background(), arch, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := st.Imported(arch)
+	if !ok || e.Manifest.ID != res.Entry.Manifest.ID {
+		t.Fatalf("Imported(%s) = %v, %v; want the bundle just imported", arch, e, ok)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(arch, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.Imported(arch); ok {
+		t.Error("an archive modified since its import is reused")
 	}
 }
