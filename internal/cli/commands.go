@@ -392,10 +392,10 @@ func describe(f facts.Fact) string {
 	case facts.OOMKill:
 		add("%s killed %s pid %d", f.Scope, f.Process, f.PID)
 		if f.LimitKB > 0 {
-			add("limit %s", kib(f.LimitKB))
+			add("limit %s", facts.KiB(f.LimitKB))
 		}
 		if f.AnonRSSKB > 0 {
-			add("anon-rss %s", kib(f.AnonRSSKB))
+			add("anon-rss %s", facts.KiB(f.AnonRSSKB))
 		}
 	case facts.BackOff:
 		add("back-off %s", f.Delay)
@@ -417,16 +417,6 @@ func describe(f facts.Fact) string {
 		add("— %s", f.Message)
 	}
 	return strings.TrimSpace(strings.Join(p, " "))
-}
-
-func kib(k int64) string {
-	if k >= 1<<20 && k%(1<<20) == 0 {
-		return fmt.Sprintf("%dGiB", k>>20)
-	}
-	if k >= 1024 {
-		return fmt.Sprintf("%.0fMiB", float64(k)/1024)
-	}
-	return fmt.Sprintf("%dKiB", k)
 }
 
 func firstNonEmpty(s ...string) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodediag/nodediag/internal/benchdata"
+	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
 	"github.com/nodediag/nodediag/internal/store"
@@ -112,7 +113,7 @@ func TestBenchBundleDiagnosis(t *testing.T) {
 		}
 		prev = got
 	}
-	if want := kib(exp.LimitKB); exp.LimitKB > 0 && !strings.Contains(d.RootCause, want) {
+	if want := facts.KiB(exp.LimitKB); exp.LimitKB > 0 && !strings.Contains(d.RootCause, want) {
 		t.Errorf("root cause %q does not show the %s limit", d.RootCause, want)
 	}
 }

@@ -261,7 +261,7 @@ func (c *crash) decideOOM() {
 		c.cites.facts(ClaimMemory, f)
 		// The kubelet's view of the same memory: its system OOM event and the pressure before it.
 		c.citeFindingsNear(ClaimMemory, f.Ref.Time, "kubelet-system-oom", "kubelet-memory-pressure", "kubelet-eviction-reclaim")
-		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(evs)), f.PID, kib(f.AnonRSSKB))
+		d := fmt.Sprintf("%s killed %s by the global OOM killer (last pid %d, anon-rss %s)", f.Process, times(len(evs)), f.PID, facts.KiB(f.AnonRSSKB))
 		if limit == "" {
 			d += "; the container has no memory limit"
 		} else {
@@ -279,7 +279,7 @@ func (c *crash) decideOOM() {
 		c.cites.facts(ClaimRootCause, sameInstance(c.taskOOMs, f.ContainerID)...)
 		c.cites.facts(ClaimMemory, f)
 		level := oomLevel(f)
-		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(evs)), kib(f.LimitKB), f.PID, kib(f.UsageKB), kib(f.AnonRSSKB))
+		d := fmt.Sprintf("%s killed %s at its %s memory limit (last pid %d: usage %s, anon-rss %s)", f.Process, times(len(evs)), facts.KiB(f.LimitKB), f.PID, facts.KiB(f.UsageKB), facts.KiB(f.AnonRSSKB))
 		if others := ev.others(); others != "" {
 			d += "; the same kill took " + others + " (memory.oom.group)"
 		}
@@ -334,7 +334,7 @@ func (e oomEvent) others() string {
 	var out []string
 	for _, f := range e.kills {
 		if f != e.holder {
-			out = append(out, fmt.Sprintf("%s (pid %d, anon-rss %s)", f.Process, f.PID, kib(f.AnonRSSKB)))
+			out = append(out, fmt.Sprintf("%s (pid %d, anon-rss %s)", f.Process, f.PID, facts.KiB(f.AnonRSSKB)))
 		}
 	}
 	return strings.Join(out, ", ")
@@ -699,7 +699,7 @@ func (c *crash) decideQuiet() {
 		c.code, c.codeSource = &code137, f.Ref.String()
 		d := fmt.Sprintf("%s (pid %d) OOM-killed %s", f.Process, f.PID, times(len(c.daemonOOMs)))
 		if f.LimitKB > 0 {
-			d += fmt.Sprintf(" at the %s limit of %s (usage %s)", kib(f.LimitKB), f.Memcg, kib(f.UsageKB))
+			d += fmt.Sprintf(" at the %s limit of %s (usage %s)", facts.KiB(f.LimitKB), f.Memcg, facts.KiB(f.UsageKB))
 		}
 		d += ": the node's own daemon ran out of memory"
 		c.set(NodeOOM, "OOMKilled", LevelNode, d)
@@ -808,17 +808,4 @@ func times(n int) string {
 		return "once"
 	}
 	return fmt.Sprintf("%d times", n)
-}
-
-// kib renders kernel kB figures in the unit people set limits in.
-func kib(k int64) string {
-	switch {
-	case k <= 0:
-		return "unknown"
-	case k%(1<<20) == 0:
-		return fmt.Sprintf("%dGiB", k>>20)
-	case k >= 1<<10:
-		return fmt.Sprintf("%dMiB", k>>10)
-	}
-	return fmt.Sprintf("%dKiB", k)
 }

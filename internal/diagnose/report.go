@@ -467,7 +467,7 @@ func factSummary(f *facts.Fact) string {
 	case facts.BackOff:
 		s += " " + f.Delay
 	case facts.OOMKill:
-		s += fmt.Sprintf(" %s killed %s pid %d limit %s usage %s anon-rss %s", f.Scope, f.Process, f.PID, kib(f.LimitKB), kib(f.UsageKB), kib(f.AnonRSSKB))
+		s += fmt.Sprintf(" %s killed %s pid %d limit %s usage %s anon-rss %s", f.Scope, f.Process, f.PID, facts.KiB(f.LimitKB), facts.KiB(f.UsageKB), facts.KiB(f.AnonRSSKB))
 	case facts.Segfault:
 		s += fmt.Sprintf(" %s at %s ip %s in %s", f.Process, f.Addr, f.IP, f.Object)
 	case facts.ExecFailure, facts.ProbeFailure, facts.ConfigMissing:
@@ -560,7 +560,7 @@ func (c *crash) nodeMemory(ctx context.Context, lr *lineReader) ([]Line, error) 
 		}
 		if m := rePagesRAM.FindStringSubmatch(l.Text); m != nil {
 			if pages, err := strconv.ParseInt(m[1], 10, 64); err == nil {
-				figures = append(figures, "node RAM "+kib(pages*4))
+				figures = append(figures, "node RAM "+facts.KiB(pages*4))
 				out = append(out, Line{Ref: fmt.Sprintf("%s:%d", kill.Ref.File, l.No), Text: strings.TrimSpace(l.Text)})
 			}
 		}

@@ -8,7 +8,11 @@
 // filled in without a line that states it.
 package facts
 
-import "github.com/nodediag/nodediag/internal/evidence"
+import (
+	"fmt"
+
+	"github.com/nodediag/nodediag/internal/evidence"
+)
 
 // Kind names a type of crash fact.
 type Kind string
@@ -98,4 +102,19 @@ type Fact struct {
 	// logs a back-off or a missing ConfigMap at every sync); LastRef is the latest of them.
 	Repeats int               `json:"repeats,omitempty" yaml:"repeats,omitempty"`
 	LastRef *evidence.LineRef `json:"lastRef,omitempty" yaml:"lastRef,omitempty"`
+}
+
+// KiB renders a kernel kB figure in the unit people set limits in: whole GiB when exact, else
+// whole MiB (rounded down, as the kernel's own figures are), else KiB. Every output says a
+// figure one way: the CLI and the diagnosis once printed the same anon-rss as 496MiB and 497MiB.
+func KiB(k int64) string {
+	switch {
+	case k <= 0:
+		return "unknown"
+	case k%(1<<20) == 0:
+		return fmt.Sprintf("%dGiB", k>>20)
+	case k >= 1<<10:
+		return fmt.Sprintf("%dMiB", k>>10)
+	}
+	return fmt.Sprintf("%dKiB", k)
 }
