@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/cloud/eks"
 	"github.com/nodediag/nodediag/internal/health"
@@ -173,14 +174,10 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 	return cmd
 }
 
-// parseFlagTime reads an RFC 3339 flag value; empty is the zero time.
+// parseFlagTime reads a time flag as every command does (app.ParseWhen); empty is the zero time.
 func parseFlagTime(flag, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, usageError("%s %q: want RFC 3339, like 2026-11-25T10:12:03Z", flag, v)
-	}
-	return t, nil
+	return app.ParseWhen(flag, v)
 }

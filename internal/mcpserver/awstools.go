@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/cloud/eks"
 	"github.com/nodediag/nodediag/internal/health"
 )
@@ -127,9 +128,5 @@ func parseWallTime(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q: want RFC 3339, like 2026-11-25T10:12:03Z", name, v)
-	}
-	return t, nil
+	return app.ParseWhen(name, v)
 }
