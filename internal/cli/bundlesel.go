@@ -21,7 +21,7 @@ type bundleFlags struct {
 
 func (b *bundleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&b.instance, "instance", "", "EC2 instance id: use that instance's newest bundle")
-	cmd.Flags().StringVar(&b.bundle, "bundle", "", "bundle id from `nodediag bundles`, or the path of a bundle archive or folder (imported first)")
+	cmd.Flags().StringVar(&b.bundle, "bundle", "", "the bundle to read, `ID|PATH`: an id from nodediag bundles, or a bundle archive or folder (imported once, reused while unchanged)")
 }
 
 // open resolves the bundle and loads (or builds) its index.
@@ -85,9 +85,9 @@ type window struct {
 }
 
 func (w *window) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&w.incident, "incident-time", "", "look at ±5 minutes around this time (RFC 3339, or `2006-01-02 15:04[:05]` in UTC)")
-	cmd.Flags().StringVar(&w.start, "start", "", "window start (same formats as --incident-time)")
-	cmd.Flags().StringVar(&w.end, "end", "", "window end (same formats as --incident-time)")
+	cmd.Flags().StringVar(&w.incident, "incident-time", "", "look at ±5 minutes around this `TIME` (RFC 3339, or 2006-01-02 15:04[:05] in UTC)")
+	cmd.Flags().StringVar(&w.start, "start", "", "window start `TIME` (same formats as --incident-time)")
+	cmd.Flags().StringVar(&w.end, "end", "", "window end `TIME` (same formats as --incident-time)")
 	cmd.Flags().DurationVar(&w.last, "last", 0, "the last DURATION before the bundle's capture time (not the clock), e.g. 2h")
 }
 
