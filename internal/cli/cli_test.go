@@ -607,7 +607,7 @@ func TestSearchCount(t *testing.T) {
 	if want, got := perFile(exact), perFile(counted); !maps.Equal(want, got) {
 		t.Errorf("per file: --count %v, the exact search %v", got, want)
 	}
-	if _, e, code := run(t, "--store", store, "search", "--bundle", example, q, "--count", "-C", "2"); code != 2 || !strings.Contains(e, "countOnly") {
+	if _, e, code := run(t, "--store", store, "search", "--bundle", example, q, "--count", "-C", "2"); code != 2 || !strings.Contains(e, "--count lists no matches, so --context 2") {
 		t.Errorf("--count -C 2: exit %d, %q; want 2 and a message naming the conflict", code, e)
 	}
 }

@@ -48,7 +48,7 @@ says which log types or hours hold most matches, and prints the commands that ge
 			req.LogTypes = splitList(logTypes)
 			res, err := search.Search(cmd.Context(), e, idx, req)
 			if err != nil {
-				return err
+				return app.Rename(err, app.CLISearchNames)
 			}
 			for i := range res.Next {
 				res.Next[i].Call = searchCommand(cmd, args, res.Next[i])
@@ -214,7 +214,7 @@ func newReadCmd(g *globals) *cobra.Command {
 			req.LogKey = args[0]
 			res, err := search.Read(cmd.Context(), e, idx, req)
 			if err != nil {
-				return err
+				return app.Rename(err, app.CLIReadNames)
 			}
 			return g.emit(res, func(w io.Writer) {
 				fprintf(w, "%s (%s): lines %d–%d of %d, bytes %d–%d of %d\n", res.File, res.LogType, res.StartLine, res.EndLine, res.TotalLines, res.StartByte, res.EndByte, res.TotalBytes)

@@ -263,7 +263,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 		LogTypes: splitList(in.LogTypes), From: from, To: to, Around: incidentAt(in.IncidentTime), MaxPerFile: in.MaxPerFile,
 		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal, CountOnly: in.CountOnly, MaxLineBytes: cmp.Or(in.MaxLineBytes, defaultMaxLineBytes)})
 	if err != nil {
-		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", err, search.MaxQueryBytes)
+		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", app.Rename(err, app.MCPSearchNames), search.MaxQueryBytes)
 	}
 	for i := range res.Next {
 		res.Next[i].Call = searchCall(in, res.Next[i])
