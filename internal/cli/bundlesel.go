@@ -22,6 +22,8 @@ type bundleFlags struct {
 func (b *bundleFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&b.instance, "instance", "", "EC2 instance id: use that instance's newest bundle")
 	cmd.Flags().StringVar(&b.bundle, "bundle", "", "the bundle to read, `ID|PATH`: an id from nodediag bundles, or a bundle archive or folder (imported once, reused while unchanged)")
+	_ = cmd.RegisterFlagCompletionFunc("bundle", completeBundles)
+	_ = cmd.RegisterFlagCompletionFunc("instance", completeInstances)
 }
 
 // open resolves the bundle and loads (or builds) its index.

@@ -619,3 +619,34 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("--version: exit %d, stdout %q, stderr %q; want %q", code, out, e, "nodediag "+Version+"\n")
 	}
 }
+
+// TestCompletion: the shell completion completes values — stored bundle ids, instances, the
+// output formats, severities and runbook ids — not only flag names.
+func TestCompletion(t *testing.T) {
+	store := t.TempDir()
+	if _, e, code := run(t, "--store", store, "import", example); code != 0 {
+		t.Fatalf("import: %s", e)
+	}
+	bundles, _, _ := run(t, "--store", store, "bundles", "-o", "json")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"errors", "--bundle", ""}, []string{"20261120T1030Z-"}},
+		{[]string{"errors", "--instance", "i-0"}, []string{"i-0a1b2c3d4e5f60718"}},
+		{[]string{"errors", "-o", ""}, []string{"table", "json", "yaml"}},
+		{[]string{"errors", "--severity", "hi"}, []string{"high"}},
+		{[]string{"sop", ""}, []string{"K3"}},
+		{[]string{"serve", "--toolsets", ""}, []string{"node-logs", "kubernetes"}},
+	} {
+		out, e, code := run(t, append([]string{"__complete", "--store", store}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, e)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("completing %v offers %q; want %q among them (bundles: %s)", tc.args, out, w, bundles)
+			}
+		}
+	}
+}

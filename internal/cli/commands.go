@@ -248,6 +248,8 @@ func newErrorsCmd(g *globals) *cobra.Command {
 	win.register(cmd)
 	cmd.Flags().StringVar(&sev, "severity", "low", "lowest severity to list: critical, high, medium (or warning), low, info")
 	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a listed finding is at or above this severity")
+	_ = cmd.RegisterFlagCompletionFunc("severity", completeSeverity)
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverity)
 	return cmd
 }
 

@@ -116,6 +116,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 	f.StringVar(&eventsJSON, "events-json", "", "`FILE` holding the pod's events as kubectl get events -o json prints them")
 	f.StringVar(&previousLog, "previous-log", "", "`FILE` holding the container's previous log, as kubectl logs --previous prints it")
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a root cause of at least this severity is found (critical, high, medium, low)")
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverity)
 	f.StringVar(&kubeconfig, "kubeconfig", "", "read the pod's status, events, previous log and node from the cluster (read-only); default $KUBECONFIG")
 	f.StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
 	return cmd
@@ -303,10 +304,11 @@ func newSOPsCmd(g *globals) *cobra.Command {
 func newSOPCmd(g *globals) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
-		Use:     "sop ID",
-		Aliases: []string{"get-sop"},
-		Short:   "Print one runbook (SOP), e.g. `nodediag sop K3`",
-		Args:    cobra.ExactArgs(1),
+		Use:               "sop ID",
+		Aliases:           []string{"get-sop"},
+		ValidArgsFunction: completeRunbooks,
+		Short:             "Print one runbook (SOP), e.g. `nodediag sop K3`",
+		Args:              cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadRunbooks(dir)
 			if err != nil {

@@ -133,6 +133,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
+	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
 		newDiagnoseCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),

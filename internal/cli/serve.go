@@ -122,6 +122,7 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&toolsets, "toolsets", nil, "toolsets to serve, comma-separated: "+strings.Join(mcpserver.AllToolsets, ", ")+" (default all; one the server is not configured for is not listed)")
+	_ = cmd.RegisterFlagCompletionFunc("toolsets", completeToolsets)
 	f.BoolVar(&readOnly, "read-only", false, "serve only the tools annotated read-only: no collect, no status")
 	f.BoolVar(&fullText, "full-text", false, "send each answer's JSON as text too, for clients that read only text content (default: a few lines and the next call)")
 	f.StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md) served beside the built-ins")
