@@ -10,13 +10,17 @@ import (
 // countReader counts bytes read through it. The count is atomic because pgzip reads the
 // compressed stream in its own goroutine while the extractor checks the ratio in another.
 type countReader struct {
-	r io.Reader
-	n atomic.Int64
+	r        io.Reader
+	n        atomic.Int64
+	progress func(read int64) // nil: nobody is watching
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
+	read := c.n.Add(int64(n))
+	if c.progress != nil && n > 0 {
+		c.progress(read)
+	}
 	return n, err
 }
 

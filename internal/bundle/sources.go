@@ -137,6 +137,12 @@ func (e *extractor) fromTar(name string, gz bool) error {
 		}
 	}
 	compressed := &countReader{r: fh}
+	if e.opt.Progress != nil {
+		if info, err := fh.Stat(); err == nil {
+			total, report := info.Size(), e.opt.Progress
+			compressed.progress = func(read int64) { report(read, total) }
+		}
+	}
 	var r io.Reader = bufio.NewReaderSize(compressed, 64<<10)
 	if gz {
 		zr, err := newGzipReader(e.codec, r)

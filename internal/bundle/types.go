@@ -63,6 +63,10 @@ type Options struct {
 	// Extract rewrites f.Path in place (and says so in Manifest.Warnings). An error returned by
 	// OnFile aborts the import.
 	OnFile func(ctx context.Context, f *File, r io.Reader) error
+	// Progress, when set, is told how many bytes of a tar or tar.gz archive have been read, of
+	// total, as they are read (from the decompressor's goroutine): the import of a gigabyte
+	// archive takes seconds, and a terminal can show them.
+	Progress func(read, total int64)
 }
 
 // Manifest describes an imported bundle. The caller stores it as bundle.json.

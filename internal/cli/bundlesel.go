@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/app"
+	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -42,7 +43,9 @@ func (b *bundleFlags) open(ctx context.Context, g *globals) (*store.Entry, *inde
 			idx, err := st.Index(ctx, prev, false)
 			return prev, idx, err
 		}
-		res, err := st.Import(ctx, b.bundle, store.ImportOptions{InstanceID: b.instance})
+		bar := newRenderer(g)
+		res, err := st.Import(ctx, b.bundle, store.ImportOptions{InstanceID: b.instance, Limits: bundle.Options{Progress: importProgress(bar)}})
+		bar.Done()
 		if err != nil {
 			return nil, nil, err
 		}

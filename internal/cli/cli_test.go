@@ -650,3 +650,20 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDrawsProgress: on a terminal, an import draws the archive's bytes read, ending at
+// 100%, and leaves stdout to the summary; piped (the default in tests) it draws nothing.
+func TestImportDrawsProgress(t *testing.T) {
+	_, quiet, code := run(t, "--store", t.TempDir(), "import", example)
+	if code != 0 || strings.Contains(quiet, "import [") {
+		t.Fatalf("piped: exit %d, stderr %q; want no drawing", code, quiet)
+	}
+	forceTerminal(t)
+	out, e, code := run(t, "--store", t.TempDir(), "import", example)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	if !strings.Contains(e, "import [") || !strings.Contains(e, "100%") || strings.Contains(out, "import [") {
+		t.Errorf("stderr %q, stdout %q: want the import's bar on stderr, reaching 100%%", e, out)
+	}
+}

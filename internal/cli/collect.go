@@ -42,6 +42,14 @@ var localHook = func(*gather.LocalOptions) {}
 
 // newRenderer returns the progress renderer of a command: drawn on stderr when it is a terminal,
 // never under -o json or -o yaml. Tests force it on to see the frames.
+// importProgress draws an archive's import on the renderer: the bytes of the archive read.
+func importProgress(bar *progress.Renderer) func(read, total int64) {
+	if !bar.Enabled() {
+		return nil
+	}
+	return func(read, total int64) { bar.Bytes("import", read, total) }
+}
+
 var newRenderer = func(g *globals) *progress.Renderer {
 	return progress.ForStderr(g.stderr, g.output != "table")
 }

@@ -122,7 +122,10 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			bar := newRenderer(g)
+			lim.Progress = importProgress(bar)
 			res, err := st.Import(cmd.Context(), args[0], store.ImportOptions{InstanceID: instance, Force: force, Limits: lim})
+			bar.Done()
 			if err != nil {
 				return err
 			}
