@@ -73,7 +73,7 @@ done
 imp_s=$(printf '%s\n' "${imps[@]}" | sort -g | sed -n 2p)
 echo "nodediag import (.tar.gz): ${imp_s}s (runs: ${imps[*]}), peak RSS ${imp_rss} MiB, $(python3 -c "print(f'{$imp_s/$tar_s:.2f}')")x tar xzf"
 
-bundle=$("$bin" --store "$work/store" bundles -o json | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['bundleID'])")
+bundle=$("$bin" --store "$work/store" bundles -o json | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['bundleId'])")
 idx_bytes=$(find "$work/store" -path '*/index/*' -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
 echo "index on disk: $(python3 -c "print(f'{$idx_bytes/1e6:.2f} MB = {100*$idx_bytes/$bytes:.3f}% of the bundle')")"
 read -r idx1_s idx1_rss < <(t env GOMAXPROCS=1 "$bin" --store "$work/store" index --force --bundle "$bundle")

@@ -21,8 +21,8 @@ import (
 
 // summary is what import and index print: the bundle and what its index holds.
 type summary struct {
-	BundleID   string            `json:"bundleID" yaml:"bundleID"`
-	InstanceID string            `json:"instanceID" yaml:"instanceID"`
+	BundleID   string            `json:"bundleId" yaml:"bundleId"`
+	InstanceID string            `json:"instanceId" yaml:"instanceId"`
 	NodeName   string            `json:"nodeName,omitempty" yaml:"nodeName,omitempty"`
 	Layout     string            `json:"layout" yaml:"layout"`
 	Dir        string            `json:"dir" yaml:"dir"`
@@ -182,8 +182,8 @@ func newIndexCmd(g *globals) *cobra.Command {
 
 // errorsResult is the output of `nodediag errors`.
 type errorsResult struct {
-	BundleID    string          `json:"bundleID" yaml:"bundleID"`
-	InstanceID  string          `json:"instanceID" yaml:"instanceID"`
+	BundleID    string          `json:"bundleId" yaml:"bundleId"`
+	InstanceID  string          `json:"instanceId" yaml:"instanceId"`
 	Capture     time.Time       `json:"captureTime" yaml:"captureTime"`
 	Window      *timeWindow     `json:"window,omitempty" yaml:"window,omitempty"`
 	MinSeverity string          `json:"minSeverity" yaml:"minSeverity"`
@@ -279,8 +279,8 @@ func printFindings(w io.Writer, res errorsResult) {
 
 // factsResult is the output of `nodediag facts`.
 type factsResult struct {
-	BundleID   string       `json:"bundleID" yaml:"bundleID"`
-	InstanceID string       `json:"instanceID" yaml:"instanceID"`
+	BundleID   string       `json:"bundleId" yaml:"bundleId"`
+	InstanceID string       `json:"instanceId" yaml:"instanceId"`
 	Total      int          `json:"totalFacts" yaml:"totalFacts"`
 	CleanExits int          `json:"cleanExits" yaml:"cleanExits"`
 	Facts      []facts.Fact `json:"facts" yaml:"facts"`
@@ -435,8 +435,8 @@ func firstNonEmpty(s ...string) string {
 
 // bundlesResult lists the store.
 type bundleRow struct {
-	BundleID   string    `json:"bundleID" yaml:"bundleID"`
-	InstanceID string    `json:"instanceID" yaml:"instanceID"`
+	BundleID   string    `json:"bundleId" yaml:"bundleId"`
+	InstanceID string    `json:"instanceId" yaml:"instanceId"`
 	Layout     string    `json:"layout" yaml:"layout"`
 	Capture    time.Time `json:"captureTime" yaml:"captureTime"`
 	Files      int       `json:"files" yaml:"files"`

@@ -25,8 +25,8 @@ const (
 
 // Validation says whether a bundle holds the evidence a crash diagnosis needs.
 type Validation struct {
-	BundleID   string    `json:"bundleID" yaml:"bundleID"`
-	InstanceID string    `json:"instanceID" yaml:"instanceID"`
+	BundleID   string    `json:"bundleId" yaml:"bundleId"`
+	InstanceID string    `json:"instanceId" yaml:"instanceId"`
 	Layout     string    `json:"layout" yaml:"layout"`
 	Capture    time.Time `json:"capture,omitzero" yaml:"capture,omitempty"`
 	Files      int       `json:"files" yaml:"files"`

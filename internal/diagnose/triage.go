@@ -41,8 +41,8 @@ type FactCount struct {
 
 // Triage is quick_triage's overview of a bundle.
 type Triage struct {
-	BundleID    string       `json:"bundle_id" yaml:"bundle_id"`
-	InstanceID  string       `json:"instance_id" yaml:"instance_id"`
+	BundleID    string       `json:"bundleId" yaml:"bundleId"`
+	InstanceID  string       `json:"instanceId" yaml:"instanceId"`
 	TopFindings []FindingRef `json:"top_findings" yaml:"top_findings"`
 	CrashFacts  []FactCount  `json:"crash_facts" yaml:"crash_facts"`
 	RootCause   string       `json:"root_cause" yaml:"root_cause"`

@@ -30,7 +30,7 @@ const (
 type Result struct {
 	Dir        string       `json:"dir"`        // the bundle folder, ready for store.Import
 	Method     string       `json:"method"`     // "kube" or "local"
-	InstanceID string       `json:"instanceID"` // empty when the node is not an EC2 instance
+	InstanceID string       `json:"instanceId"` // empty when the node is not an EC2 instance
 	NodeName   string       `json:"nodeName"`
 	Capture    time.Time    `json:"capture"`
 	Files      []FileResult `json:"files"`

@@ -21,8 +21,8 @@ const SchemaVersion = 6
 type Index struct {
 	Schema         int       `json:"schema" yaml:"schema"`
 	CatalogVersion string    `json:"catalogVersion" yaml:"catalogVersion"`
-	BundleID       string    `json:"bundleID" yaml:"bundleID"`
-	InstanceID     string    `json:"instanceID" yaml:"instanceID"`
+	BundleID       string    `json:"bundleId" yaml:"bundleId"`
+	InstanceID     string    `json:"instanceId" yaml:"instanceId"`
 	Built          time.Time `json:"built" yaml:"built"`
 
 	Time TimeContext `json:"time" yaml:"time"`
