@@ -141,3 +141,87 @@ func TestErrorsSameThroughBothFaces(t *testing.T) {
 		}
 	}
 }
+
+// lineRef is a line an answer lists: where it is and what it says.
+type lineRef struct {
+	File string
+	Line int
+	Text string
+}
+
+// TestSearchReadCorrelateSameThroughBothFaces: search, read and correlate asked the same of
+// the CLI and of the MCP server (the same limits: each face's defaults differ by design) give
+// the same totals and list the same lines.
+func TestSearchReadCorrelateSameThroughBothFaces(t *testing.T) {
+	f := newFaces(t)
+
+	type searched struct {
+		Total      int
+		TotalExact bool
+		Files      []struct {
+			File    string
+			Total   int
+			Matches []lineRef
+		}
+	}
+	for _, q := range []struct {
+		query, logTypes, incident string
+	}{
+		{"oom-kill|OOMKilled|Out of memory|Memory cgroup", "", ""},
+		{"CrashLoopBackOff|Back-off restarting|exit code", "kubelet", ""},
+		{"error", "", "2026-11-20 10:27:00"},
+	} {
+		var viaCLI, viaMCP searched
+		args := []string{"search", q.query, "--max-results", "30", "--exact-total"}
+		params := map[string]any{"query": q.query, "maxResults": 30, "exactTotal": true, "maxLineBytes": 2000}
+		if q.logTypes != "" {
+			args = append(args, "--log-types", q.logTypes)
+			params["logTypes"] = q.logTypes
+		}
+		if q.incident != "" {
+			args = append(args, "--incident-time", q.incident)
+			params["incident_time"] = q.incident
+		}
+		f.cli(t, &viaCLI, args...)
+		f.tool(t, &viaMCP, "search", params)
+		if d := cmp.Diff(viaCLI, viaMCP); d != "" || viaCLI.Total == 0 {
+			t.Errorf("search %q (%d matches): the faces differ (-CLI +MCP):\n%s", q.query, viaCLI.Total, d)
+		}
+	}
+
+	type read struct {
+		File       string
+		TotalLines int
+		Lines      []struct {
+			Line int
+			Text string
+		}
+	}
+	var rCLI, rMCP read
+	f.cli(t, &rCLI, "read", "kubelet/kubelet.log", "--start-line", "-30", "--line-count", "12")
+	f.tool(t, &rMCP, "read", map[string]any{"logKey": "kubelet/kubelet.log", "startLine": -30, "lineCount": 12})
+	if d := cmp.Diff(rCLI, rMCP); d != "" || len(rCLI.Lines) != 12 {
+		t.Errorf("read: the faces differ (-CLI +MCP):\n%s", d)
+	}
+
+	type correlated struct {
+		Occurrences int
+		Timeline    []struct {
+			Kind, Rule, FactKind string
+			Ref                  struct {
+				File string
+				Line int
+			}
+		}
+		Chains []struct {
+			Cause string
+			Time  time.Time
+		}
+	}
+	var cCLI, cMCP correlated
+	f.cli(t, &cCLI, "correlate", "--pivot", "CrashLoopBackOff", "--time-window", "300", "--max-events", "40")
+	f.tool(t, &cMCP, "correlate", map[string]any{"pivotEvent": "CrashLoopBackOff", "timeWindow": 300, "maxEvents": 40, "maxChains": 0})
+	if d := cmp.Diff(cCLI, cMCP); d != "" || cCLI.Occurrences == 0 || len(cCLI.Timeline) == 0 {
+		t.Errorf("correlate: the faces differ (-CLI +MCP):\n%s", d)
+	}
+}
