@@ -15,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // yamlByDefault switches a command whose natural form is the runbook's YAML Output Format to
@@ -46,7 +47,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 			if failOn != "" {
 				var err error
 				if fail, err = app.NormalizeSeverity("--fail-on", failOn); err != nil {
-					return usageError("--fail-on %v", err)
+					return err
 				}
 			}
 			in := diagnose.Input{Container: container}
@@ -84,8 +85,11 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					in.PodStatus, in.Events, in.PreviousLog, in.Container = info.Pod, info.Events, info.PreviousLog, info.Container
 					in.ClusterCrashLoops = info.ClusterCrashLoops
 					apiGaps = append(apiGaps, info.Gaps...)
-					if bf.bundle == "" && bf.instance == "" && info.InstanceID != "" {
-						bf.instance = info.InstanceID // the pod's node decides which bundle to read
+					if bf.bundle == "" && bf.instance == "" {
+						// The pod's node decides which bundle to read, as in the MCP tool.
+						if err := podsNode(g, &bf, info); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -325,4 +329,25 @@ func newSOPCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md); they win over built-ins with the same id")
 	return cmd
+}
+
+// podsNode points bf at the newest stored bundle of the pod's node (app.BundleOfNode); with none,
+// at its instance, so the error lists the stored instances; with no instance either, it is an
+// error naming the node, never another node's bundle.
+func podsNode(g *globals, bf *bundleFlags, info *kube.PodInfo) error {
+	st, err := g.openStore()
+	if err != nil {
+		return err
+	}
+	if e, ok := app.BundleOfNode(st, info.InstanceID, info.NodeName); ok {
+		bf.bundle = e.Manifest.ID
+		return nil
+	}
+	if info.InstanceID != "" {
+		bf.instance = info.InstanceID
+		return nil
+	}
+	return fmt.Errorf("%w: the pod runs on node %q, whose providerID %q names no EC2 instance, and no stored bundle is from "+
+		"that node; import its bundle (nodediag import, or nodediag collect --method kube --node %s --allow-node-proxy) or give --bundle",
+		store.ErrNotFound, info.NodeName, info.ProviderID, info.NodeName)
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/search"
-	"github.com/nodediag/nodediag/internal/store"
 )
 
 // Paging of errors: 50 findings fit an agent's context with their examples; 200 is the most a
@@ -566,7 +565,7 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 		dIn.Container = info.Container
 		if instance == "" && in.BundleID == "" {
 			instance = info.InstanceID
-			if e := s.bundleOfNode(info); e != nil {
+			if e, ok := app.BundleOfNode(s.store, info.InstanceID, info.NodeName); ok {
 				bundleID, instance = e.Manifest.ID, e.Manifest.InstanceID
 			} else if instance == "" {
 				return nil, out, fmt.Errorf("pod %s/%s runs on node %q, whose providerID %q names no EC2 instance, and no stored bundle is "+
@@ -589,23 +588,6 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	}
 	return nil, DiagnoseOut{Bundle: ref, Diagnosis: *d,
 		Hint: "evidence refs are file:line: read(logKey=<file>, startLine=<line-20>) to see them in context; get_sop(sopId) for the runbooks in sops"}, nil
-}
-
-// bundleOfNode is the newest stored bundle of the pod's node: by the instance id of its
-// providerID, else by its name (a bundle whose archive named no instance).
-func (s *server) bundleOfNode(info *kube.PodInfo) *store.Entry {
-	if s.store == nil {
-		return nil
-	}
-	if info.InstanceID != "" {
-		if e, err := s.store.Resolve(info.InstanceID, ""); err == nil {
-			return e
-		}
-	}
-	if e, err := s.store.ResolveNode(info.NodeName); err == nil {
-		return e
-	}
-	return nil
 }
 
 // podInfo reads the pod, its events, previous log and node from the cluster.
