@@ -57,6 +57,7 @@ read -r gz_s _ < <(t sh -c "gzip -dc '$archive' >/dev/null")
 # Writing a GiB to disk varies by ±40% on a shared machine: tar and import take medians of three.
 tars=()
 for i in 1 2 3; do
+  sync # the previous run's write-back must not land in this one's time
   mkdir -p "$work/x$i"; read -r secs _ < <(t tar xzf "$archive" -C "$work/x$i"); tars+=("$secs"); rm -rf "$work/x$i"
 done
 tar_s=$(printf '%s\n' "${tars[@]}" | sort -g | sed -n 2p)
@@ -66,6 +67,7 @@ echo "tar xzf:                  ${tar_s}s (runs: ${tars[*]})"
 imps=(); imp_rss=0
 for i in 3 2 1; do
   store="$work/store"; [ "$i" = 1 ] || store="$work/store$i"
+  sync
   read -r secs rss < <(t "$bin" --store "$store" import "$archive"); imps+=("$secs")
   [ "$rss" -gt "$imp_rss" ] && imp_rss=$rss
   [ "$i" = 1 ] || rm -rf "$store"
