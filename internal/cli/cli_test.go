@@ -10,8 +10,10 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -665,5 +667,55 @@ func TestImportDrawsProgress(t *testing.T) {
 	}
 	if !strings.Contains(e, "import [") || !strings.Contains(e, "100%") || strings.Contains(out, "import [") {
 		t.Errorf("stderr %q, stdout %q: want the import's bar on stderr, reaching 100%%", e, out)
+	}
+}
+
+// TestServeWithoutClusterOrAWS: serve --no-kube --no-aws lists the node-log and runbook tools
+// alone — collect and status too are gone, since nothing could collect — and says why.
+func TestServeWithoutClusterOrAWS(t *testing.T) {
+	store := t.TempDir()
+	in := strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`,
+	}, "\n") + "\n"
+	inR, inW := io.Pipe()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- MainIO(context.Background(), []string{"--store", store, "serve", "--no-kube", "--no-aws"}, inR, &out, &errb)
+	}()
+	go func() {
+		io.WriteString(inW, in)
+		time.Sleep(500 * time.Millisecond) // let the server answer before stdin ends
+		inW.Close()
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve: exit %d: %s", code, errb.String())
+	}
+	var instructions string
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m struct {
+			ID     int
+			Result struct {
+				Instructions string
+				Tools        []struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if m.ID == 1 {
+			instructions = m.Result.Instructions
+		}
+		for _, tool := range m.Result.Tools {
+			names = append(names, tool.Name)
+		}
+	}
+	slices.Sort(names)
+	want := []string{"correlate", "diagnose_crashloop", "errors", "get_sop", "list_sops", "quick_triage", "read", "search", "summarize", "validate"}
+	if !slices.Equal(names, want) || !strings.Contains(instructions, "so not listed: aws") || !strings.Contains(instructions, "kubernetes: serve --kubeconfig") {
+		t.Errorf("tools %v, instructions %q; want %v and why the rest are not listed", names, instructions, want)
 	}
 }

@@ -170,6 +170,10 @@ func (kc serveClusterFlags) options(ctx context.Context, g *globals, st *store.S
 			opts.AWS = eks.New(cfg)
 		}
 	}
+	if aws == nil && (opts.Clusters == nil || !kc.allowNodeProxy) {
+		// Neither SSM nor the node log API can collect: collect and status are not served.
+		return opts, nil
+	}
 	col, err := collect.New(st, aws, g.log)
 	if err != nil {
 		return opts, err

@@ -107,7 +107,7 @@ func brief(tool string, out any) string {
 				hint = fv.String()
 			case fv.Kind() == reflect.Slice && fv.Len() > 0:
 				sizes = append(sizes, fmt.Sprintf("%s: %d", name, fv.Len()))
-			case fv.Kind() == reflect.Int && fv.Int() != 0 && len(sizes) < 12:
+			case fv.Kind() == reflect.Int && (fv.Int() != 0 || name == "total") && len(sizes) < 12:
 				sizes = append(sizes, fmt.Sprintf("%s: %d", name, fv.Int()))
 			case fv.Kind() == reflect.Bool && fv.Bool() && len(sizes) < 12:
 				sizes = append(sizes, name)
