@@ -657,7 +657,7 @@ func TestCompletion(t *testing.T) {
 // 100%, and leaves stdout to the summary; piped (the default in tests) it draws nothing.
 func TestImportDrawsProgress(t *testing.T) {
 	_, quiet, code := run(t, "--store", t.TempDir(), "import", example)
-	if code != 0 || strings.Contains(quiet, "import [") {
+	if code != 0 || strings.Contains(quiet, "\rimport") {
 		t.Fatalf("piped: exit %d, stderr %q; want no drawing", code, quiet)
 	}
 	forceTerminal(t)
@@ -665,7 +665,7 @@ func TestImportDrawsProgress(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e)
 	}
-	if !strings.Contains(e, "import [") || !strings.Contains(e, "100%") || strings.Contains(out, "import [") {
+	if !strings.Contains(e, "\rimport") || !strings.Contains(e, "100%") || strings.Contains(out, "\r") {
 		t.Errorf("stderr %q, stdout %q: want the import's bar on stderr, reaching 100%%", e, out)
 	}
 }

@@ -1,20 +1,19 @@
-// Package progress draws one-line progress bars for long collection phases — SSM automation
-// steps, the S3 download, gathering and the import — on a terminal. It writes nothing at all
-// unless told the writer is a terminal, so that piped stderr, CI logs and machine-readable
-// output (-o json|yaml) never carry carriage returns and escape codes.
+// Package progress draws one-line progress bars for long phases — SSM automation steps, the S3
+// download, gathering and the import — on a terminal, with github.com/schollz/progressbar. It
+// writes nothing at all unless told the writer is a terminal, so that piped stderr, CI logs and
+// machine-readable output (-o json|yaml) never carry carriage returns and escape codes.
 //
-// A Renderer redraws its single line in place ("\r", the line, erase-to-end "\x1b[K") and ends
-// it with a newline when the phase is done, so log lines printed afterwards start clean.
+// A Renderer keeps one bar per phase: a phase is named by its label, and a new label ends the
+// previous bar's line with a newline so it stays visible above the next one.
 package progress
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
@@ -26,34 +25,44 @@ const barWidth = 24
 // terminal repainting thousands of times a second slows the download it reports on.
 const minRedraw = 100 * time.Millisecond
 
+// kind is what a phase measures.
+type kind int
+
+const (
+	steps kind = iota
+	transfer
+	status
+)
+
 // Renderer draws progress lines on one writer. The zero value is not usable; call New or
 // ForStderr. A Renderer is safe for concurrent use.
 type Renderer struct {
-	w       io.Writer
-	enabled bool
-	now     func() time.Time
+	w        io.Writer
+	enabled  bool
+	throttle time.Duration
 
-	mu       sync.Mutex
-	label    string    // the phase being drawn; a new label starts a new line
-	started  time.Time // when the phase began, for elapsed time and rates
-	lastDraw time.Time
-	last     string // the last line drawn, to skip identical redraws
-	open     bool   // a line is drawn and not yet ended with a newline
+	mu    sync.Mutex
+	label string
+	kind  kind
+	max   int64
+	bar   *progressbar.ProgressBar
 }
 
 // New returns a renderer on w. enabled false makes every method a no-op; callers decide with
-// IsTerminal (or a test forces it). now may be nil for the wall clock.
-func New(w io.Writer, enabled bool, now func() time.Time) *Renderer {
-	if now == nil {
-		now = time.Now
+// IsTerminal (or a test forces it). everyFrame draws every update (tests); otherwise redraws
+// closer than minRedraw are skipped.
+func New(w io.Writer, enabled, everyFrame bool) *Renderer {
+	r := &Renderer{w: w, enabled: enabled && w != nil, throttle: minRedraw}
+	if everyFrame {
+		r.throttle = 0
 	}
-	return &Renderer{w: w, enabled: enabled && w != nil, now: now}
+	return r
 }
 
 // ForStderr returns a renderer on w that draws only when w is a terminal and quiet is false
 // (quiet is set for -o json and -o yaml, whose readers want stderr free of drawing too).
 func ForStderr(w io.Writer, quiet bool) *Renderer {
-	return New(w, !quiet && IsTerminal(w), nil)
+	return New(w, !quiet && IsTerminal(w), false)
 }
 
 // IsTerminal reports whether w is a file connected to a terminal.
@@ -65,67 +74,48 @@ func IsTerminal(w io.Writer) bool {
 // Enabled reports whether the renderer draws anything.
 func (r *Renderer) Enabled() bool { return r != nil && r.enabled }
 
-// Steps draws a phase counted in steps: "automation [======······] 2/4 uploadLogs 1m05s".
-// total 0 means the count is not known yet, and the bar is left out.
+// Steps draws a phase counted in steps: the bar, done/total and the current step. total 0 means
+// the count is not known yet: a spinner.
 func (r *Renderer) Steps(label string, done, total int, step string) {
 	if !r.Enabled() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.begin(label)
-	var b strings.Builder
-	b.WriteString(label)
-	if total > 0 {
-		done = min(max(done, 0), total)
-		fmt.Fprintf(&b, " %s %d/%d", bar(float64(done)/float64(total)), done, total)
-	}
+	b := r.phase(label, steps, int64(total))
 	if step != "" {
-		b.WriteString(" " + step)
+		b.Describe(label + " " + step)
 	}
-	b.WriteString(" " + elapsed(now.Sub(r.started)))
-	r.draw(now, b.String(), total > 0 && done == total)
+	_ = b.Set64(int64(min(max(done, 0), max(total, done))))
 }
 
-// Bytes draws a transfer: "download [======······] 25% 3.0/12.0 MiB 1.5 MiB/s 2s". total 0 or
-// less means the size is unknown, and only the amount and the rate are drawn.
+// Bytes draws a transfer: the bar, the percentage, bytes done of total and the rate. total 0 or
+// less means the size is unknown: a spinner with the amount.
 func (r *Renderer) Bytes(label string, done, total int64) {
 	if !r.Enabled() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.begin(label)
-	took := now.Sub(r.started)
-	var b strings.Builder
-	b.WriteString(label)
+	b := r.phase(label, transfer, total)
 	if total > 0 {
 		done = min(max(done, 0), total)
-		frac := float64(done) / float64(total)
-		fmt.Fprintf(&b, " %s %3d%% %s/%s MiB", bar(frac), int(frac*100), mib(done), mib(total))
-	} else {
-		fmt.Fprintf(&b, " %s MiB", mib(done))
 	}
-	if took > 0 {
-		fmt.Fprintf(&b, " %s MiB/s", mib(int64(float64(done)/took.Seconds())))
-	}
-	b.WriteString(" " + elapsed(took))
-	r.draw(now, b.String(), total > 0 && done == total)
+	_ = b.Set64(done)
 }
 
-// Status draws a phase without a measure, such as the import: "import indexing eks_i-… 3s".
+// Status draws a phase without a measure, such as indexing: a spinner and the text.
 func (r *Renderer) Status(label, text string) {
 	if !r.Enabled() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.begin(label)
-	line := label
+	b := r.phase(label, status, -1)
 	if text != "" {
-		line += " " + text
+		b.Describe(label + " " + text)
 	}
-	r.draw(now, line+" "+elapsed(now.Sub(r.started)), false)
+	_ = b.Add64(1)
 }
 
 // Done ends the current line with a newline, leaving its last frame on screen.
@@ -138,45 +128,48 @@ func (r *Renderer) Done() {
 	r.end()
 }
 
-// begin starts a new phase when the label changes: the previous line is ended so it stays
-// visible above the new one.
-func (r *Renderer) begin(label string) time.Time {
-	now := r.now()
-	if label != r.label || r.started.IsZero() {
-		r.end()
-		r.label, r.started, r.lastDraw, r.last = label, now, time.Time{}, ""
+// phase returns the bar of label, starting one (and ending the previous line) when the label,
+// the kind or a known total changes.
+func (r *Renderer) phase(label string, k kind, total int64) *progressbar.ProgressBar {
+	if total <= 0 {
+		total = -1 // unknown: a spinner
 	}
-	return now
+	if r.bar != nil && r.label == label && r.kind == k && (r.max == total || (k != status && r.max == -1)) {
+		if r.max != total {
+			r.bar.ChangeMax64(total)
+			r.max = total
+		}
+		return r.bar
+	}
+	r.end()
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(r.w),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionSetWidth(barWidth),
+		progressbar.OptionThrottle(r.throttle),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionUseANSICodes(true),
+		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionSpinnerType(14),
+	}
+	switch k {
+	case steps:
+		opts = append(opts, progressbar.OptionShowCount())
+	case transfer:
+		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionShowTotalBytes(true), progressbar.OptionShowCount(), progressbar.OptionUseIECUnits(true))
+	}
+	r.label, r.kind, r.max = label, k, total
+	r.bar = progressbar.NewOptions64(total, opts...)
+	return r.bar
 }
 
+// end leaves the current bar's last frame on its line and starts a new line.
 func (r *Renderer) end() {
-	if r.open {
-		io.WriteString(r.w, "\n")
-		r.open = false
-	}
-	r.label, r.started, r.last = "", time.Time{}, ""
-}
-
-// draw writes line unless it is what is already shown, or the last draw was too recent and
-// this frame is not the final one of the phase (which must always be seen).
-func (r *Renderer) draw(now time.Time, line string, final bool) {
-	if line == r.last {
+	if r.bar == nil {
 		return
 	}
-	if r.open && !final && now.Sub(r.lastDraw) < minRedraw {
-		return
-	}
-	io.WriteString(r.w, "\r"+line+"\x1b[K")
-	r.open, r.last, r.lastDraw = true, line, now
+	_ = r.bar.Exit()
+	io.WriteString(r.w, "\n")
+	r.bar, r.label = nil, ""
 }
-
-// bar renders frac (0..1) as barWidth cells.
-func bar(frac float64) string {
-	n := int(frac * barWidth)
-	return "[" + strings.Repeat("=", n) + strings.Repeat("·", barWidth-n) + "]"
-}
-
-func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
-
-// elapsed is a duration cut to whole seconds: sub-second digits flicker on every redraw.
-func elapsed(d time.Duration) string { return d.Truncate(time.Second).String() }
