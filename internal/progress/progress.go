@@ -152,6 +152,9 @@ func (r *Renderer) phase(label string, k kind, total int64) *progressbar.Progres
 		progressbar.OptionUseANSICodes(true),
 		progressbar.OptionSetRenderBlankState(true),
 		progressbar.OptionSpinnerType(14),
+		// No ticker: a spinner turns when its phase reports, so nothing writes after end() and
+		// nothing races the caller's own writes.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	}
 	switch k {
 	case steps:
