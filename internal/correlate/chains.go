@@ -114,6 +114,48 @@ func bundleSources(idx *index.Index) sources {
 // window.
 func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 	src := bundleSources(idx)
+	deaths, starts := groupDeaths(scoped)
+	inWin := func(t time.Time) bool {
+		for _, w := range windows {
+			if !t.Before(w.from) && !t.After(w.to) {
+				return true
+			}
+		}
+		return false
+	}
+	backOffs := ofKind(scoped, facts.BackOff)
+	kills, probes := ofKind(scoped, facts.Killing), ofKind(scoped, facts.ProbeFailure)
+	lives := newLives(deaths, starts)
+
+	var out []Chain
+	for _, d := range deaths {
+		if d.first.IsZero() || !inWin(d.first) {
+			continue
+		}
+		// kubelet's own kill of the container (liveness probe, preStop, eviction) and the probe
+		// failure that decided it, within this life of the container.
+		var kill, probe *facts.Fact
+		if f := d.any(); f.PodUID != "" && f.Container != "" {
+			since := lives.prev(f.PodUID+"/"+f.Container, d.first)
+			if kill = latest(kills, f.PodUID, f.Container, since, d.first); kill != nil {
+				probe = latest(probes, f.PodUID, f.Container, since, kill.Ref.Time)
+			}
+		}
+		out = append(out, deathChain(d, kill, probe, src, backOffs, lives.next))
+	}
+	for _, f := range starts {
+		if f.Ref.Time.IsZero() || !inWin(f.Ref.Time) {
+			continue
+		}
+		out = append(out, startChain(f, backOffs, lives.next))
+	}
+	slices.SortStableFunc(out, func(a, b Chain) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// groupDeaths gathers the facts of each container death by container id, in time order, and
+// the failures to start that have no death of their own.
+func groupDeaths(scoped []*facts.Fact) (deaths []*death, starts []*facts.Fact) {
 	byID := map[string]*death{}
 	var order []string
 	get := func(id string) *death {
@@ -133,7 +175,6 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 			exitByPID[f.PID] = f
 		}
 	}
-	var starts []*facts.Fact // exec failures and missing config without a death of their own
 	for _, f := range scoped {
 		id := f.ContainerID
 		if id == "" && f.Kind == facts.Segfault && f.PID > 0 {
@@ -141,39 +182,16 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 				id = e.ContainerID
 			}
 		}
-		switch {
-		case f.Kind == facts.OOMKill && id != "":
-			d := get(id)
-			if d.oom == nil {
-				d.oom = f
-			}
-			d.note(f)
-		case f.Kind == facts.TaskOOM && id != "":
-			d := get(id)
-			if d.taskOOM == nil {
-				d.taskOOM = f
-			}
-			d.note(f)
-		case f.Kind == facts.Segfault && id != "":
-			d := get(id)
-			if d.segv == nil {
-				d.segv = f
-			}
-			d.note(f)
-		case nonZeroExit(f) && id != "":
-			d := get(id)
-			if isContainerd(f) && d.ctrdExit == nil {
-				d.ctrdExit = f
-			} else if isKubelet(f) && d.kubeExit == nil {
-				d.kubeExit = f
-			}
-			d.note(f)
-		case f.Kind == facts.ExecFailure || f.Kind == facts.ConfigMissing:
+		if f.Kind == facts.ExecFailure || f.Kind == facts.ConfigMissing {
 			if id != "" && byID[id] != nil {
 				byID[id].exec = f
-				continue
+			} else {
+				starts = append(starts, f)
 			}
-			starts = append(starts, f)
+			continue
+		}
+		if id != "" {
+			addToDeath(get, id, f)
 		}
 	}
 	// Exec failures that name a container ID whose exit comes later in the list.
@@ -187,7 +205,7 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 	}
 	starts = kept
 
-	deaths := make([]*death, 0, len(order))
+	deaths = make([]*death, 0, len(order))
 	for _, id := range order {
 		d := byID[id]
 		// A lone TaskOOM or OOM kill of a container that did not die (a child process was the
@@ -198,28 +216,63 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 		deaths = append(deaths, d)
 	}
 	slices.SortStableFunc(deaths, func(a, b *death) int { return a.first.Compare(b.first) })
+	return deaths, starts
+}
 
-	inWin := func(t time.Time) bool {
-		for _, w := range windows {
-			if !t.Before(w.from) && !t.After(w.to) {
-				return true
-			}
+// addToDeath files a fact of container id under its death, when it is one a death is made of.
+func addToDeath(get func(string) *death, id string, f *facts.Fact) {
+	switch {
+	case f.Kind == facts.OOMKill:
+		d := get(id)
+		if d.oom == nil {
+			d.oom = f
 		}
-		return false
+		d.note(f)
+	case f.Kind == facts.TaskOOM:
+		d := get(id)
+		if d.taskOOM == nil {
+			d.taskOOM = f
+		}
+		d.note(f)
+	case f.Kind == facts.Segfault:
+		d := get(id)
+		if d.segv == nil {
+			d.segv = f
+		}
+		d.note(f)
+	case nonZeroExit(f):
+		d := get(id)
+		if isContainerd(f) && d.ctrdExit == nil {
+			d.ctrdExit = f
+		} else if isKubelet(f) && d.kubeExit == nil {
+			d.kubeExit = f
+		}
+		d.note(f)
 	}
-	backOffs := make([]*facts.Fact, 0)
-	for _, f := range scoped {
-		if f.Kind == facts.BackOff {
-			backOffs = append(backOffs, f)
+}
+
+func ofKind(fs []*facts.Fact, k facts.Kind) []*facts.Fact {
+	out := make([]*facts.Fact, 0)
+	for _, f := range fs {
+		if f.Kind == k {
+			out = append(out, f)
 		}
 	}
-	// The next failure of the same pod UID and container bounds the back-off search: a back-off
-	// after it belongs to that one.
-	type failure struct {
-		key string
-		t   time.Time
-	}
-	var fails []failure
+	return out
+}
+
+// lives are the failures of each container (pod UID and name), by time: the next one bounds a
+// death's back-off search (a back-off after it belongs to that one), the previous one where
+// this life of the container began.
+type lives []failure
+
+type failure struct {
+	key string
+	t   time.Time
+}
+
+func newLives(deaths []*death, starts []*facts.Fact) lives {
+	var fails lives
 	for _, d := range deaths {
 		if f := d.any(); f.PodUID != "" && f.Container != "" {
 			fails = append(fails, failure{f.PodUID + "/" + f.Container, d.first})
@@ -230,72 +283,44 @@ func chains(idx *index.Index, scoped []*facts.Fact, windows []span) []Chain {
 			fails = append(fails, failure{f.PodUID + "/" + f.Container, f.Ref.Time})
 		}
 	}
-	next := func(key string, after time.Time) (time.Time, bool) {
-		var best time.Time
-		for _, x := range fails {
-			if x.key == key && x.t.After(after) && (best.IsZero() || x.t.Before(best)) {
-				best = x.t
-			}
-		}
-		return best, !best.IsZero()
-	}
+	return fails
+}
 
-	prev := func(key string, before time.Time) time.Time {
-		var best time.Time
-		for _, x := range fails {
-			if x.key == key && x.t.Before(before) && x.t.After(best) {
-				best = x.t
-			}
-		}
-		return best
-	}
-	// kubelet's own kill of a container (liveness probe, preStop, eviction) and the probe failure
-	// that decided it, joined by pod UID + container name within this life of the container.
-	var kills, probes []*facts.Fact
-	for _, f := range scoped {
-		switch f.Kind {
-		case facts.Killing:
-			kills = append(kills, f)
-		case facts.ProbeFailure:
-			probes = append(probes, f)
+// next is the first failure of key after t.
+func (l lives) next(key string, after time.Time) (time.Time, bool) {
+	var best time.Time
+	for _, x := range l {
+		if x.key == key && x.t.After(after) && (best.IsZero() || x.t.Before(best)) {
+			best = x.t
 		}
 	}
-	latest := func(list []*facts.Fact, uid, ctr string, after, until time.Time) *facts.Fact {
-		var best *facts.Fact
-		for _, f := range list {
-			t := f.Ref.Time
-			if f.PodUID != uid || f.Container != ctr || t.IsZero() || !t.After(after) || t.After(until) {
-				continue
-			}
-			if best == nil || t.After(best.Ref.Time) {
-				best = f
-			}
-		}
-		return best
-	}
+	return best, !best.IsZero()
+}
 
-	var out []Chain
-	for _, d := range deaths {
-		if d.first.IsZero() || !inWin(d.first) {
+// prev is the last failure of key before t, or zero.
+func (l lives) prev(key string, before time.Time) time.Time {
+	var best time.Time
+	for _, x := range l {
+		if x.key == key && x.t.Before(before) && x.t.After(best) {
+			best = x.t
+		}
+	}
+	return best
+}
+
+// latest is the newest fact of list about the pod UID and container in (after, until].
+func latest(list []*facts.Fact, uid, ctr string, after, until time.Time) *facts.Fact {
+	var best *facts.Fact
+	for _, f := range list {
+		t := f.Ref.Time
+		if f.PodUID != uid || f.Container != ctr || t.IsZero() || !t.After(after) || t.After(until) {
 			continue
 		}
-		var kill, probe *facts.Fact
-		if f := d.any(); f.PodUID != "" && f.Container != "" {
-			since := prev(f.PodUID+"/"+f.Container, d.first)
-			if kill = latest(kills, f.PodUID, f.Container, since, d.first); kill != nil {
-				probe = latest(probes, f.PodUID, f.Container, since, kill.Ref.Time)
-			}
+		if best == nil || t.After(best.Ref.Time) {
+			best = f
 		}
-		out = append(out, deathChain(d, kill, probe, src, backOffs, next))
 	}
-	for _, f := range starts {
-		if f.Ref.Time.IsZero() || !inWin(f.Ref.Time) {
-			continue
-		}
-		out = append(out, startChain(f, backOffs, next))
-	}
-	slices.SortStableFunc(out, func(a, b Chain) int { return a.Time.Compare(b.Time) })
-	return out
+	return best
 }
 
 func refOf(f *facts.Fact) *evidence.LineRef {
