@@ -220,66 +220,15 @@ func compile(field, expr string, caseSensitive bool) (*regex.Matcher, *syntax.Re
 }
 
 func newPlan(idx *index.Index, req Request) (*plan, error) {
-	if req.Query == "" {
-		return nil, badf("query is empty; give an RE2 regular expression such as %q", "oom-kill|OOMKilled")
-	}
-	if len(req.Query) > MaxQueryBytes {
-		return nil, badf("query is %d bytes; at most %d are accepted", len(req.Query), MaxQueryBytes)
-	}
-	if len(req.Exclude) > MaxQueryBytes {
-		return nil, badf("exclude is %d bytes; at most %d are accepted", len(req.Exclude), MaxQueryBytes)
-	}
-	if !req.From.IsZero() && !req.To.IsZero() && !req.To.After(req.From) {
-		return nil, badf("window ends (%s) before or when it starts (%s); give to after from",
-			req.To.UTC().Format(time.RFC3339), req.From.UTC().Format(time.RFC3339))
-	}
-	p := &plan{from: req.From, to: req.To, window: !req.From.IsZero() || !req.To.IsZero()}
-	var err error
-	var tree *syntax.Regexp
-	if p.re, tree, err = compile("query", req.Query, req.CaseSensitive); err != nil {
+	if err := checkQuery(req); err != nil {
 		return nil, err
 	}
-	if req.Exclude != "" {
-		if p.ex, _, err = compile("exclude", req.Exclude, req.CaseSensitive); err != nil {
-			return nil, err
-		}
+	p := &plan{from: req.From, to: req.To, window: !req.From.IsZero() || !req.To.IsZero()}
+	if err := p.compileQuery(idx, req); err != nil {
+		return nil, err
 	}
-	if lits, exact := querylit.Query(tree); lits != nil {
-		if p.set, err = literal.New(lits); err != nil {
-			return nil, fmt.Errorf("prefilter for %q: %w", req.Query, err)
-		}
-		p.literalOnly = exact
-		p.words = newWordMask(idx.Vocabulary, lits)
-	}
-	var err2 error
-	if p.maxPerFile, err2 = limit("maxPerFile", req.MaxPerFile, DefaultMaxPerFile, CapMaxPerFile); err2 != nil {
-		return nil, err2
-	}
-	if p.maxTotal, err2 = limit("maxTotal", req.MaxTotal, DefaultMaxTotal, CapMaxTotal); err2 != nil {
-		return nil, err2
-	}
-	if req.Context < 0 || req.Context > CapContext {
-		return nil, badf("context is %d; 0 to %d lines are accepted", req.Context, CapContext)
-	}
-	p.context = req.Context
-	if req.MaxLineBytes < 0 {
-		return nil, badf("maxLineBytes is %d; give a positive number (default %d)", req.MaxLineBytes, DefaultMaxLineBytes)
-	}
-	p.maxLine = cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes)
-	if req.Offset < 0 || req.Offset+p.maxTotal > CapPageEnd {
-		return nil, badf("offset is %d; give 0 to %d with maxTotal %d (offset+maxTotal at most %d): narrow with a time window to reach further",
-			req.Offset, max(0, CapPageEnd-p.maxTotal), p.maxTotal, CapPageEnd)
-	}
-	p.offset, p.listRoutine = req.Offset, req.ListRoutine
-	if p.countOnly = req.CountOnly; p.countOnly {
-		switch {
-		case req.Offset > 0:
-			return nil, badf("countOnly lists no matches, so offset %d does not apply; drop one of them", req.Offset)
-		case req.Context > 0:
-			return nil, badf("countOnly lists no matches, so context %d does not apply; drop one of them", req.Context)
-		case req.ListRoutine:
-			return nil, badf("countOnly lists no matches, so listRoutine does not apply; drop one of them")
-		}
+	if err := p.setLimits(req); err != nil {
+		return nil, err
 	}
 	if len(req.LogTypes) > 0 {
 		known := knownTypes(idx)
@@ -298,6 +247,7 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 		p.focus = &Focus{}
 		return p, nil
 	}
+	var err error
 	if p.routine, err = loadRoutine(); err != nil {
 		return nil, err
 	}
@@ -305,6 +255,75 @@ func newPlan(idx *index.Index, req Request) (*plan, error) {
 	p.facts = factLines(idx)
 	p.troubled = troubledOf(idx)
 	return p, nil
+}
+
+// checkQuery refuses a request whose query, exclude or window cannot be run.
+func checkQuery(req Request) error {
+	switch {
+	case req.Query == "":
+		return badf("query is empty; give an RE2 regular expression such as %q", "oom-kill|OOMKilled")
+	case len(req.Query) > MaxQueryBytes:
+		return badf("query is %d bytes; at most %d are accepted", len(req.Query), MaxQueryBytes)
+	case len(req.Exclude) > MaxQueryBytes:
+		return badf("exclude is %d bytes; at most %d are accepted", len(req.Exclude), MaxQueryBytes)
+	case !req.From.IsZero() && !req.To.IsZero() && !req.To.After(req.From):
+		return badf("window ends (%s) before or when it starts (%s); give to after from",
+			req.To.UTC().Format(time.RFC3339), req.From.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// compileQuery compiles the query and exclude and derives the literal prefilter and the index
+// words that let blocks be skipped.
+func (p *plan) compileQuery(idx *index.Index, req Request) error {
+	var err error
+	var tree *syntax.Regexp
+	if p.re, tree, err = compile("query", req.Query, req.CaseSensitive); err != nil {
+		return err
+	}
+	if req.Exclude != "" {
+		if p.ex, _, err = compile("exclude", req.Exclude, req.CaseSensitive); err != nil {
+			return err
+		}
+	}
+	if lits, exact := querylit.Query(tree); lits != nil {
+		if p.set, err = literal.New(lits); err != nil {
+			return fmt.Errorf("prefilter for %q: %w", req.Query, err)
+		}
+		p.literalOnly = exact
+		p.words = newWordMask(idx.Vocabulary, lits)
+	}
+	return nil
+}
+
+// setLimits checks and sets the page's limits: caps, context, line length, offset, and what a
+// count takes.
+func (p *plan) setLimits(req Request) error {
+	var err error
+	if p.maxPerFile, err = limit("maxPerFile", req.MaxPerFile, DefaultMaxPerFile, CapMaxPerFile); err != nil {
+		return err
+	}
+	if p.maxTotal, err = limit("maxTotal", req.MaxTotal, DefaultMaxTotal, CapMaxTotal); err != nil {
+		return err
+	}
+	switch {
+	case req.Context < 0 || req.Context > CapContext:
+		return badf("context is %d; 0 to %d lines are accepted", req.Context, CapContext)
+	case req.MaxLineBytes < 0:
+		return badf("maxLineBytes is %d; give a positive number (default %d)", req.MaxLineBytes, DefaultMaxLineBytes)
+	case req.Offset < 0 || req.Offset+p.maxTotal > CapPageEnd:
+		return badf("offset is %d; give 0 to %d with maxTotal %d (offset+maxTotal at most %d): narrow with a time window to reach further",
+			req.Offset, max(0, CapPageEnd-p.maxTotal), p.maxTotal, CapPageEnd)
+	case req.CountOnly && req.Offset > 0:
+		return badf("countOnly lists no matches, so offset %d does not apply; drop one of them", req.Offset)
+	case req.CountOnly && req.Context > 0:
+		return badf("countOnly lists no matches, so context %d does not apply; drop one of them", req.Context)
+	case req.CountOnly && req.ListRoutine:
+		return badf("countOnly lists no matches, so listRoutine does not apply; drop one of them")
+	}
+	p.context, p.maxLine = req.Context, cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes)
+	p.offset, p.listRoutine, p.countOnly = req.Offset, req.ListRoutine, req.CountOnly
+	return nil
 }
 
 func limit(name string, v, def, max int) (int, error) {
