@@ -290,72 +290,10 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		return nil, fmt.Errorf("correlate: %w", err)
 	}
 
-	// Occurrences of the pivot, as spans (a folded back-off runs from its first line to its last).
-	var occ []span
-	untimed := 0
-	pivotFact := map[*facts.Fact]bool{}
-	for _, f := range scoped {
-		if !ps.kinds[f.Kind] && (ps.re == nil || !ps.re.MatchString(factText(f))) {
-			continue
-		}
-		pivotFact[f] = true
-		if f.Ref.Time.IsZero() {
-			untimed++
-			continue
-		}
-		s := span{f.Ref.Time, f.Ref.Time}
-		if f.LastRef != nil && f.LastRef.Time.After(s.to) {
-			s.to = f.LastRef.Time
-		}
-		occ = append(occ, s)
-	}
-	nFactOcc := len(occ)
-	var whole []*index.Finding // pivot findings taken whole
-	var sampleOcc []span       // regex-matched sample lines of other findings
-	matchedSamples := 0
-	// Findings are aggregates: a whole finding contributes each minute it hit in. A workload
-	// filter cannot be applied to a finding's minutes, so with a filter only facts pivot.
 	filtered := req.Namespace != "" || req.Pod != "" || req.Container != ""
-	pivotSample := map[string]bool{}
-	for i := range idx.Findings {
-		f := &idx.Findings[i]
-		if ps.findings[f.ID] && !filtered {
-			whole = append(whole, f)
-			for _, m := range f.Minutes {
-				start := time.Unix(m.M*60, 0).UTC()
-				occ = append(occ, span{start, start.Add(time.Minute - time.Nanosecond)})
-			}
-			for _, s := range f.Samples {
-				pivotSample[s.LineRef.String()] = true
-			}
-			untimed += f.Untimed
-		}
-		if ps.re != nil && !ps.findings[f.ID] && !filtered {
-			for _, s := range f.Samples {
-				if ps.re.MatchString(s.Text) {
-					pivotSample[s.LineRef.String()] = true
-					matchedSamples++
-					if !s.Time.IsZero() {
-						occ = append(occ, span{s.Time, s.Time})
-						sampleOcc = append(sampleOcc, span{s.Time, s.Time})
-					} else {
-						untimed++
-					}
-				}
-			}
-		}
-	}
-	// Pivot facts, when there are any, are the occurrences: a folded back-off already stands for
-	// the finding's repeated lines, and counting both would count one event twice.
-	factsPivot := len(pivotFact) > 0
-	if factsPivot {
-		res.Occurrences = len(pivotFact)
-	} else {
-		res.Occurrences = matchedSamples
-		for _, f := range whole {
-			res.Occurrences += f.Count
-		}
-	}
+	pv := findPivots(idx, ps, scoped, filtered)
+	occ, untimed, pivotFact, pivotSample := pv.occ, pv.untimed, pv.facts, pv.samples
+	res.Occurrences = pv.count()
 	if filtered {
 		res.Notes = append(res.Notes, "namespace/pod/container filter: only crash facts are shown, because finding lines are not joined to pods")
 	}
@@ -368,39 +306,8 @@ func Correlate(ctx context.Context, idx *index.Index, req Request) (*Result, err
 		res.Windows, res.Timeline = []Window{}, []Event{}
 		return res, nil
 	}
-	// A window counts occurrences the way Result.Occurrences does.
-	counted := occ[:nFactOcc]
-	if !factsPivot {
-		counted = sampleOcc
-	}
 	windows := mergeSpans(occ, req.Window)
-	for _, w := range windows {
-		n := 0
-		for _, o := range counted {
-			if !o.from.Before(w.from) && !o.to.After(w.to) {
-				n++
-			}
-		}
-		if !factsPivot {
-			for _, f := range whole {
-				n += f.CountBetween(w.from, w.to.Add(time.Nanosecond))
-			}
-		}
-		win := Window{Start: w.from, End: w.to, Occurrences: n}
-		for i := range idx.Findings {
-			f := &idx.Findings[i]
-			if c := f.CountBetween(w.from, w.to.Add(time.Nanosecond)); c > 0 {
-				win.Findings = append(win.Findings, FindingCount{ID: f.ID, Rule: f.Rule, Severity: f.Severity, Count: c})
-			}
-		}
-		slices.SortStableFunc(win.Findings, func(a, b FindingCount) int {
-			if c := cmp.Compare(index.SeverityRank(a.Severity), index.SeverityRank(b.Severity)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ID, b.ID)
-		})
-		res.Windows = append(res.Windows, win)
-	}
+	res.Windows = pv.windows(idx, windows)
 
 	fileType := map[string]string{}
 	for _, f := range idx.Files {
@@ -625,4 +532,127 @@ func newestChains(cs []Chain, n int, notes []string) ([]Chain, []string) {
 	}
 	return kept, append(notes, fmt.Sprintf("%d older chains not listed (%s): maxChains 0 lists every chain",
 		len(cs)-len(kept), strings.Join(parts, ", ")))
+}
+
+// pivots are the pivot's occurrences: its crash facts, or else the findings it names taken
+// whole (each minute they hit in) and the finding samples its regex matches.
+type pivots struct {
+	occ      []span // every occurrence, as spans (a folded back-off runs from its first line to its last)
+	nFactOcc int    // occ[:nFactOcc] are the facts'
+	untimed  int
+	facts    map[*facts.Fact]bool
+	whole    []*index.Finding // pivot findings taken whole
+	sampled  []span           // regex-matched sample lines of other findings
+	matched  int
+	samples  map[string]bool // the pivot's sample lines, by file:line
+}
+
+func findPivots(idx *index.Index, ps *pivotSpec, scoped []*facts.Fact, filtered bool) *pivots {
+	pv := &pivots{facts: map[*facts.Fact]bool{}, samples: map[string]bool{}}
+	for _, f := range scoped {
+		if !ps.kinds[f.Kind] && (ps.re == nil || !ps.re.MatchString(factText(f))) {
+			continue
+		}
+		pv.facts[f] = true
+		if f.Ref.Time.IsZero() {
+			pv.untimed++
+			continue
+		}
+		s := span{f.Ref.Time, f.Ref.Time}
+		if f.LastRef != nil && f.LastRef.Time.After(s.to) {
+			s.to = f.LastRef.Time
+		}
+		pv.occ = append(pv.occ, s)
+	}
+	pv.nFactOcc = len(pv.occ)
+	if filtered {
+		// Findings are aggregates: a workload filter cannot be applied to a finding's minutes,
+		// so with a filter only facts pivot.
+		return pv
+	}
+	for i := range idx.Findings {
+		f := &idx.Findings[i]
+		if ps.findings[f.ID] {
+			pv.whole = append(pv.whole, f)
+			for _, m := range f.Minutes {
+				start := time.Unix(m.M*60, 0).UTC()
+				pv.occ = append(pv.occ, span{start, start.Add(time.Minute - time.Nanosecond)})
+			}
+			for _, s := range f.Samples {
+				pv.samples[s.LineRef.String()] = true
+			}
+			pv.untimed += f.Untimed
+			continue
+		}
+		if ps.re == nil {
+			continue
+		}
+		for _, s := range f.Samples {
+			if !ps.re.MatchString(s.Text) {
+				continue
+			}
+			pv.samples[s.LineRef.String()] = true
+			pv.matched++
+			if s.Time.IsZero() {
+				pv.untimed++
+				continue
+			}
+			pv.occ = append(pv.occ, span{s.Time, s.Time})
+			pv.sampled = append(pv.sampled, span{s.Time, s.Time})
+		}
+	}
+	return pv
+}
+
+// count is Result.Occurrences. Pivot facts, when there are any, are the occurrences: a folded
+// back-off already stands for the finding's repeated lines, and counting both would count one
+// event twice.
+func (pv *pivots) count() int {
+	if len(pv.facts) > 0 {
+		return len(pv.facts)
+	}
+	n := pv.matched
+	for _, f := range pv.whole {
+		n += f.Count
+	}
+	return n
+}
+
+// windows describes each merged window: its occurrences, counted the way count does, and the
+// findings that hit in it, most severe first.
+func (pv *pivots) windows(idx *index.Index, spans []span) []Window {
+	factsPivot := len(pv.facts) > 0
+	counted := pv.occ[:pv.nFactOcc]
+	if !factsPivot {
+		counted = pv.sampled
+	}
+	var out []Window
+	for _, w := range spans {
+		n := 0
+		for _, o := range counted {
+			if !o.from.Before(w.from) && !o.to.After(w.to) {
+				n++
+			}
+		}
+		if !factsPivot {
+			for _, f := range pv.whole {
+				n += f.CountBetween(w.from, w.to.Add(time.Nanosecond))
+			}
+		}
+		win := Window{Start: w.from, End: w.to, Occurrences: n}
+		for i := range idx.Findings {
+			f := &idx.Findings[i]
+			if c := f.CountBetween(w.from, w.to.Add(time.Nanosecond)); c > 0 {
+				win.Findings = append(win.Findings, FindingCount{ID: f.ID, Rule: f.Rule, Severity: f.Severity, Count: c})
+			}
+		}
+		slices.SortStableFunc(win.Findings, func(a, b FindingCount) int {
+			if c := cmp.Compare(index.SeverityRank(a.Severity), index.SeverityRank(b.Severity)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		})
+		out = append(out, win)
+	}
+	return out
 }
