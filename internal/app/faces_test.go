@@ -225,3 +225,33 @@ func TestSearchReadCorrelateSameThroughBothFaces(t *testing.T) {
 		t.Errorf("correlate: the faces differ (-CLI +MCP):\n%s", d)
 	}
 }
+
+// TestTriageSummarizeValidateSameThroughBothFaces: quick triage, summarize and validate answer
+// the same through the CLI and the MCP server; the server only adds the bundle it read and a hint.
+func TestTriageSummarizeValidateSameThroughBothFaces(t *testing.T) {
+	f := newFaces(t)
+	var errs struct{ Findings []struct{ ID string } }
+	f.cli(t, &errs, "errors")
+	if len(errs.Findings) < 2 {
+		t.Fatalf("%d findings: the test needs two", len(errs.Findings))
+	}
+	ids := []string{errs.Findings[0].ID, errs.Findings[1].ID}
+	for _, c := range []struct {
+		cli    []string
+		tool   string
+		params map[string]any
+	}{
+		{[]string{"quick-triage"}, "quick_triage", map[string]any{}},
+		{append([]string{"summarize"}, ids...), "summarize", map[string]any{"finding_ids": ids}},
+		{[]string{"validate"}, "validate", map[string]any{}},
+	} {
+		var viaCLI, viaMCP map[string]any
+		f.cli(t, &viaCLI, c.cli...)
+		f.tool(t, &viaMCP, c.tool, c.params)
+		delete(viaMCP, "bundle")
+		delete(viaMCP, "hint")
+		if d := cmp.Diff(viaCLI, viaMCP); d != "" || len(viaCLI) == 0 {
+			t.Errorf("%s: the faces differ (-CLI +MCP):\n%s", c.tool, d)
+		}
+	}
+}
