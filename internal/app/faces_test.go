@@ -255,3 +255,18 @@ func TestTriageSummarizeValidateSameThroughBothFaces(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseSameThroughBothFaces: the runbook's whole walk in one call gives the same Output
+// Format through the CLI and the MCP server, cited lines included.
+func TestDiagnoseSameThroughBothFaces(t *testing.T) {
+	t.Setenv("KUBECONFIG", "") // the CLI reads the cluster when a kubeconfig is set; this is about the logs
+	f := newFaces(t)
+	var viaCLI, viaMCP map[string]any
+	f.cli(t, &viaCLI, "diagnose", "--pod", "payments/ledger-0")
+	f.tool(t, &viaMCP, "diagnose_crashloop", map[string]any{"namespace": "payments", "pod": "ledger-0"})
+	delete(viaMCP, "bundle")
+	delete(viaMCP, "hint")
+	if d := cmp.Diff(viaCLI, viaMCP); d != "" || viaCLI["root_cause"] == "" {
+		t.Errorf("diagnose: the faces differ (-CLI +MCP):\n%s", d)
+	}
+}
