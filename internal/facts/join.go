@@ -66,105 +66,134 @@ type createdCtr struct {
 // containerd logged a sandbox exit for it) are re-labelled as sandbox events.
 // Join and Dedupe may run in either order: Dedupe ignores the fields Join fills when it compares.
 func Join(all []Fact) []Fact {
-	sandboxes := map[string]*Fact{}
-	created := map[string]createdCtr{}
-	pods := uniq[podName]{}
-	ctrPod := uniq[string]{}
-	ctrName := uniq[string]{}
-	oomed := map[string]bool{}
+	j := newJoiner()
+	for i := range all {
+		j.learn(&all[i])
+	}
+	j.indexExits(all)
+	for i := range all {
+		j.fill(&all[i])
+	}
+	return all
+}
+
+// joiner is what the facts of a bundle say about each other: the sandboxes and containers
+// created, which IDs are sandboxes, pod names by UID, and container exits by pid and code.
+type joiner struct {
+	sandboxes map[string]*Fact
+	created   map[string]createdCtr
+	pods      uniq[podName]
+	ctrPod    uniq[string]
+	ctrName   uniq[string]
+	oomed     map[string]bool
 	// isSandbox holds every ID a line proves to be a pod sandbox: RunPodSandbox returned it, or
 	// containerd logged its exit as a sandbox's.
-	isSandbox := map[string]bool{}
-	exitsByPID := map[int][]pidExit{}
+	isSandbox   map[string]bool
+	exitsByPID  map[int][]pidExit
+	exitsByCode map[int][]pidExit
+}
 
-	for i := range all {
-		f := &all[i]
-		switch f.Kind {
-		case SandboxCreated:
-			if _, ok := sandboxes[f.SandboxID]; !ok {
-				sandboxes[f.SandboxID] = f
-			}
-			isSandbox[f.SandboxID] = true
-		case ContainerCreated:
-			if _, ok := created[f.ContainerID]; !ok {
-				created[f.ContainerID] = createdCtr{name: f.Container, sandbox: f.SandboxID, attempt: f.Attempt}
-			}
-		case TaskOOM:
-			oomed[f.ContainerID] = true
-		case SandboxExit:
-			isSandbox[f.SandboxID] = true
+func newJoiner() *joiner {
+	return &joiner{sandboxes: map[string]*Fact{}, created: map[string]createdCtr{}, pods: uniq[podName]{},
+		ctrPod: uniq[string]{}, ctrName: uniq[string]{}, oomed: map[string]bool{}, isSandbox: map[string]bool{},
+		exitsByPID: map[int][]pidExit{}, exitsByCode: map[int][]pidExit{}}
+}
+
+// learn records what one fact says about sandboxes, containers and pods.
+func (j *joiner) learn(f *Fact) {
+	switch f.Kind {
+	case SandboxCreated:
+		if _, ok := j.sandboxes[f.SandboxID]; !ok {
+			j.sandboxes[f.SandboxID] = f
 		}
-		if f.PodUID != "" && f.Pod != "" && f.Namespace != "" {
-			pods.add(f.PodUID, podName{f.Namespace, f.Pod})
+		j.isSandbox[f.SandboxID] = true
+	case ContainerCreated:
+		if _, ok := j.created[f.ContainerID]; !ok {
+			j.created[f.ContainerID] = createdCtr{name: f.Container, sandbox: f.SandboxID, attempt: f.Attempt}
 		}
-		if f.ContainerID != "" && f.PodUID != "" {
-			ctrPod.add(f.ContainerID, f.PodUID)
-		}
-		if f.ContainerID != "" && f.Container != "" && f.Kind != ContainerCreated {
-			ctrName.add(f.ContainerID, f.Container)
-		}
+	case TaskOOM:
+		j.oomed[f.ContainerID] = true
+	case SandboxExit:
+		j.isSandbox[f.SandboxID] = true
 	}
+	if f.PodUID != "" && f.Pod != "" && f.Namespace != "" {
+		j.pods.add(f.PodUID, podName{f.Namespace, f.Pod})
+	}
+	if f.ContainerID != "" && f.PodUID != "" {
+		j.ctrPod.add(f.ContainerID, f.PodUID)
+	}
+	if f.ContainerID != "" && f.Container != "" && f.Kind != ContainerCreated {
+		j.ctrName.add(f.ContainerID, f.Container)
+	}
+}
 
-	exitsByCode := map[int][]pidExit{}
+// indexExits files the timed container exits (not sandboxes') by pid and by signal exit code,
+// for the kernel's reports to find their container.
+func (j *joiner) indexExits(all []Fact) {
 	for i := range all {
 		f := &all[i]
-		if f.Kind != ContainerExit || f.ContainerID == "" || f.Ref.Time.IsZero() || isSandbox[f.ContainerID] {
+		if f.Kind != ContainerExit || f.ContainerID == "" || f.Ref.Time.IsZero() || j.isSandbox[f.ContainerID] {
 			continue
 		}
 		if f.Source == ExtTaskExit && f.PID > 0 {
-			exitsByPID[f.PID] = append(exitsByPID[f.PID], pidExit{f.ContainerID, f.Ref.Time})
+			j.exitsByPID[f.PID] = append(j.exitsByPID[f.PID], pidExit{f.ContainerID, f.Ref.Time})
 		}
 		if f.ExitCode != nil && *f.ExitCode > 128 {
-			exitsByCode[*f.ExitCode] = append(exitsByCode[*f.ExitCode], pidExit{f.ContainerID, f.Ref.Time})
+			j.exitsByCode[*f.ExitCode] = append(j.exitsByCode[*f.ExitCode], pidExit{f.ContainerID, f.Ref.Time})
 		}
 	}
+}
 
-	for i := range all {
-		f := &all[i]
-		if f.ContainerID != "" && isSandbox[f.ContainerID] {
-			switch f.Kind {
-			case ContainerExit:
-				f.Kind = SandboxExit
-				f.SandboxID, f.ContainerID = f.ContainerID, ""
-			case ContainerDied, ContainerStarted:
-				f.SandboxID, f.ContainerID = f.ContainerID, ""
-			}
-		}
-		if f.Kind == OOMKill || f.Kind == Segfault {
-			joinKernel(f, exitsByPID, exitsByCode)
-		}
-		if id := f.ContainerID; id != "" {
-			if c, ok := created[id]; ok {
-				fill(&f.Container, c.name)
-				fill(&f.SandboxID, c.sandbox)
-				if f.Attempt == nil {
-					f.Attempt = c.attempt
-				}
-			} else if n, ok := ctrName.get(id); ok {
-				fill(&f.Container, n)
-			}
-			if u, ok := ctrPod.get(id); ok {
-				fill(&f.PodUID, u)
-			}
-			if f.Kind == ContainerExit && f.Reason == "" && oomed[id] {
-				f.Reason = "OOMKilled"
-			}
-		}
-		if s := sandboxes[f.SandboxID]; s != nil && f.SandboxID != "" {
-			fill(&f.PodUID, s.PodUID)
-			if f.PodUID == s.PodUID {
-				fill(&f.Pod, s.Pod)
-				fill(&f.Namespace, s.Namespace)
-			}
-		}
-		if f.PodUID != "" && (f.Pod == "" || f.Namespace == "") {
-			if p, ok := pods.get(f.PodUID); ok && (f.Pod == "" || f.Pod == p.name) {
-				fill(&f.Pod, p.name)
-				fill(&f.Namespace, p.ns)
-			}
+// fill completes one fact from what the others said.
+func (j *joiner) fill(f *Fact) {
+	if f.ContainerID != "" && j.isSandbox[f.ContainerID] {
+		switch f.Kind {
+		case ContainerExit:
+			f.Kind = SandboxExit
+			f.SandboxID, f.ContainerID = f.ContainerID, ""
+		case ContainerDied, ContainerStarted:
+			f.SandboxID, f.ContainerID = f.ContainerID, ""
 		}
 	}
-	return all
+	if f.Kind == OOMKill || f.Kind == Segfault {
+		joinKernel(f, j.exitsByPID, j.exitsByCode)
+	}
+	if id := f.ContainerID; id != "" {
+		j.fillContainer(f, id)
+	}
+	if s := j.sandboxes[f.SandboxID]; s != nil && f.SandboxID != "" {
+		fill(&f.PodUID, s.PodUID)
+		if f.PodUID == s.PodUID {
+			fill(&f.Pod, s.Pod)
+			fill(&f.Namespace, s.Namespace)
+		}
+	}
+	if f.PodUID != "" && (f.Pod == "" || f.Namespace == "") {
+		if p, ok := j.pods.get(f.PodUID); ok && (f.Pod == "" || f.Pod == p.name) {
+			fill(&f.Pod, p.name)
+			fill(&f.Namespace, p.ns)
+		}
+	}
+}
+
+// fillContainer completes a fact of container id: its name, sandbox and attempt from its
+// creation, its pod UID, and an exit's OOMKilled reason from containerd's OOM event.
+func (j *joiner) fillContainer(f *Fact, id string) {
+	if c, ok := j.created[id]; ok {
+		fill(&f.Container, c.name)
+		fill(&f.SandboxID, c.sandbox)
+		if f.Attempt == nil {
+			f.Attempt = c.attempt
+		}
+	} else if n, ok := j.ctrName.get(id); ok {
+		fill(&f.Container, n)
+	}
+	if u, ok := j.ctrPod.get(id); ok {
+		fill(&f.PodUID, u)
+	}
+	if f.Kind == ContainerExit && f.Reason == "" && j.oomed[id] {
+		f.Reason = "OOMKilled"
+	}
 }
 
 func fill(dst *string, v string) {
