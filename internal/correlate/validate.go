@@ -89,6 +89,18 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 	if e != nil {
 		man = e.Manifest
 	}
+	podFile := v.identify(man, idx)
+	byName := v.tallySources(idx, podFile)
+	v.explainSources(byName)
+	reasons := v.incomplete(man, idx)
+	v.Complete = len(reasons) == 0
+	v.Reason = strings.Join(reasons, "; ")
+	return v
+}
+
+// identify fills the bundle's identity and size from the manifest and the index; it returns the
+// files that are pod logs.
+func (v *Validation) identify(man *bundle.Manifest, idx *index.Index) map[string]bool {
 	if man != nil {
 		v.BundleID, v.InstanceID, v.Layout, v.Capture = man.ID, man.InstanceID, man.Layout, man.CaptureTime
 	}
@@ -109,6 +121,18 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 			}
 		}
 	}
+	if idx != nil && v.Files == 0 {
+		v.Files = len(idx.Files)
+		for _, f := range idx.Files {
+			v.Bytes += f.Bytes
+		}
+	}
+	return podFile
+}
+
+// tallySources counts, for each source a diagnosis reads, the indexed files that hold it and the
+// time they cover.
+func (v *Validation) tallySources(idx *index.Index, podFile map[string]bool) map[string]*Source {
 	names := []string{SourceKubelet, SourceContainerd, SourceKernel, SourceMessages, SourcePodLogs, SourceNetworking, SourceStorage, SourceIPAMD}
 	byName := map[string]*Source{}
 	v.Sources = make([]Source, len(names))
@@ -116,31 +140,32 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 		v.Sources[i] = Source{Name: n, Required: n == SourceKubelet || n == SourceContainerd || n == SourceKernel}
 		byName[n] = &v.Sources[i]
 	}
-	if idx != nil {
-		if v.Files == 0 {
-			v.Files = len(idx.Files)
-			for _, f := range idx.Files {
-				v.Bytes += f.Bytes
+	if idx == nil {
+		return byName
+	}
+	for _, f := range idx.Files {
+		for _, n := range sourceOf(f, podFile[f.Path]) {
+			s := byName[n]
+			s.Present = true
+			s.Files++
+			s.Bytes += f.Bytes
+			if !f.First.IsZero() && (s.First.IsZero() || f.First.Before(s.First)) {
+				s.First = f.First
 			}
-		}
-		for _, f := range idx.Files {
-			for _, n := range sourceOf(f, podFile[f.Path]) {
-				s := byName[n]
-				s.Present = true
-				s.Files++
-				s.Bytes += f.Bytes
-				if !f.First.IsZero() && (s.First.IsZero() || f.First.Before(s.First)) {
-					s.First = f.First
-				}
-				if f.Last.After(s.Last) {
-					s.Last = f.Last
-				}
-				if f.LogType == "journal" {
-					s.Note = "from the mixed journal (" + f.Path + ")"
-				}
+			if f.Last.After(s.Last) {
+				s.Last = f.Last
+			}
+			if f.LogType == "journal" {
+				s.Note = "from the mixed journal (" + f.Path + ")"
 			}
 		}
 	}
+	return byName
+}
+
+// explainSources says what an absent source means for this layout: a required one is missing,
+// an optional one a warning, unless the collector never takes it.
+func (v *Validation) explainSources(byName map[string]*Source) {
 	kernel, messages := byName[SourceKernel], byName[SourceMessages]
 	if !kernel.Present && messages.Present {
 		// syslog carries the kernel's lines (OOM kills, segfaults) when no dmesg file was taken.
@@ -158,32 +183,30 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 	}
 	for i := range v.Sources {
 		s := &v.Sources[i]
-		if s.Present {
-			continue
-		}
-		if s.Required {
+		switch {
+		case s.Present, !s.Required && s.Name == SourceMessages:
+		case s.Required:
 			v.Missing = append(v.Missing, s.Name)
 			if s.Note == "" {
 				s.Note = "required for crash diagnosis"
 			}
-			continue
-		}
-		if s.Name == SourceMessages {
-			continue
-		}
-		if v.Layout == bundle.LayoutLogdog {
+		case v.Layout == bundle.LayoutLogdog:
 			// logdog collects the journal and a fixed list of files, never pod logs or the
 			// collector's networking and storage dumps: their absence says nothing.
 			s.Note = "not collected by Bottlerocket logdog"
-			continue
+		default:
+			w := fmt.Sprintf("no %s files", s.Name)
+			if v.Layout == bundle.LayoutNMA {
+				w += " (the node monitoring agent omits collections that timed out)"
+			}
+			v.Warnings = append(v.Warnings, w)
 		}
-		w := fmt.Sprintf("no %s files", s.Name)
-		if v.Layout == bundle.LayoutNMA {
-			w += " (the node monitoring agent omits collections that timed out)"
-		}
-		v.Warnings = append(v.Warnings, w)
 	}
+}
 
+// incomplete lists why the bundle cannot support a full diagnosis (missing sources, no index,
+// truncated files, a cut stream) and files the other warnings.
+func (v *Validation) incomplete(man *bundle.Manifest, idx *index.Index) []string {
 	var reasons []string
 	if len(v.Missing) > 0 {
 		reasons = append(reasons, "missing required sources: "+strings.Join(v.Missing, ", "))
@@ -199,26 +222,25 @@ func Validate(e *store.Entry, idx *index.Index) *Validation {
 		}
 		v.Warnings = append(v.Warnings, man.Warnings...)
 	}
-	if idx != nil {
-		for _, f := range idx.Files {
-			if f.Warning != "" {
-				reasons = append(reasons, f.Path+": "+f.Warning)
-			}
-		}
-		for _, w := range idx.Warnings {
-			switch {
-			case strings.HasPrefix(w, "bundle cut short"):
-				reasons = append(reasons, w)
-			case man != nil && slices.Contains(man.Warnings, w), isFileWarning(idx, w):
-				// already counted above
-			default:
-				v.Warnings = append(v.Warnings, w)
-			}
+	if idx == nil {
+		return reasons
+	}
+	for _, f := range idx.Files {
+		if f.Warning != "" {
+			reasons = append(reasons, f.Path+": "+f.Warning)
 		}
 	}
-	v.Complete = len(reasons) == 0
-	v.Reason = strings.Join(reasons, "; ")
-	return v
+	for _, w := range idx.Warnings {
+		switch {
+		case strings.HasPrefix(w, "bundle cut short"):
+			reasons = append(reasons, w)
+		case man != nil && slices.Contains(man.Warnings, w), isFileWarning(idx, w):
+			// already counted above
+		default:
+			v.Warnings = append(v.Warnings, w)
+		}
+	}
+	return reasons
 }
 
 // isFileWarning tells an index warning that only repeats one file's Warning.
