@@ -74,7 +74,6 @@ func Read(ctx context.Context, e *store.Entry, idx *index.Index, req ReadRequest
 	if req.MaxLineBytes < 0 {
 		return nil, badf("maxLineBytes is %d; give a positive number (default %d)", req.MaxLineBytes, DefaultMaxLineBytes)
 	}
-	maxLine := cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes)
 	res := &ReadResult{File: f.Path, LogType: f.LogType}
 	var cps []index.Checkpoint
 	if ix != nil {
@@ -84,108 +83,21 @@ func Read(ctx context.Context, e *store.Entry, idx *index.Index, req ReadRequest
 	} else if res.TotalLines, res.TotalBytes, err = countLines(ctx, e, f); err != nil {
 		return nil, err
 	}
-
-	byteMode := req.EndByte > 0
-	var startLine, count int
-	var startByte, endByte int64
-	if byteMode {
-		if req.StartByte < 0 || req.EndByte <= req.StartByte {
-			return nil, badf("byte range [%d, %d) is empty or negative; give 0 <= startByte < endByte", req.StartByte, req.EndByte)
-		}
-		if req.StartByte >= res.TotalBytes {
-			return nil, badf("startByte %d is past the end of %s (%d bytes)", req.StartByte, f.Path, res.TotalBytes)
-		}
-		startByte, endByte = req.StartByte, min(req.EndByte, req.StartByte+CapReadBytes)
-	} else {
-		if req.LineCount < 0 || req.LineCount > CapLineCount {
-			return nil, badf("lineCount is %d; 1 to %d lines are accepted (0 means %d)", req.LineCount, CapLineCount, DefaultLineCount)
-		}
-		count = cmp.Or(req.LineCount, DefaultLineCount)
-		startLine = req.StartLine
-		switch {
-		case startLine == 0:
-			startLine = 1
-		case startLine < 0:
-			startLine = max(1, int(res.TotalLines)+startLine+1)
-		}
-		if int64(startLine) > res.TotalLines {
-			return nil, badf("startLine %d is past the end of %s (%d lines)", startLine, f.Path, res.TotalLines)
-		}
+	rng, err := readRangeOf(req, res)
+	if err != nil {
+		return nil, err
 	}
-
-	// The checkpoint at or before where reading starts.
-	var from index.Checkpoint
-	from.Line = 1
-	for _, c := range cps {
-		if (byteMode && c.Offset > startByte) || (!byteMode && c.Line > int64(startLine)) {
-			break
-		}
-		from = c
-	}
+	from := rng.checkpoint(cps)
 	rc, err := bundle.Open(e.Dir, f)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	if from.Offset > 0 {
-		if sk, ok := rc.(io.Seeker); ok {
-			_, err = sk.Seek(from.Offset, io.SeekStart)
-		} else {
-			_, err = io.CopyN(io.Discard, rc, from.Offset)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: skip to byte %d: %w", f.Path, from.Offset, err)
-		}
+	if err := skipTo(rc, from.Offset); err != nil {
+		return nil, fmt.Errorf("read %s: skip to byte %d: %w", f.Path, from.Offset, err)
 	}
-	lr := lines.NewReader(rc, 0, 0)
-	defer lr.Release()
-	done := false
-	for !done {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		blk, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		blk.FirstLine += int(from.Line - 1)
-		blk.Offset += from.Offset
-		no := blk.FirstLine
-		for pos := 0; pos < len(blk.Data); no++ {
-			end := bytes.IndexByte(blk.Data[pos:], '\n')
-			next := 0
-			if end < 0 {
-				end, next = len(blk.Data), len(blk.Data)
-			} else {
-				end += pos
-				next = end + 1
-			}
-			off := blk.Offset + int64(pos)
-			lineEnd := blk.Offset + int64(next)
-			var want bool
-			if byteMode {
-				if off >= endByte {
-					done = true
-					break
-				}
-				want = lineEnd > startByte
-			} else {
-				want = no >= startLine
-			}
-			if want {
-				text, cut := cutLine(blk.Data[pos:end], maxLine)
-				res.Lines = append(res.Lines, Line{No: no, Offset: off, Text: text, Cut: cut || (blk.Cut && next == len(blk.Data))})
-				res.EndByte = lineEnd
-				if !byteMode && len(res.Lines) == count {
-					done = true
-					break
-				}
-			}
-			pos = next
-		}
+	if err := rng.collect(ctx, rc, from, cmp.Or(req.MaxLineBytes, DefaultMaxLineBytes), res); err != nil {
+		return nil, err
 	}
 	if len(res.Lines) > 0 {
 		res.StartLine, res.EndLine = res.Lines[0].No, res.Lines[len(res.Lines)-1].No
@@ -193,13 +105,126 @@ func Read(ctx context.Context, e *store.Entry, idx *index.Index, req ReadRequest
 	}
 	res.More = int64(res.EndLine) < res.TotalLines
 	if res.More {
-		if byteMode {
-			res.Next = fmt.Sprintf("startByte=%d endByte=%d", res.EndByte, res.EndByte+(endByte-startByte))
+		if rng.byteMode {
+			res.Next = fmt.Sprintf("startByte=%d endByte=%d", res.EndByte, res.EndByte+(rng.endByte-rng.startByte))
 		} else {
 			res.Next = fmt.Sprintf("startLine=%d", res.EndLine+1)
 		}
 	}
 	return res, nil
+}
+
+// readRange is what a read asks for: lines from startLine, count of them, or the lines that
+// touch [startByte, endByte).
+type readRange struct {
+	byteMode           bool
+	startLine, count   int
+	startByte, endByte int64
+}
+
+// readRangeOf checks the request's range against the file's size (in res).
+func readRangeOf(req ReadRequest, res *ReadResult) (readRange, error) {
+	if req.EndByte > 0 {
+		if req.StartByte < 0 || req.EndByte <= req.StartByte {
+			return readRange{}, badf("byte range [%d, %d) is empty or negative; give 0 <= startByte < endByte", req.StartByte, req.EndByte)
+		}
+		if req.StartByte >= res.TotalBytes {
+			return readRange{}, badf("startByte %d is past the end of %s (%d bytes)", req.StartByte, res.File, res.TotalBytes)
+		}
+		return readRange{byteMode: true, startByte: req.StartByte, endByte: min(req.EndByte, req.StartByte+CapReadBytes)}, nil
+	}
+	if req.LineCount < 0 || req.LineCount > CapLineCount {
+		return readRange{}, badf("lineCount is %d; 1 to %d lines are accepted (0 means %d)", req.LineCount, CapLineCount, DefaultLineCount)
+	}
+	r := readRange{count: cmp.Or(req.LineCount, DefaultLineCount), startLine: req.StartLine}
+	switch {
+	case r.startLine == 0:
+		r.startLine = 1
+	case r.startLine < 0:
+		r.startLine = max(1, int(res.TotalLines)+r.startLine+1)
+	}
+	if int64(r.startLine) > res.TotalLines {
+		return readRange{}, badf("startLine %d is past the end of %s (%d lines)", r.startLine, res.File, res.TotalLines)
+	}
+	return r, nil
+}
+
+// checkpoint is the last checkpoint at or before where reading starts.
+func (r readRange) checkpoint(cps []index.Checkpoint) index.Checkpoint {
+	from := index.Checkpoint{Line: 1}
+	for _, c := range cps {
+		if (r.byteMode && c.Offset > r.startByte) || (!r.byteMode && c.Line > int64(r.startLine)) {
+			break
+		}
+		from = c
+	}
+	return from
+}
+
+// skipTo moves rc to byte off: a seek when it can, else by reading.
+func skipTo(rc io.Reader, off int64) error {
+	if off <= 0 {
+		return nil
+	}
+	if sk, ok := rc.(io.Seeker); ok {
+		_, err := sk.Seek(off, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, rc, off)
+	return err
+}
+
+// collect reads from the checkpoint on and appends the range's lines to res.
+func (r readRange) collect(ctx context.Context, rc io.Reader, from index.Checkpoint, maxLine int, res *ReadResult) error {
+	lr := lines.NewReader(rc, 0, 0)
+	defer lr.Release()
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("read %s: %w", res.File, err)
+		}
+		blk, err := lr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", res.File, err)
+		}
+		blk.FirstLine += int(from.Line - 1)
+		blk.Offset += from.Offset
+		if r.block(blk, maxLine, res) {
+			return nil
+		}
+	}
+}
+
+// block appends the range's lines of one block; true means the range is complete.
+func (r readRange) block(blk lines.Block, maxLine int, res *ReadResult) bool {
+	no := blk.FirstLine
+	for pos := 0; pos < len(blk.Data); no++ {
+		end := bytes.IndexByte(blk.Data[pos:], '\n')
+		next := 0
+		if end < 0 {
+			end, next = len(blk.Data), len(blk.Data)
+		} else {
+			end += pos
+			next = end + 1
+		}
+		off := blk.Offset + int64(pos)
+		lineEnd := blk.Offset + int64(next)
+		if r.byteMode && off >= r.endByte {
+			return true
+		}
+		if (r.byteMode && lineEnd > r.startByte) || (!r.byteMode && no >= r.startLine) {
+			text, cut := cutLine(blk.Data[pos:end], maxLine)
+			res.Lines = append(res.Lines, Line{No: no, Offset: off, Text: text, Cut: cut || (blk.Cut && next == len(blk.Data))})
+			res.EndByte = lineEnd
+			if !r.byteMode && len(res.Lines) == r.count {
+				return true
+			}
+		}
+		pos = next
+	}
+	return false
 }
 
 // resolveKey finds the file a key names. Keys are the slash paths of the manifest; anything else
