@@ -719,3 +719,29 @@ func TestServeWithoutClusterOrAWS(t *testing.T) {
 		t.Errorf("tools %v, instructions %q; want %v and why the rest are not listed", names, instructions, want)
 	}
 }
+
+// TestReadNextIsACommand: a read that stops before the end of the file prints the command that
+// reads on, and running it continues where the first stopped.
+func TestReadNextIsACommand(t *testing.T) {
+	store := t.TempDir()
+	out, e, code := run(t, "--store", store, "read", "kubelet/kubelet.log", "--bundle", example, "--line-count", "3", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	var first struct {
+		EndLine int
+		Next    string
+	}
+	if err := json.Unmarshal([]byte(out), &first); err != nil {
+		t.Fatal(err)
+	}
+	words := shellWords(t, first.Next)
+	if len(words) < 3 || words[0] != "nodediag" || words[1] != "read" || !strings.Contains(first.Next, "--start-line=4") {
+		t.Fatalf("next %q is not the read of line 4 on", first.Next)
+	}
+	out, e, code = run(t, words[1:]...)
+	var second struct{ StartLine, EndLine int }
+	if code != 0 || json.Unmarshal([]byte(out), &second) != nil || second.StartLine != 4 || second.EndLine != 6 {
+		t.Errorf("running %q: exit %d, lines %d-%d, want 4-6: %s", first.Next, code, second.StartLine, second.EndLine, e)
+	}
+}

@@ -72,6 +72,24 @@ says which log types or hours hold most matches, and prints the commands that ge
 	return cmd
 }
 
+// readCommand turns the library's next request ("startLine=201", "startByte=… endByte=…") into
+// the command that reads it.
+func readCommand(cmd *cobra.Command, args []string, next string) string {
+	set := map[string]string{"start-line": "", "start-byte": "", "end-byte": ""}
+	for _, kv := range strings.Fields(next) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "startLine":
+			set["start-line"] = v
+		case "startByte":
+			set["start-byte"] = v
+		case "endByte":
+			set["end-byte"] = v
+		}
+	}
+	return commandLine(cmd, args, set)
+}
+
 // searchCommand writes the command line that gets what a cut result did not list: this one,
 // with the offset, window or --list-routine the search proposes.
 func searchCommand(cmd *cobra.Command, args []string, n search.Next) string {
@@ -216,13 +234,16 @@ func newReadCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return app.Rename(err, app.CLIReadNames)
 			}
+			if res.More {
+				res.Next = readCommand(cmd, args, res.Next)
+			}
 			return g.emit(res, func(w io.Writer) {
 				fprintf(w, "%s (%s): lines %d–%d of %d, bytes %d–%d of %d\n", res.File, res.LogType, res.StartLine, res.EndLine, res.TotalLines, res.StartByte, res.EndByte, res.TotalBytes)
 				for _, l := range res.Lines {
 					fprintf(w, "%d\t%s\n", l.No, l.Text)
 				}
 				if res.More {
-					fprintf(w, "more: %s\n", res.Next)
+					fprintf(w, "more:\n  %s\n", res.Next)
 				}
 			})
 		},
