@@ -34,6 +34,9 @@ const (
 	// defaultMaxLineBytes cuts a search match's text for an agent: the file and line name it,
 	// and read gets it whole.
 	defaultMaxLineBytes = 320
+	// defaultReadLines is a neighbourhood (startLine=<line-20>) rather than a screen: the
+	// library's 200 lines of kubelet log were 66 KB.
+	defaultReadLines = 40
 	// defaultMaxChains: a crash loop repeats one chain; the newest two show it and a change.
 	defaultMaxChains = 2
 )
@@ -296,7 +299,7 @@ type ReadIn struct {
 	BundleID   string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
 	LogKey     string `json:"logKey" jsonschema:"the file's path in the bundle, as errors and search name it"`
 	StartLine  int    `json:"startLine,omitempty" jsonschema:"1-based first line; negative counts from the end (-200: the last 200 lines)"`
-	LineCount  int    `json:"lineCount,omitempty" jsonschema:"lines to return: default 200, cap 10000"`
+	LineCount  int    `json:"lineCount,omitempty" jsonschema:"lines to return: default 40, cap 10000"`
 	StartByte  int64  `json:"startByte,omitempty" jsonschema:"byte mode: first byte (used when endByte > 0)"`
 	EndByte    int64  `json:"endByte,omitempty" jsonschema:"byte mode when > 0: end of the range, at most 1 MiB after startByte"`
 }
@@ -313,8 +316,8 @@ func (s *server) read(ctx context.Context, _ *mcp.CallToolRequest, in ReadIn) (*
 	if err != nil {
 		return nil, out, err
 	}
-	res, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: in.LogKey, StartLine: in.StartLine, LineCount: in.LineCount,
-		StartByte: in.StartByte, EndByte: in.EndByte})
+	res, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: in.LogKey, StartLine: in.StartLine,
+		LineCount: cmp.Or(in.LineCount, defaultReadLines), StartByte: in.StartByte, EndByte: in.EndByte})
 	if err != nil {
 		return nil, out, fmt.Errorf("read: %w", err)
 	}
@@ -495,6 +498,7 @@ func (s *server) listSOPs(_ context.Context, _ *mcp.CallToolRequest, in ListSOPs
 // GetSOPIn is the get_sop tool's input.
 type GetSOPIn struct {
 	SOPID string `json:"sopId" jsonschema:"runbook id, case-insensitive (K3)"`
+	Body  bool   `json:"body,omitempty" jsonschema:"also send the runbook's Markdown as written; by default its phases, steps and example calls come parsed, which is the same text once"`
 }
 
 func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) (*mcp.CallToolResult, *runbook.Runbook, error) {
@@ -504,6 +508,12 @@ func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) 
 	rb, ok := s.runbooks.Get(in.SOPID)
 	if !ok {
 		return nil, nil, fmt.Errorf("no runbook %q: the catalog has %s (list_sops lists them)", in.SOPID, strings.Join(s.runbooks.IDs(), ", "))
+	}
+	if !in.Body {
+		// The parsed phases hold the Markdown's steps: sending both sent K3 twice (50 KB).
+		parsed := *rb
+		parsed.Body = ""
+		return nil, &parsed, nil
 	}
 	return nil, rb, nil
 }

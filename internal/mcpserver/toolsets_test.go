@@ -77,3 +77,23 @@ func TestFullText(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultAnswersAreSmall: get_sop sends a runbook once (its parsed steps; the Markdown on
+// request) and read a neighbourhood of 40 lines unless asked for more.
+func TestDefaultAnswersAreSmall(t *testing.T) {
+	f := newFixture(t)
+	var rb, withBody struct {
+		Body   string
+		Phases []json.RawMessage
+	}
+	f.call(t, "get_sop", map[string]any{"sopId": "K3"}, &rb, false)
+	f.call(t, "get_sop", map[string]any{"sopId": "K3", "body": true}, &withBody, false)
+	if rb.Body != "" || len(rb.Phases) == 0 || withBody.Body == "" || len(withBody.Phases) != len(rb.Phases) {
+		t.Errorf("get_sop K3: body %d bytes and %d phases by default, %d bytes with body=true", len(rb.Body), len(rb.Phases), len(withBody.Body))
+	}
+	var r struct{ Lines []json.RawMessage }
+	f.call(t, "read", map[string]any{"instanceId": f.instance, "logKey": "kubelet/kubelet.log"}, &r, false)
+	if len(r.Lines) != defaultReadLines {
+		t.Errorf("read by default: %d lines, want %d", len(r.Lines), defaultReadLines)
+	}
+}
