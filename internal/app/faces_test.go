@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,6 +267,24 @@ func TestDiagnoseSameThroughBothFaces(t *testing.T) {
 	f.tool(t, &viaMCP, "diagnose_crashloop", map[string]any{"namespace": "payments", "pod": "ledger-0"})
 	delete(viaMCP, "bundle")
 	delete(viaMCP, "hint")
+	// A gap says what is missing the same way through both faces, and how to get it in the
+	// face's own terms (a flag, a tool): the parentheses differ by design.
+	what := func(m map[string]any) []string {
+		var out []string
+		gaps, _ := m["gaps"].([]any)
+		for _, g := range gaps {
+			s, _ := g.(string)
+			if i := strings.Index(s, " ("); i >= 0 {
+				s = s[:i]
+			}
+			out = append(out, s)
+		}
+		delete(m, "gaps")
+		return out
+	}
+	if d := cmp.Diff(what(viaCLI), what(viaMCP)); d != "" {
+		t.Errorf("diagnose: the gaps differ (-CLI +MCP):\n%s", d)
+	}
 	if d := cmp.Diff(viaCLI, viaMCP); d != "" || viaCLI["root_cause"] == "" {
 		t.Errorf("diagnose: the faces differ (-CLI +MCP):\n%s", d)
 	}

@@ -518,6 +518,14 @@ func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) 
 	return nil, rb, nil
 }
 
+// mcpGapWords turns the diagnosis's gaps from the CLI's flags into what an MCP client can do:
+// it has no --pod-json to pass, but this server reads the cluster when it has access to it.
+var mcpGapWords = strings.NewReplacer(
+	"(pass --pod-json or cluster access)", "(this server reads it from the cluster when started with cluster access; give clusterName)",
+	"(pass --events-json)", "(get_k8s_events, or this server with cluster access)",
+	"(pass --previous-log)", "(get_pod_logs with previous=true, or this server with cluster access)",
+)
+
 // DiagnoseIn is the diagnose_crashloop tool's input.
 type DiagnoseIn struct {
 	Namespace     string `json:"namespace,omitempty" jsonschema:"the pod's namespace (default \"default\")"`
@@ -595,6 +603,9 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	d, err := diagnose.Diagnose(ctx, idx, dIn)
 	if err != nil {
 		return nil, out, fmt.Errorf("diagnose_crashloop: %w", err)
+	}
+	for i, g := range d.Gaps {
+		d.Gaps[i] = mcpGapWords.Replace(g)
 	}
 	return nil, DiagnoseOut{Bundle: ref, Diagnosis: *d,
 		Hint: "evidence refs are file:line: read(logKey=<file>, startLine=<line-20>) to see them in context; get_sop(sopId) for the runbooks in sops"}, nil

@@ -97,3 +97,15 @@ func TestDefaultAnswersAreSmall(t *testing.T) {
 		t.Errorf("read by default: %d lines, want %d", len(r.Lines), defaultReadLines)
 	}
 }
+
+// TestDiagnoseGapsNameTools: the gaps of a diagnosis made without the cluster tell an MCP
+// client what it can call, never a CLI flag.
+func TestDiagnoseGapsNameTools(t *testing.T) {
+	f := newFixture(t)
+	var d DiagnoseOut
+	f.call(t, "diagnose_crashloop", map[string]any{"instanceId": f.instance, "namespace": f.truth.Namespace, "pod": f.truth.Pod}, &d, false)
+	gaps := strings.Join(d.Gaps, "\n")
+	if len(d.Gaps) == 0 || strings.Contains(gaps, "--pod-json") || strings.Contains(gaps, "--events-json") || strings.Contains(gaps, "--previous-log") {
+		t.Errorf("gaps %q name CLI flags (or there are none)", d.Gaps)
+	}
+}
