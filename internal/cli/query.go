@@ -53,6 +53,9 @@ says which log types or hours hold most matches, and prints the commands that ge
 			for i := range res.Next {
 				res.Next[i].Call = searchCommand(cmd, args, res.Next[i])
 			}
+			for i, n := range res.Narrow {
+				res.Narrow[i] = cliNarrowWords.Replace(n)
+			}
 			return g.emit(res, func(w io.Writer) { printSearch(w, res) })
 		},
 	}
@@ -71,6 +74,9 @@ says which log types or hours hold most matches, and prints the commands that ge
 	f.BoolVar(&req.CountOnly, "count", false, "list no matches: print the exact number of matching lines of each file, as rg -c does")
 	return cmd
 }
+
+// cliNarrowWords spells search's narrowing hints as this command's flags.
+var cliNarrowWords = strings.NewReplacer("logTypes=", "--log-types ", "from=", "--start ", " to=", " --end ")
 
 // readCommand turns the library's next request ("startLine=201", "startByte=… endByte=…") into
 // the command that reads it.

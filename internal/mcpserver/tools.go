@@ -267,6 +267,9 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 	if err != nil {
 		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", app.Rename(err, app.MCPSearchNames), search.MaxQueryBytes)
 	}
+	for i, n := range res.Narrow {
+		res.Narrow[i] = mcpNarrowWords.Replace(n)
+	}
 	for i := range res.Next {
 		res.Next[i].Call = searchCall(in, res.Next[i])
 	}
@@ -517,6 +520,9 @@ func (s *server) getSOP(_ context.Context, _ *mcp.CallToolRequest, in GetSOPIn) 
 	}
 	return nil, rb, nil
 }
+
+// mcpNarrowWords spells search's narrowing hints as the tool's parameters.
+var mcpNarrowWords = strings.NewReplacer("from=", "start_time=", " to=", " end_time=")
 
 // mcpGapWords turns the diagnosis's gaps from the CLI's flags into what an MCP client can do:
 // it has no --pod-json to pass, but this server reads the cluster when it has access to it.
