@@ -96,11 +96,10 @@ func (w *window) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&w.last, "last", 0, "the last DURATION before the bundle's capture time (not the clock), e.g. 2h")
 }
 
-// resolve returns the window bounds; zero values are open ends. Relative windows count back from
-// the bundle's capture time (app.WindowSpec.Resolve).
-func (w *window) resolve(capture time.Time) (from, to time.Time, err error) {
-	win, err := w.spec().Resolve(capture)
-	return win.From, win.To, err
+// resolve returns the window; zero bounds are open. Relative windows count back from the
+// bundle's capture time (app.WindowSpec.Resolve).
+func (w *window) resolve(capture time.Time) (app.Window, error) {
+	return w.spec().Resolve(capture)
 }
 
 func (w *window) spec() app.WindowSpec {

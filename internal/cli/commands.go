@@ -217,14 +217,14 @@ func newErrorsCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			if _, _, err := win.resolve(time.Time{}); err != nil {
+			if _, err := win.resolve(time.Time{}); err != nil {
 				return err // a bad flag is reported before any import
 			}
 			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			w, err := win.spec().Resolve(idx.Time.Capture)
+			w, err := win.resolve(idx.Time.Capture)
 			if err != nil {
 				return err
 			}
@@ -305,14 +305,14 @@ func newFactsCmd(g *globals) *cobra.Command {
 			if i := strings.IndexByte(pod, '/'); i >= 0 {
 				ns, name = pod[:i], pod[i+1:]
 			}
-			if _, _, err := win.resolve(time.Time{}); err != nil {
+			if _, err := win.resolve(time.Time{}); err != nil {
 				return err
 			}
 			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			from, to, err := win.resolve(idx.Time.Capture)
+			w, err := win.resolve(idx.Time.Capture)
 			if err != nil {
 				return err
 			}
@@ -327,7 +327,7 @@ func newFactsCmd(g *globals) *cobra.Command {
 				if container != "" && f.Container != container {
 					continue
 				}
-				if w := (app.Window{From: from, To: to}); !w.Open() && !w.Holds(f.Ref.Time) {
+				if !w.Holds(f.Ref.Time) {
 					continue
 				}
 				res.Facts = append(res.Facts, f)

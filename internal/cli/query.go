@@ -38,12 +38,11 @@ says which log types or hours hold most matches, and prints the commands that ge
 			if err != nil {
 				return err
 			}
-			if req.From, req.To, err = win.resolve(idx.Time.Capture); err != nil {
+			w, err := win.resolve(idx.Time.Capture)
+			if err != nil {
 				return err
 			}
-			if win.incident != "" {
-				req.Around, _ = app.ParseWhen(app.CLINames.Incident, win.incident) // resolve has refused a bad one
-			}
+			req.From, req.To, req.Around = w.From, w.To, w.Incident
 			req.Query = args[0]
 			req.LogTypes = splitList(logTypes)
 			res, err := search.Search(cmd.Context(), e, idx, req)

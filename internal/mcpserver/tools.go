@@ -167,7 +167,7 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 	case size > maxPageSize:
 		size = maxPageSize
 	}
-	w, err := app.WindowSpec{Incident: in.IncidentTime, Start: in.StartTime, End: in.EndTime, Names: app.MCPNames}.Resolve(time.Time{})
+	w, err := window(in.IncidentTime, in.StartTime, in.EndTime)
 	if err != nil {
 		return nil, out, err
 	}
@@ -249,7 +249,7 @@ type SearchOut struct {
 
 func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn) (*mcp.CallToolResult, SearchOut, error) {
 	var out SearchOut
-	from, to, err := window(in.IncidentTime, in.StartTime, in.EndTime)
+	w, err := window(in.IncidentTime, in.StartTime, in.EndTime)
 	if err != nil {
 		return nil, out, err
 	}
@@ -262,7 +262,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 		max = defaultMaxResults
 	}
 	res, err := search.Search(ctx, e, idx, search.Request{Query: in.Query, Exclude: in.Exclude, CaseSensitive: in.CaseSensitive,
-		LogTypes: splitList(in.LogTypes), From: from, To: to, Around: incidentAt(in.IncidentTime), MaxPerFile: in.MaxPerFile,
+		LogTypes: splitList(in.LogTypes), From: w.From, To: w.To, Around: w.Incident, MaxPerFile: in.MaxPerFile,
 		MaxTotal: max, Context: in.Context, Offset: in.Offset, ListRoutine: in.ListRoutine, ExactTotal: in.ExactTotal, CountOnly: in.CountOnly, MaxLineBytes: cmp.Or(in.MaxLineBytes, defaultMaxLineBytes)})
 	if err != nil {
 		return nil, out, fmt.Errorf("search: %w (fix query or exclude: RE2 syntax, at most %d bytes)", app.Rename(err, app.MCPSearchNames), search.MaxQueryBytes)

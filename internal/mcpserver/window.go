@@ -10,19 +10,9 @@ import (
 	"github.com/nodediag/nodediag/internal/app"
 )
 
-// window resolves incident_time, start_time and end_time into [from, to); zero bounds are open.
-func window(incident, start, end string) (from, to time.Time, err error) {
-	w, err := app.WindowSpec{Incident: incident, Start: start, End: end, Names: app.MCPNames}.Resolve(time.Time{})
-	return w.From, w.To, err
-}
-
-// incidentAt is the moment incident_time names, or zero; window has already refused a bad one.
-func incidentAt(incident string) time.Time {
-	if incident == "" {
-		return time.Time{}
-	}
-	t, _ := app.ParseWhen(app.MCPNames.Incident, incident)
-	return t
+// window resolves incident_time, start_time and end_time; zero bounds are open.
+func window(incident, start, end string) (app.Window, error) {
+	return app.WindowSpec{Incident: incident, Start: start, End: end, Names: app.MCPNames}.Resolve(time.Time{})
 }
 
 // whenOf writes a time the way start_time and end_time read it; zero (an open bound) is "".
