@@ -43,13 +43,13 @@ type registered struct {
 // lines and the next call, not the structured answer again, unless the server was asked for the
 // full text (clients that read only text).
 func addTool[In, Out any](r *registry, set string, configured bool, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) {
-	if t.OutputSchema == nil {
-		t.OutputSchema = outline[Out]()
-	}
 	r.tools = append(r.tools, registered{name: t.Name, set: set, configured: configured,
 		readOnly: t.Annotations != nil && t.Annotations.ReadOnlyHint})
 	if r.srv == nil || r.drop[t.Name] {
-		return
+		return // the first pass only records; a dropped tool needs no schema
+	}
+	if t.OutputSchema == nil {
+		t.OutputSchema = outline[Out]()
 	}
 	if r.fullText {
 		mcp.AddTool(r.srv, t, h)
