@@ -77,20 +77,13 @@ says which log types or hours hold most matches, and prints the commands that ge
 // cliNarrowWords spells search's narrowing hints as this command's flags.
 var cliNarrowWords = strings.NewReplacer("logTypes=", "--log-types ", "from=", "--start ", " to=", " --end ")
 
-// readCommand turns the library's next request ("startLine=201", "startByte=… endByte=…") into
-// the command that reads it.
-func readCommand(cmd *cobra.Command, args []string, next string) string {
+// readCommand writes the command that reads the next page.
+func readCommand(cmd *cobra.Command, args []string, next search.NextRange) string {
 	set := map[string]string{"start-line": "", "start-byte": "", "end-byte": ""}
-	for _, kv := range strings.Fields(next) {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "startLine":
-			set["start-line"] = v
-		case "startByte":
-			set["start-byte"] = v
-		case "endByte":
-			set["end-byte"] = v
-		}
+	if next.EndByte > 0 {
+		set["start-byte"], set["end-byte"] = fmt.Sprint(next.StartByte), fmt.Sprint(next.EndByte)
+	} else {
+		set["start-line"] = fmt.Sprint(next.StartLine)
 	}
 	return commandLine(cmd, args, set)
 }
@@ -239,8 +232,8 @@ func newReadCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return app.Rename(err, app.CLIReadNames)
 			}
-			if res.More {
-				res.Next = readCommand(cmd, args, res.Next)
+			if res.NextRange != nil {
+				res.Next = readCommand(cmd, args, *res.NextRange)
 			}
 			return g.emit(res, func(w io.Writer) {
 				fprintf(w, "%s (%s): lines %d–%d of %d, bytes %d–%d of %d\n", res.File, res.LogType, res.StartLine, res.EndLine, res.TotalLines, res.StartByte, res.EndByte, res.TotalBytes)

@@ -50,6 +50,8 @@ type ReadResult struct {
 	Lines      []Line `json:"lines" yaml:"lines"`
 	More       bool   `json:"more" yaml:"more"`                     // lines follow in the file
 	Next       string `json:"next,omitempty" yaml:"next,omitempty"` // the request for the next page, e.g. "startLine=401"
+	// NextRange is that request's range, for a face to write in its own words.
+	NextRange *NextRange `json:"-" yaml:"-"`
 }
 
 // Line is one line of a file.
@@ -106,12 +108,20 @@ func Read(ctx context.Context, e *store.Entry, idx *index.Index, req ReadRequest
 	res.More = int64(res.EndLine) < res.TotalLines
 	if res.More {
 		if rng.byteMode {
-			res.Next = fmt.Sprintf("startByte=%d endByte=%d", res.EndByte, res.EndByte+(rng.endByte-rng.startByte))
+			res.NextRange = &NextRange{StartByte: res.EndByte, EndByte: res.EndByte + (rng.endByte - rng.startByte)}
+			res.Next = fmt.Sprintf("startByte=%d endByte=%d", res.NextRange.StartByte, res.NextRange.EndByte)
 		} else {
-			res.Next = fmt.Sprintf("startLine=%d", res.EndLine+1)
+			res.NextRange = &NextRange{StartLine: res.EndLine + 1}
+			res.Next = fmt.Sprintf("startLine=%d", res.NextRange.StartLine)
 		}
 	}
 	return res, nil
+}
+
+// NextRange is where the next page of a read starts: a line, or a byte range.
+type NextRange struct {
+	StartLine          int
+	StartByte, EndByte int64
 }
 
 // readRange is what a read asks for: lines from startLine, count of them, or the lines that
