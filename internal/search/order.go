@@ -303,9 +303,6 @@ func (r *runner) run(ctx context.Context) {
 
 func (r *runner) work(ctx context.Context) {
 	s := newScanner(r.p)
-	if r.p.set != nil {
-		s.lit = r.p.set.NewScanner()
-	}
 	src := sources{e: r.e, open: map[int]*openFile{}}
 	defer src.close()
 	var local fileOut

@@ -1083,9 +1083,13 @@ func (s *scanner) tail(blk lines.Block, prev []ContextLine) []ContextLine {
 	return rev
 }
 
-// newScanner gives one worker its own DFA caches, so matching a line takes no lock.
+// newScanner gives one worker its own literal scanner and DFA caches, so matching a line takes
+// no lock.
 func newScanner(p *plan) *scanner {
 	s := &scanner{p: p, re: p.re.Scanner()}
+	if p.set != nil {
+		s.lit = p.set.NewScanner()
+	}
 	if p.ex != nil {
 		s.ex = p.ex.Scanner()
 	}
