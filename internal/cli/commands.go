@@ -217,7 +217,7 @@ func newErrorsCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			if _, err := win.resolve(time.Time{}); err != nil {
+			if err := win.spec().Check(); err != nil {
 				return err // a bad flag is reported before any import
 			}
 			e, idx, err := bf.open(cmd.Context(), g)
@@ -305,7 +305,7 @@ func newFactsCmd(g *globals) *cobra.Command {
 			if i := strings.IndexByte(pod, '/'); i >= 0 {
 				ns, name = pod[:i], pod[i+1:]
 			}
-			if _, err := win.resolve(time.Time{}); err != nil {
+			if err := win.spec().Check(); err != nil {
 				return err
 			}
 			e, idx, err := bf.open(cmd.Context(), g)
