@@ -128,6 +128,8 @@ type Event struct {
 	Ref         evidence.LineRef   `json:"ref" yaml:"ref"`
 	LastRef     *evidence.LineRef  `json:"lastRef,omitempty" yaml:"lastRef,omitempty"`
 	Also        []evidence.LineRef `json:"also,omitempty" yaml:"also,omitempty"`
+	// Block is the rest of a kernel OOM report an OOM kill was read from (facts.Fact.Block).
+	Block []evidence.LineRef `json:"block,omitempty" yaml:"block,omitempty"`
 }
 
 // Cluster is a burst of timeline events with no quiet gap of QuietGap or more inside.

@@ -19,7 +19,7 @@ var factSeverity = map[facts.Kind]string{
 
 // factEvents turns the facts that touch a window into events. It returns the lines those
 // facts stand on so that finding samples of the same lines are not listed twice.
-func factEvents(scoped []*facts.Fact, pivot map[*facts.Fact]bool, fileType map[string]string, inWindow func(from, to time.Time) bool) ([]Event, map[string]*Event) {
+func factEvents(scoped []*facts.Fact, pivot map[*facts.Fact]bool, fileType map[string]string, inWindow func(from, to time.Time) bool) ([]Event, map[string]factLine) {
 	var events []Event
 	for _, f := range scoped {
 		from, to := f.Ref.Time, f.Ref.Time
@@ -42,27 +42,44 @@ func factEvents(scoped []*facts.Fact, pivot map[*facts.Fact]bool, fileType map[s
 			Severity: sev, Component: component(f.Source, lt), LogType: lt,
 			Namespace: f.Namespace, Pod: f.Pod, Container: f.Container, ContainerID: f.ContainerID,
 			Summary: summarize(f), Pivot: pivot[f], Repeats: f.Repeats,
-			Ref: f.Ref, LastRef: f.LastRef, Also: f.Also,
+			Ref: f.Ref, LastRef: f.LastRef, Also: f.Also, Block: f.Block,
 		})
 	}
-	lines := make(map[string]*Event, len(events)*2)
+	lines := make(map[string]factLine, len(events)*2)
 	for i := range events {
 		e := &events[i]
-		lines[e.Ref.String()] = e
+		lines[e.Ref.String()] = factLine{ev: e}
 		for _, a := range e.Also {
-			lines[a.String()] = e
+			lines[a.String()] = factLine{ev: e}
 		}
 		if e.LastRef != nil {
-			lines[e.LastRef.String()] = e
+			lines[e.LastRef.String()] = factLine{ev: e}
+		}
+	}
+	// The other lines of a kernel OOM report ("invoked oom-killer", "oom-kill:constraint=…")
+	// are a kill's evidence, not events of their own: a crash loop would list each kill three
+	// times.
+	for i := range events {
+		for _, b := range events[i].Block {
+			if _, own := lines[b.String()]; !own {
+				lines[b.String()] = factLine{ev: &events[i], report: true}
+			}
 		}
 	}
 	return events, lines
 }
 
+// factLine is the event a line is evidence of: its own line (or a copy), or a line of its
+// kernel OOM report.
+type factLine struct {
+	ev     *Event
+	report bool
+}
+
 // findingEvents lists the finding samples inside the windows. A sample that is a fact's own
 // line names its rule on that fact's event instead of becoming a second event; samples of info
 // findings (join data) stay out unless they are the pivot.
-func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample map[string]bool, fileType map[string]string, inWindow func(from, to time.Time) bool) []Event {
+func findingEvents(idx *index.Index, factLines map[string]factLine, pivotSample map[string]bool, fileType map[string]string, inWindow func(from, to time.Time) bool) []Event {
 	var events []Event
 	for i := range idx.Findings {
 		f := &idx.Findings[i]
@@ -71,14 +88,15 @@ func findingEvents(idx *index.Index, factLines map[string]*Event, pivotSample ma
 				continue
 			}
 			key := s.LineRef.String()
-			e, ok := factLines[key]
+			fl, ok := factLines[key]
 			for _, a := range s.Also {
 				if !ok {
-					e, ok = factLines[a.String()]
+					fl, ok = factLines[a.String()]
 				}
 			}
 			if ok {
-				if e.Rule == "" {
+				e := fl.ev
+				if e.Rule == "" && !fl.report {
 					e.Rule, e.FindingID = f.Rule, f.ID
 				}
 				e.Pivot = e.Pivot || pivotSample[key]
