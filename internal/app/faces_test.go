@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,9 +185,34 @@ func TestSearchReadCorrelateSameThroughBothFaces(t *testing.T) {
 			params["incident_time"] = q.incident
 		}
 		f.cli(t, &viaCLI, args...)
+		params["response_format"] = "detailed"
 		f.tool(t, &viaMCP, "search", params)
 		if d := cmp.Diff(viaCLI, viaMCP); d != "" || viaCLI.Total == 0 {
 			t.Errorf("search %q (%d matches): the faces differ (-CLI +MCP):\n%s", q.query, viaCLI.Total, d)
+		}
+		// The concise answer an agent gets by default names the same lines, copies folded.
+		var concise struct {
+			Total   int
+			Matches []struct {
+				Ref    string
+				Copies []string
+			}
+		}
+		params["response_format"] = "concise"
+		f.tool(t, &concise, "search", params)
+		var named, listed []string
+		for _, m := range concise.Matches {
+			named = append(append(named, m.Ref), m.Copies...)
+		}
+		for _, fm := range viaCLI.Files {
+			for _, m := range fm.Matches {
+				listed = append(listed, fmt.Sprintf("%s:%d", m.File, m.Line))
+			}
+		}
+		slices.Sort(named)
+		slices.Sort(listed)
+		if d := cmp.Diff(listed, named); d != "" || concise.Total != viaCLI.Total {
+			t.Errorf("search %q concise: %d matches, other lines than the CLI lists (-CLI +MCP):\n%s", q.query, concise.Total, d)
 		}
 	}
 
@@ -205,24 +231,38 @@ func TestSearchReadCorrelateSameThroughBothFaces(t *testing.T) {
 		t.Errorf("read: the faces differ (-CLI +MCP):\n%s", d)
 	}
 
+	type event struct {
+		Kind, Rule, FactKind string
+		Ref                  string
+	}
 	type correlated struct {
 		Occurrences int
-		Timeline    []struct {
-			Kind, Rule, FactKind string
-			Ref                  struct {
-				File string
-				Line int
-			}
-		}
-		Chains []struct {
+		Timeline    []event
+		Chains      []struct {
 			Cause string
 			Time  time.Time
 		}
 	}
-	var cCLI, cMCP correlated
+	// The CLI prints the library's events (a line is an object); the MCP answer names it file:line.
+	var cCLI struct {
+		correlated
+		Timeline []struct {
+			event
+			Ref struct {
+				File string
+				Line int
+			}
+		}
+	}
+	var cMCP correlated
 	f.cli(t, &cCLI, "correlate", "--pivot", "CrashLoopBackOff", "--time-window", "300", "--max-events", "40")
-	f.tool(t, &cMCP, "correlate", map[string]any{"pivotEvent": "CrashLoopBackOff", "timeWindow": 300, "maxEvents": 40, "maxChains": 0})
-	if d := cmp.Diff(cCLI, cMCP); d != "" || cCLI.Occurrences == 0 || len(cCLI.Timeline) == 0 {
+	viaCLI := cCLI.correlated
+	for _, e := range cCLI.Timeline {
+		e.event.Ref = fmt.Sprintf("%s:%d", e.Ref.File, e.Ref.Line)
+		viaCLI.Timeline = append(viaCLI.Timeline, e.event)
+	}
+	f.tool(t, &cMCP, "correlate", map[string]any{"pivotEvent": "CrashLoopBackOff", "timeWindow": 300, "maxEvents": 40, "maxChains": 0, "response_format": "detailed"})
+	if d := cmp.Diff(viaCLI, cMCP); d != "" || viaCLI.Occurrences == 0 || len(viaCLI.Timeline) == 0 {
 		t.Errorf("correlate: the faces differ (-CLI +MCP):\n%s", d)
 	}
 }

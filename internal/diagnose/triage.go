@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
 )
@@ -96,7 +97,7 @@ func findingRef(f *index.Finding) FindingRef {
 	r := FindingRef{ID: f.ID, Rule: f.Rule, Title: f.Title, Severity: f.Severity, Count: f.Count, First: f.First, Last: f.Last, SOPs: f.SOPs}
 	if len(f.Samples) > 0 {
 		s := f.Samples[0]
-		r.Example = &Line{Ref: s.LineRef.String(), Text: s.Text}
+		r.Example = &Line{Ref: s.LineRef.String(), Text: quote(s.Text)}
 	}
 	return r
 }
@@ -221,7 +222,7 @@ func Summarize(ctx context.Context, idx *index.Index, findingIDs []string) (*Sum
 		c := Claim{Text: fmt.Sprintf("%s: %d %s between %s and %s", f.Title, f.Count, plural(f.Count, "hit"), stamp(f.First), stamp(f.Last)),
 			Findings: []string{f.ID}, Lines: []Line{}}
 		for _, smp := range f.Samples[:min(2, len(f.Samples))] {
-			c.Lines = append(c.Lines, Line{Ref: smp.LineRef.String(), Text: smp.Text})
+			c.Lines = append(c.Lines, Line{Ref: smp.LineRef.String(), Text: quote(smp.Text)})
 		}
 		s.Claims = append(s.Claims, c)
 		if index.SeverityRank(f.Severity) <= index.SeverityRank("high") {
@@ -287,4 +288,11 @@ func idRange(ids []string) string {
 		return ids[0]
 	}
 	return ids[0] + "…" + ids[len(ids)-1]
+}
+
+// quote is a sample's text as an answer shows it: a kernel OOM summary line runs past 600 bytes
+// and a claim needs its meaning, not all of it; the ref reads the rest.
+func quote(text string) string {
+	q, _ := evidence.Quote([]byte(text), evidence.QuoteBytes)
+	return q
 }

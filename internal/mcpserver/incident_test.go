@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/runbook"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -144,6 +143,29 @@ func allMatches(res search.Result) []search.Match {
 	return out
 }
 
+// checkFolded: a concise page names, as records or their copies, exactly the lines the detailed
+// page lists, and folds only lines of one message.
+func checkFolded(t *testing.T, args map[string]any, concise, detailed SearchOut) {
+	t.Helper()
+	var named, listed []string
+	for _, r := range concise.Matches {
+		named = append(named, r.Ref)
+		named = append(named, r.Copies...)
+	}
+	for _, m := range allMatches(detailed.Result) {
+		listed = append(listed, m.LineRef.String())
+	}
+	slices.Sort(named)
+	slices.Sort(listed)
+	if d := cmp.Diff(listed, named); d != "" {
+		t.Errorf("%v: the concise page names other lines than the detailed one (-detailed +concise):\n%s", args, d)
+	}
+	// A total is exact, or the lower bound of a search that stopped once its page was certain.
+	if len(allMatches(concise.Result)) != 0 || (concise.TotalExact && detailed.TotalExact && concise.Total != detailed.Total) {
+		t.Errorf("%v: concise files list matches or count %d, detailed %d", args, concise.Total, detailed.Total)
+	}
+}
+
 var exitZero = regexp.MustCompile(`exitCode=0\b`)
 
 // checkIncidentFirst makes one search as the runbook writes it and checks its first page against
@@ -152,8 +174,15 @@ var exitZero = regexp.MustCompile(`exitCode=0\b`)
 // every call the answer proposes gets what it announces.
 func checkIncidentFirst(t *testing.T, f *fixture, in incident, args map[string]any) {
 	t.Helper()
+	// The engine's order is checked on the detailed answer (matches under their files); the
+	// concise one an agent gets by default must name the same lines.
+	var concise SearchOut
+	f.call(t, "search", args, &concise, false)
+	args = maps.Clone(args)
+	args["response_format"] = "detailed"
 	var page SearchOut
 	f.call(t, "search", args, &page, false)
+	checkFolded(t, args, concise, page)
 	whole := maps.Clone(args)
 	whole["maxResults"], whole["maxPerFile"] = search.CapMaxTotal, search.CapMaxPerFile
 	var all SearchOut
@@ -289,11 +318,11 @@ func checkCorrelate(t *testing.T, f *fixture, truth scenario.Truth, calls []map[
 		all := maps.Clone(args)
 		all["maxEvents"] = 1 << 20
 		f.call(t, "correlate", all, &whole, false)
-		count := func(tl []correlate.Event) map[string]int {
+		count := func(tl []EventOut) map[string]int {
 			n := map[string]int{}
 			for _, e := range tl {
-				if e.Kind == "fact" {
-					n[string(e.FactKind)+"/"+e.Container]++
+				if e.FactKind != "" {
+					n[e.FactKind+"/"+e.Container]++
 				}
 			}
 			return n
@@ -308,13 +337,13 @@ func checkCorrelate(t *testing.T, f *fixture, truth scenario.Truth, calls []map[
 				t.Errorf("correlate %v: %d %s facts on the first page; the truth planted %d, the windows reach %d", args, have[k], k, n, reach[k])
 			}
 		}
-		var newest correlate.Event
+		var newest EventOut
 		for _, e := range whole.Timeline {
-			if e.Kind == "fact" {
+			if e.FactKind != "" {
 				newest = e // the timeline is in time order
 			}
 		}
-		if newest.Kind == "" {
+		if newest.FactKind == "" {
 			t.Fatalf("correlate %v: no crash fact in the timeline", args)
 		}
 		cut := maps.Clone(args)
@@ -324,7 +353,7 @@ func checkCorrelate(t *testing.T, f *fixture, truth scenario.Truth, calls []map[
 		if len(whole.Timeline) <= 5 {
 			continue
 		}
-		if !small.Truncated || len(small.Timeline) != 5 || !slices.ContainsFunc(small.Timeline, func(e correlate.Event) bool { return e.Ref == newest.Ref }) {
+		if !small.Truncated || len(small.Timeline) != 5 || !slices.ContainsFunc(small.Timeline, func(e EventOut) bool { return e.Ref == newest.Ref }) {
 			t.Errorf("correlate %v maxEvents=5: %d events (truncated %v); want 5 holding the newest crash fact %s", args, len(small.Timeline), small.Truncated, newest.Ref)
 		}
 		if len(small.Next) == 0 {
@@ -337,8 +366,8 @@ func checkCorrelate(t *testing.T, f *fixture, truth scenario.Truth, calls []map[
 			}
 			var more CorrelateOut
 			f.call(t, "correlate", next, &more, false)
-			if n.Offset > 0 && (len(more.Timeline) != min(5, n.Events) || slices.ContainsFunc(more.Timeline, func(e correlate.Event) bool {
-				return slices.ContainsFunc(small.Timeline, func(s correlate.Event) bool { return s.Ref == e.Ref && s.Kind == e.Kind && s.FactKind == e.FactKind })
+			if n.Offset > 0 && (len(more.Timeline) != min(5, n.Events) || slices.ContainsFunc(more.Timeline, func(e EventOut) bool {
+				return slices.ContainsFunc(small.Timeline, func(s EventOut) bool { return s.Ref == e.Ref && s.Rule == e.Rule && s.FactKind == e.FactKind })
 			})) {
 				t.Errorf("%s: %d events, announced %d more, overlapping the first page", n.Call, len(more.Timeline), n.Events)
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
+	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/runbook"
@@ -33,7 +35,10 @@ const (
 	defaultMaxEvents = 50
 	// defaultMaxLineBytes cuts a search match's text for an agent: the file and line name it,
 	// and read gets it whole.
-	defaultMaxLineBytes = 320
+	defaultMaxLineBytes = evidence.QuoteBytes
+	// exampleBytes of a finding's first sample show a concise errors answer what its lines look
+	// like; detailed gives the samples whole.
+	exampleBytes = 200
 	// defaultReadLines is a neighbourhood (startLine=<line-20>) rather than a screen: the
 	// library's 200 lines of kubelet log were 66 KB.
 	defaultReadLines = 40
@@ -58,7 +63,9 @@ func (s *server) register(r *registry) {
 		"the next page, end_time for older matches, listRoutine=true to list the collapsed lines). The search reads the blocks " +
 		"nearest the incident first and stops once its page is certain: total then counts the matches read (totalExact false, " +
 		"totalAtMost bounds the rest); exactTotal=true reads everything for exact counts; countOnly=true returns only the " +
-		"exact count per file, as rg -c does, and is the cheapest way to learn how often something occurs."}, s.search)
+		"exact count per file, as rg -c does, and is the cheapest way to learn how often something occurs. The concise " +
+		"answer (default) lists each line once, as ref file:line, naming its copies in other files (a kernel line is in " +
+		"dmesg, dmesg -T and messages) in copies; response_format=detailed lists matches under their files."}, s.search)
 	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "read", Annotations: readOnly("Read lines of a log file"), Description: "Reads lines of one " +
 		"file of the bundle (logKey: the file path as errors and search name it): startLine (1-based; negative counts from " +
 		"the end) and lineCount (default 200, cap 10000), or a byte range startByte..endByte (at most 1 MiB) widened to " +
@@ -69,7 +76,8 @@ func (s *server) register(r *registry) {
 		"chains, restart frequency and back-off ladder, and gaps. components keeps only those log types (comma list); pod " +
 		"(name or namespace/name) and container restrict it to one workload. maxEvents caps the timeline: default 50. A " +
 		"longer timeline is cut to the crash facts of the pivot's neighbourhood first, newest first, with routine (low and " +
-		"info) finding lines counted in collapsed; next gives the exact calls for the rest (offset, listRoutine=true)."}, s.correlate)
+		"info) finding lines counted in collapsed; next gives the exact calls for the rest (offset, listRoutine=true). " +
+		"Events and chain links name their line as ref file:line; response_format=detailed adds log types, IDs and joins."}, s.correlate)
 	addTool(r, SetNodeLogs, s.store != nil, &mcp.Tool{Name: "validate", Annotations: readOnly("Check a bundle is complete"), Description: "Says whether " +
 		"the bundle holds the evidence a crash diagnosis needs (kubelet, containerd and a kernel source are required), " +
 		"which sources it has with their time spans, and what is missing."}, s.validate)
@@ -150,13 +158,9 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 	if err != nil {
 		return nil, out, err
 	}
-	detailed := false
-	switch in.ResponseFormat {
-	case "", "concise":
-	case "detailed":
-		detailed = true
-	default:
-		return nil, out, fmt.Errorf("response_format %q is not one of concise, detailed", in.ResponseFormat)
+	detailed, err := responseFormat(in.ResponseFormat)
+	if err != nil {
+		return nil, out, err
 	}
 	size := in.PageSize
 	switch {
@@ -191,7 +195,8 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 		if detailed {
 			fo.Description, fo.Category, fo.Files, fo.Samples = f.Description, f.Category, f.Files, f.Samples
 		} else if len(f.Samples) > 0 {
-			fo.Example = fmt.Sprintf("%s:%d %s", f.Samples[0].File, f.Samples[0].Line, f.Samples[0].Text)
+			text, _ := evidence.Quote([]byte(f.Samples[0].Text), exampleBytes)
+			fo.Example = fmt.Sprintf("%s:%d %s", f.Samples[0].File, f.Samples[0].Line, text)
 		}
 		out.Findings = append(out.Findings, fo)
 	}
@@ -200,6 +205,17 @@ func (s *server) errors(ctx context.Context, _ *mcp.CallToolRequest, in ErrorsIn
 	}
 	out.Hint = "next: summarize(instanceId, finding_ids=[…]) to explain findings, search(query=…) for their lines, or correlate(pivotEvent=\"CrashLoopBackOff\")"
 	return nil, out, nil
+}
+
+// responseFormat reads a tool's response_format: concise (the default) or detailed.
+func responseFormat(v string) (detailed bool, err error) {
+	switch v {
+	case "", "concise":
+		return false, nil
+	case "detailed":
+		return true, nil
+	}
+	return false, fmt.Errorf("response_format %q is not one of concise, detailed", v)
 }
 
 func encodeToken(t pageToken) string {
@@ -221,34 +237,41 @@ func decodeToken(s string) (pageToken, error) {
 
 // SearchIn is the search tool's input.
 type SearchIn struct {
-	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
-	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
-	Query         string `json:"query" jsonschema:"RE2 regular expression, case-insensitive unless caseSensitive"`
-	LogTypes      string `json:"logTypes,omitempty" jsonschema:"comma list of log types to search, e.g. kubelet,containerd,dmesg; empty searches all"`
-	Exclude       string `json:"exclude,omitempty" jsonschema:"RE2 regex: drop lines that match it"`
-	CaseSensitive bool   `json:"caseSensitive,omitempty" jsonschema:"match case exactly"`
-	IncidentTime  string `json:"incident_time,omitempty" jsonschema:"only lines within ±5 minutes of this time (RFC 3339 or 2006-01-02 15:04[:05] UTC)"`
-	StartTime     string `json:"start_time,omitempty" jsonschema:"window start (same formats as incident_time)"`
-	EndTime       string `json:"end_time,omitempty" jsonschema:"window end (same formats as incident_time)"`
-	MaxResults    int    `json:"maxResults,omitempty" jsonschema:"matches listed in all: default 50, cap 5000"`
-	MaxPerFile    int    `json:"maxPerFile,omitempty" jsonschema:"matches listed per file: default 100, cap 500"`
-	Context       int    `json:"context,omitempty" jsonschema:"lines before and after each match: default 0, cap 20"`
-	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many matches of the incident-first order: the nextOffset of a cut answer"`
-	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list healthy starts and exit-0 lines with the others instead of counting them in collapsed"`
-	ExactTotal    bool   `json:"exactTotal,omitempty" jsonschema:"read every block the query can match in so total is exact; by default the search stops once its page is certain and total is a lower bound (totalExact false, totalAtMost the upper bound)"`
-	MaxLineBytes  int    `json:"maxLineBytes,omitempty" jsonschema:"longer lines are cut with a marker: default 320 (read gets a whole line by file and line)"`
-	CountOnly     bool   `json:"countOnly,omitempty" jsonschema:"list no matches: count the matching lines of each file exactly (with the window and logTypes applied); offset, context and listRoutine do not apply"`
+	InstanceID     string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
+	BundleID       string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	Query          string `json:"query" jsonschema:"RE2 regular expression, case-insensitive unless caseSensitive"`
+	LogTypes       string `json:"logTypes,omitempty" jsonschema:"comma list of log types to search, e.g. kubelet,containerd,dmesg; empty searches all"`
+	Exclude        string `json:"exclude,omitempty" jsonschema:"RE2 regex: drop lines that match it"`
+	CaseSensitive  bool   `json:"caseSensitive,omitempty" jsonschema:"match case exactly"`
+	IncidentTime   string `json:"incident_time,omitempty" jsonschema:"only lines within ±5 minutes of this time (RFC 3339 or 2006-01-02 15:04[:05] UTC)"`
+	StartTime      string `json:"start_time,omitempty" jsonschema:"window start (same formats as incident_time)"`
+	EndTime        string `json:"end_time,omitempty" jsonschema:"window end (same formats as incident_time)"`
+	MaxResults     int    `json:"maxResults,omitempty" jsonschema:"matches listed in all: default 50, cap 5000"`
+	MaxPerFile     int    `json:"maxPerFile,omitempty" jsonschema:"matches listed per file: default 100, cap 500"`
+	Context        int    `json:"context,omitempty" jsonschema:"lines before and after each match: default 0, cap 20"`
+	Offset         int    `json:"offset,omitempty" jsonschema:"skip this many matches of the incident-first order: the nextOffset of a cut answer"`
+	ListRoutine    bool   `json:"listRoutine,omitempty" jsonschema:"list healthy starts and exit-0 lines with the others instead of counting them in collapsed"`
+	ExactTotal     bool   `json:"exactTotal,omitempty" jsonschema:"read every block the query can match in so total is exact; by default the search stops once its page is certain and total is a lower bound (totalExact false, totalAtMost the upper bound)"`
+	MaxLineBytes   int    `json:"maxLineBytes,omitempty" jsonschema:"longer lines are cut with a marker: default 320 (read gets a whole line by file and line)"`
+	CountOnly      bool   `json:"countOnly,omitempty" jsonschema:"list no matches: count the matching lines of each file exactly (with the window and logTypes applied); offset, context and listRoutine do not apply"`
+	ResponseFormat string `json:"response_format,omitempty" jsonschema:"concise (default): matches once per line of the node, copies in other files named in copies, files with counts only; detailed: matches under their files with offsets and time quality"`
 }
 
 // SearchOut is the search tool's answer.
 type SearchOut struct {
 	Bundle BundleRef `json:"bundle"`
 	search.Result
-	Hint string `json:"hint"`
+	// Matches is the concise page: files then carry only their counts.
+	Matches []search.Record `json:"matches,omitempty"`
+	Hint    string          `json:"hint"`
 }
 
 func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn) (*mcp.CallToolResult, SearchOut, error) {
 	var out SearchOut
+	detailed, err := responseFormat(in.ResponseFormat)
+	if err != nil {
+		return nil, out, err
+	}
 	w, err := window(in.IncidentTime, in.StartTime, in.EndTime)
 	if err != nil {
 		return nil, out, err
@@ -274,9 +297,16 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 		res.Next[i].Call = searchCall(in, res.Next[i])
 	}
 	out = SearchOut{Bundle: ref, Result: *res, Hint: "next: read(logKey=<file>, startLine=<line-20>) for a match's neighbourhood, or correlate(pivotEvent=…)"}
+	if !detailed {
+		out.Matches = res.Fold()
+		out.Files = slices.Clone(res.Files)
+		for i := range out.Files {
+			out.Files[i].Matches = nil
+		}
+	}
 	switch {
 	case res.Focus != nil:
-		out.Hint = "cut, incident first (" + res.Focus.Why + "): next[].call gets the rest; " + out.Hint
+		out.Hint = "cut, incident first (see focus): next[].call gets the rest; " + out.Hint
 	case res.Truncated:
 		out.Hint = "truncated: narrow with logTypes or a time window (see narrow), or raise maxResults; " + out.Hint
 	}
@@ -329,31 +359,39 @@ func (s *server) read(ctx context.Context, _ *mcp.CallToolRequest, in ReadIn) (*
 
 // CorrelateIn is the correlate tool's input.
 type CorrelateIn struct {
-	InstanceID    string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
-	BundleID      string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
-	PivotEvent    string `json:"pivotEvent,omitempty" jsonschema:"finding id (F-007), fact kind (OOMKill, BackOff, …) or regex; default CrashLoopBackOff"`
-	TimeWindow    int    `json:"timeWindow,omitempty" jsonschema:"seconds before and after each pivot occurrence: default 300"`
-	Components    string `json:"components,omitempty" jsonschema:"comma list of log types to keep (kubelet, containerd, dmesg, …); empty keeps all"`
-	Pod           string `json:"pod,omitempty" jsonschema:"pod name or namespace/name to keep"`
-	PodName       string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
-	Container     string `json:"container,omitempty" jsonschema:"container name to keep"`
-	ContainerName string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
-	MaxEvents     int    `json:"maxEvents,omitempty" jsonschema:"timeline events listed: default 50"`
-	Offset        int    `json:"offset,omitempty" jsonschema:"skip this many events of a cut timeline's order: its nextOffset"`
-	ListRoutine   bool   `json:"listRoutine,omitempty" jsonschema:"list routine (low and info) finding lines with the others instead of counting them in collapsed"`
-	MaxChains     *int   `json:"maxChains,omitempty" jsonschema:"crash chains listed, newest first: default 2, 0 lists every one (a crash loop repeats one chain)"`
+	InstanceID     string `json:"instanceId,omitempty" jsonschema:"the node's EC2 instance id; its newest stored bundle is read (with neither instanceId nor bundleId: the newest bundle in the store)"`
+	BundleID       string `json:"bundleId,omitempty" jsonschema:"a stored bundle id; overrides the newest-bundle choice"`
+	PivotEvent     string `json:"pivotEvent,omitempty" jsonschema:"finding id (F-007), fact kind (OOMKill, BackOff, …) or regex; default CrashLoopBackOff"`
+	TimeWindow     int    `json:"timeWindow,omitempty" jsonschema:"seconds before and after each pivot occurrence: default 300"`
+	Components     string `json:"components,omitempty" jsonschema:"comma list of log types to keep (kubelet, containerd, dmesg, …); empty keeps all"`
+	Pod            string `json:"pod,omitempty" jsonschema:"pod name or namespace/name to keep"`
+	PodName        string `json:"pod_name,omitempty" jsonschema:"the EKS MCP server's spelling of pod"`
+	Container      string `json:"container,omitempty" jsonschema:"container name to keep"`
+	ContainerName  string `json:"container_name,omitempty" jsonschema:"the EKS MCP server's spelling of container"`
+	MaxEvents      int    `json:"maxEvents,omitempty" jsonschema:"timeline events listed: default 50"`
+	Offset         int    `json:"offset,omitempty" jsonschema:"skip this many events of a cut timeline's order: its nextOffset"`
+	ListRoutine    bool   `json:"listRoutine,omitempty" jsonschema:"list routine (low and info) finding lines with the others instead of counting them in collapsed"`
+	MaxChains      *int   `json:"maxChains,omitempty" jsonschema:"crash chains listed, newest first: default 2, 0 lists every one (a crash loop repeats one chain)"`
+	ResponseFormat string `json:"response_format,omitempty" jsonschema:"concise (default): events and chain links name their line file:line; detailed adds component, log type, container and pod UIDs, time quality and the joins"`
 }
 
 // CorrelateOut is the correlate tool's answer.
 type CorrelateOut struct {
 	Bundle BundleRef `json:"bundle"`
 	correlate.Result
-	Hint string `json:"hint"`
+	// Timeline and Chains stand in for the library's: lines as file:line, detail on request.
+	Timeline []EventOut `json:"timeline"`
+	Chains   []ChainOut `json:"chains,omitempty"`
+	Hint     string     `json:"hint"`
 }
 
 func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in CorrelateIn) (*mcp.CallToolResult, CorrelateOut, error) {
 	var out CorrelateOut
 	pod, container, err := pickWorkload(in.Pod, in.PodName, in.Container, in.ContainerName)
+	if err != nil {
+		return nil, out, err
+	}
+	detailed, err := responseFormat(in.ResponseFormat)
 	if err != nil {
 		return nil, out, err
 	}
@@ -394,7 +432,9 @@ func (s *server) correlate(ctx context.Context, _ *mcp.CallToolRequest, in Corre
 	if len(res.Next) > 0 {
 		hint = "cut, pivot's neighbourhood and crash facts first: next[].call gets the rest; " + hint
 	}
-	return nil, CorrelateOut{Bundle: ref, Result: *res, Hint: hint}, nil
+	out = CorrelateOut{Bundle: ref, Result: *res, Timeline: eventsOut(res.Timeline, detailed), Chains: chainsOut(res.Chains, detailed), Hint: hint}
+	out.Result.Timeline, out.Result.Chains = nil, nil
+	return nil, out, nil
 }
 
 // BundleIn is the input of the tools that take only a bundle.

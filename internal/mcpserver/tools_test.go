@@ -139,8 +139,12 @@ func TestTools(t *testing.T) {
 				t.Errorf("logTypes=dmesg searched %s (%s)", fm.File, fm.LogType)
 			}
 		}
-		m := s.Files[0].Matches[0]
-		oomMatch.file, oomMatch.line, oomMatch.text = m.File, m.Line, m.Text
+		m := s.Matches[0]
+		file, line, ok := splitRef(m.Ref)
+		if !ok || m.Cut {
+			t.Fatalf("first match %+v: want a whole line at file:line", m)
+		}
+		oomMatch.file, oomMatch.line, oomMatch.text = file, line, m.Text
 	})
 
 	t.Run("read", func(t *testing.T) {

@@ -134,7 +134,7 @@ type SkippedFile struct {
 type FileMatches struct {
 	File      string  `json:"file" yaml:"file"`
 	LogType   string  `json:"logType" yaml:"logType"`
-	Matches   []Match `json:"matches" yaml:"matches"`
+	Matches   []Match `json:"matches,omitempty" yaml:"matches,omitempty"`
 	Total     int     `json:"total" yaml:"total"` // matches found in the file, even past the cap
 	Truncated bool    `json:"truncated" yaml:"truncated"`
 }
@@ -978,14 +978,7 @@ func appendCut(dst, line []byte, maxBytes int) ([]byte, bool) {
 }
 
 func cutLine(line []byte, maxBytes int) (string, bool) {
-	if len(line) <= maxBytes {
-		return string(line), false
-	}
-	n := maxBytes
-	for n > 0 && !utf8.RuneStart(line[n]) {
-		n--
-	}
-	return string(line[:n]) + fmt.Sprintf(" …[cut: %d more bytes]", len(line)-n), true
+	return evidence.Quote(line, maxBytes)
 }
 
 func (s *scanner) ctxLine(blk lines.Block, ls, le, no int) ContextLine {
