@@ -51,6 +51,9 @@ func addTool[In, Out any](r *registry, set string, configured bool, t *mcp.Tool,
 	if t.OutputSchema == nil {
 		t.OutputSchema = outline[Out]()
 	}
+	if t.InputSchema == nil {
+		t.InputSchema = input[In]()
+	}
 	if r.fullText {
 		mcp.AddTool(r.srv, t, h)
 		return
@@ -65,7 +68,11 @@ func addTool[In, Out any](r *registry, set string, configured bool, t *mcp.Tool,
 	})
 }
 
-// outline is the schema of Out's top level: each property with its type.
+// outline is the schema of Out's top level: each property with its type. Go infers a slice,
+// map or pointer as ["null", T]; clients that map schemas onto one type per property (the
+// OpenAPI subset of Gemini's function declarations; MCP Inspector 2.12 warns of it) reject
+// that, so a property that is omitted when empty says T alone, and one that can be null says
+// anyOf null or T.
 func outline[Out any]() *jsonschema.Schema {
 	full, err := jsonschema.For[Out](nil)
 	if err != nil || full.Properties == nil {
@@ -73,9 +80,44 @@ func outline[Out any]() *jsonschema.Schema {
 	}
 	props := make(map[string]*jsonschema.Schema, len(full.Properties))
 	for name, p := range full.Properties {
-		props[name] = &jsonschema.Schema{Type: p.Type, Types: slices.Clone(p.Types)}
+		t, nullable := oneType(p)
+		switch {
+		case !nullable:
+			props[name] = &jsonschema.Schema{Type: p.Type, Types: slices.Clone(p.Types)}
+		case slices.Contains(full.Required, name):
+			props[name] = &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "null"}, {Type: t}}}
+		default:
+			props[name] = &jsonschema.Schema{Type: t}
+		}
 	}
 	return &jsonschema.Schema{Type: "object", Properties: props}
+}
+
+// input is In's schema with each property of one type: an absent argument and a null one mean
+// the same to every tool (the default), so a client need not be able to send null.
+func input[In any]() *jsonschema.Schema {
+	s, err := jsonschema.For[In](nil)
+	if err != nil {
+		return nil // mcp.AddTool infers it and reports the error
+	}
+	for _, p := range s.Properties {
+		if t, nullable := oneType(p); nullable {
+			p.Type, p.Types = t, nil
+		}
+	}
+	return s
+}
+
+// oneType is the type of a property other than null, and whether null was allowed too.
+func oneType(p *jsonschema.Schema) (string, bool) {
+	if p.Type != "" || len(p.Types) == 0 {
+		return p.Type, false
+	}
+	t := slices.DeleteFunc(slices.Clone(p.Types), func(t string) bool { return t == "null" })
+	if len(t) != 1 {
+		return p.Type, false // several types: keep them as they are
+	}
+	return t[0], len(t) < len(p.Types)
 }
 
 // brief is the text of a tool's answer for the model to read first: what the structured

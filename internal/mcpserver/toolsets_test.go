@@ -109,3 +109,34 @@ func TestDiagnoseGapsNameTools(t *testing.T) {
 		t.Errorf("gaps %q name CLI flags (or there are none)", d.Gaps)
 	}
 }
+
+// TestSchemasOneTypePerProperty: no property of a tool's input or output schema has a type list
+// with null in it (Go's inference for slices, maps and pointers). MCP Inspector 2.12 warns of
+// every one (48 on this server before) because clients that map schemas onto the OpenAPI subset
+// reject them; a property that can really be null says so with anyOf.
+func TestSchemasOneTypePerProperty(t *testing.T) {
+	_, opts := everythingConfigured(t, newFixture(t).instance)
+	res, err := connect(t, opts).ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		for which, schema := range map[string]any{"input": tool.InputSchema, "output": tool.OutputSchema} {
+			b, _ := json.Marshal(schema)
+			var s struct {
+				Properties map[string]struct {
+					Type  any   `json:"type"`
+					AnyOf []any `json:"anyOf"`
+				} `json:"properties"`
+			}
+			if err := json.Unmarshal(b, &s); err != nil {
+				t.Fatal(err)
+			}
+			for name, p := range s.Properties {
+				if _, ok := p.Type.(string); !ok && p.AnyOf == nil {
+					t.Errorf("%s %s schema: property %s has type %v, want one type (or anyOf)", tool.Name, which, name, p.Type)
+				}
+			}
+		}
+	}
+}
