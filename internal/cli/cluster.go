@@ -130,26 +130,15 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 		Example: `  nodediag cloudwatch-logs prod --log-type audit --filter OOMKilled --since 6h`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := eks.LogsRequest{ClusterName: args[0], LogType: logType, FilterPattern: filter, Limit: limit}
-			var err error
-			if req.Start, err = parseFlagTime("--start", start); err != nil {
-				return err
-			}
-			if req.End, err = parseFlagTime("--end", end); err != nil {
-				return err
-			}
-			if since < 0 {
-				return usageError("--since %s: want a positive duration", since)
-			}
-			req.Last = since
-			if !req.Start.IsZero() && !req.End.IsZero() && !req.Start.Before(req.End) {
-				return usageError("--start %s is not before --end %s", start, end)
+			spec := app.LogsSpec{Cluster: args[0], LogType: logType, Filter: filter, Start: start, End: end, Last: since, Limit: limit, Names: app.Names{Start: "--start", End: "--end", Last: "--since"}}
+			if _, err := spec.Request(); err != nil {
+				return err // before AWS is configured: a bad flag is the first thing to say
 			}
 			a, err := newClusterAWS(cmd.Context(), region)
 			if err != nil {
 				return err
 			}
-			res, err := a.Logs(cmd.Context(), req)
+			res, err := app.ControlPlaneLogs(cmd.Context(), a, spec)
 			if err != nil {
 				return err
 			}
@@ -172,12 +161,4 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 	f.DurationVar(&since, "since", time.Hour, "window length when --start is not given")
 	f.IntVar(&limit, "limit", 0, "events to print (default 100, at most 1000)")
 	return cmd
-}
-
-// parseFlagTime reads a time flag as every command does (app.ParseWhen); empty is the zero time.
-func parseFlagTime(flag, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	return app.ParseWhen(flag, v)
 }

@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/nodediag/nodediag/internal/cloud/eks"
+	"github.com/nodediag/nodediag/internal/mcpserver"
 )
 
 // fakeClusterAWS is one cluster's AWS view with an instance that lost SSM.
@@ -61,5 +65,86 @@ func TestClusterCommands(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "cloudwatch-logs", "prod", "--start", "yesterday"); code != ExitUsage || !strings.Contains(errOut, "RFC 3339") {
 		t.Errorf("bad --start: exit %d %q", code, errOut)
+	}
+}
+
+// TestClusterViewsSameThroughBothFaces: cluster-health and cloudwatch-logs asked of the CLI and
+// of the MCP server over one AWS view answer alike, and a bad window is refused by both in
+// their own parameter names.
+func TestClusterViewsSameThroughBothFaces(t *testing.T) {
+	fake := &fakeClusterAWS{}
+	old := newClusterAWS
+	newClusterAWS = func(context.Context, string) (clusterAWS, error) { return fake, nil }
+	t.Cleanup(func() { newClusterAWS = old })
+	ctx := context.Background()
+	ct, sst := mcp.NewInMemoryTransports()
+	ss, err := mcpserver.New(mcpserver.Options{AWS: fake, Version: "test"}).Connect(ctx, sst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	tool := func(name string, args map[string]any, out any) string {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.IsError {
+			return res.Content[0].(*mcp.TextContent).Text
+		}
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+		return ""
+	}
+
+	type healthView struct {
+		AWS       *eks.ClusterHealth
+		Unhealthy []eks.Problem
+		Gaps      []string
+	}
+	var viaCLI, viaMCP healthView
+	out, errOut, code := run(t, "-o", "json", "cluster-health", "prod", "--no-kube")
+	if code != ExitFindings || json.Unmarshal([]byte(out), &viaCLI) != nil {
+		t.Fatalf("cluster-health: exit %d %s %q", code, errOut, out)
+	}
+	if msg := tool("cluster_health", map[string]any{"clusterName": "prod"}, &viaMCP); msg != "" {
+		t.Fatal(msg)
+	}
+	if d := cmp.Diff(viaCLI, viaMCP); d != "" || viaCLI.AWS == nil || len(viaCLI.Unhealthy) == 0 {
+		t.Errorf("cluster health: the faces differ (-CLI +MCP):\n%s", d)
+	}
+
+	var logsCLI, logsMCP eks.LogsResult
+	out, errOut, code = run(t, "-o", "json", "cloudwatch-logs", "prod", "--log-type", "audit", "--filter", "OOMKilled",
+		"--end", "2026-11-25T10:00:00Z", "--since", "30m", "--limit", "5")
+	if code != 0 || json.Unmarshal([]byte(out), &logsCLI) != nil {
+		t.Fatalf("cloudwatch-logs: exit %d %s", code, errOut)
+	}
+	if msg := tool("get_cloudwatch_logs", map[string]any{"clusterName": "prod", "log_type": "audit", "filter_pattern": "OOMKilled",
+		"end_time": "2026-11-25T10:00:00Z", "minutes": 30, "limit": 5}, &logsMCP); msg != "" {
+		t.Fatal(msg)
+	}
+	if d := cmp.Diff(logsCLI, logsMCP); d != "" || len(fake.reqs) != 2 || len(logsCLI.Events) == 0 {
+		t.Errorf("control-plane logs: the faces differ (-CLI +MCP):\n%s", d)
+	}
+	if d := cmp.Diff(fake.reqs[0], fake.reqs[1]); d != "" {
+		t.Errorf("the faces asked AWS differently (-CLI +MCP):\n%s", d)
+	}
+
+	_, errOut, code = run(t, "cloudwatch-logs", "prod", "--start", "2026-11-25T10:00:00Z", "--end", "2026-11-25T09:00:00Z")
+	msg := tool("get_cloudwatch_logs", map[string]any{"clusterName": "prod", "start_time": "2026-11-25T10:00:00Z", "end_time": "2026-11-25T09:00:00Z"}, nil)
+	if code != ExitUsage || !strings.Contains(errOut, "--start 2026-11-25T10:00:00Z is not before --end") ||
+		!strings.Contains(msg, "start_time 2026-11-25T10:00:00Z is not before end_time") {
+		t.Errorf("an empty window: CLI exit %d %q, MCP %q; want each to name its own parameters", code, errOut, msg)
+	}
+	if len(fake.reqs) != 2 {
+		t.Errorf("%d requests reached AWS; a refused window must not", len(fake.reqs))
 	}
 }

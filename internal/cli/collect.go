@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/gather"
@@ -68,7 +69,7 @@ type collectFlags struct {
 // methodFlags says which methods each method-specific flag belongs to, so that a flag given to
 // a method that would ignore it is an error naming the method it is for.
 var methodFlags = map[string][]string{
-	"instance-id":       {collect.MethodSSM},
+	"instance-id":       {collect.MethodSSM, collect.MethodKube},
 	"region":            {collect.MethodSSM},
 	"search-regions":    {collect.MethodSSM},
 	"bucket":            {collect.MethodSSM},
@@ -97,7 +98,8 @@ func newCollectCmd(g *globals) *cobra.Command {
                  and returns; ` + "`nodediag status ID`" + ` downloads and imports the bundle once it is ready.
                  AWS configuration is the SDK's own: AWS_PROFILE, AWS_REGION, instance roles, IRSA,
                  Pod Identity, and AWS_ENDPOINT_URL* for VPC endpoints and emulators.
-  kube           --method kube --node NODE --allow-node-proxy: the kubelet and containerd journals
+  kube           --method kube --node NODE (or --instance-id ID: the node whose providerID names
+                 it) --allow-node-proxy: the kubelet and containerd journals
                  through the API server's node log query, /var/log/messages or syslog, and the logs
                  of the node's pods. Needs RBAC "get" on nodes/proxy, hence the explicit opt-in.
   local          --local, on the node itself: journalctl (kubelet, containerd, kernel), dmesg,
@@ -132,7 +134,7 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 	fl := cmd.Flags()
 	fl.StringVar(&f.method, "method", collect.MethodSSM, "how to collect: ssm, kube or local")
 	fl.BoolVar(&f.local, "local", false, "collect on this node (same as --method local)")
-	fl.StringVar(&f.instanceID, "instance-id", "", "ssm: the node's EC2 instance id (or give it as the argument)")
+	fl.StringVar(&f.instanceID, "instance-id", "", "ssm: the node's EC2 instance id (or give it as the argument); kube: find the node whose providerID names it")
 	fl.StringVar(&f.region, "region", "", "ssm: the instance's AWS region (default: the configured region)")
 	fl.StringSliceVar(&f.regions, "search-regions", nil, "ssm: regions to search, in order, for an instance not in --region or the configured one")
 	fl.StringVar(&f.bucket, "bucket", "", "ssm: S3 bucket the automation uploads the bundle to (default $"+bucketEnv+")")
@@ -305,20 +307,30 @@ func (g *globals) collectKube(ctx context.Context, st *store.Store, f *collectFl
 			"RBAC verb \"get\" on \"nodes/proxy\"; that permission reaches the whole kubelet API (exec into any pod on the node, " +
 			"among others), so nodediag uses it only when asked: add --allow-node-proxy")
 	}
-	if f.node == "" {
-		return usageError("collect --method kube needs --node NODE, the node's name as `kubectl get nodes` shows it")
+	req := app.KubeCollect{Node: f.node, InstanceID: f.instanceID, Since: f.since, Progress: gatherProgress(bar), Names: app.CLICollectNames,
+		BeforeImport: func(res *gather.Result) { bar.Status("import", "indexing "+filepath.Base(res.Dir)) }}
+	if err := req.Check(); err != nil {
+		return err
 	}
 	cfg, cluster, err := kube.LoadConfig(f.kubeconfig, f.kubeContext)
 	if err != nil {
 		return fmt.Errorf("want a kubeconfig that reaches the cluster (--kubeconfig, $KUBECONFIG or ~/.kube/config, and --context): %w", err)
 	}
-	opt := gather.KubeOptions{Progress: gatherProgress(bar)}
-	if f.since > 0 {
-		opt.Since = time.Now().Add(-f.since)
+	req.Cluster = cluster
+	c, err := kube.NewClientForConfig(cfg)
+	if err != nil {
+		return err
 	}
-	return g.gathered(ctx, st, collect.MethodKube, cluster, bar, func(dst string) (*gather.Result, error) {
-		return gather.FromNode(ctx, cfg, f.node, dst, opt)
-	})
+	col, err := collect.New(st, nil, g.log)
+	if err != nil {
+		return err
+	}
+	rec, err := app.CollectKube(ctx, col, c, req)
+	if err != nil {
+		return err
+	}
+	bar.Done()
+	return g.finishCollection(rec, false)
 }
 
 func (g *globals) collectLocal(ctx context.Context, st *store.Store, f *collectFlags, bar *progress.Renderer) error {

@@ -18,10 +18,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/cloud/awsfake"
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/gather"
+	"github.com/nodediag/nodediag/internal/mcpserver"
 	"github.com/nodediag/nodediag/internal/progress"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -387,10 +391,13 @@ func (a *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		json.NewEncoder(w).Encode(v)
 	}
+	node := corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: a.node},
+		Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/" + a.instance}}
 	switch {
 	case r.URL.Path == "/api/v1/nodes/"+a.node:
-		writeJSON(200, &corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: a.node},
-			Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/" + a.instance}})
+		writeJSON(200, &node)
+	case r.URL.Path == "/api/v1/nodes":
+		writeJSON(200, &corev1.NodeList{TypeMeta: metav1.TypeMeta{Kind: "NodeList", APIVersion: "v1"}, Items: []corev1.Node{node}})
 	case strings.HasPrefix(r.URL.Path, proxy) && a.forbid:
 		writeJSON(403, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure,
 			Reason: metav1.StatusReasonForbidden, Code: 403, Message: `nodes "` + a.node + `" is forbidden: User "dev" cannot get resource "nodes/proxy"`})
@@ -408,14 +415,19 @@ func TestCollectKube(t *testing.T) {
 	const node = "ip-10-0-37-142.us-west-2.compute.internal"
 	for _, tc := range []struct {
 		name     string
+		which    []string // how the node is named
 		forbid   bool
 		wantCode int
 		wantOut  []string
 		wantErr  string
 	}{
-		{"gathered", false, 0, []string{"method     kube", "instance   " + exampleInstance, "node       " + node, "cluster    prod-cluster",
-			"missing    kernel ring buffer"}, ""},
-		{"nodes/proxy refused", true, 1, nil, `RBAC verb "get" on resource "nodes/proxy"`},
+		{"gathered", []string{"--node", node}, false, 0, []string{"method     kube", "instance   " + exampleInstance, "node       " + node,
+			"cluster    prod-cluster", "missing    kernel ring buffer"}, ""},
+		// The node whose providerID names the instance, as the MCP collect finds it (app.CollectKube).
+		{"by instance id", []string{"--instance-id", exampleInstance}, false, 0, []string{"node       " + node}, ""},
+		{"an instance no node has", []string{"--instance-id", "i-0123456789abcdef0"}, false, 2, nil,
+			"no node of cluster \"prod-cluster\" has a providerID naming i-0123456789abcdef0; its nodes: " + node},
+		{"nodes/proxy refused", []string{"--node", node}, true, 1, nil, `RBAC verb "get" on resource "nodes/proxy"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(&apiServer{node: node, instance: exampleInstance, forbid: tc.forbid})
@@ -439,8 +451,8 @@ contexts:
 current-context: other
 `})
 			dir := t.TempDir()
-			out, stderr, code := run(t, "--store", dir, "collect", "--method", "kube", "--node", node, "--allow-node-proxy",
-				"--kubeconfig", kubeconfig, "--context", "prod", "--since", "2h")
+			out, stderr, code := run(t, append([]string{"--store", dir, "collect", "--method", "kube", "--allow-node-proxy",
+				"--kubeconfig", kubeconfig, "--context", "prod", "--since", "2h"}, tc.which...)...)
 			if code != tc.wantCode || !strings.Contains(stderr, tc.wantErr) {
 				t.Fatalf("exit %d, stderr %q; want exit %d with %q", code, stderr, tc.wantCode, tc.wantErr)
 			}
@@ -466,24 +478,7 @@ current-context: other
 // account on loopback: collect starts the automation, status --wait follows it to the imported
 // bundle.
 func TestCollectThroughFakeAccount(t *testing.T) {
-	acct := awsfake.New()
-	defer acct.Close()
-	acct.AddInstance(awsfake.Instance{ID: exampleInstance, Region: "us-west-2", State: "running",
-		PrivateDNSName: "ip-10-0-37-142.us-west-2.compute.internal", Tags: map[string]string{"eks:cluster-name": "prod"}})
-	acct.AddBucket("eks-logs")
-	data, err := os.ReadFile(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct.SetBundle(exampleInstance, data)
-	home := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "AWS_REGION": "us-west-2",
-		"AWS_ENDPOINT_URL": acct.Server.URL, "AWS_CONFIG_FILE": filepath.Join(home, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED": "true", bucketEnv: "",
-	} {
-		t.Setenv(k, v)
-	}
+	acct := fakeAccount(t)
 	dir := t.TempDir()
 	out, stderr, code := run(t, "--store", dir, "collect", exampleInstance, "--bucket", "eks-logs", "-o", "json")
 	var started collectionView
@@ -514,5 +509,113 @@ func TestCollectThroughFakeAccount(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "download interrupted; resuming") {
 		t.Errorf("stderr %q: want the resumed download said", stderr)
+	}
+}
+
+// fakeAccount is a fake AWS account on loopback holding the example node with its bundle and the
+// bucket eks-logs, and the environment that points the SDK at it as a user would.
+func fakeAccount(t *testing.T) *awsfake.Account {
+	t.Helper()
+	acct := awsfake.New()
+	t.Cleanup(acct.Close)
+	acct.AddInstance(awsfake.Instance{ID: exampleInstance, Region: "us-west-2", State: "running",
+		PrivateDNSName: "ip-10-0-37-142.us-west-2.compute.internal", Tags: map[string]string{"eks:cluster-name": "prod"}})
+	acct.AddBucket("eks-logs")
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct.SetBundle(exampleInstance, data)
+	home := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "AWS_REGION": "us-west-2",
+		"AWS_ENDPOINT_URL": acct.Server.URL, "AWS_CONFIG_FILE": filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED": "true", bucketEnv: "",
+	} {
+		t.Setenv(k, v)
+	}
+	return acct
+}
+
+// TestCollectStatusSameThroughBothFaces: a collection started by the CLI is the one the MCP
+// collect returns for the same idempotency token, the MCP status follows it to the imported
+// bundle, and the CLI's status then reports the same execution, state and bundle.
+func TestCollectStatusSameThroughBothFaces(t *testing.T) {
+	acct := fakeAccount(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := collect.New(st, cloud.New(acct.Config("us-west-2"), cloud.Options{Bucket: "eks-logs"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, sst := mcp.NewInMemoryTransports()
+	ss, err := mcpserver.New(mcpserver.Options{Store: st, Collector: col, Version: "test"}).Connect(ctx, sst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	tool := func(name string, args map[string]any, out any) {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil || res.IsError {
+			t.Fatalf("%s(%v): %v %v", name, args, err, res)
+		}
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The fields both faces name alike.
+	type collection struct {
+		ExecutionID, InstanceID, Region, Cluster, State, BundleID string
+		AlreadyStarted                                            bool
+	}
+	type answer struct {
+		ExecutionID    string
+		AlreadyStarted bool
+		Execution      collection
+	}
+
+	out, errOut, code := run(t, "--store", dir, "collect", exampleInstance, "--bucket", "eks-logs", "--idempotency-token", "t-1", "-o", "json")
+	var viaCLI collection
+	if code != 0 || json.Unmarshal([]byte(out), &viaCLI) != nil {
+		t.Fatalf("collect: exit %d %s\n%s", code, errOut, out)
+	}
+	var again answer
+	tool("collect", map[string]any{"instanceId": exampleInstance, "idempotencyToken": "t-1"}, &again)
+	if again.ExecutionID != viaCLI.ExecutionID || !again.AlreadyStarted || len(acct.Executions()) != 1 {
+		t.Errorf("MCP collect with the CLI's token: %+v, executions %v; want %s again, alreadyStarted", again, acct.Executions(), viaCLI.ExecutionID)
+	}
+	again.Execution.AlreadyStarted = again.AlreadyStarted
+	if d := cmp.Diff(viaCLI, again.Execution, cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "AlreadyStarted" }, cmp.Ignore())); d != "" {
+		t.Errorf("collect: the faces differ (-CLI +MCP):\n%s", d)
+	}
+
+	var status struct {
+		State     string
+		Execution collection
+	}
+	for i := 0; status.State != collect.StateCompleted; i++ {
+		if i == 20 {
+			t.Fatalf("status: still %q after 20 calls", status.State)
+		}
+		tool("status", map[string]any{"executionId": viaCLI.ExecutionID}, &status)
+	}
+	out, errOut, code = run(t, "--store", dir, "status", viaCLI.ExecutionID, "-o", "json")
+	var done collection
+	if code != 0 || json.Unmarshal([]byte(out), &done) != nil {
+		t.Fatalf("status: exit %d %s\n%s", code, errOut, out)
+	}
+	if d := cmp.Diff(done, status.Execution); d != "" || done.BundleID == "" {
+		t.Errorf("status: the faces differ (-CLI +MCP):\n%s", d)
 	}
 }

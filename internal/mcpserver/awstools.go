@@ -102,31 +102,13 @@ func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in 
 		return nil, out, errors.New("get_cloudwatch_logs is not configured on this server: it needs AWS credentials and region " +
 			"(AWS_PROFILE/AWS_REGION, or an instance role) with logs:FilterLogEvents on /aws/eks/<cluster>/cluster")
 	}
-	req := eks.LogsRequest{ClusterName: name, LogType: in.LogType, FilterPattern: in.FilterPattern, Limit: in.Limit}
-	if req.End, err = parseWallTime("end_time", in.EndTime); err != nil {
-		return nil, out, err
-	}
-	if req.Start, err = parseWallTime("start_time", in.StartTime); err != nil {
-		return nil, out, err
-	}
 	if in.Minutes < 0 {
 		return nil, out, fmt.Errorf("minutes %d: want a positive number of minutes", in.Minutes)
 	}
-	req.Last = time.Duration(in.Minutes) * time.Minute
-	if !req.Start.IsZero() && !req.End.IsZero() && !req.Start.Before(req.End) {
-		return nil, out, fmt.Errorf("start_time %s is not before end_time %s", in.StartTime, in.EndTime)
-	}
-	res, err := s.aws.Logs(ctx, req)
+	res, err := app.ControlPlaneLogs(ctx, s.aws, app.LogsSpec{Cluster: name, LogType: in.LogType, Filter: in.FilterPattern,
+		Start: in.StartTime, End: in.EndTime, Last: time.Duration(in.Minutes) * time.Minute, Limit: in.Limit, Names: app.Names{Start: "start_time", End: "end_time", Last: "minutes"}})
 	if err != nil {
 		return nil, out, err
 	}
 	return nil, CloudWatchOut{Cluster: name, LogsResult: *res}, nil
-}
-
-// parseWallTime reads an RFC 3339 time; empty is the zero time.
-func parseWallTime(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	return app.ParseWhen(name, v)
 }

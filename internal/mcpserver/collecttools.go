@@ -8,8 +8,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/collect"
-	"github.com/nodediag/nodediag/internal/gather"
 )
 
 // startsWork marks collect: it starts an SSM automation that runs the log collector on the node
@@ -49,10 +49,10 @@ type CollectIn struct {
 
 // CollectOut is the collect tool's answer.
 type CollectOut struct {
-	ExecutionID string          `json:"executionId"`
-	Existing    bool            `json:"existing" jsonschema:"true when the idempotency token named an execution started before"`
-	Execution   *collect.Record `json:"execution"`
-	Hint        string          `json:"hint"`
+	ExecutionID    string          `json:"executionId"`
+	AlreadyStarted bool            `json:"alreadyStarted" jsonschema:"true when the idempotency token named an execution started before"`
+	Execution      *collect.Record `json:"execution"`
+	Hint           string          `json:"hint"`
 }
 
 func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in CollectIn) (*mcp.CallToolResult, CollectOut, error) {
@@ -73,7 +73,7 @@ func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in Collect
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
-	return nil, CollectOut{ExecutionID: rec.ExecutionID, Existing: existing, Execution: rec,
+	return nil, CollectOut{ExecutionID: rec.ExecutionID, AlreadyStarted: existing, Execution: rec,
 		Hint: fmt.Sprintf("next: status(executionId=%q) every 30–60 s until state is completed", rec.ExecutionID)}, nil
 }
 
@@ -89,31 +89,8 @@ func (s *server) collectKube(ctx context.Context, in CollectIn) (*mcp.CallToolRe
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
-	node := in.NodeName
-	if node == "" {
-		if in.InstanceID == "" {
-			return nil, CollectOut{}, errors.New("method kube needs nodeName, or instanceId to find the node whose providerID names it")
-		}
-		nodes, err := c.NodeConditions(ctx)
-		if err != nil {
-			return nil, CollectOut{}, fmt.Errorf("finding the node of instance %s: %w", in.InstanceID, err)
-		}
-		for _, n := range nodes {
-			if n.InstanceID == in.InstanceID {
-				node = n.Name
-			}
-		}
-		if node == "" {
-			return nil, CollectOut{}, fmt.Errorf("no node of cluster %q has providerID naming %s; give nodeName", cluster, in.InstanceID)
-		}
-	}
-	cfg, err := c.RESTConfig()
-	if err != nil {
-		return nil, CollectOut{}, err
-	}
-	rec, err := s.collector.Gather(ctx, collect.MethodKube, cluster, func(dst string) (*gather.Result, error) {
-		return gather.FromNode(ctx, cfg, node, dst, gather.KubeOptions{})
-	})
+	rec, err := app.CollectKube(ctx, s.collector, c, app.KubeCollect{Node: in.NodeName, InstanceID: in.InstanceID, Cluster: cluster,
+		Names: app.MCPCollectNames})
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
