@@ -460,22 +460,7 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 		e.skip(m.raw, fmt.Sprintf("cannot create %s: %v", p, err))
 		return nil
 	}
-	logType, isLog := Classify(p)
-	f := &File{Path: p, LogType: logType, Log: isLog}
-	if !m.mtime.IsZero() && m.mtime.Unix() > 0 {
-		f.ModTime = m.mtime.UTC()
-	}
-	if info, ok := ParsePodLogPath(p); ok {
-		f.Pod = &info
-	}
-	if i, dup := e.index[p]; dup {
-		e.warnf("%s: duplicate member %q; the later copy replaces the earlier one", t.label, m.raw)
-		e.files[i] = f
-	} else {
-		e.index[p] = len(e.files)
-		e.files = append(e.files, f)
-	}
-
+	f := e.record(t, m, p)
 	if e.buffers[t.depth] == nil {
 		e.buffers[t.depth] = newBufferPool(writeBuffers, writeBufSize)
 		e.headBufs[t.depth] = make([]byte, headSize)
@@ -492,25 +477,8 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	head := headBuf[:hn]
 	w.Write(head)
 	body := io.MultiReader(bytes.NewReader(head), &teeReader{r: src, w: w})
-	gz := isGzip(head)
 
-	var hookErr error
-	switch {
-	case t.depth < maxNestDepth && isArchiveName(p) && (gz || isTar(head)):
-		f.LogType, f.Log, f.Binary, f.Compressed = TypeOther, false, true, gz
-		hookErr = e.nested(t, f, body, gz)
-	case gz:
-		f.Compressed = true
-		hookErr = e.gzipMember(f, body)
-	default:
-		f.Binary = bytes.IndexByte(head[:min(len(head), binarySniff)], 0) >= 0
-		if !f.Binary {
-			e.meta.scan(f, head)
-			if e.opt.OnFile != nil {
-				hookErr = e.opt.OnFile(e.ctx, f, body)
-			}
-		}
-	}
+	hookErr := e.content(t, f, head, body)
 	if hookErr == nil && e.fatal == nil {
 		io.CopyBuffer(w, src, e.copyBuf)
 	}
@@ -522,14 +490,64 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	}
 	f.Size = w.n
 	e.total += w.n
+	return e.outcome(t, m, f, hookErr, w, src, capped, limit == room)
+}
 
+// record lists a member's file (a later copy of a path replaces the earlier one) with what its
+// path says of it.
+func (e *extractor) record(t *tree, m *member, p string) *File {
+	logType, isLog := Classify(p)
+	f := &File{Path: p, LogType: logType, Log: isLog}
+	if !m.mtime.IsZero() && m.mtime.Unix() > 0 {
+		f.ModTime = m.mtime.UTC()
+	}
+	if info, ok := ParsePodLogPath(p); ok {
+		f.Pod = &info
+	}
+	if i, dup := e.index[p]; dup {
+		e.warnf("%s: duplicate member %q; the later copy replaces the earlier one", t.label, m.raw)
+		e.files[i] = f
+	} else {
+		e.index[p] = len(e.files)
+		e.files = append(e.files, f)
+	}
+	return f
+}
+
+// content hands what the member holds to its reader, by what its first bytes are: a nested
+// archive, a gzip file, or text for OnFile (binary files are only stored).
+func (e *extractor) content(t *tree, f *File, head []byte, body io.Reader) error {
+	gz := isGzip(head)
+	switch {
+	case t.depth < maxNestDepth && isArchiveName(f.Path) && (gz || isTar(head)):
+		f.LogType, f.Log, f.Binary, f.Compressed = TypeOther, false, true, gz
+		return e.nested(t, f, body, gz)
+	case gz:
+		f.Compressed = true
+		return e.gzipMember(f, body)
+	}
+	f.Binary = bytes.IndexByte(head[:min(len(head), binarySniff)], 0) >= 0
+	if f.Binary {
+		return nil
+	}
+	e.meta.scan(f, head)
+	if e.opt.OnFile != nil {
+		return e.opt.OnFile(e.ctx, f, body)
+	}
+	return nil
+}
+
+// outcome says what a stored member means for the extraction: a fatal error (the store, the
+// reader's hook, cancellation, the total limit) stops it; a member that ended early or was cut
+// at MaxFileBytes is kept, marked, and said.
+func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskWriter, src *faultReader, capped *capReader, totalCap bool) error {
 	switch {
 	case e.fatal != nil:
 		return e.fatal
 	case hookErr != nil:
-		return e.fail(fmt.Errorf("indexing %s: %w", p, hookErr))
+		return e.fail(fmt.Errorf("indexing %s: %w", f.Path, hookErr))
 	case w.err != nil:
-		return e.fail(fmt.Errorf("writing %s: %w", p, w.err))
+		return e.fail(fmt.Errorf("writing %s: %w", f.Path, w.err))
 	case errors.Is(src.err, context.Canceled) || errors.Is(src.err, context.DeadlineExceeded):
 		return e.fail(src.err)
 	}
@@ -543,7 +561,7 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	}
 	if capped.hit {
 		f.Truncated = true
-		if limit == room {
+		if totalCap {
 			f.Problem = fmt.Sprintf("cut at MaxTotalBytes=%d", e.opt.MaxTotalBytes)
 			return e.fail(fmt.Errorf("%w: bundle is larger than MaxTotalBytes=%d; stopped in %q after %d bytes",
 				ErrLimit, e.opt.MaxTotalBytes, m.raw, w.n))

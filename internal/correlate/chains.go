@@ -349,86 +349,104 @@ func deathChain(d *death, kill, probe *facts.Fact, src sources, backOffs []*fact
 	if d.ctrdExit != nil {
 		c.PID = d.ctrdExit.PID
 	}
+	c.Cause = d.cause(c.ExitCode, kill)
+	c.Links = append(d.causeLinks(c.Cause, kill, probe, src), d.containerdLink(src), d.kubeletLink(src),
+		backOffLink(c.PodUID, c.Container, d.first, backOffs, next))
+	finish(&c)
+	return c
+}
+
+// cause is what ended the container, from the strongest record there is: the kernel's OOM or
+// segfault, the runtime's exec failure, kubelet's kill, and only then the exit code.
+func (d *death) cause(exitCode *int, kill *facts.Fact) string {
 	code := 0
-	if c.ExitCode != nil {
-		code = *c.ExitCode
+	if exitCode != nil {
+		code = *exitCode
 	}
 	reasonOOM := (d.kubeExit != nil && d.kubeExit.Reason == "OOMKilled") || (d.ctrdExit != nil && d.ctrdExit.Reason == "OOMKilled")
 	switch {
 	case d.oom != nil || d.taskOOM != nil || reasonOOM:
-		c.Cause = "oom"
+		return "oom"
 	case d.segv != nil || code == 139:
-		c.Cause = "segfault"
+		return "segfault"
 	case d.exec != nil && d.exec.Kind == facts.ExecFailure:
-		c.Cause = "exec-failure"
+		return "exec-failure"
 	case kill != nil:
-		c.Cause = "killed"
+		return "killed"
 	case code == 137:
-		c.Cause = "sigkill"
-	default:
-		c.Cause = "exit"
+		return "sigkill"
 	}
+	return "exit"
+}
 
+// causeLinks are the chain's first links: the record of what killed the container.
+func (d *death) causeLinks(cause string, kill, probe *facts.Fact, src sources) []Link {
+	var links []Link
 	if d.exec != nil {
 		step := StepExecFailure
 		if d.exec.Kind == facts.ConfigMissing {
 			step = StepConfigMissing
 		}
-		c.Links = append(c.Links, proven(step, "container ID", d.exec))
+		links = append(links, proven(step, "container ID", d.exec))
 	}
-	switch c.Cause {
+	switch cause {
 	case "oom":
-		c.Links = append(c.Links, kernelLink(StepKernelOOM, d.oom, d.ctrdExit, src, "kernel OOM"))
+		links = append(links, kernelLink(StepKernelOOM, d.oom, d.ctrdExit, src, "kernel OOM"))
 		if d.taskOOM != nil {
-			c.Links = append(c.Links, proven(StepTaskOOM, "container ID", d.taskOOM))
+			links = append(links, proven(StepTaskOOM, "container ID", d.taskOOM))
 		}
 	case "segfault":
-		c.Links = append(c.Links, kernelLink(StepSegfault, d.segv, d.ctrdExit, src, "segfault"))
+		links = append(links, kernelLink(StepSegfault, d.segv, d.ctrdExit, src, "segfault"))
 	case "killed":
 		if probe != nil {
-			c.Links = append(c.Links, proven(StepProbe, "pod UID + container name", probe))
+			links = append(links, proven(StepProbe, "pod UID + container name", probe))
 		}
-		c.Links = append(c.Links, proven(StepKilling, "pod UID + container name", kill))
+		links = append(links, proven(StepKilling, "pod UID + container name", kill))
 	case "sigkill":
 		// 137 is SIGKILL: the OOM killer is the usual sender, but without its record the kill
 		// cannot be attributed.
 		l := kernelLink(StepKernelOOM, nil, d.ctrdExit, src, "OOM")
 		l.Why = "exit 137 (SIGKILL) with no kubelet kill logged: " + l.Why + ", or the process was killed from outside"
-		c.Links = append(c.Links, l)
+		links = append(links, l)
 	}
+	return links
+}
+
+// containerdLink is containerd's exit event, or why there is none.
+func (d *death) containerdLink(src sources) Link {
 	switch {
 	case d.ctrdExit != nil:
 		joined := "container ID"
 		if k := firstNonNil(d.oom, d.segv); k != nil && k.PID > 0 && k.PID == d.ctrdExit.PID {
 			joined = "container ID + pid"
 		}
-		c.Links = append(c.Links, proven(StepContainerd, joined, d.ctrdExit))
+		return proven(StepContainerd, joined, d.ctrdExit)
 	case d.exec != nil && d.exec.Kind == facts.ExecFailure:
 		// The task never started, so containerd has no exit to report; the runtime's failure line is the record.
-		c.Links = append(c.Links, Link{Step: StepContainerd, Status: NotApplicable,
-			Why: "the task never started: the runtime reported the exec failure at " + d.exec.Ref.String() + " instead of an exit"})
+		return Link{Step: StepContainerd, Status: NotApplicable,
+			Why: "the task never started: the runtime reported the exec failure at " + d.exec.Ref.String() + " instead of an exit"}
 	case !src.containerd:
-		c.Links = append(c.Links, Link{Step: StepContainerd, Status: Missing, Why: "no containerd log in the bundle"})
-	default:
-		c.Links = append(c.Links, Link{Step: StepContainerd, Status: Missing,
-			Why: "no containerd exit event for container " + short(d.id) + ": the containerd log may have rotated past it"})
+		return Link{Step: StepContainerd, Status: Missing, Why: "no containerd log in the bundle"}
 	}
+	return Link{Step: StepContainerd, Status: Missing,
+		Why: "no containerd exit event for container " + short(d.id) + ": the containerd log may have rotated past it"}
+}
+
+// kubeletLink is kubelet's PLEG exit, or why there is none; a code that differs from
+// containerd's is said.
+func (d *death) kubeletLink(src sources) Link {
 	switch {
 	case d.kubeExit != nil:
 		l := proven(StepKubelet, "container ID", d.kubeExit)
 		if d.ctrdExit != nil && d.ctrdExit.ExitCode != nil && d.kubeExit.ExitCode != nil && *d.ctrdExit.ExitCode != *d.kubeExit.ExitCode {
 			l.Why = fmt.Sprintf("kubelet reports exit code %d, containerd %d", *d.kubeExit.ExitCode, *d.ctrdExit.ExitCode)
 		}
-		c.Links = append(c.Links, l)
+		return l
 	case !src.kubelet:
-		c.Links = append(c.Links, Link{Step: StepKubelet, Status: Missing, Why: "no kubelet log in the bundle"})
-	default:
-		c.Links = append(c.Links, Link{Step: StepKubelet, Status: Missing,
-			Why: "no kubelet PLEG exit for container " + short(d.id) + ": kubelet's journal may have rotated past it"})
+		return Link{Step: StepKubelet, Status: Missing, Why: "no kubelet log in the bundle"}
 	}
-	c.Links = append(c.Links, backOffLink(c.PodUID, c.Container, d.first, backOffs, next))
-	finish(&c)
-	return c
+	return Link{Step: StepKubelet, Status: Missing,
+		Why: "no kubelet PLEG exit for container " + short(d.id) + ": kubelet's journal may have rotated past it"}
 }
 
 // kernelLink is the kernel's record of the kill, joined to the container by the container ID

@@ -255,108 +255,141 @@ func (c *Catalog) validate(compile bool) error {
 		if name == "" {
 			name = fmt.Sprintf("#%d", i+1)
 		}
-		bad := func(field, format string, args ...any) {
+		v := ruleCheck{r: r, bad: func(field, format string, args ...any) {
 			errs = append(errs, &FieldError{Rule: name, Field: field, Err: fmt.Errorf(format, args...)})
-		}
-		switch {
-		case r.ID == "":
-			bad("id", "missing")
-		case !idRE.MatchString(r.ID):
-			bad("id", "%q is not kebab-case", r.ID)
-		case seen[r.ID]:
-			bad("id", "duplicate id %q", r.ID)
-		}
-		seen[r.ID] = true
-		if strings.TrimSpace(r.Title) == "" {
-			bad("title", "missing")
-		}
-		if r.Severity.Rank() < 0 {
-			bad("severity", "%q is not one of %v", r.Severity, Severities)
-		}
-		if !slices.Contains(Categories, r.Category) {
-			bad("category", "%q is not one of %v", r.Category, Categories)
-		}
-		for _, lt := range r.LogTypes {
-			if !slices.Contains(LogTypes, lt) {
-				bad("logTypes", "%q is not a known log type", lt)
-			}
-		}
-		if strings.TrimSpace(r.Description) == "" {
-			bad("description", "missing")
-		}
-		if len(r.SOPs) == 0 {
-			bad("sops", "missing: name at least one runbook (Z1 is the catch-all)")
-		}
-		for _, s := range r.SOPs {
-			if _, ok := SOPs[s]; !ok {
-				bad("sops", "%q is not a known runbook id", s)
-			}
-		}
-		if r.Pattern == "" {
-			bad("pattern", "missing")
-		} else if compile {
-			if _, err := compileRule(r.Pattern, r.CaseInsensitive); err != nil {
-				bad("pattern", "%v", err)
-			}
-		}
-		if r.Exclude != "" && compile {
-			if _, err := compileRule(r.Exclude, r.CaseInsensitive); err != nil {
-				bad("exclude", "%v", err)
-			}
-		}
-		if len(r.Literals) == 0 {
-			bad("literals", "missing: every rule needs at least one prefilter literal")
-		}
-		for _, l := range r.Literals {
-			if len(l) < MinLiteralLen {
-				bad("literals", "%q is shorter than %d bytes", l, MinLiteralLen)
-			}
-			if strings.ContainsAny(l, "\n\r") {
-				bad("literals", "%q contains a line break", l)
-			}
-		}
-		if r.Extract != "" && !slices.Contains(ExtractorNames, r.Extract) {
-			bad("extract", "%q is not a known extractor", r.Extract)
-		}
-		if st := r.Startup; st != nil {
-			d, err := time.ParseDuration(st.Within)
-			switch {
-			case err != nil || d <= 0:
-				bad("startup", "within %q is not a positive duration", st.Within)
-			case c.Rule(st.Rule) == nil || st.Rule == r.ID:
-				bad("startup", "rule %q is not another rule of the catalog", st.Rule)
-			default:
-				st.Target, st.Grace = c.Rule(st.Rule), d
-			}
-		}
-		if r.Sandbox != "" {
-			if t := c.Rule(r.Sandbox); t == nil || t == r || r.Extract == "" {
-				bad("sandbox", "%q is not another rule of the catalog, or the rule has no extractor to read the container", r.Sandbox)
-			} else {
-				r.SandboxRule = t
-			}
-		}
-		if len(r.Examples) < 2 {
-			bad("examples", "has %d, want at least 2", len(r.Examples))
-		}
-		for j, row := range r.ExampleRows {
-			if strings.TrimSpace(row) == "" {
-				bad(fmt.Sprintf("examples[%d]", j), "names no format-matrix row")
-			}
-		}
-		if len(r.NearMisses) < 1 {
-			bad("nearMisses", "missing: give at least one line that looks close but must not match")
-		}
-		for _, ex := range slices.Concat(r.Examples, r.NearMisses) {
-			if strings.ContainsAny(ex, "\n") {
-				bad("examples", "%q spans lines", ex)
-			}
-		}
-		if strings.TrimSpace(r.Guards) == "" {
-			bad("guards", "missing")
-		}
+		}}
+		v.identity(seen)
+		v.matching(compile)
+		v.links(c)
+		v.examples()
 	}
 	return errors.Join(errs...)
+}
+
+// ruleCheck validates one rule, reporting each problem through bad; the checks are grouped by
+// what they protect: the rule's name and place, its matching, its references to other rules,
+// and the literal lines that test it.
+type ruleCheck struct {
+	r   *Rule
+	bad func(field, format string, args ...any)
+}
+
+// identity checks what names and places the rule: id, title, severity, category, log types,
+// description and runbooks.
+func (v ruleCheck) identity(seen map[string]bool) {
+	r, bad := v.r, v.bad
+	switch {
+	case r.ID == "":
+		bad("id", "missing")
+	case !idRE.MatchString(r.ID):
+		bad("id", "%q is not kebab-case", r.ID)
+	case seen[r.ID]:
+		bad("id", "duplicate id %q", r.ID)
+	}
+	seen[r.ID] = true
+	if strings.TrimSpace(r.Title) == "" {
+		bad("title", "missing")
+	}
+	if r.Severity.Rank() < 0 {
+		bad("severity", "%q is not one of %v", r.Severity, Severities)
+	}
+	if !slices.Contains(Categories, r.Category) {
+		bad("category", "%q is not one of %v", r.Category, Categories)
+	}
+	for _, lt := range r.LogTypes {
+		if !slices.Contains(LogTypes, lt) {
+			bad("logTypes", "%q is not a known log type", lt)
+		}
+	}
+	if strings.TrimSpace(r.Description) == "" {
+		bad("description", "missing")
+	}
+	if len(r.SOPs) == 0 {
+		bad("sops", "missing: name at least one runbook (Z1 is the catch-all)")
+	}
+	for _, s := range r.SOPs {
+		if _, ok := SOPs[s]; !ok {
+			bad("sops", "%q is not a known runbook id", s)
+		}
+	}
+}
+
+// matching checks the pattern, exclude, prefilter literals and extractor.
+func (v ruleCheck) matching(compile bool) {
+	r, bad := v.r, v.bad
+	if r.Pattern == "" {
+		bad("pattern", "missing")
+	} else if compile {
+		if _, err := compileRule(r.Pattern, r.CaseInsensitive); err != nil {
+			bad("pattern", "%v", err)
+		}
+	}
+	if r.Exclude != "" && compile {
+		if _, err := compileRule(r.Exclude, r.CaseInsensitive); err != nil {
+			bad("exclude", "%v", err)
+		}
+	}
+	if len(r.Literals) == 0 {
+		bad("literals", "missing: every rule needs at least one prefilter literal")
+	}
+	for _, l := range r.Literals {
+		if len(l) < MinLiteralLen {
+			bad("literals", "%q is shorter than %d bytes", l, MinLiteralLen)
+		}
+		if strings.ContainsAny(l, "\n\r") {
+			bad("literals", "%q contains a line break", l)
+		}
+	}
+	if r.Extract != "" && !slices.Contains(ExtractorNames, r.Extract) {
+		bad("extract", "%q is not a known extractor", r.Extract)
+	}
+}
+
+// links resolves the rules this one refers to (startup, sandbox) in the catalog.
+func (v ruleCheck) links(c *Catalog) {
+	r, bad := v.r, v.bad
+	if st := r.Startup; st != nil {
+		d, err := time.ParseDuration(st.Within)
+		switch {
+		case err != nil || d <= 0:
+			bad("startup", "within %q is not a positive duration", st.Within)
+		case c.Rule(st.Rule) == nil || st.Rule == r.ID:
+			bad("startup", "rule %q is not another rule of the catalog", st.Rule)
+		default:
+			st.Target, st.Grace = c.Rule(st.Rule), d
+		}
+	}
+	if r.Sandbox != "" {
+		if t := c.Rule(r.Sandbox); t == nil || t == r || r.Extract == "" {
+			bad("sandbox", "%q is not another rule of the catalog, or the rule has no extractor to read the container", r.Sandbox)
+		} else {
+			r.SandboxRule = t
+		}
+	}
+}
+
+// examples checks the literal lines the rule's table test matches, and its guards.
+func (v ruleCheck) examples() {
+	r, bad := v.r, v.bad
+	if len(r.Examples) < 2 {
+		bad("examples", "has %d, want at least 2", len(r.Examples))
+	}
+	for j, row := range r.ExampleRows {
+		if strings.TrimSpace(row) == "" {
+			bad(fmt.Sprintf("examples[%d]", j), "names no format-matrix row")
+		}
+	}
+	if len(r.NearMisses) < 1 {
+		bad("nearMisses", "missing: give at least one line that looks close but must not match")
+	}
+	for _, ex := range slices.Concat(r.Examples, r.NearMisses) {
+		if strings.ContainsAny(ex, "\n") {
+			bad("examples", "%q spans lines", ex)
+		}
+	}
+	if strings.TrimSpace(r.Guards) == "" {
+		bad("guards", "missing")
+	}
 }
 
 // compileRule compiles a rule's pattern or exclude, folding case when the rule asks for it.
