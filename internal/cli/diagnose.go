@@ -50,6 +50,9 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					return err
 				}
 			}
+			if container != "" && pod == "" && podJSON == "" {
+				return usageError("--container %s needs --pod NAMESPACE/NAME (or --pod-json FILE): a container name alone names no pod", container)
+			}
 			in := diagnose.Input{Container: container}
 			if pod != "" {
 				if i := strings.IndexByte(pod, '/'); i >= 0 {

@@ -216,26 +216,46 @@ func (t target) owns(f *facts.Fact) bool {
 func resolveTarget(idx *index.Index, in Input) (target, error) {
 	t := target{ns: in.Namespace, pod: in.Pod, container: in.Container}
 	if p := in.PodStatus; p != nil {
-		if t.pod != "" && t.pod != p.Name {
-			return t, fmt.Errorf("%w: --pod %s names another pod than the pod JSON (%s/%s)", ErrInput, t.pod, p.Namespace, p.Name)
+		var err error
+		if t, err = t.withPod(p); err != nil {
+			return t, err
 		}
-		if t.ns != "" && p.Namespace != "" && t.ns != p.Namespace {
-			return t, fmt.Errorf("%w: namespace %s differs from the pod JSON's (%s)", ErrInput, t.ns, p.Namespace)
-		}
-		t.pod, t.ns, t.uid = p.Name, p.Namespace, string(p.UID)
-		name, err := kube.PickContainer(p, t.container)
-		if err != nil {
-			return t, fmt.Errorf("%w: %w", ErrInput, err)
-		}
-		t.container = name
 	}
+	// The messages name no flag or parameter: the CLI and the MCP tool both read them.
 	if t.container != "" && t.pod == "" {
-		return t, fmt.Errorf("%w: --container %s needs --pod NS/NAME", ErrInput, t.container)
+		return t, fmt.Errorf("%w: container %s needs the pod it belongs to (namespace/name)", ErrInput, t.container)
 	}
 	if t.pod != "" && t.container != "" {
 		return t, nil
 	}
-	// Weigh each container by its crash facts; the heaviest is the one to explain.
+	found := t.heaviest(idx)
+	if t.pod != "" && !found && in.PodStatus == nil && !mentioned(idx, t.ns, t.pod) {
+		return t, fmt.Errorf("%w: pod %s is not in this bundle: no line of the node's logs names it; %s", ErrInput, t, crashLoopers(idx))
+	}
+	return t, nil
+}
+
+// withPod takes the pod, namespace, UID and container from the pod's status, refusing one
+// that names another pod than the one asked about.
+func (t target) withPod(p *corev1.Pod) (target, error) {
+	if t.pod != "" && t.pod != p.Name {
+		return t, fmt.Errorf("%w: the pod asked about (%s) is another pod than the pod JSON's (%s/%s)", ErrInput, t.pod, p.Namespace, p.Name)
+	}
+	if t.ns != "" && p.Namespace != "" && t.ns != p.Namespace {
+		return t, fmt.Errorf("%w: namespace %s differs from the pod JSON's (%s)", ErrInput, t.ns, p.Namespace)
+	}
+	t.pod, t.ns, t.uid = p.Name, p.Namespace, string(p.UID)
+	name, err := kube.PickContainer(p, t.container)
+	if err != nil {
+		return t, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	t.container = name
+	return t, nil
+}
+
+// heaviest completes the target with the container that has the most crash facts (of the pod,
+// when one is asked about): the one to explain. It says whether there was one.
+func (t *target) heaviest(idx *index.Index) bool {
 	type key struct{ ns, pod, uid, ctr string }
 	weight := map[key]int{}
 	var order []key
@@ -259,14 +279,12 @@ func resolveTarget(idx *index.Index, in Input) (target, error) {
 			best = i
 		}
 	}
-	if best >= 0 {
-		k := order[best]
-		t.ns, t.pod, t.uid, t.container = k.ns, k.pod, k.uid, k.ctr
+	if best < 0 {
+		return false
 	}
-	if t.pod != "" && best < 0 && in.PodStatus == nil && !mentioned(idx, t.ns, t.pod) {
-		return t, fmt.Errorf("%w: pod %s is not in this bundle: no line of the node's logs names it; %s", ErrInput, t, crashLoopers(idx))
-	}
-	return t, nil
+	k := order[best]
+	t.ns, t.pod, t.uid, t.container = k.ns, k.pod, k.uid, k.ctr
+	return true
 }
 
 // mentioned says whether any fact or container of the bundle names the pod.

@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,6 +207,10 @@ func TestTools(t *testing.T) {
 	})
 }
 
+// cliFlag is a flag of a nodediag command other than serve's (which configure the server and
+// are the operator's to give).
+var cliFlag = regexp.MustCompile(`--(pod|container|incident-time|start|end|max-results|start-line|line-count|pod-json|events-json|bundle|log-types|exact-total|count)\b`)
+
 // TestToolErrors checks that what an agent gets wrong comes back as an isError result that says
 // what was wrong and what to do, never a protocol error.
 func TestToolErrors(t *testing.T) {
@@ -234,6 +239,9 @@ func TestToolErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := f.call(t, tc.tool, tc.args, nil, true)
+			if flag := cliFlag.FindString(msg); flag != "" {
+				t.Errorf("%s message %q names the CLI flag %s, not a parameter of the tool", tc.tool, msg, flag)
+			}
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("%s message %q does not say %q", tc.tool, msg, w)
