@@ -110,50 +110,17 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 
 	bopt := opt.Limits
 	bopt.InstanceID = opt.InstanceID
-	var b *index.Builder
-	capture, ok := logtime.CaptureFromArchiveName(filepath.Base(src))
-	var streamErrs []string
-	var mu sync.Mutex
-	type seenFile struct {
-		f    *bundle.File
-		path string
+	stream, err := newStreamIndex(cat, src, tmp)
+	if err != nil {
+		return nil, err
 	}
-	var seen []seenFile
-	if ok {
-		b, err = index.NewBuilder(cat, index.Options{Capture: capture, CaptureSource: "archive name",
-			ReadSmallFile: readSmall(filepath.Join(tmp, "files"))})
-		if err != nil {
-			return nil, err
-		}
-		bopt.OnFile = func(ctx context.Context, f *bundle.File, r io.Reader) error {
-			if !f.Log || f.Binary {
-				return nil
-			}
-			seen = append(seen, seenFile{f, f.Path})
-			if err := b.IndexFile(ctx, f.Path, f.LogType, r); err != nil {
-				if ctx.Err() != nil {
-					return err
-				}
-				mu.Lock()
-				streamErrs = append(streamErrs, err.Error())
-				mu.Unlock()
-			}
-			return nil
-		}
+	if stream != nil {
+		bopt.OnFile = stream.onFile
 	}
 	start := time.Now()
 	man, exErr := bundle.Extract(ctx, src, tmp, bopt)
-	if man == nil {
-		return nil, fmt.Errorf("import %s: %w", src, exErr)
-	}
-	if len(man.Files) == 0 {
-		if exErr == nil {
-			exErr = bundle.ErrEmpty
-		}
-		return nil, fmt.Errorf("import %s: nothing to import: %w", src, exErr)
-	}
-	if exErr != nil && (errors.Is(exErr, context.Canceled) || errors.Is(exErr, context.DeadlineExceeded)) {
-		return nil, fmt.Errorf("import %s: %w", src, exErr)
+	if err := extracted(src, man, exErr); err != nil {
+		return nil, err
 	}
 	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
 
@@ -169,45 +136,119 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 	}
 	entryTmp := &Entry{Dir: tmp, Manifest: man}
 	var idx *index.Index
-	if b != nil {
-		b.SetIdentity(man.ID, man.InstanceID)
-		for _, s := range seen {
-			if s.f.Path != s.path {
-				b.Rename(s.path, s.f.Path)
-			}
-		}
-		idx = b.Finish()
-		idx.Warnings = append(idx.Warnings, streamErrs...)
-	} else {
-		idx, err = s.build(ctx, entryTmp, cat)
-		if err != nil {
-			return nil, err
-		}
+	if stream != nil {
+		idx = stream.finish(man)
+	} else if idx, err = s.build(ctx, entryTmp, cat); err != nil {
+		return nil, err
 	}
 	idx.Warnings = append(idx.Warnings, man.Warnings...)
 	if exErr != nil {
 		idx.Warnings = append(idx.Warnings, "bundle cut short: "+exErr.Error())
 	}
-	if err := writeManifest(tmp, man); err != nil {
+	if err := commit(entryTmp, idx, final, opt.Force); err != nil {
 		return nil, err
-	}
-	if err := index.Save(entryTmp.IndexDir(), idx); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	if opt.Force {
-		if err := os.RemoveAll(final); err != nil {
-			return nil, fmt.Errorf("import: replace %s: %w", final, err)
-		}
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return nil, fmt.Errorf("import: move bundle into the store: %w", err)
 	}
 	res.Entry = &Entry{Dir: final, Manifest: man}
 	res.Index = idx
 	return res, nil
+}
+
+// extracted says whether what Extract returned can be imported: something was read and the
+// caller did not give up. A bundle cut short by a limit or corrupt data is imported as far as it
+// was read.
+func extracted(src string, man *bundle.Manifest, exErr error) error {
+	switch {
+	case man == nil:
+		return fmt.Errorf("import %s: %w", src, exErr)
+	case len(man.Files) == 0:
+		if exErr == nil {
+			exErr = bundle.ErrEmpty
+		}
+		return fmt.Errorf("import %s: nothing to import: %w", src, exErr)
+	case exErr != nil && (errors.Is(exErr, context.Canceled) || errors.Is(exErr, context.DeadlineExceeded)):
+		return fmt.Errorf("import %s: %w", src, exErr)
+	}
+	return nil
+}
+
+// streamIndex indexes log files while the archive is decompressed. It needs the capture time
+// before the first line, so it exists only when the archive's name carries it.
+type streamIndex struct {
+	b    *index.Builder
+	mu   sync.Mutex
+	errs []string
+	// seen remembers each file under the path it was indexed as: Extract may rename a member
+	// afterwards (a later duplicate, a case clash), and the index must follow.
+	seen []seenFile
+}
+
+type seenFile struct {
+	f    *bundle.File
+	path string
+}
+
+func newStreamIndex(cat *detect.Catalog, src, tmp string) (*streamIndex, error) {
+	capture, ok := logtime.CaptureFromArchiveName(filepath.Base(src))
+	if !ok {
+		return nil, nil
+	}
+	b, err := index.NewBuilder(cat, index.Options{Capture: capture, CaptureSource: "archive name",
+		ReadSmallFile: readSmall(filepath.Join(tmp, "files"))})
+	if err != nil {
+		return nil, err
+	}
+	return &streamIndex{b: b}, nil
+}
+
+func (si *streamIndex) onFile(ctx context.Context, f *bundle.File, r io.Reader) error {
+	if !f.Log || f.Binary {
+		return nil
+	}
+	si.seen = append(si.seen, seenFile{f, f.Path})
+	if err := si.b.IndexFile(ctx, f.Path, f.LogType, r); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		si.mu.Lock()
+		si.errs = append(si.errs, err.Error())
+		si.mu.Unlock()
+	}
+	return nil
+}
+
+func (si *streamIndex) finish(man *bundle.Manifest) *index.Index {
+	si.b.SetIdentity(man.ID, man.InstanceID)
+	for _, s := range si.seen {
+		if s.f.Path != s.path {
+			si.b.Rename(s.path, s.f.Path)
+		}
+	}
+	idx := si.b.Finish()
+	idx.Warnings = append(idx.Warnings, si.errs...)
+	return idx
+}
+
+// commit writes the manifest and index beside the files and moves the whole bundle to its place
+// in one rename, replacing the one there when force says so.
+func commit(e *Entry, idx *index.Index, final string, force bool) error {
+	if err := writeManifest(e.Dir, e.Manifest); err != nil {
+		return err
+	}
+	if err := index.Save(e.IndexDir(), idx); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if force {
+		if err := os.RemoveAll(final); err != nil {
+			return fmt.Errorf("import: replace %s: %w", final, err)
+		}
+	}
+	if err := os.Rename(e.Dir, final); err != nil {
+		return fmt.Errorf("import: move bundle into the store: %w", err)
+	}
+	return nil
 }
 
 func writeManifest(dir string, man *bundle.Manifest) error {
