@@ -77,17 +77,7 @@ func TestClusterViewsSameThroughBothFaces(t *testing.T) {
 	newClusterAWS = func(context.Context, string) (clusterAWS, error) { return fake, nil }
 	t.Cleanup(func() { newClusterAWS = old })
 	ctx := context.Background()
-	ct, sst := mcp.NewInMemoryTransports()
-	ss, err := mcpserver.New(mcpserver.Options{AWS: fake, Version: "test"}).Connect(ctx, sst, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
+	cs := mcpClient(t, mcpserver.Options{AWS: fake, Version: "test"})
 	tool := func(name string, args map[string]any, out any) string {
 		t.Helper()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
@@ -147,4 +137,22 @@ func TestClusterViewsSameThroughBothFaces(t *testing.T) {
 	if len(fake.reqs) != 2 {
 		t.Errorf("%d requests reached AWS; a refused window must not", len(fake.reqs))
 	}
+}
+
+// mcpClient is a client of an MCP server with opts, over memory, closed with the test.
+func mcpClient(t *testing.T, opts mcpserver.Options) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	ct, sst := mcp.NewInMemoryTransports()
+	ss, err := mcpserver.New(opts).Connect(ctx, sst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces", Version: "1"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
 }

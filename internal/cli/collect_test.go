@@ -552,17 +552,7 @@ func TestCollectStatusSameThroughBothFaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct, sst := mcp.NewInMemoryTransports()
-	ss, err := mcpserver.New(mcpserver.Options{Store: st, Collector: col, Version: "test"}).Connect(ctx, sst, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "faces", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
+	cs := mcpClient(t, mcpserver.Options{Store: st, Collector: col, Version: "test"})
 	tool := func(name string, args map[string]any, out any) {
 		t.Helper()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
