@@ -303,6 +303,7 @@ func (s *server) search(ctx context.Context, _ *mcp.CallToolRequest, in SearchIn
 		for i := range out.Files {
 			out.Files[i].Matches = nil
 		}
+		out.Prefilter = nil // how the engine read, not what it found
 	}
 	switch {
 	case res.Focus != nil:
