@@ -4,14 +4,33 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"text/tabwriter"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodediag/nodediag/internal/redact"
 )
 
-// emit prints v as JSON or YAML, or calls table for the human layout.
-func (g *globals) emit(v any, table func(w io.Writer)) error {
+// emit prints what ptr points to as JSON or YAML, or calls table for the human layout. It first
+// replaces the value with a copy whose secrets are redacted (unless --no-redact) and, for the
+// table, whose terminal controls are escaped: table reads the same variable, so pass its
+// address.
+func (g *globals) emit(ptr any, table func(w io.Writer)) error {
+	rv := reflect.ValueOf(ptr)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("internal error: emit needs a pointer to the value, got %T", ptr)
+	}
+	// JSON and YAML escape control characters themselves; a table prints them raw.
+	if clean := g.cleaner(g.output == "table"); clean != nil {
+		v, err := redact.Apply(rv.Elem().Interface(), clean)
+		if err != nil {
+			return err
+		}
+		rv.Elem().Set(reflect.ValueOf(v))
+	}
+	v := rv.Elem().Interface()
 	switch g.output {
 	case "json":
 		enc := json.NewEncoder(g.stdout)
@@ -55,3 +74,20 @@ func clip(s string, n int) string {
 }
 
 func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
+
+// clean is text from a bundle as this run may print it on a terminal.
+func (g *globals) clean(s string) string { return g.cleaner(true)(s) }
+
+// cleaner is what this run does to bundle text before printing it: redact secrets unless
+// --no-redact, and escape terminal controls where the output does not; nil when neither.
+func (g *globals) cleaner(escape bool) func(string) string {
+	switch {
+	case !g.noRedact && escape:
+		return func(s string) string { return redact.Terminal(redact.String(s)) }
+	case !g.noRedact:
+		return redact.String
+	case escape:
+		return redact.Terminal
+	}
+	return nil
+}

@@ -52,6 +52,7 @@ type globals struct {
 	storeDir string
 	output   string
 	logLevel string
+	noRedact bool // --no-redact: the local user asked to see secrets as the bundle has them
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
@@ -82,11 +83,12 @@ func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "nodediag:", ee.err)
+			fmt.Fprintln(stderr, "nodediag:", g.clean(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "nodediag:", err)
+	// An error can quote the bundle (a member's name, a line): it is text from outside too.
+	fmt.Fprintln(stderr, "nodediag:", g.clean(err.Error()))
 	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, app.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
 		errors.Is(err, diagnose.ErrInput) || errors.Is(err, kube.ErrInput) {
 		return ExitUsage
@@ -135,6 +137,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
+	pf.BoolVar(&g.noRedact, "no-redact", false, "print secrets found in bundles (keys, tokens, passwords) as they are instead of [REDACTED:…]")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
 		newDiagnoseCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),
 		newBundlesCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g), newClusterHealthCmd(g), newCloudWatchLogsCmd(g))

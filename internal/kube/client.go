@@ -18,6 +18,7 @@ import (
 	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -30,9 +31,12 @@ const maxLogBytes int64 = 1 << 20
 // Client reads a cluster through the API server. It only ever gets and lists: the runbook's
 // Kubernetes steps are all read-only (GREEN). A Client is safe for concurrent use.
 type Client struct {
-	cs   kubernetes.Interface
-	dyn  dynamic.Interface // nil when built by NewClientFrom: generic kinds are then refused
-	host string            // the API server URL, named in unreachable-cluster errors
+	cs  kubernetes.Interface
+	dyn dynamic.Interface // nil when built by NewClientFrom: generic kinds are then refused
+	// meta lists Secrets as metadata only (PartialObjectMetadataList): their data never
+	// reaches this process. nil: Secrets are not listed.
+	meta metadata.Interface
+	host string // the API server URL, named in unreachable-cluster errors
 
 	// Discovery is read once, on the first kind to resolve, and again when a kind is not found
 	// (a CRD installed since); every later call shares it.
@@ -99,7 +103,11 @@ func NewClientForConfig(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client for %s: %w", cfg.Host, err)
 	}
-	return &Client{cs: cs, dyn: dyn, host: cfg.Host, cfg: rest.CopyConfig(cfg)}, nil
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata client for %s: %w", cfg.Host, err)
+	}
+	return &Client{cs: cs, dyn: dyn, meta: meta, host: cfg.Host, cfg: rest.CopyConfig(cfg)}, nil
 }
 
 // RESTConfig is the configuration the client was built from, for the callers that speak to the
@@ -119,6 +127,12 @@ func NewClientFrom(cs kubernetes.Interface) *Client { return &Client{cs: cs} }
 // through the clientset's discovery.
 func NewClientWith(cs kubernetes.Interface, dyn dynamic.Interface) *Client {
 	return &Client{cs: cs, dyn: dyn}
+}
+
+// WithMetadata adds the metadata-only client Secrets are listed with (a fake one in tests).
+func (c *Client) WithMetadata(m metadata.Interface) *Client {
+	c.meta = m
+	return c
 }
 
 // Clientset is the typed clientset the client reads through.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 )
 
 // List limits: a page of 100 rows fits an agent's context; 500 is the most one call returns so
@@ -48,8 +49,9 @@ type ListResult struct {
 	APIVersion string        `json:"apiVersion"`
 	Namespace  string        `json:"namespace,omitempty"`
 	Items      []ResourceRow `json:"items"`
-	// Continue fetches the next page; empty on the last one.
-	Continue string `json:"continue,omitempty"`
+	// Continue fetches the next page; empty on the last one. The API server's own token, passed
+	// back as it came (never redacted).
+	Continue string `json:"continue,omitempty" redact:"-"`
 	// Total counts every matching object when the server says (or this is the only page).
 	Total *int64 `json:"total,omitempty"`
 }
@@ -75,8 +77,6 @@ type ResourceRow struct {
 	LastTermination *LastTermination `json:"lastTermination,omitempty"`
 	// Nodes.
 	InstanceID string `json:"instanceId,omitempty"`
-	// Secrets: the type only, never the data.
-	Type string `json:"type,omitempty"`
 }
 
 // LastTermination is how a pod's crash-looping (or most restarted) container last ended.
@@ -115,13 +115,18 @@ func (c *Client) ListResources(ctx context.Context, req ListRequest) (*ListResul
 		return nil, err
 	}
 	ns := req.Namespace
+	if !r.Namespaced {
+		ns = ""
+	}
+	opts := metav1.ListOptions{LabelSelector: req.LabelSelector, FieldSelector: req.FieldSelector, Limit: limit, Continue: req.Continue}
+	if r.GVR.Group == "" && r.GVR.Resource == "secrets" {
+		return c.listSecrets(ctx, r, ns, limit, opts)
+	}
 	var lister dynamic.ResourceInterface = ri
 	if r.Namespaced {
 		lister = ri.Namespace(ns)
-	} else {
-		ns = ""
 	}
-	list, err := lister.List(ctx, metav1.ListOptions{LabelSelector: req.LabelSelector, FieldSelector: req.FieldSelector, Limit: limit, Continue: req.Continue})
+	list, err := lister.List(ctx, opts)
 	if err != nil {
 		return nil, c.apiErr(fmt.Sprintf("list %s %s", r.GVR.Resource, where(ns)), err)
 	}
@@ -144,6 +149,47 @@ func (c *Client) ListResources(ctx context.Context, req ListRequest) (*ListResul
 	}
 	for i := range items {
 		out.Items = append(out.Items, row(&items[i], r, now))
+	}
+	return out, nil
+}
+
+// listSecrets lists Secrets through the metadata API (PartialObjectMetadataList): the API
+// server sends names, labels and times, never the data, so not even this process holds a
+// credential. The type is in the object, not its metadata, and is not shown.
+func (c *Client) listSecrets(ctx context.Context, r Resource, ns string, limit int64, opts metav1.ListOptions) (*ListResult, error) {
+	if c.meta == nil {
+		return nil, fmt.Errorf("%w: listing Secrets needs the metadata-only API, which this client was built without (a full list would carry their data)", ErrSecretRefused)
+	}
+	var lister metadata.ResourceInterface = c.meta.Resource(r.GVR)
+	if ns != "" {
+		lister = c.meta.Resource(r.GVR).Namespace(ns)
+	}
+	list, err := lister.List(ctx, opts)
+	if err != nil {
+		return nil, c.apiErr("list secrets "+where(ns), err)
+	}
+	items := list.Items
+	total := int64(-1)
+	if rem := list.RemainingItemCount; rem != nil {
+		total = int64(len(items)) + *rem
+	} else if opts.Continue == "" && list.Continue == "" {
+		total = int64(len(items))
+	}
+	if int64(len(items)) > limit {
+		items = items[:limit]
+	}
+	now := time.Now()
+	out := &ListResult{Kind: r.Kind, APIVersion: r.APIVersion(), Namespace: ns, Items: make([]ResourceRow, 0, len(items)), Continue: list.Continue}
+	if total >= 0 {
+		out.Total = &total
+	}
+	for _, m := range items {
+		rw := ResourceRow{Name: m.Name, Namespace: m.Namespace, Kind: r.Kind, APIVersion: r.APIVersion()}
+		if t := m.CreationTimestamp; !t.IsZero() {
+			rw.Created = t.UTC().Format(time.RFC3339)
+			rw.Age = Age(now.Sub(t.Time))
+		}
+		out.Items = append(out.Items, rw)
 	}
 	return out, nil
 }
@@ -175,10 +221,6 @@ func row(u *unstructured.Unstructured, r Resource, now time.Time) ResourceRow {
 			rw.InstanceID, rw.Status = h.InstanceID, h.Summary()
 			return rw
 		}
-	case r.GVR.Group == "" && r.GVR.Resource == "secrets":
-		// Only the type is read from the object: the data never leaves this function.
-		rw.Type, _, _ = unstructured.NestedString(u.Object, "type")
-		return rw
 	case r.GVR.Group == "apps" && r.GVR.Resource == "deployments":
 		var d appsv1.Deployment
 		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d) == nil {

@@ -111,12 +111,8 @@ func TestListResources(t *testing.T) {
 					t.Errorf("deployment row %+v", rows[0])
 				}
 			}},
-		{name: "secrets: names and types only", req: kube.ListRequest{Kind: "secrets", Namespace: "shop"}, want: []string{"shop/db-password"}, kind: "Secret",
-			checkRows: func(t *testing.T, rows []kube.ResourceRow) {
-				if rows[0].Type != string(corev1.SecretTypeOpaque) {
-					t.Errorf("secret type %q", rows[0].Type)
-				}
-			}},
+		// Listed from the metadata API: the data never reaches the process (TestSecretsListedAsMetadata).
+		{name: "secrets: names only", req: kube.ListRequest{Kind: "secrets", Namespace: "shop"}, want: []string{"shop/db-password"}, kind: "Secret"},
 		{name: "limit cuts a page the server did not", req: kube.ListRequest{Kind: "pods", Namespace: "shop", Limit: 1}, want: []string{"shop/api-1"}, kind: "Pod"},
 		{name: "typo lists close kinds", req: kube.ListRequest{Kind: "Deploymnet"}, wantErr: "Deployment (apps/v1)"},
 		{name: "kind not in that group", req: kube.ListRequest{Kind: "pods", APIVersion: "apps/v1"}, wantErr: "no kind \"pods\" in apps/v1"},
@@ -257,5 +253,35 @@ func BenchmarkListResources(b *testing.B) {
 		if err != nil || len(res.Items) != kube.MaxListLimit {
 			b.Fatalf("%d rows, %v", len(res.Items), err)
 		}
+	}
+}
+
+// TestSecretsListedAsMetadata: listing Secrets asks the metadata API (which answers
+// PartialObjectMetadata, never data) and not the dynamic client (whose list carries the data).
+func TestSecretsListedAsMetadata(t *testing.T) {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "shop"}, Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{"password": []byte("hunter2hunter2")}}
+	f := kubetest.New(secret)
+	res, err := f.Client.ListResources(context.Background(), kube.ListRequest{Kind: "secret", Namespace: "shop"})
+	if err != nil || len(res.Items) != 1 || res.Items[0].Name != "db-password" {
+		t.Fatalf("list secrets: %+v %v", res, err)
+	}
+	for _, a := range f.Dynamic.Actions() {
+		if a.GetResource().Resource == "secrets" {
+			t.Errorf("the dynamic client was asked %s secrets: its answer carries their data", a.GetVerb())
+		}
+	}
+	listed := false
+	for _, a := range f.Metadata.Actions() {
+		listed = listed || (a.GetVerb() == "list" && a.GetResource().Resource == "secrets")
+	}
+	if !listed {
+		t.Error("the metadata API was not asked for the Secrets")
+	}
+	if b, _ := json.Marshal(res); strings.Contains(string(b), "hunter2") {
+		t.Errorf("the list shows the Secret's data: %s", b)
+	}
+	if _, err := kube.NewClientWith(f.Clientset, f.Dynamic).ListResources(context.Background(), kube.ListRequest{Kind: "secrets", Namespace: "shop"}); !errors.Is(err, kube.ErrSecretRefused) {
+		t.Errorf("without the metadata API: %v, want the list refused rather than read whole", err)
 	}
 }

@@ -140,7 +140,7 @@ type ErrorsOut struct {
 	MinSeverity   string       `json:"minSeverity"`
 	Matching      int          `json:"matching" jsonschema:"findings that pass the severity and time filters, on all pages"`
 	Findings      []FindingOut `json:"findings"`
-	NextPageToken string       `json:"nextPageToken,omitempty"`
+	NextPageToken string       `json:"nextPageToken,omitempty" redact:"-"`
 	Hint          string       `json:"hint"`
 }
 

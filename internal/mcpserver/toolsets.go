@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/redact"
 )
 
 // Toolsets group the tools as kubernetes-mcp-server does, so a client lists only what it will
@@ -54,18 +57,37 @@ func addTool[In, Out any](r *registry, set string, configured bool, t *mcp.Tool,
 	if t.InputSchema == nil {
 		t.InputSchema = input[In]()
 	}
-	if r.fullText {
-		mcp.AddTool(r.srv, t, h)
-		return
-	}
-	name := t.Name
+	name, fullText := t.Name, r.fullText
 	mcp.AddTool(r.srv, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
 		res, out, err := h(ctx, req, in)
-		if err == nil && res == nil {
-			res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: brief(name, out)}}}
-		}
-		return res, out, err
+		return redacted(name, fullText, res, out, err)
 	})
+}
+
+// redacted is a tool's answer as it may leave the server: every secret a bundle, a pod log or
+// an API object carries is replaced by its marker in the structured content, the text and the
+// error, whoever asked (the answer goes into a model's context and its provider's logs). Without
+// fullText the text is a brief of the answer.
+func redacted[Out any](name string, fullText bool, res *mcp.CallToolResult, out Out, err error) (*mcp.CallToolResult, Out, error) {
+	if err != nil {
+		return nil, out, errors.New(redact.String(err.Error()))
+	}
+	clean, rerr := redact.Value(out, false)
+	if rerr != nil {
+		var zero Out
+		return nil, zero, fmt.Errorf("%s: the answer could not be checked for secrets, so it is withheld: %w", name, rerr)
+	}
+	if res == nil && !fullText {
+		res = &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: brief(name, clean)}}}
+	}
+	if res != nil {
+		for _, c := range res.Content {
+			if tc, ok := c.(*mcp.TextContent); ok {
+				tc.Text = redact.String(tc.Text)
+			}
+		}
+	}
+	return res, clean, nil
 }
 
 // outline is the schema of Out's top level: each property with its type. Go infers a slice,

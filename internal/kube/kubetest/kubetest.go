@@ -4,11 +4,13 @@
 package kubetest
 
 import (
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
+	metadatafake "k8s.io/client-go/metadata/fake"
 
 	"github.com/nodediag/nodediag/internal/kube"
 )
@@ -58,6 +60,7 @@ type Fakes struct {
 	Client    *kube.Client
 	Clientset *fake.Clientset
 	Dynamic   *dynamicfake.FakeDynamicClient
+	Metadata  *metadatafake.FakeMetadataClient // what Secrets are listed from
 }
 
 // New returns a client whose typed clientset and dynamic client both hold objects (typed API
@@ -73,5 +76,33 @@ func New(objects ...runtime.Object) *Fakes {
 	cs := fake.NewClientset(typed...)
 	cs.Resources = Discovery()
 	d := dynamicfake.NewSimpleDynamicClient(scheme.Scheme, dyn...)
-	return &Fakes{Client: kube.NewClientWith(cs, d), Clientset: cs, Dynamic: d}
+	m := metadatafake.NewSimpleMetadataClient(metadataScheme(), metadataOnly(objects)...)
+	return &Fakes{Client: kube.NewClientWith(cs, d).WithMetadata(m), Clientset: cs, Dynamic: d, Metadata: m}
+}
+
+// metadataScheme knows PartialObjectMetadata, the only type the metadata API answers with.
+func metadataScheme() *runtime.Scheme {
+	s := metadatafake.NewTestScheme()
+	_ = metav1.AddMetaToScheme(s)
+	return s
+}
+
+// metadataOnly is what the metadata API holds of the objects: their kind and metadata.
+func metadataOnly(objects []runtime.Object) []runtime.Object {
+	var out []runtime.Object
+	for _, o := range objects {
+		acc, err := meta.Accessor(o)
+		if err != nil {
+			continue
+		}
+		kinds, _, err := scheme.Scheme.ObjectKinds(o)
+		if err != nil || len(kinds) == 0 {
+			continue
+		}
+		pm := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: acc.GetName(), Namespace: acc.GetNamespace(),
+			Labels: acc.GetLabels(), CreationTimestamp: acc.GetCreationTimestamp(), UID: acc.GetUID()}}
+		pm.SetGroupVersionKind(kinds[0])
+		out = append(out, pm)
+	}
+	return out
 }
