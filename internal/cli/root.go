@@ -17,6 +17,7 @@ import (
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/redact"
 	"github.com/nodediag/nodediag/internal/search"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -121,7 +122,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 			if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 				return usageError("--log-level %q: want debug, info, warn or error", g.logLevel)
 			}
-			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}))
+			g.log = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}), g.cleaner(true)))
 			switch g.output {
 			case "table", "json", "yaml":
 			default:

@@ -16,6 +16,7 @@ import (
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/mcpserver"
+	"github.com/nodediag/nodediag/internal/redact"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -109,7 +110,7 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 			if !cmd.Flag("log-level").Changed {
 				// The default level (warn) would hide the address being served, which is what a
 				// user starting a server looks for first (with :0, the only way to learn the port).
-				hopts.Logger = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+				hopts.Logger = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), g.cleaner(true)))
 			}
 			if err := mcpserver.ServeHTTP(cmd.Context(), srv, hopts); err != nil {
 				if errors.Is(err, mcpserver.ErrConfig) {

@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -161,6 +163,18 @@ func BenchmarkString(b *testing.B) {
 	for b.Loop() {
 		for _, l := range lines {
 			String(l)
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(Handler(slog.NewTextHandler(&b, nil), func(s string) string { return Terminal(String(s)) }))
+	log.With("member", "evil\x1b[2J").Warn("skipped AKIAIOSFODNN7EXAMPLE", "err", errors.New("DB_PASSWORD=hunter2hunter2"), "names", []string{"Bearer sha256~QWxhZGRpbjpvcGVuIHNlc2FtZQ"})
+	out := b.String()
+	for _, leak := range []string{"AKIAIOSFODNN7EXAMPLE", "hunter2hunter2", "QWxhZGRpbjpvcGVuIHNlc2FtZQ", "\x1b"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("log shows %q: %s", leak, out)
 		}
 	}
 }
