@@ -178,3 +178,26 @@ func TestHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvSecrets: a pod spec holds an environment variable's value apart from its name; a name
+// that marks it secret redacts the value, in typed (corev1.EnvVar-like) and unstructured form.
+func TestEnvSecrets(t *testing.T) {
+	type envVar struct{ Name, Value string }
+	typed, err := Value([]envVar{{"DB_PASSWORD", "hunter2"}, {"LOG_LEVEL", "debug"}, {"GITHUB_TOKEN", "x"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typed[0].Value != Marker("env-secret") || typed[1].Value != "debug" || typed[2].Value != Marker("env-secret") {
+		t.Errorf("typed env %+v", typed)
+	}
+	obj := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"env": []any{
+		map[string]any{"name": "API_KEY", "value": "0123456789"}, map[string]any{"name": "PORT", "value": "8080"}}}}}}
+	clean, err := Value(obj, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := clean["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)
+	if env[0].(map[string]any)["value"] != Marker("env-secret") || env[1].(map[string]any)["value"] != "8080" {
+		t.Errorf("unstructured env %v", env)
+	}
+}

@@ -3,6 +3,7 @@ package redact
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 )
 
 // Value returns a deep copy of v in which every exported string (and []byte) not tagged
@@ -69,6 +70,10 @@ func (c *copier) walk(v reflect.Value, depth int) reflect.Value {
 				n.Field(i).Set(c.walk(v.Field(i), depth+1))
 			}
 		}
+		if name, value := n.FieldByName("Name"), n.FieldByName("Value"); name.IsValid() && value.IsValid() &&
+			name.Kind() == reflect.String && value.Kind() == reflect.String && value.CanSet() && secretName(name.String()) && value.Len() > 0 {
+			value.SetString(Marker("env-secret"))
+		}
 		return n
 	case reflect.Slice:
 		if v.IsNil() {
@@ -99,7 +104,42 @@ func (c *copier) walk(v reflect.Value, depth int) reflect.Value {
 			// collide with another.
 			n.SetMapIndex(it.Key(), c.walk(it.Value(), depth+1))
 		}
+		envSecret(n)
 		return n
 	}
 	return v
+}
+
+// secretNameRE says a variable's name marks its value secret: an environment variable
+// {name: DB_PASSWORD, value: …} in a pod spec holds the value apart from its name, where no
+// line rule sees them together.
+var secretNameRE = regexp.MustCompile(`(?i)pass(word|wd)?|pwd|secret|token|api_?key|apikey|access_?key|private_?key|credential|auth`)
+
+func secretName(s string) bool { return secretNameRE.MatchString(s) }
+
+// envSecret redacts the value of a {"name": …, "value": …} object (an unstructured EnvVar)
+// whose name marks it secret.
+func envSecret(m reflect.Value) {
+	if m.Type().Key().Kind() != reflect.String {
+		return
+	}
+	name := m.MapIndex(reflect.ValueOf("name").Convert(m.Type().Key()))
+	value := m.MapIndex(reflect.ValueOf("value").Convert(m.Type().Key()))
+	if !name.IsValid() || !value.IsValid() {
+		return
+	}
+	if name.Kind() == reflect.Interface {
+		name = name.Elem()
+	}
+	if value.Kind() == reflect.Interface {
+		value = value.Elem()
+	}
+	if name.Kind() != reflect.String || value.Kind() != reflect.String || value.Len() == 0 || !secretName(name.String()) {
+		return
+	}
+	marker := reflect.ValueOf(Marker("env-secret"))
+	if m.Type().Elem().Kind() != reflect.Interface {
+		marker = marker.Convert(m.Type().Elem())
+	}
+	m.SetMapIndex(reflect.ValueOf("value").Convert(m.Type().Key()), marker)
 }
