@@ -139,6 +139,43 @@ var Catalog = []Rule{
 		NearMisses: []string{"ghost_process started", "sk_test_123 is a test key"},
 	},
 	{
+		ID:      "bootstrap-token",
+		What:    "a Kubernetes bootstrap token (kubeadm join --token, a node's bootstrap kubeconfig)",
+		Source:  "Kubernetes docs, \"Authenticating with Bootstrap Tokens\": tokens match [a-z0-9]{6}.[a-z0-9]{16}",
+		Pattern: `\b(?P<secret>[a-z0-9]{6}\.[a-z0-9]{16})\b`,
+		Maybe:   bootstrapShape,
+		Check:   hasDigitAndLetter,
+		Examples: []string{
+			`kubeadm join 10.0.0.5:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:4f53f2d1b9e7a4c8d3e6f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f`,
+		},
+		NearMisses: []string{"ip-10-0-37-142.us-west-2.compute.internal", "registry.example.com/payments/ledger:2.1", "kubelet.service.d"},
+	},
+	{
+		ID:      "flag-secret",
+		What:    "the value of a command-line flag that takes a secret (--token, --password, --secret, --api-key, --access-key, --private-key), as ps output shows it",
+		Source:  "the EKS log collector's system/ps.txt keeps every process's full command line",
+		Pattern: `(?i)--(?:[a-z0-9]+-)*(?:token|password|passwd|secret|api-key|access-key|private-key)(?:=|\s+)(?P<secret>[^\s"',;&\\-][^\s"',;&\\]{2,})`,
+		Needs:   []string{"--"},
+		Examples: []string{
+			`root 4242 0.1 0.0 723000 9000 ? Ssl 10:00 0:01 /usr/bin/agent --api-key=0123456789abcdef --verbose`,
+			`kubeadm join 10.0.0.5:6443 --token abcdef.0123456789abcdef`,
+			`mysqld --password s3cr3tpw --user app`,
+		},
+		NearMisses: []string{"/usr/bin/kubelet --token-file /var/lib/kubelet/token", "docker login --password-stdin", "--secret-name db-creds-ref", "--password --next-flag"},
+	},
+	{
+		ID:      "token-assignment",
+		What:    "the value of token=… (with =, not ':', which also ends messages such as \"failed to get token: …\")",
+		Source:  "logfmt and query strings (token=…, ?token=…)",
+		Pattern: `(?i)\btoken[\\"']{0,3}\s*=\s*[\\"']{0,3}(?P<secret>[^\s"',;&}\\]{6,})`,
+		Needs:   []string{"token"},
+		Examples: []string{
+			`GET /api/v1/watch?token=Zm9vYmFyYmF6cXV4 HTTP/1.1`,
+			`level=debug msg="refreshed" token="4f8a9b2c1d3e"`,
+		},
+		NearMisses: []string{`E1120 10:26:17.123456 2211 auth.go:12] failed to get token: unauthorized`, `token_ttl=3600`, `tokens=5`},
+	},
+	{
 		ID:      "secret-assignment",
 		What:    "the value after a name that says it is secret: password, passwd, pwd, secret, api key, access token, auth token, client secret, private key",
 		Source:  "common forms in env files, INI, connection strings (Password=…;), query strings and logfmt",
@@ -159,4 +196,29 @@ var Catalog = []Rule{
 		},
 		Check: notLabel,
 	},
+}
+
+// bootstrapShape finds six lower-case alphanumerics, a dot and sixteen more without a
+// regexp: nearly every line has a dot, almost none has this.
+func bootstrapShape(s string) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := 6; i+16 < len(s); i++ {
+		if s[i] != '.' {
+			continue
+		}
+		ok := true
+		for j := i - 6; j < i+17 && ok; j++ {
+			ok = j == i || alnum(s[j])
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// hasDigitAndLetter: a bootstrap token is random, so it has both; a host name part rarely
+// holds sixteen of them after six.
+func hasDigitAndLetter(s string) bool {
+	return strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz")
 }
