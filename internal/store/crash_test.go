@@ -259,6 +259,13 @@ func reopened(t *testing.T, root string) *Store {
 	if left, _ := os.ReadDir(filepath.Join(root, "tmp")); len(left) != 0 {
 		t.Errorf("tmp/ not cleaned by Open: %v", left)
 	}
+	h, err := st.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Healthy {
+		t.Errorf("doctor after Open: %+v", h.Problems)
+	}
 	return st
 }
 
@@ -454,7 +461,8 @@ func TestCleanupSparesLiveImports(t *testing.T) {
 		os.Chtimes(p, old, old)
 	}
 
-	if _, err := Open(root, nil); err != nil {
+	st, err := Open(root, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	staged, _ := filepath.Glob(filepath.Join(root, "tmp", "import-*", "bundle", ManifestFile))
@@ -466,6 +474,13 @@ func TestCleanupSparesLiveImports(t *testing.T) {
 	}
 	if _, err := os.Stat(legacyNew); err != nil {
 		t.Errorf("a lockless folder changed just now was removed: %v", err)
+	}
+	h, err := st.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !h.Healthy || len(h.InUse) != 2 {
+		t.Errorf("doctor with a live import: healthy=%v in use %v problems %+v; want healthy with 2 in use", h.Healthy, h.InUse, h.Problems)
 	}
 
 	cmd.Process.Kill()
