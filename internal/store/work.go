@@ -281,3 +281,15 @@ func (s *Store) restoreAside(dir string) (string, error) {
 
 // errBusy reports a bundle that another running operation holds.
 var errBusy = errors.New("in use by a running nodediag")
+
+// WorkDir makes a folder under tmp/ for an operation outside this package (the collector
+// gathers a node's logs there before importing them) and locks it like the store's own, so
+// that cleanup removes it if the process is killed and never while it runs. release removes
+// it.
+func (s *Store) WorkDir(prefix string) (dir string, release func() error, err error) {
+	w, err := s.newWork(prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return w.Dir, w.release, nil
+}
