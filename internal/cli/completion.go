@@ -19,7 +19,9 @@ func storeOf(cmd *cobra.Command) (*store.Store, bool) {
 	if f := cmd.Flag("store"); f != nil && f.Value.String() != "" {
 		dir = f.Value.String()
 	}
-	st, err := store.Open(dir, nil)
+	// A completion only lists; tidying up after killed runs (which may delete gigabytes) is
+	// left to the next command so that pressing Tab stays instant.
+	st, err := store.OpenNoCleanup(dir, nil)
 	return st, err == nil
 }
 

@@ -363,11 +363,17 @@ func (c *Collector) Gathered(ctx context.Context, method, instanceID, nodeName, 
 // given (gather.FromNode, gather.Local) — then imports and records it. The staging copy is removed
 // whatever happens: the store keeps its own.
 func (c *Collector) Gather(ctx context.Context, method, cluster string, run func(dst string) (*gather.Result, error)) (*Record, error) {
-	tmp, err := os.MkdirTemp(filepath.Join(c.store.Root, "tmp"), "gather-")
+	// A locked work folder of the store: if this process is killed mid-gathering, the next
+	// start removes it; while it runs, no other nodediag's cleanup does.
+	tmp, release, err := c.store.WorkDir("gather-")
 	if err != nil {
 		return nil, fmt.Errorf("making a folder to gather into under %s: %w", c.store.Root, err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if err := release(); err != nil {
+			c.log.Warn("could not remove the gathering folder; the next start removes it", "err", err)
+		}
+	}()
 	res, err := run(tmp)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func Save(dir string, idx *Index) error {
 		return fmt.Errorf("save index: %w", err)
 	}
 	defer os.RemoveAll(tmp) // no-op after the rename
-	if err := writeJSON(filepath.Join(tmp, FileName), idx); err != nil {
+	if err := Write(tmp, idx); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
 	old := ""
@@ -42,6 +42,19 @@ func Save(dir string, idx *Index) error {
 	}
 	if old != "" {
 		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Write writes idx into the folder dir, making it when missing, and syncs it to disk. Nothing
+// makes it appear atomically: the caller writes into a folder of its own and renames it into
+// place, as Save does and as the store does with its bundle lock held.
+func Write(dir string, idx *Index) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write index: %w", err)
+	}
+	if err := writeJSON(filepath.Join(dir, FileName), idx); err != nil {
+		return fmt.Errorf("write index %s: %w", dir, err)
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 // Package store keeps imported bundles and their indexes on disk:
 // <root>/bundles/<instanceId>/<bundleId>/{bundle.json, files/…, index/index.json}. A bundle appears
-// in the store only once it is whole: import works in a temporary folder renamed into place.
+// in the store only once it is whole: import works in a locked folder under <root>/tmp that is
+// renamed (or, replacing a bundle, atomically exchanged) into place, and so does an index
+// rebuild. A process killed at any point leaves debris only in tmp/, which the next Open removes;
+// <root>/locks/ holds one lock file per bundle that serialises every change to it.
 package store
 
 import (
@@ -49,8 +52,20 @@ func DefaultRoot() string {
 	return filepath.Join(os.TempDir(), "nodediag")
 }
 
-// Open returns the store at root, creating it when missing.
+// Open returns the store at root, creating it when missing, and removes what killed runs left
+// behind (see Cleanup).
 func Open(root string, log *slog.Logger) (*Store, error) {
+	s, err := OpenNoCleanup(root, log)
+	if err != nil {
+		return nil, err
+	}
+	s.Cleanup()
+	return s, nil
+}
+
+// OpenNoCleanup is Open without the cleanup, for `nodediag doctor`, which reports what is
+// wrong before (and unless) it is asked to repair it.
+func OpenNoCleanup(root string, log *slog.Logger) (*Store, error) {
 	if root == "" {
 		root = DefaultRoot()
 	}
@@ -69,6 +84,9 @@ func Open(root string, log *slog.Logger) (*Store, error) {
 type Entry struct {
 	Dir      string
 	Manifest *bundle.Manifest
+	// dirInfo identifies the folder the manifest was read from, so that an index built from it
+	// is not saved into another bundle that replaced it at the same path meanwhile.
+	dirInfo os.FileInfo
 }
 
 // FilesDir is where the bundle's files live.
@@ -102,11 +120,18 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(s.Root, "tmp"), "import-")
+	w, err := s.newWork("import-")
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
-	defer os.RemoveAll(tmp) // gone after the rename; cleans up after any failure
+	// Runs last, after the bundle lock is released: it removes what failed, or the bundle this
+	// import replaced, and another import of the bundle need not wait for that.
+	defer func() {
+		if err := w.release(); err != nil {
+			s.log.Warn("import: temporary folder not removed; the next start removes it", "err", err)
+		}
+	}()
+	tmp := filepath.Join(w.Dir, "bundle")
 
 	bopt := opt.Limits
 	bopt.InstanceID = opt.InstanceID
@@ -123,16 +148,29 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 		return nil, err
 	}
 	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
+	hook("import:extracted")
 
 	res := &ImportResult{Partial: partial(man, exErr)}
 	final := filepath.Join(s.Root, "bundles", safeName(man.InstanceID), safeName(man.ID))
-	if _, err := os.Stat(final); err == nil && !opt.Force {
-		e, err := s.load(final)
-		if err != nil {
-			return nil, err
+	// The bundle id is known only now, after extraction, so two imports of one bundle extract in
+	// parallel and queue here: the second then finds the first's bundle, or replaces it.
+	lock, err := lockWait(ctx, s.bundleLock(final), func() {
+		s.log.Info("waiting for another import of the same bundle", "bundle", man.ID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	defer lock.unlock()
+	hook("import:locked")
+	if !opt.Force {
+		e, err := s.loadIntact(final)
+		if err == nil {
+			res.Entry, res.Existing = e, true
+			return res, nil
 		}
-		res.Entry, res.Existing = e, true
-		return res, nil
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("replacing a damaged copy of the bundle", "dir", final, "err", err)
+		}
 	}
 	entryTmp := &Entry{Dir: tmp, Manifest: man}
 	var idx *index.Index
@@ -145,10 +183,14 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 	if exErr != nil {
 		idx.Warnings = append(idx.Warnings, "bundle cut short: "+exErr.Error())
 	}
-	if err := commit(entryTmp, idx, final, opt.Force); err != nil {
-		return nil, err
+	if err := s.commit(w, entryTmp, idx, final); err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
 	}
-	res.Entry = &Entry{Dir: final, Manifest: man}
+	info, err := os.Stat(final)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", src, err)
+	}
+	res.Entry = &Entry{Dir: final, Manifest: man, dirInfo: info}
 	res.Index = idx
 	return res, nil
 }
@@ -228,26 +270,24 @@ func (si *streamIndex) finish(man *bundle.Manifest) *index.Index {
 	return idx
 }
 
-// commit writes the manifest and index beside the files and moves the whole bundle to its place
-// in one rename, replacing the one there when force says so.
-func commit(e *Entry, idx *index.Index, final string, force bool) error {
+// commit writes the index and manifest beside the staged files and puts the whole bundle at
+// final in one step, replacing (atomically, see replace) the one there. The caller holds the
+// bundle lock; whatever was at final ends up inside w.
+func (s *Store) commit(w *work, e *Entry, idx *index.Index, final string) error {
+	if err := index.Write(e.IndexDir(), idx); err != nil {
+		return err
+	}
 	if err := writeManifest(e.Dir, e.Manifest); err != nil {
 		return err
 	}
-	if err := index.Save(e.IndexDir(), idx); err != nil {
+	hook("import:staged")
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return fmt.Errorf("make the instance folder: %w", err)
+	}
+	if err := s.replace(w, e.Dir, final, s.bundleLock(final)); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	if force {
-		if err := os.RemoveAll(final); err != nil {
-			return fmt.Errorf("import: replace %s: %w", final, err)
-		}
-	}
-	if err := os.Rename(e.Dir, final); err != nil {
-		return fmt.Errorf("import: move bundle into the store: %w", err)
-	}
+	hook("import:swapped")
 	return nil
 }
 
@@ -361,10 +401,50 @@ func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, 
 		return nil, err
 	}
 	idx.Warnings = append(idx.Warnings, e.Manifest.Warnings...)
-	if err := index.Save(e.IndexDir(), idx); err != nil {
+	hook("index:built")
+	if err := s.saveIndex(ctx, e, idx); err != nil {
 		return nil, err
 	}
 	return idx, nil
+}
+
+// saveIndex puts idx in place of e's index: written whole in a work folder, then exchanged with
+// the old one (see replace), so that a reader loads the old index or the new one, and a kill
+// leaves the old one. When e's bundle was replaced since e was read (an import --force meanwhile),
+// idx describes files that are gone and is not saved: the new bundle came with its own index.
+func (s *Store) saveIndex(ctx context.Context, e *Entry, idx *index.Index) error {
+	lockPath := s.bundleLock(e.Dir)
+	lock, err := lockWait(ctx, lockPath, nil)
+	if err != nil {
+		return fmt.Errorf("save the index of %s: %w", e.Manifest.ID, err)
+	}
+	defer lock.unlock()
+	if e.dirInfo != nil {
+		now, err := os.Stat(e.Dir)
+		if err != nil || !os.SameFile(now, e.dirInfo) {
+			s.log.Info("bundle replaced while its index was rebuilt; the rebuilt index is not saved", "bundle", e.Manifest.ID)
+			return nil
+		}
+	}
+	w, err := s.newWork("index-")
+	if err != nil {
+		return fmt.Errorf("save the index of %s: %w", e.Manifest.ID, err)
+	}
+	defer func() {
+		if err := w.release(); err != nil {
+			s.log.Warn("index: temporary folder not removed; the next start removes it", "err", err)
+		}
+	}()
+	staged := filepath.Join(w.Dir, "index")
+	if err := index.Write(staged, idx); err != nil {
+		return err
+	}
+	hook("index:staged")
+	if err := s.replace(w, staged, e.IndexDir(), lockPath); err != nil {
+		return fmt.Errorf("save the index of %s: %w", e.Manifest.ID, err)
+	}
+	hook("index:swapped")
+	return nil
 }
 
 // Imported returns the stored bundle imported from the archive at src when the archive is
@@ -386,13 +466,19 @@ func (s *Store) Imported(src string) (*Entry, bool) {
 	for _, e := range entries {
 		m := e.Manifest
 		if m.Origin == abs && m.OriginSize == info.Size() && m.OriginModTime.Equal(info.ModTime()) && len(m.Files) > 0 {
+			if err := s.checkFiles(e); err != nil {
+				s.log.Warn("the earlier import of this archive is damaged; importing it again", "bundle", m.ID, "err", err)
+				return nil, false
+			}
 			return e, true
 		}
 	}
 	return nil, false
 }
 
-// List returns every stored bundle, newest capture first.
+// List returns every stored bundle, newest capture first. A folder without its manifest or its
+// index is not a bundle: this nodediag never leaves one in bundles/, so it is damage (an older
+// nodediag killed mid-replace, a hand edit) that `nodediag doctor` reports.
 func (s *Store) List() ([]*Entry, error) {
 	dirs, err := filepath.Glob(filepath.Join(s.Root, "bundles", "*", "*", ManifestFile))
 	if err != nil {
@@ -400,6 +486,10 @@ func (s *Store) List() ([]*Entry, error) {
 	}
 	var out []*Entry
 	for _, p := range dirs {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), "index", index.FileName)); err != nil {
+			s.log.Warn("skipping a bundle without its index; `nodediag doctor --repair` rebuilds it", "dir", filepath.Dir(p), "err", err)
+			continue
+		}
 		e, err := s.load(filepath.Dir(p))
 		if err != nil {
 			s.log.Warn("skipping unreadable bundle", "dir", filepath.Dir(p), "err", err)
@@ -414,8 +504,20 @@ func (s *Store) List() ([]*Entry, error) {
 }
 
 // Resolve finds a bundle by id, or the newest bundle of an instance, or — with neither — the
-// newest bundle in the store.
+// newest bundle in the store. A bundle whose files are not all there is an error (ErrDamaged),
+// not an answer that silently leaves them out.
 func (s *Store) Resolve(instanceID, bundleID string) (*Entry, error) {
+	e, err := s.resolve(instanceID, bundleID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkFiles(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (s *Store) resolve(instanceID, bundleID string) (*Entry, error) {
 	all, err := s.List()
 	if err != nil {
 		return nil, err
@@ -460,6 +562,9 @@ func (s *Store) ResolveNode(nodeName string) (*Entry, error) {
 		n := e.Manifest.NodeName
 		nShort, _, _ := strings.Cut(n, ".")
 		if n != "" && (n == nodeName || nShort == short) {
+			if err := s.checkFiles(e); err != nil {
+				return nil, err
+			}
 			return e, nil
 		}
 	}
@@ -478,6 +583,10 @@ func uniq(s []string) []string {
 }
 
 func (s *Store) load(dir string) (*Entry, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
 		return nil, err
@@ -486,7 +595,23 @@ func (s *Store) load(dir string) (*Entry, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
 	}
-	return &Entry{Dir: dir, Manifest: &m}, nil
+	return &Entry{Dir: dir, Manifest: &m, dirInfo: info}, nil
+}
+
+// loadIntact loads the bundle at dir when it is whole: manifest, index file and every file the
+// manifest lists. fs.ErrNotExist means there is no bundle there at all.
+func (s *Store) loadIntact(dir string) (*Entry, error) {
+	e, err := s.load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(e.IndexDir(), index.FileName)); err != nil {
+		return nil, fmt.Errorf("bundle %s has no index: %w", e.Manifest.ID, ErrDamaged)
+	}
+	if err := s.checkFiles(e); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // safeName keeps ids usable as folder names whatever a bundle claims.

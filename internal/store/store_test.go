@@ -154,3 +154,30 @@ func TestImportedReusesAnUnchangedArchive(t *testing.T) {
 		t.Error("an archive modified since its import is reused")
 	}
 }
+
+// TestWorkDirSurvivesOpenWhileHeld: a folder the collector gathers into is not removed by an
+// Open in the meantime (flock locks belong to the open file, so this holds within one process
+// too), and is gone once released.
+func TestWorkDirSurvivesOpenWhileHeld(t *testing.T) {
+	root := t.TempDir()
+	st, err := Open(root, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, release, err := st.WorkDir("gather-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("a held work folder was removed by Open: %v", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("released work folder still there: %v", err)
+	}
+}
