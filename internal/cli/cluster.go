@@ -69,7 +69,7 @@ an answer; what one could not read is listed as a gap. Exit 1 when anything is u
 			if err != nil {
 				return err
 			}
-			if err := g.emit(&r, func(w io.Writer) { healthTable(w, r) }); err != nil {
+			if err := emit(g, &r, func(w io.Writer) { healthTable(w, r) }); err != nil {
 				return err
 			}
 			if len(r.Unhealthy) > 0 {
@@ -142,7 +142,7 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 			if err != nil {
 				return err
 			}
-			return g.emit(&res, func(w io.Writer) {
+			return emit(g, &res, func(w io.Writer) {
 				for _, e := range res.Events {
 					fprintf(w, "%s\t%s\t%s\n", stampPrecise(e.Time), e.Stream, e.Message)
 				}

@@ -440,7 +440,7 @@ func nextStep(r *collect.Record) string {
 }
 
 func (g *globals) printCollection(v collectionView) error {
-	return g.emit(&v, func(w io.Writer) {
+	return emit(g, &v, func(w io.Writer) {
 		fprintf(w, "execution\t%s\n", v.ExecutionID)
 		fprintf(w, "method\t%s\n", v.Method)
 		if v.InstanceID != "" {
@@ -606,7 +606,7 @@ func (g *globals) listCollections(c *collect.Collector) error {
 	for _, r := range recs {
 		views = append(views, viewOf(r, false))
 	}
-	return g.emit(&views, func(w io.Writer) {
+	return emit(g, &views, func(w io.Writer) {
 		if len(views) == 0 {
 			fprintf(w, "no collections recorded in this store; start one with `nodediag collect INSTANCE_ID --bucket B`, "+
 				"`nodediag collect --method kube --node NODE --allow-node-proxy` or `nodediag collect --local`\n")

@@ -57,7 +57,7 @@ func summarize(e *store.Entry, idx *index.Index, existing bool) summary {
 }
 
 func (g *globals) printSummary(s summary) error {
-	return g.emit(&s, func(w io.Writer) {
+	return emit(g, &s, func(w io.Writer) {
 		fprintf(w, "bundle\t%s\n", s.BundleID)
 		fprintf(w, "instance\t%s\n", s.InstanceID)
 		if s.NodeName != "" {
@@ -234,7 +234,7 @@ func newErrorsCmd(g *globals) *cobra.Command {
 			if !w.Open() {
 				res.Window = &timeWindow{Start: w.From, End: w.To}
 			}
-			if err := g.emit(&res, func(w io.Writer) { printFindings(w, res) }); err != nil {
+			if err := emit(g, &res, func(w io.Writer) { printFindings(w, res) }); err != nil {
 				return err
 			}
 			if fail != "" {
@@ -332,7 +332,7 @@ func newFactsCmd(g *globals) *cobra.Command {
 				}
 				res.Facts = append(res.Facts, f)
 			}
-			return g.emit(&res, func(w io.Writer) { printFacts(w, res) })
+			return emit(g, &res, func(w io.Writer) { printFacts(w, res) })
 		},
 	}
 	bf.register(cmd)
@@ -462,7 +462,7 @@ func newBundlesCmd(g *globals) *cobra.Command {
 				m := e.Manifest
 				rows = append(rows, bundleRow{m.ID, m.InstanceID, m.Layout, m.CaptureTime, len(m.Files), m.Origin})
 			}
-			return g.emit(&rows, func(w io.Writer) {
+			return emit(g, &rows, func(w io.Writer) {
 				fprintf(w, "BUNDLE\tINSTANCE\tLAYOUT\tCAPTURED (UTC)\tFILES\tORIGIN\n")
 				for _, r := range rows {
 					fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", r.BundleID, r.InstanceID, r.Layout, stamp(r.Capture), r.Files, r.Origin)
@@ -489,7 +489,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 				return err
 			}
 			v := map[string]any{"version": Version, "catalogVersion": cat.Version, "rules": len(cat.Rules), "indexSchema": index.SchemaVersion}
-			return g.emit(&v, func(w io.Writer) {
+			return emit(g, &v, func(w io.Writer) {
 				fprintf(w, "nodediag %s (rule catalog %s, %d rules, index schema %d)\n", Version, cat.Version, len(cat.Rules), index.SchemaVersion)
 			})
 		},

@@ -106,7 +106,7 @@ evidence that was not available, and escalations when a guardrail fires.`,
 				return err
 			}
 			d.Gaps = append(d.Gaps, apiGaps...)
-			if err := g.emit(&d, func(w io.Writer) { printDiagnosis(w, d) }); err != nil {
+			if err := emit(g, &d, func(w io.Writer) { printDiagnosis(w, d) }); err != nil {
 				return err
 			}
 			if fail != "" && d.Class != "" && index.SeverityRank(strings.ToLower(d.Severity)) <= index.SeverityRank(fail) {
@@ -194,7 +194,7 @@ func newTriageCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.emit(&t, func(w io.Writer) {
+			return emit(g, &t, func(w io.Writer) {
 				rc := t.RootCause
 				if rc == "" {
 					rc = "none found"
@@ -236,7 +236,7 @@ func newSummarizeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.emit(&s, func(w io.Writer) {
+			return emit(g, &s, func(w io.Writer) {
 				rc := s.RootCause
 				if rc == "" {
 					rc = "none found"
@@ -296,7 +296,7 @@ func newSOPsCmd(g *globals) *cobra.Command {
 			for _, rb := range c.List() {
 				rows = append(rows, row{rb.ID, rb.Title, rb.Severity, rb.Status, rb.Description, rb.Triggers, rb.Source})
 			}
-			return g.emit(&rows, func(w io.Writer) {
+			return emit(g, &rows, func(w io.Writer) {
 				fprintf(w, "ID\tSEVERITY\tSTATUS\tTITLE\tSOURCE\n")
 				for _, r := range rows {
 					fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Status, r.Title, r.Source)
@@ -325,7 +325,7 @@ func newSOPCmd(g *globals) *cobra.Command {
 			if !ok {
 				return usageError("no runbook %q: known are %s", args[0], strings.Join(c.IDs(), ", "))
 			}
-			return g.emit(&rb, func(w io.Writer) {
+			return emit(g, &rb, func(w io.Writer) {
 				fmt.Fprintf(w, "# %s (%s, %s, %s)\n\n%s\n", rb.Title, rb.ID, rb.Severity, rb.Status, rb.Body)
 			})
 		},

@@ -53,7 +53,7 @@ Exit 0: healthy; 1: problems (left); 2: usage.`,
 				return err
 			}
 			res := doctorResult{Store: h.Store, Bundles: h.Bundles, Healthy: h.Healthy, Problems: h.Problems, Repaired: did, InUse: h.InUse}
-			if err := g.emit(&res, func(w io.Writer) { printDoctor(w, res, repair) }); err != nil {
+			if err := emit(g, &res, func(w io.Writer) { printDoctor(w, res, repair) }); err != nil {
 				return err
 			}
 			if !res.Healthy {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 	"text/tabwriter"
 	"time"
 
@@ -15,22 +14,18 @@ import (
 
 // emit prints what ptr points to as JSON or YAML, or calls table for the human layout. It first
 // replaces the value with a copy whose secrets are redacted (unless --no-redact) and, for the
-// table, whose terminal controls are escaped: table reads the same variable, so pass its
-// address.
-func (g *globals) emit(ptr any, table func(w io.Writer)) error {
-	rv := reflect.ValueOf(ptr)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("internal error: emit needs a pointer to the value, got %T", ptr)
-	}
+// table, whose terminal controls are escaped: table reads the same variable, which is why it
+// takes the variable's address.
+func emit[T any](g *globals, ptr *T, table func(w io.Writer)) error {
 	// JSON and YAML escape control characters themselves; a table prints them raw.
 	if clean := g.cleaner(g.output == "table"); clean != nil {
-		v, err := redact.Apply(rv.Elem().Interface(), clean)
+		v, err := redact.Apply(*ptr, clean)
 		if err != nil {
 			return err
 		}
-		rv.Elem().Set(reflect.ValueOf(v))
+		*ptr = v
 	}
-	v := rv.Elem().Interface()
+	v := *ptr
 	switch g.output {
 	case "json":
 		enc := json.NewEncoder(g.stdout)

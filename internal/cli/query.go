@@ -55,7 +55,7 @@ says which log types or hours hold most matches, and prints the commands that ge
 			for i, n := range res.Narrow {
 				res.Narrow[i] = cliNarrowWords.Replace(n)
 			}
-			return g.emit(&res, func(w io.Writer) { printSearch(w, res) })
+			return emit(g, &res, func(w io.Writer) { printSearch(w, res) })
 		},
 	}
 	bf.register(cmd)
@@ -235,7 +235,7 @@ func newReadCmd(g *globals) *cobra.Command {
 			if res.NextRange != nil {
 				res.Next = readCommand(cmd, args, *res.NextRange)
 			}
-			return g.emit(&res, func(w io.Writer) {
+			return emit(g, &res, func(w io.Writer) {
 				fprintf(w, "%s (%s): lines %d–%d of %d, bytes %d–%d of %d\n", res.File, res.LogType, res.StartLine, res.EndLine, res.TotalLines, res.StartByte, res.EndByte, res.TotalBytes)
 				for _, l := range res.Lines {
 					fprintf(w, "%d\t%s\n", l.No, l.Text)
@@ -303,7 +303,7 @@ gaps: absent sources, events without time, clocks that disagree.`,
 				}
 				res.Next[i].Call = commandLine(cmd, args, set)
 			}
-			return g.emit(&res, func(w io.Writer) { printCorrelate(w, res) })
+			return emit(g, &res, func(w io.Writer) { printCorrelate(w, res) })
 		},
 	}
 	bf.register(cmd)
@@ -395,7 +395,7 @@ func newValidateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			v := correlate.Validate(e, idx)
-			if err := g.emit(&v, func(w io.Writer) {
+			if err := emit(g, &v, func(w io.Writer) {
 				verdict := "complete"
 				if !v.Complete {
 					verdict = "INCOMPLETE: " + v.Reason

@@ -48,7 +48,7 @@ func newRulesCmd(g *globals) *cobra.Command {
 			for _, r := range cat.Rules {
 				rows = append(rows, ruleRow{r.ID, string(r.Severity), r.Category, r.LogTypes, r.SOPs, r.Extract, r.Title, r.Pattern})
 			}
-			return g.emit(&rows, func(w io.Writer) {
+			return emit(g, &rows, func(w io.Writer) {
 				fprintf(w, "catalog %s, %d rules\n\nID\tSEVERITY\tCATEGORY\tLOG TYPES\tSOPS\tTITLE\n", cat.Version, len(rows))
 				for _, r := range rows {
 					lt := strings.Join(r.LogTypes, ",")
