@@ -1,13 +1,10 @@
 package app_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +16,7 @@ import (
 	"github.com/nodediag/nodediag/internal/mcpserver"
 	"github.com/nodediag/nodediag/internal/redact"
 	"github.com/nodediag/nodediag/internal/store"
+	"github.com/nodediag/nodediag/internal/tartest"
 )
 
 // secretCorpus is every example line of the redaction catalog, with the secret spans each holds
@@ -65,7 +63,7 @@ func exampleSecrets(r redact.Rule, line string) []string {
 func secretBundle(t *testing.T, lines []corpusLine) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9")
-	untar(t, exampleArchive, dir)
+	tartest.Untar(t, exampleArchive, dir)
 	appendTo := func(rel string, text string) {
 		f, err := os.OpenFile(filepath.Join(dir, rel), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -103,46 +101,6 @@ func secretBundle(t *testing.T, lines []corpusLine) string {
 	appendTo("system/debug-key.pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAyb0Ybz2qTfG9sDkQ7pWx3J5v8Zt1LmN4oPqRsTuVwXyZaBcDeFgH\n"+
 		"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABlwAAAAdzc2gtcn\n-----END RSA PRIVATE KEY-----\n")
 	return dir
-}
-
-func untar(t *testing.T, archive, dir string) {
-	t.Helper()
-	f, err := os.Open(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if h.Typeflag == tar.TypeDir {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestNoSecretLeavesAnyFace imports a bundle holding every secret form of the catalog in

@@ -1,13 +1,10 @@
 package mcpserver
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
-	"io"
+	"github.com/nodediag/nodediag/internal/tartest"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,30 +21,11 @@ import (
 // exampleFiles reads members of the example archive by name.
 func exampleFiles(t *testing.T, names ...string) map[string][]byte {
 	t.Helper()
-	f, err := os.Open(exampleArchive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	out := map[string][]byte{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range tartest.Members(t, exampleArchive) {
 		for _, n := range names {
-			if strings.TrimPrefix(h.Name, "./") == n {
-				if out[n], err = io.ReadAll(tr); err != nil {
-					t.Fatal(err)
-				}
+			if strings.TrimPrefix(m.Name, "./") == n {
+				out[n] = m.Data
 			}
 		}
 	}

@@ -1,11 +1,11 @@
 package scenario
 
 import (
-	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"github.com/nodediag/nodediag/internal/tartest"
 	"io"
 	"io/fs"
 	"os"
@@ -227,40 +227,21 @@ type member struct {
 
 func readArchive(t *testing.T, p string) []member {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var ms []member
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return ms
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(h.Name, ".gz") { // compare content, not one compressor's bytes
+	for _, m := range tartest.Members(t, p) {
+		data := m.Data
+		if strings.HasSuffix(m.Name, ".gz") { // compare content, not one compressor's bytes
 			zr, err := gzip.NewReader(bytes.NewReader(data))
 			if err != nil {
-				t.Fatalf("%s: %v", h.Name, err)
+				t.Fatalf("%s: %v", m.Name, err)
 			}
 			if data, err = io.ReadAll(zr); err != nil {
-				t.Fatalf("%s: %v", h.Name, err)
+				t.Fatalf("%s: %v", m.Name, err)
 			}
 		}
-		ms = append(ms, member{name: h.Name, dir: h.Typeflag == tar.TypeDir, data: data})
+		ms = append(ms, member{name: m.Name, dir: m.Dir, data: data})
 	}
+	return ms
 }
 
 func TestLayoutInvariants(t *testing.T) {

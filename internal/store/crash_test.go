@@ -1,12 +1,11 @@
 package store
 
 import (
-	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nodediag/nodediag/internal/tartest"
 	"io"
 	"io/fs"
 	"os"
@@ -139,51 +138,13 @@ func versions(t *testing.T) (v1, v2 string) {
 	name := strings.TrimSuffix(filepath.Base(example), ".tar.gz")
 	for _, v := range []string{"a", "b"} {
 		dir := filepath.Join(base, v, name)
-		untar(t, example, dir)
+		tartest.Untar(t, example, dir)
 		line := fmt.Sprintf("2026-11-20T10:29:00Z marker of version %s\n", v)
 		if err := os.WriteFile(filepath.Join(dir, "var_log", "marker-"+v+".log"), []byte(strings.Repeat(line, 50)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return filepath.Join(base, "a", name), filepath.Join(base, "b", name)
-}
-
-func untar(t *testing.T, src, dst string) {
-	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dst, filepath.FromSlash(h.Name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(p, 0o755)
-		case tar.TypeReg:
-			var data []byte
-			if data, err = io.ReadAll(tr); err == nil {
-				if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-					err = os.WriteFile(p, data, 0o644)
-				}
-			}
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // state is what the store answers for the bundle: "none", "a" or "b". It fails the test on
