@@ -831,13 +831,16 @@ func (b *Builder) SetIdentity(bundleID, instanceID string) {
 	b.opt.BundleID, b.opt.InstanceID = bundleID, instanceID
 }
 
-// Rename moves a file's results to a new path: a streamed import may learn only after a file was
-// indexed that the folder it guessed to strip was not shared by every member.
-func (b *Builder) Rename(oldPath, newPath string) {
+// Rename moves files' results to new paths, old path → new path, all at once: a streamed import
+// may learn only after files were indexed that the folder it guessed to strip was not shared by
+// every member, and then a file can move to the path another one was indexed under a moment
+// before. Applied one by one, such a chain would carry both files to the last path.
+func (b *Builder) Rename(moves map[string]string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, fs := range b.files {
-		if fs.file.Path != oldPath {
+		newPath, ok := moves[fs.file.Path]
+		if !ok {
 			continue
 		}
 		fs.file.Path = newPath
