@@ -86,6 +86,7 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 		root:    root,
 		m:       &Manifest{Source: "file", Origin: abs},
 		index:   map[string]int{},
+		dupNext: map[string]int{},
 		dirs:    map[string]bool{".": true},
 		copyBuf: make([]byte, copyBufSize),
 		outer:   &tree{label: filepath.Base(abs)},
@@ -168,6 +169,7 @@ type extractor struct {
 	m       *Manifest
 	files   []*File        // stored files in archive order; Manifest.Files is built from it
 	index   map[string]int // stored path → position in files
+	dupNext map[string]int // path → the last N of a p.dupN taken for a repeated name
 	dirs    map[string]bool
 	members int
 	total   int64
@@ -451,16 +453,20 @@ func (e *extractor) link(t *tree, m *member, clean, p string) error {
 
 // file streams one regular member to disk and, decompressed, to OnFile.
 func (e *extractor) file(t *tree, m *member, p string) error {
+	named := p
+	p = e.freePath(t, m, p)
 	if err := e.mkdirAll(path.Dir(p)); err != nil {
 		e.skip(m.raw, fmt.Sprintf("cannot create folder for %s: %v", p, err))
 		return nil
 	}
-	out, err := e.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// O_EXCL: a stored file is never overwritten, so what OnFile indexed under a path is what
+	// the disk keeps there.
+	out, err := e.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		e.skip(m.raw, fmt.Sprintf("cannot create %s: %v", p, err))
 		return nil
 	}
-	f := e.record(t, m, p)
+	f := e.record(m, p, named)
 	if e.buffers[t.depth] == nil {
 		e.buffers[t.depth] = newBufferPool(writeBuffers, writeBufSize)
 		e.headBufs[t.depth] = make([]byte, headSize)
@@ -493,24 +499,40 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	return e.outcome(t, m, f, hookErr, w, src, capped, limit == room)
 }
 
-// record lists a member's file (a later copy of a path replaces the earlier one) with what its
-// path says of it.
-func (e *extractor) record(t *tree, m *member, p string) *File {
-	logType, isLog := Classify(p)
+// freePath returns p, or, when an earlier member was already stored there, the first free
+// p.dupN. A repeated name is kept as a file of its own rather than replacing the earlier copy:
+// by the time the later copy arrives the earlier one has been indexed, and the index and the
+// disk must describe the same bytes under the same path, or read refuses lines search found.
+func (e *extractor) freePath(t *tree, m *member, p string) string {
+	if _, dup := e.index[p]; !dup {
+		return p
+	}
+	// dupNext remembers the last suffix tried per path, so that many copies of one name cost
+	// one probe each rather than a walk over every suffix taken so far.
+	for n := e.dupNext[p] + 1; ; n++ {
+		q := fmt.Sprintf("%s.dup%d", p, n)
+		if _, taken := e.index[q]; !taken && !e.dirs[q] {
+			e.dupNext[p] = n
+			e.warnf("%s: duplicate member %q; this later copy is stored and indexed as %q, the earlier one stays %q",
+				t.label, m.raw, q, p)
+			return q
+		}
+	}
+}
+
+// record lists a member's file, stored at p, with what its member name (named, which differs
+// from p for a later copy of a repeated name) says of it.
+func (e *extractor) record(m *member, p, named string) *File {
+	logType, isLog := Classify(named)
 	f := &File{Path: p, LogType: logType, Log: isLog}
 	if !m.mtime.IsZero() && m.mtime.Unix() > 0 {
 		f.ModTime = m.mtime.UTC()
 	}
-	if info, ok := ParsePodLogPath(p); ok {
+	if info, ok := ParsePodLogPath(named); ok {
 		f.Pod = &info
 	}
-	if i, dup := e.index[p]; dup {
-		e.warnf("%s: duplicate member %q; the later copy replaces the earlier one", t.label, m.raw)
-		e.files[i] = f
-	} else {
-		e.index[p] = len(e.files)
-		e.files = append(e.files, f)
-	}
+	e.index[p] = len(e.files)
+	e.files = append(e.files, f)
 	return f
 }
 

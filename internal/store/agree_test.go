@@ -111,15 +111,24 @@ func assertIndexMatchesDisk(t *testing.T, e *Entry, idx *index.Index) {
 	}
 }
 
-// The index and the disk describe the same bytes when a streamed import has to undo the top
-// folder it guessed from the first member (files move, and a file may move to where another one
-// was indexed a moment before).
+// The index and the disk describe the same bytes when an archive repeats a member name, and
+// when a streamed import has to undo the top folder it guessed from the first member (files
+// move, and a file may move to where another one was indexed a moment before).
 func TestIndexAndDiskAgree(t *testing.T) {
 	tests := []struct {
 		name    string
 		members []member
 		want    []string // stored paths
 	}{
+		{
+			name: "duplicate member names",
+			members: []member{
+				{"var_log/messages", oomLine(1) + oomLine(2) + "x\ny\n"},
+				{"var_log/messages", "short\n" + oomLine(3)},
+				{"var_log/messages", oomLine(4)},
+			},
+			want: []string{"var_log/messages", "var_log/messages.dup1", "var_log/messages.dup2"},
+		},
 		{
 			name: "top folder guess undone",
 			members: []member{
