@@ -90,9 +90,11 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 		dirs:    map[string]bool{".": true},
 		copyBuf: make([]byte, copyBufSize),
 		outer:   &tree{label: filepath.Base(abs)},
+		budget:  &budget{maxTotal: opt.MaxTotalBytes, maxRatio: opt.MaxArchiveRatio, floor: opt.archiveFloor},
 	}
 	if !info.IsDir() {
 		e.m.OriginSize, e.m.OriginModTime = info.Size(), info.ModTime().UTC()
+		e.budget.archive = info.Size() // a folder's is its files', summed by fromDir
 	}
 	var runErr error
 	switch kind {
@@ -107,12 +109,28 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 	}
 	e.finish(abs, info, kind)
 	if runErr != nil {
+		if errors.Is(runErr, ErrLimit) {
+			runErr = fmt.Errorf("%w; kept what was stored before it: %s", runErr, e.kept())
+		}
 		return e.m, runErr
 	}
 	if len(e.m.Files) == 0 {
 		return e.m, fmt.Errorf("%s: %w", src, ErrEmpty)
 	}
 	return e.m, nil
+}
+
+// kept says what a cut import stored, for the error that ends it.
+func (e *extractor) kept() string {
+	var bytes int64
+	truncated := 0
+	for _, f := range e.m.Files {
+		bytes += f.Size
+		if f.Truncated {
+			truncated++
+		}
+	}
+	return fmt.Sprintf("%d files, %d bytes on disk (%d of them cut short)", len(e.m.Files), bytes, truncated)
 }
 
 func prepareDest(dest string) error {
@@ -172,7 +190,7 @@ type extractor struct {
 	dupNext map[string]int // path → the last N of a p.dupN taken for a repeated name
 	dirs    map[string]bool
 	members int
-	total   int64
+	budget  *budget
 	copyBuf []byte
 	// Per nesting depth, because a nested archive's members are written while the member
 	// holding it is still open.
@@ -379,6 +397,10 @@ func (e *extractor) add(t *tree, m *member) error {
 	if clean == "" {
 		return nil
 	}
+	e.budget.member = m.raw
+	if t.depth > 0 {
+		e.budget.member = m.raw + " in " + t.label
+	}
 	if strings.HasPrefix(m.raw, "/") {
 		e.warnf("%s: member %q has an absolute name; stored as %q", t.label, m.raw, clean)
 	}
@@ -474,10 +496,11 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	headBuf := e.headBufs[t.depth]
 	bw := startWriteBehind(out, e.buffers[t.depth])
 	w := &diskWriter{w: bw}
-	room := e.opt.MaxTotalBytes - e.total
-	limit := min(e.opt.MaxFileBytes, room)
-	capped := &capReader{r: m.r, n: max(limit, 0)}
-	src := &faultReader{ctx: e.ctx, r: capped}
+	capped := &capReader{r: m.r, n: e.opt.MaxFileBytes}
+	// Stored bytes count against MaxTotalBytes as they are read, so that the members of an
+	// archive nested in this one, stored while this one is still being read, count too.
+	counted := &budgetReader{r: capped, b: e.budget, expand: true}
+	src := &faultReader{ctx: e.ctx, r: counted}
 
 	hn, _ := io.ReadFull(src, headBuf)
 	head := headBuf[:hn]
@@ -495,8 +518,7 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 		w.err = err
 	}
 	f.Size = w.n
-	e.total += w.n
-	return e.outcome(t, m, f, hookErr, w, src, capped, limit == room)
+	return e.outcome(t, m, f, hookErr, w, src, capped)
 }
 
 // freePath returns p, or, when an earlier member was already stored there, the first free
@@ -560,9 +582,9 @@ func (e *extractor) content(t *tree, f *File, head []byte, body io.Reader) error
 }
 
 // outcome says what a stored member means for the extraction: a fatal error (the store, the
-// reader's hook, cancellation, the total limit) stops it; a member that ended early or was cut
-// at MaxFileBytes is kept, marked, and said.
-func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskWriter, src *faultReader, capped *capReader, totalCap bool) error {
+// reader's hook, cancellation, a limit on the whole import) stops it; a member that ended early
+// or was cut at MaxFileBytes is kept, marked, and said.
+func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskWriter, src *faultReader, capped *capReader) error {
 	switch {
 	case e.fatal != nil:
 		return e.fatal
@@ -575,7 +597,16 @@ func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskW
 	}
 	if src.err != nil {
 		f.Truncated = true
-		f.Problem = fmt.Sprintf("data ends early after %d bytes: %v", src.n, src.err)
+		var le *limitError
+		var re *ratioError
+		switch {
+		case errors.As(src.err, &le):
+			f.Problem = fmt.Sprintf("cut at %s after %d bytes", le.limit, src.n)
+		case errors.As(src.err, &re):
+			f.Problem = fmt.Sprintf("cut at MaxRatio=%g after %d bytes (%s)", re.max, src.n, re.what)
+		default:
+			f.Problem = fmt.Sprintf("data ends early after %d bytes: %v", src.n, src.err)
+		}
 		if errors.Is(src.err, ErrLimit) {
 			return e.fail(src.err)
 		}
@@ -583,23 +614,18 @@ func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskW
 	}
 	if capped.hit {
 		f.Truncated = true
-		if totalCap {
-			f.Problem = fmt.Sprintf("cut at MaxTotalBytes=%d", e.opt.MaxTotalBytes)
-			return e.fail(fmt.Errorf("%w: bundle is larger than MaxTotalBytes=%d; stopped in %q after %d bytes",
-				ErrLimit, e.opt.MaxTotalBytes, m.raw, w.n))
-		}
 		f.Problem = fmt.Sprintf("cut at MaxFileBytes=%d", e.opt.MaxFileBytes)
 		e.warnf("%s: member %q is larger than MaxFileBytes=%d; kept its first %d bytes",
 			t.label, m.raw, e.opt.MaxFileBytes, w.n)
-	}
-	if e.total > e.opt.MaxTotalBytes {
-		return e.fail(fmt.Errorf("%w: bundle is larger than MaxTotalBytes=%d; stopped after %q",
-			ErrLimit, e.opt.MaxTotalBytes, m.raw))
 	}
 	return nil
 }
 
 // gzipMember hands a compressed member to OnFile decompressed; the disk keeps the gzip bytes.
+// The whole member is decompressed whether or not OnFile reads it, so that the ratio and total
+// limits hold for every bundle: without OnFile (an archive not named like a collector bundle is
+// indexed after the import) a bomb would pass here unread, to be decompressed in full by the
+// indexer and again by every later search.
 func (e *extractor) gzipMember(f *File, body io.Reader) error {
 	cr := &countReader{r: body}
 	zr, err := kgzip.NewReader(cr)
@@ -610,9 +636,10 @@ func (e *extractor) gzipMember(f *File, body io.Reader) error {
 		return nil
 	}
 	defer zr.Close()
-	ratio := &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, what: f.Path}
+	ratio := &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: f.Path}
 	capped := &capReader{r: ratio, n: e.opt.MaxFileBytes}
-	plain := &faultReader{ctx: e.ctx, r: capped}
+	counted := &budgetReader{r: capped, b: e.budget, expand: true, inflate: true}
+	plain := &faultReader{ctx: e.ctx, r: counted}
 	br := bufio.NewReaderSize(plain, headSize)
 	head, _ := br.Peek(headSize)
 	f.Binary = bytes.IndexByte(head[:min(len(head), binarySniff)], 0) >= 0
@@ -624,14 +651,26 @@ func (e *extractor) gzipMember(f *File, body io.Reader) error {
 			}
 		}
 	}
+	br.WriteTo(io.Discard) // plain turns every error into io.EOF and keeps it in plain.err
+	var le *limitError
 	switch {
+	case errors.As(plain.err, &le):
+		f.Truncated, f.PlainCut = true, new(plain.n)
+		f.Problem = fmt.Sprintf("decompressed content cut at %s after %d bytes", le.limit, plain.n)
+		return e.fail(plain.err)
+	case errors.Is(plain.err, ErrLimit):
+		f.Truncated, f.PlainCut = true, new(plain.n)
+		f.Problem = fmt.Sprintf("decompressed content cut after %d bytes: %v", plain.n, plain.err)
+		e.warnf("%s: %s; the compressed file is stored as is", f.Path, f.Problem)
+	case errors.Is(plain.err, context.Canceled) || errors.Is(plain.err, context.DeadlineExceeded):
+		return e.fail(plain.err)
 	case plain.err != nil:
 		f.Truncated = true
 		f.Problem = fmt.Sprintf("gzip data broke at decompressed byte %d (compressed byte %d): %v",
 			plain.n, cr.n.Load(), plain.err)
 		e.warnf("%s: %s; the compressed file is stored as is", f.Path, f.Problem)
 	case capped.hit:
-		f.Truncated = true
+		f.Truncated, f.PlainCut = true, new(plain.n)
 		f.Problem = fmt.Sprintf("decompressed content cut at MaxFileBytes=%d", e.opt.MaxFileBytes)
 		e.warnf("%s: %s", f.Path, f.Problem)
 	}
@@ -649,6 +688,7 @@ func (e *extractor) nested(t *tree, f *File, body io.Reader, gz bool) error {
 		}
 	}
 	child := &tree{base: base, label: f.Path, depth: t.depth + 1}
+	defer func(member string) { e.budget.member = member }(e.budget.member) // the rest of f is still read
 	var r io.Reader = body
 	cr := &countReader{r: body}
 	if gz {
@@ -658,7 +698,8 @@ func (e *extractor) nested(t *tree, f *File, body io.Reader, gz bool) error {
 			return nil
 		}
 		defer zr.Close()
-		r = &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, what: f.Path}
+		r = &budgetReader{r: &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: f.Path},
+			b: e.budget, inflate: true}
 	}
 	plain := &countReader{r: r}
 	before := len(e.files)
