@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -429,4 +430,60 @@ func fileSize(t *testing.T, p string) int64 {
 		t.Fatal(err)
 	}
 	return info.Size()
+}
+
+// manyMembers is a tar.gz of n members: small log files in folders of 1,000, every fifth member
+// named so that it is skipped (a "..") and every twentieth a repeat of an earlier name.
+func manyMembers(t testing.TB, n int) []byte {
+	t.Helper()
+	var es []entry
+	for i := range n {
+		name := fmt.Sprintf("var_log/d%03d/f%06d.log", i/1000, i)
+		switch {
+		case i%5 == 4:
+			name = "../escape/" + name
+		case i%20 == 10:
+			name = es[len(es)-2].name
+		}
+		es = append(es, file(name, fmt.Sprintf("Nov 19 08:29:24 %s app: member %d\n", nodeShort, i)))
+	}
+	return gz(t, tarBytes(t, es...))
+}
+
+// An archive of more members than MaxFiles is cut at MaxFiles, says so and what it kept, and
+// what it leaves behind stays small: the warnings its members earn are listed up to a bound.
+func TestExtractManyMembers(t *testing.T) {
+	const n, maxFiles = 3000, 1200
+	w := newWorkspace(t)
+	src := w.put(t, "many.tar.gz", manyMembers(t, n))
+	rec := newRecorder()
+	start := time.Now()
+	m, err := Extract(context.Background(), src, w.dest, Options{MaxFiles: maxFiles, OnFile: rec.hook})
+	took := time.Since(start)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("Extract error %v, want ErrLimit", err)
+	}
+	for _, s := range []string{"MaxFiles=1200", "var_log/d001/f001200.log", "kept what was stored before it: 960 files"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+	w.assertContained(t)
+	// 1,200 members: 240 skipped, 60 repeats stored beside their first copy; 300 warnings.
+	if len(m.Files) != 960 || len(m.Skipped) != 240 || len(rec.got) != 960 {
+		t.Errorf("%d files, %d skipped, %d given to OnFile; want 960, 240, 960", len(m.Files), len(m.Skipped), len(rec.got))
+	}
+	if len(m.Warnings) != maxWarnings+1 || !strings.Contains(m.Warnings[maxWarnings], fmt.Sprintf("%d more warnings", 300-maxWarnings)) {
+		t.Errorf("%d warnings, the last %q; want %d listed and a count of the %d others", len(m.Warnings), m.Warnings[len(m.Warnings)-1], maxWarnings, 300-maxWarnings)
+	}
+	for p, seen := range rec.got {
+		if got := w.stored(t, p); !bytes.Equal(got, seen) {
+			t.Errorf("%s: the disk holds %q, OnFile saw %q", p, got, seen)
+		}
+	}
+	data, _ := json.Marshal(m)
+	if per := len(data) / len(m.Files); per > 400 {
+		t.Errorf("the manifest costs %d bytes per file kept; want it small", per)
+	}
+	t.Logf("%d members, MaxFiles=%d: %v, manifest %d bytes", n, maxFiles, took.Round(time.Millisecond), len(data))
 }

@@ -199,9 +199,19 @@ type extractor struct {
 	outer    *tree
 	meta     metaScan
 	fatal    error
+	unlisted int // warnings past maxWarnings, counted only
 }
 
+// maxWarnings bounds the warnings a manifest lists. An archive of MaxFiles members that each
+// earn one (skipped names, duplicates) would otherwise write megabytes of them into bundle.json
+// and the index, which every later command loads, and into the import's error.
+const maxWarnings = 200
+
 func (e *extractor) warnf(format string, args ...any) {
+	if len(e.m.Warnings) >= maxWarnings {
+		e.unlisted++
+		return
+	}
 	e.m.Warnings = append(e.m.Warnings, fmt.Sprintf(format, args...))
 }
 
@@ -760,6 +770,10 @@ func tarMember(hdr *tar.Header, r io.Reader) *member {
 
 // finish fills the manifest's bundle-level facts once every member is known.
 func (e *extractor) finish(abs string, info os.FileInfo, kind sourceKind) {
+	if e.unlisted > 0 {
+		e.m.Warnings = append(e.m.Warnings, fmt.Sprintf("%d more warnings are not listed (the first %d are); Skipped lists every member not stored",
+			e.unlisted, maxWarnings))
+	}
 	e.m.TopFolder = e.outer.strip
 	e.m.Files = make([]File, len(e.files))
 	for i, f := range e.files {

@@ -18,7 +18,7 @@ import (
 // member is one tar member a test writes; a name ending in "/" is a folder.
 type member struct{ name, body string }
 
-func tarGz(t *testing.T, members ...member) []byte {
+func tarGz(t testing.TB, members ...member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
