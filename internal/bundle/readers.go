@@ -31,12 +31,12 @@ func (c *countReader) Read(p []byte) (int, error) {
 // much more output.
 type countReaderAt struct {
 	r io.ReaderAt
-	n atomic.Int64
+	n int64
 }
 
 func (c *countReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
-	c.n.Add(int64(n))
+	c.n += int64(n)
 	return n, err
 }
 
@@ -80,6 +80,7 @@ func (r *ratioReader) Read(p []byte) (int, error) {
 // budget is what one import may produce in all, counted as it is produced. Per-stream checks
 // cannot bound a bomb spread over many members, over zip entries that share one compressed
 // body, or over layers (a compressed member in a nested archive in a zip); the sums here can.
+// Only the goroutine that reads members uses it (OnFile runs on it too), so nothing is atomic.
 type budget struct {
 	maxTotal int64
 	maxRatio float64
@@ -87,11 +88,11 @@ type budget struct {
 	archive  int64 // bytes of the source on disk (of a folder: its files), the ratio's denominator
 	// expanded is what MaxTotalBytes caps: bytes written to disk plus the decompressed content
 	// of compressed members.
-	expanded atomic.Int64
+	expanded int64
 	// inflated is what every decompressor of the import produced: the archive's gzip stream,
 	// zip entries (stored ones too: entries sharing one body multiply it), nested archives,
 	// compressed members. MaxArchiveRatio judges it against the archive's size.
-	inflated atomic.Int64
+	inflated int64
 	// member names the member being read, for the error: a limit is reached in a member even
 	// when the stream that reached it is the archive's own.
 	member string
@@ -110,13 +111,11 @@ func (e *limitError) Unwrap() error { return ErrLimit }
 // expand counts n bytes against MaxTotalBytes and returns how many of them fit; a member is cut
 // exactly where the total is reached.
 func (b *budget) expand(n int) (int, error) {
-	total := b.expanded.Add(int64(n))
-	over := total - b.maxTotal
-	if over <= 0 {
+	fit := min(int64(n), max(b.maxTotal-b.expanded, 0))
+	b.expanded += fit
+	if fit == int64(n) {
 		return n, nil
 	}
-	fit := max(int64(n)-over, 0)
-	b.expanded.Add(fit - int64(n))
 	return int(fit), &limitError{
 		limit: fmt.Sprintf("MaxTotalBytes=%d", b.maxTotal),
 		msg: fmt.Sprintf("bundle is larger than MaxTotalBytes=%d (bytes stored plus the decompressed content of compressed members); stopped in %q",
@@ -126,7 +125,8 @@ func (b *budget) expand(n int) (int, error) {
 
 // inflate counts n bytes a decompressor produced against MaxArchiveRatio.
 func (b *budget) inflate(n int) error {
-	out := b.inflated.Add(int64(n))
+	b.inflated += int64(n)
+	out := b.inflated
 	if out <= b.floor || float64(out) <= b.maxRatio*float64(max(b.archive, 1)) {
 		return nil
 	}

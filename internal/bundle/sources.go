@@ -275,14 +275,14 @@ func (e *extractor) fromZip(name string) error {
 			}
 			continue
 		}
-		start := ra.n.Load()
+		start := ra.n
 		rc, err := zf.Open()
 		if err != nil {
 			e.members++ // counted like any member, so a zip of broken entries still meets MaxFiles
 			e.skip(zf.Name, fmt.Sprintf("corrupt zip entry: %v", err))
 			continue
 		}
-		read := func() int64 { return ra.n.Load() - start }
+		read := func() int64 { return ra.n - start }
 		// An entry's output counts as decompressed whatever its method: stored entries that
 		// shared one body would multiply it as surely as deflated ones.
 		m.r = &budgetReader{r: &ratioReader{r: rc, in: read, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: zf.Name},
