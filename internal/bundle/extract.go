@@ -86,12 +86,15 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 		root:    root,
 		m:       &Manifest{Source: "file", Origin: abs},
 		index:   map[string]int{},
+		dupNext: map[string]int{},
 		dirs:    map[string]bool{".": true},
 		copyBuf: make([]byte, copyBufSize),
 		outer:   &tree{label: filepath.Base(abs)},
+		budget:  &budget{maxTotal: opt.MaxTotalBytes, maxRatio: opt.MaxArchiveRatio, floor: opt.archiveFloor},
 	}
 	if !info.IsDir() {
 		e.m.OriginSize, e.m.OriginModTime = info.Size(), info.ModTime().UTC()
+		e.budget.archive = info.Size() // a folder's is its files', summed by fromDir
 	}
 	var runErr error
 	switch kind {
@@ -106,12 +109,28 @@ func extract(ctx context.Context, src, dest string, opt Options, codec gzipCodec
 	}
 	e.finish(abs, info, kind)
 	if runErr != nil {
+		if errors.Is(runErr, ErrLimit) {
+			runErr = fmt.Errorf("%w; kept what was stored before it: %s", runErr, e.kept())
+		}
 		return e.m, runErr
 	}
 	if len(e.m.Files) == 0 {
 		return e.m, fmt.Errorf("%s: %w", src, ErrEmpty)
 	}
 	return e.m, nil
+}
+
+// kept says what a cut import stored, for the error that ends it.
+func (e *extractor) kept() string {
+	var bytes int64
+	truncated := 0
+	for _, f := range e.m.Files {
+		bytes += f.Size
+		if f.Truncated {
+			truncated++
+		}
+	}
+	return fmt.Sprintf("%d files, %d bytes on disk (%d of them cut short)", len(e.m.Files), bytes, truncated)
 }
 
 func prepareDest(dest string) error {
@@ -168,9 +187,10 @@ type extractor struct {
 	m       *Manifest
 	files   []*File        // stored files in archive order; Manifest.Files is built from it
 	index   map[string]int // stored path → position in files
+	dupNext map[string]int // path → the last N of a p.dupN taken for a repeated name
 	dirs    map[string]bool
 	members int
-	total   int64
+	budget  *budget
 	copyBuf []byte
 	// Per nesting depth, because a nested archive's members are written while the member
 	// holding it is still open.
@@ -179,9 +199,19 @@ type extractor struct {
 	outer    *tree
 	meta     metaScan
 	fatal    error
+	unlisted int // warnings past maxWarnings, counted only
 }
 
+// maxWarnings bounds the warnings a manifest lists. An archive of MaxFiles members that each
+// earn one (skipped names, duplicates) would otherwise write megabytes of them into bundle.json
+// and the index, which every later command loads, and into the import's error.
+const maxWarnings = 200
+
 func (e *extractor) warnf(format string, args ...any) {
+	if len(e.m.Warnings) >= maxWarnings {
+		e.unlisted++
+		return
+	}
 	e.m.Warnings = append(e.m.Warnings, fmt.Sprintf(format, args...))
 }
 
@@ -377,6 +407,10 @@ func (e *extractor) add(t *tree, m *member) error {
 	if clean == "" {
 		return nil
 	}
+	e.budget.member = m.raw
+	if t.depth > 0 {
+		e.budget.member = m.raw + " in " + t.label
+	}
 	if strings.HasPrefix(m.raw, "/") {
 		e.warnf("%s: member %q has an absolute name; stored as %q", t.label, m.raw, clean)
 	}
@@ -451,16 +485,20 @@ func (e *extractor) link(t *tree, m *member, clean, p string) error {
 
 // file streams one regular member to disk and, decompressed, to OnFile.
 func (e *extractor) file(t *tree, m *member, p string) error {
+	named := p
+	p = e.freePath(t, m, p)
 	if err := e.mkdirAll(path.Dir(p)); err != nil {
 		e.skip(m.raw, fmt.Sprintf("cannot create folder for %s: %v", p, err))
 		return nil
 	}
-	out, err := e.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// O_EXCL: a stored file is never overwritten, so what OnFile indexed under a path is what
+	// the disk keeps there.
+	out, err := e.root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		e.skip(m.raw, fmt.Sprintf("cannot create %s: %v", p, err))
 		return nil
 	}
-	f := e.record(t, m, p)
+	f := e.record(m, p, named)
 	if e.buffers[t.depth] == nil {
 		e.buffers[t.depth] = newBufferPool(writeBuffers, writeBufSize)
 		e.headBufs[t.depth] = make([]byte, headSize)
@@ -468,10 +506,11 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 	headBuf := e.headBufs[t.depth]
 	bw := startWriteBehind(out, e.buffers[t.depth])
 	w := &diskWriter{w: bw}
-	room := e.opt.MaxTotalBytes - e.total
-	limit := min(e.opt.MaxFileBytes, room)
-	capped := &capReader{r: m.r, n: max(limit, 0)}
-	src := &faultReader{ctx: e.ctx, r: capped}
+	capped := &capReader{r: m.r, n: e.opt.MaxFileBytes}
+	// Stored bytes count against MaxTotalBytes as they are read, so that the members of an
+	// archive nested in this one, stored while this one is still being read, count too.
+	counted := &budgetReader{r: capped, b: e.budget, expand: true}
+	src := &faultReader{ctx: e.ctx, r: counted}
 
 	hn, _ := io.ReadFull(src, headBuf)
 	head := headBuf[:hn]
@@ -489,28 +528,43 @@ func (e *extractor) file(t *tree, m *member, p string) error {
 		w.err = err
 	}
 	f.Size = w.n
-	e.total += w.n
-	return e.outcome(t, m, f, hookErr, w, src, capped, limit == room)
+	return e.outcome(t, m, f, hookErr, w, src, capped)
 }
 
-// record lists a member's file (a later copy of a path replaces the earlier one) with what its
-// path says of it.
-func (e *extractor) record(t *tree, m *member, p string) *File {
-	logType, isLog := Classify(p)
+// freePath returns p, or, when an earlier member was already stored there, the first free
+// p.dupN. A repeated name is kept as a file of its own rather than replacing the earlier copy:
+// by the time the later copy arrives the earlier one has been indexed, and the index and the
+// disk must describe the same bytes under the same path, or read refuses lines search found.
+func (e *extractor) freePath(t *tree, m *member, p string) string {
+	if _, dup := e.index[p]; !dup {
+		return p
+	}
+	// dupNext remembers the last suffix tried per path, so that many copies of one name cost
+	// one probe each rather than a walk over every suffix taken so far.
+	for n := e.dupNext[p] + 1; ; n++ {
+		q := fmt.Sprintf("%s.dup%d", p, n)
+		if _, taken := e.index[q]; !taken && !e.dirs[q] {
+			e.dupNext[p] = n
+			e.warnf("%s: duplicate member %q; this later copy is stored and indexed as %q, the earlier one stays %q",
+				t.label, m.raw, q, p)
+			return q
+		}
+	}
+}
+
+// record lists a member's file, stored at p, with what its member name (named, which differs
+// from p for a later copy of a repeated name) says of it.
+func (e *extractor) record(m *member, p, named string) *File {
+	logType, isLog := Classify(named)
 	f := &File{Path: p, LogType: logType, Log: isLog}
 	if !m.mtime.IsZero() && m.mtime.Unix() > 0 {
 		f.ModTime = m.mtime.UTC()
 	}
-	if info, ok := ParsePodLogPath(p); ok {
+	if info, ok := ParsePodLogPath(named); ok {
 		f.Pod = &info
 	}
-	if i, dup := e.index[p]; dup {
-		e.warnf("%s: duplicate member %q; the later copy replaces the earlier one", t.label, m.raw)
-		e.files[i] = f
-	} else {
-		e.index[p] = len(e.files)
-		e.files = append(e.files, f)
-	}
+	e.index[p] = len(e.files)
+	e.files = append(e.files, f)
 	return f
 }
 
@@ -538,9 +592,9 @@ func (e *extractor) content(t *tree, f *File, head []byte, body io.Reader) error
 }
 
 // outcome says what a stored member means for the extraction: a fatal error (the store, the
-// reader's hook, cancellation, the total limit) stops it; a member that ended early or was cut
-// at MaxFileBytes is kept, marked, and said.
-func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskWriter, src *faultReader, capped *capReader, totalCap bool) error {
+// reader's hook, cancellation, a limit on the whole import) stops it; a member that ended early
+// or was cut at MaxFileBytes is kept, marked, and said.
+func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskWriter, src *faultReader, capped *capReader) error {
 	switch {
 	case e.fatal != nil:
 		return e.fatal
@@ -553,7 +607,16 @@ func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskW
 	}
 	if src.err != nil {
 		f.Truncated = true
-		f.Problem = fmt.Sprintf("data ends early after %d bytes: %v", src.n, src.err)
+		var le *limitError
+		var re *ratioError
+		switch {
+		case errors.As(src.err, &le):
+			f.Problem = fmt.Sprintf("cut at %s after %d bytes", le.limit, src.n)
+		case errors.As(src.err, &re):
+			f.Problem = fmt.Sprintf("cut at MaxRatio=%g after %d bytes (%s)", re.max, src.n, re.what)
+		default:
+			f.Problem = fmt.Sprintf("data ends early after %d bytes: %v", src.n, src.err)
+		}
 		if errors.Is(src.err, ErrLimit) {
 			return e.fail(src.err)
 		}
@@ -561,23 +624,18 @@ func (e *extractor) outcome(t *tree, m *member, f *File, hookErr error, w *diskW
 	}
 	if capped.hit {
 		f.Truncated = true
-		if totalCap {
-			f.Problem = fmt.Sprintf("cut at MaxTotalBytes=%d", e.opt.MaxTotalBytes)
-			return e.fail(fmt.Errorf("%w: bundle is larger than MaxTotalBytes=%d; stopped in %q after %d bytes",
-				ErrLimit, e.opt.MaxTotalBytes, m.raw, w.n))
-		}
 		f.Problem = fmt.Sprintf("cut at MaxFileBytes=%d", e.opt.MaxFileBytes)
 		e.warnf("%s: member %q is larger than MaxFileBytes=%d; kept its first %d bytes",
 			t.label, m.raw, e.opt.MaxFileBytes, w.n)
-	}
-	if e.total > e.opt.MaxTotalBytes {
-		return e.fail(fmt.Errorf("%w: bundle is larger than MaxTotalBytes=%d; stopped after %q",
-			ErrLimit, e.opt.MaxTotalBytes, m.raw))
 	}
 	return nil
 }
 
 // gzipMember hands a compressed member to OnFile decompressed; the disk keeps the gzip bytes.
+// The whole member is decompressed whether or not OnFile reads it, so that the ratio and total
+// limits hold for every bundle: without OnFile (an archive not named like a collector bundle is
+// indexed after the import) a bomb would pass here unread, to be decompressed in full by the
+// indexer and again by every later search.
 func (e *extractor) gzipMember(f *File, body io.Reader) error {
 	cr := &countReader{r: body}
 	zr, err := kgzip.NewReader(cr)
@@ -588,9 +646,10 @@ func (e *extractor) gzipMember(f *File, body io.Reader) error {
 		return nil
 	}
 	defer zr.Close()
-	ratio := &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, what: f.Path}
+	ratio := &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: f.Path}
 	capped := &capReader{r: ratio, n: e.opt.MaxFileBytes}
-	plain := &faultReader{ctx: e.ctx, r: capped}
+	counted := &budgetReader{r: capped, b: e.budget, expand: true, inflate: true}
+	plain := &faultReader{ctx: e.ctx, r: counted}
 	br := bufio.NewReaderSize(plain, headSize)
 	head, _ := br.Peek(headSize)
 	f.Binary = bytes.IndexByte(head[:min(len(head), binarySniff)], 0) >= 0
@@ -602,14 +661,26 @@ func (e *extractor) gzipMember(f *File, body io.Reader) error {
 			}
 		}
 	}
+	br.WriteTo(io.Discard) // plain turns every error into io.EOF and keeps it in plain.err
+	var le *limitError
 	switch {
+	case errors.As(plain.err, &le):
+		f.Truncated, f.PlainCut = true, new(plain.n)
+		f.Problem = fmt.Sprintf("decompressed content cut at %s after %d bytes", le.limit, plain.n)
+		return e.fail(plain.err)
+	case errors.Is(plain.err, ErrLimit):
+		f.Truncated, f.PlainCut = true, new(plain.n)
+		f.Problem = fmt.Sprintf("decompressed content cut after %d bytes: %v", plain.n, plain.err)
+		e.warnf("%s: %s; the compressed file is stored as is", f.Path, f.Problem)
+	case errors.Is(plain.err, context.Canceled) || errors.Is(plain.err, context.DeadlineExceeded):
+		return e.fail(plain.err)
 	case plain.err != nil:
 		f.Truncated = true
 		f.Problem = fmt.Sprintf("gzip data broke at decompressed byte %d (compressed byte %d): %v",
 			plain.n, cr.n.Load(), plain.err)
 		e.warnf("%s: %s; the compressed file is stored as is", f.Path, f.Problem)
 	case capped.hit:
-		f.Truncated = true
+		f.Truncated, f.PlainCut = true, new(plain.n)
 		f.Problem = fmt.Sprintf("decompressed content cut at MaxFileBytes=%d", e.opt.MaxFileBytes)
 		e.warnf("%s: %s", f.Path, f.Problem)
 	}
@@ -627,6 +698,7 @@ func (e *extractor) nested(t *tree, f *File, body io.Reader, gz bool) error {
 		}
 	}
 	child := &tree{base: base, label: f.Path, depth: t.depth + 1}
+	defer func(member string) { e.budget.member = member }(e.budget.member) // the rest of f is still read
 	var r io.Reader = body
 	cr := &countReader{r: body}
 	if gz {
@@ -636,7 +708,8 @@ func (e *extractor) nested(t *tree, f *File, body io.Reader, gz bool) error {
 			return nil
 		}
 		defer zr.Close()
-		r = &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, what: f.Path}
+		r = &budgetReader{r: &ratioReader{r: zr, in: cr.n.Load, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: f.Path},
+			b: e.budget, inflate: true}
 	}
 	plain := &countReader{r: r}
 	before := len(e.files)
@@ -697,6 +770,10 @@ func tarMember(hdr *tar.Header, r io.Reader) *member {
 
 // finish fills the manifest's bundle-level facts once every member is known.
 func (e *extractor) finish(abs string, info os.FileInfo, kind sourceKind) {
+	if e.unlisted > 0 {
+		e.m.Warnings = append(e.m.Warnings, fmt.Sprintf("%d more warnings are not listed (the first %d are); Skipped lists every member not stored",
+			e.unlisted, maxWarnings))
+	}
 	e.m.TopFolder = e.outer.strip
 	e.m.Files = make([]File, len(e.files))
 	for i, f := range e.files {

@@ -74,6 +74,14 @@ func TestExtractHostileMembers(t *testing.T) {
 			stored: map[string]string{"kubelet/latest.log": isoLines(nodeFQDN)},
 		},
 		{
+			name: "repeated name is stored beside the first copy",
+			bad: []entry{file("kubelet/kubelet.log", "second copy\n"), file("kubelet/kubelet.log", "third copy\n"),
+				file("kubelet/kubelet.log.dup1", "named like a copy\n")},
+			warn: []string{`"kubelet/kubelet.log"`, `"kubelet/kubelet.log.dup2"`},
+			stored: map[string]string{"kubelet/kubelet.log.dup1": "second copy\n", "kubelet/kubelet.log.dup2": "third copy\n",
+				"kubelet/kubelet.log.dup1.dup1": "named like a copy\n"},
+		},
+		{
 			name:    "character device",
 			bad:     []entry{{name: "dev/null", typ: tar.TypeChar}},
 			skipped: []string{"dev/null"},

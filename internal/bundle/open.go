@@ -13,7 +13,8 @@ import (
 // Open reads a stored file of the bundle extracted in bundleDir, decompressing gzip files
 // transparently. The file is opened through an os.Root, so a manifest edited to point outside
 // the bundle cannot make Open read elsewhere. Reading a compressed file marked Truncated ends
-// with the error at the point where its data broke.
+// with the error at the point where its data broke, or, when a limit cut it (f.PlainCut), where
+// the import stopped reading it.
 func Open(bundleDir string, f File) (io.ReadCloser, error) {
 	root, err := os.OpenRoot(filepath.Join(bundleDir, "files"))
 	if err != nil {
@@ -32,15 +33,20 @@ func Open(bundleDir string, f File) (io.ReadCloser, error) {
 		fh.Close()
 		return nil, fmt.Errorf("open bundle file %s: %w", f.Path, err)
 	}
-	return &gzipFile{Reader: zr, file: fh}, nil
+	g := &gzipFile{Reader: zr, zr: zr, file: fh}
+	if f.PlainCut != nil {
+		g.Reader = io.LimitReader(zr, *f.PlainCut)
+	}
+	return g, nil
 }
 
 type gzipFile struct {
-	*kgzip.Reader
+	io.Reader
+	zr   *kgzip.Reader
 	file *os.File
 }
 
 func (g *gzipFile) Close() error {
-	g.Reader.Close()
+	g.zr.Close()
 	return g.file.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -150,7 +151,8 @@ func (e *extractor) fromTar(name string, gz bool) error {
 			return fmt.Errorf("%s: %w: gzip header unreadable: %v", name, ErrCorrupt, err)
 		}
 		defer zr.Close()
-		r = &ratioReader{r: zr, in: compressed.n.Load, max: e.opt.MaxRatio, what: filepath.Base(name)}
+		r = &budgetReader{r: &ratioReader{r: zr, in: compressed.n.Load, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: filepath.Base(name)},
+			b: e.budget, inflate: true}
 	}
 	peek := bufio.NewReaderSize(r, 64<<10)
 	head, perr := peek.Peek(512)
@@ -218,11 +220,22 @@ func listTar(r io.Reader) (names []string, dirs map[string]bool) {
 
 // fromZip reads a .zip bundle. Entries are independent, so a corrupt entry costs only itself.
 func (e *extractor) fromZip(name string) error {
-	zr, err := zip.OpenReader(name)
+	fh, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("bundle source: %w", err)
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("bundle source: %w", err)
+	}
+	// Every read of the archive file is counted, so that an entry's ratio is judged on the
+	// compressed bytes read for it rather than on the size its headers claim.
+	ra := &countReaderAt{r: fh}
+	zr, err := zip.NewReader(ra, info.Size())
 	if err != nil {
 		return fmt.Errorf("%s: %w: not a readable zip: %v", name, ErrCorrupt, err)
 	}
-	defer zr.Close()
 	names := make([]string, len(zr.File))
 	dirs := map[string]bool{}
 	for i, zf := range zr.File {
@@ -232,7 +245,14 @@ func (e *extractor) fromZip(name string) error {
 		}
 	}
 	e.outer.decideStrip(names, dirs)
-	for _, zf := range zr.File {
+	// Only the entries MaxFiles lets in are looked at: the others are never read.
+	overlaps := zipOverlaps(zr.File[:min(len(zr.File), e.opt.MaxFiles+1)], info.Size())
+	for i, zf := range zr.File {
+		if o, ok := overlaps[i]; ok {
+			return e.fail(fmt.Errorf("%w: %s: zip entry %q has its compressed data at bytes %d-%d, inside entry %q's (%d-%d): "+
+				"entries sharing compressed bytes are how a zip bomb expands one body many times; stopped before it",
+				ErrLimit, filepath.Base(name), zf.Name, o.start, o.end, zr.File[o.other].Name, o.otherStart, o.otherEnd))
+		}
 		m := &member{raw: zf.Name, mtime: zf.Modified}
 		mode := zf.Mode()
 		switch {
@@ -255,13 +275,18 @@ func (e *extractor) fromZip(name string) error {
 			}
 			continue
 		}
+		start := ra.n
 		rc, err := zf.Open()
 		if err != nil {
 			e.members++ // counted like any member, so a zip of broken entries still meets MaxFiles
 			e.skip(zf.Name, fmt.Sprintf("corrupt zip entry: %v", err))
 			continue
 		}
-		m.r = &ratioReader{r: rc, in: func() int64 { return int64(zf.CompressedSize64) }, max: e.opt.MaxRatio, what: zf.Name}
+		read := func() int64 { return ra.n - start }
+		// An entry's output counts as decompressed whatever its method: stored entries that
+		// shared one body would multiply it as surely as deflated ones.
+		m.r = &budgetReader{r: &ratioReader{r: rc, in: read, max: e.opt.MaxRatio, floor: e.opt.ratioFloor, what: zf.Name},
+			b: e.budget, inflate: true}
 		err = e.add(e.outer, m)
 		rc.Close()
 		var se *srcError
@@ -274,6 +299,56 @@ func (e *extractor) fromZip(name string) error {
 		}
 	}
 	return nil
+}
+
+// zipOverlap is where an entry's compressed data lies inside an earlier one's.
+type zipOverlap struct {
+	start, end           int64
+	other                int // the entry whose data it lies in
+	otherStart, otherEnd int64
+}
+
+// zipOverlaps finds the entries whose compressed data overlaps another entry's, by their
+// declared extents: an entry is read through a section of exactly that extent, so entries
+// whose extents are apart can never read the same byte. Of two overlapping entries the one
+// whose data starts later (or, at the same start, comes later) is reported.
+func zipOverlaps(files []*zip.File, size int64) map[int]zipOverlap {
+	type extent struct {
+		start, end int64
+		i          int
+	}
+	var ext []extent
+	for i, zf := range files {
+		if zf.CompressedSize64 == 0 {
+			continue
+		}
+		start, err := zf.DataOffset()
+		if err != nil || start >= size {
+			continue // nothing of it can be read: its Open or first read fails, and it is skipped as corrupt
+		}
+		end := size // a claim past the end of the file reads to the end and no further
+		if zf.CompressedSize64 < uint64(size-start) {
+			end = start + int64(zf.CompressedSize64)
+		}
+		ext = append(ext, extent{start, end, i})
+	}
+	sort.Slice(ext, func(a, b int) bool {
+		if ext[a].start != ext[b].start {
+			return ext[a].start < ext[b].start
+		}
+		return ext[a].i < ext[b].i
+	})
+	out := map[int]zipOverlap{}
+	reach := extent{start: -1, end: -1, i: -1} // the extent reaching furthest so far
+	for _, x := range ext {
+		if x.start < reach.end {
+			out[x.i] = zipOverlap{start: x.start, end: x.end, other: reach.i, otherStart: reach.start, otherEnd: reach.end}
+		}
+		if x.end > reach.end {
+			reach = x
+		}
+	}
+	return out
 }
 
 func readZipLink(zf *zip.File) (string, error) {
@@ -330,6 +405,13 @@ func (e *extractor) fromDir(src, dest string) error {
 		return e.fail(walkErr)
 	}
 	e.outer.decideStrip(names, dirs)
+	for _, ent := range entries {
+		if ent.d.Type().IsRegular() {
+			if info, err := ent.d.Info(); err == nil {
+				e.budget.archive += info.Size()
+			}
+		}
+	}
 	for _, ent := range entries {
 		m := &member{raw: ent.name}
 		t := ent.d.Type()

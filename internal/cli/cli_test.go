@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -128,6 +129,54 @@ func TestExitCodesAndErrors(t *testing.T) {
 			}
 			if tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr) {
 				t.Errorf("stderr %q does not say %q", stderr, tc.wantErr)
+			}
+		})
+	}
+}
+
+// A bundle that reaches a limit is imported as far as the limit, and the import exits 3 saying
+// which limit stopped it in which member, and what was kept.
+func TestImportStopsAtLimits(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range 8 {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("var_log/z%d.log", i), Method: zip.Deflate, Modified: time.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(make([]byte, 1<<20)) // 1 MiB of zeros deflates to 1 KiB
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bomb := filepath.Join(t.TempDir(), "zeros.zip")
+	if err := os.WriteFile(bomb, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		say   []string
+		files string // the summary's line
+	}{
+		{"MaxTotalBytes", []string{"--max-total-bytes", "2500000"},
+			[]string{"MaxTotalBytes=2500000", `"var_log/z2.log"`, "kept what was stored before it: 3 files, 2500000 bytes"}, "files        3 "},
+		{"MaxFiles", []string{"--max-files", "5"},
+			[]string{"MaxFiles=5", `"var_log/z5.log"`, "kept what was stored before it: 5 files"}, "files        5 "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code := run(t, append([]string{"--store", t.TempDir(), "import", bomb}, tc.args...)...)
+			if code != ExitPartial {
+				t.Errorf("exit %d, want %d; stderr: %s", code, ExitPartial, stderr)
+			}
+			for _, s := range append(tc.say, "imported only part of") {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr %q does not say %q", stderr, s)
+				}
+			}
+			if !strings.Contains(out, tc.files) || !strings.Contains(out, "bundle cut short") {
+				t.Errorf("stdout does not sum up what was kept (%q): %q", tc.files, out)
 			}
 		})
 	}

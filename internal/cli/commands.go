@@ -146,9 +146,10 @@ func newImportCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&instance, "instance", "", "instance id of the node (default: read from the archive name or system/instance-id.txt)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace a bundle with the same id already in the store")
-	cmd.Flags().Int64Var(&lim.MaxTotalBytes, "max-total-bytes", 0, "refuse to unpack more than this many bytes in all (0: 32 GiB)")
+	cmd.Flags().Int64Var(&lim.MaxTotalBytes, "max-total-bytes", 0, "stop once this many bytes are unpacked in all, compressed members' content included (0: 32 GiB)")
 	cmd.Flags().Int64Var(&lim.MaxFileBytes, "max-file-bytes", 0, "cut any one file at this many bytes (0: 8 GiB)")
-	cmd.Flags().IntVar(&lim.MaxFiles, "max-files", 0, "refuse bundles with more members than this (0: 200000)")
+	cmd.Flags().IntVar(&lim.MaxFiles, "max-files", 0, "stop after this many members (0: 20000)")
+	cmd.Flags().Float64Var(&lim.MaxArchiveRatio, "max-archive-ratio", 0, "stop once everything decompressed exceeds this many times the archive's size, past 256 MiB (0: 100)")
 	return cmd
 }
 

@@ -163,6 +163,11 @@ func (b *Builder) IndexFile(ctx context.Context, path, logType string, r io.Read
 	b.mu.Unlock()
 
 	lr := lines.NewReader(r, 0, 0)
+	// The block buffer (1 MiB) goes back to the pool: without this a bundle of many small files
+	// allocated a fresh MiB per file, and the garbage collector, rescanning a heap that grows
+	// with every file, made a 200,000-member import take minutes. Nothing below keeps a slice
+	// of a block: samples, facts and kernel texts are copies.
+	defer lr.Release()
 	var lastLine []byte
 	first := true
 	var readErr error
@@ -191,6 +196,10 @@ func (b *Builder) IndexFile(ctx context.Context, path, logType string, r io.Read
 		fs.file.Last = st.Time
 	}
 	fs.facts = fs.asm.Finish()
+	// The assembler (9 KiB, most of it its ring of recent exits) is done with; the builder
+	// keeps every file's state until Finish, and on a bundle of 200,000 small files the
+	// assemblers alone held 1.4 GiB.
+	fs.asm = nil
 	if readErr != nil {
 		fs.file.Warning = fmt.Sprintf("read stopped early: %v; lines before it are indexed", readErr)
 		return fmt.Errorf("%s: %w", path, readErr)
@@ -826,13 +835,16 @@ func (b *Builder) SetIdentity(bundleID, instanceID string) {
 	b.opt.BundleID, b.opt.InstanceID = bundleID, instanceID
 }
 
-// Rename moves a file's results to a new path: a streamed import may learn only after a file was
-// indexed that the folder it guessed to strip was not shared by every member.
-func (b *Builder) Rename(oldPath, newPath string) {
+// Rename moves files' results to new paths, old path → new path, all at once: a streamed import
+// may learn only after files were indexed that the folder it guessed to strip was not shared by
+// every member, and then a file can move to the path another one was indexed under a moment
+// before. Applied one by one, such a chain would carry both files to the last path.
+func (b *Builder) Rename(moves map[string]string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, fs := range b.files {
-		if fs.file.Path != oldPath {
+		newPath, ok := moves[fs.file.Path]
+		if !ok {
 			continue
 		}
 		fs.file.Path = newPath

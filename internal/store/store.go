@@ -219,9 +219,12 @@ type streamIndex struct {
 	b    *index.Builder
 	mu   sync.Mutex
 	errs []string
-	// seen remembers each file under the path it was indexed as: Extract may rename a member
-	// afterwards (a later duplicate, a case clash), and the index must follow.
+	// seen remembers each file under the path it is indexed as, and at where each indexed path
+	// is in seen. Extract moves the files it stored so far when it undoes a wrong top-folder
+	// guess (it rewrites File.Path in place), and the index must follow; a moved file may then
+	// be followed by a new member stored under the path the moved one was indexed as.
 	seen []seenFile
+	at   map[string]int
 }
 
 type seenFile struct {
@@ -239,13 +242,20 @@ func newStreamIndex(cat *detect.Catalog, src, tmp string) (*streamIndex, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &streamIndex{b: b}, nil
+	return &streamIndex{b: b, at: map[string]int{}}, nil
 }
 
 func (si *streamIndex) onFile(ctx context.Context, f *bundle.File, r io.Reader) error {
 	if !f.Log || f.Binary {
 		return nil
 	}
+	// Extract stores every member under a path of its own (a repeated name gets a ".dupN"
+	// one), so a path already in the index means files were moved since they were indexed:
+	// move them in the index first, so that this file and the one indexed there stay apart.
+	if _, taken := si.at[f.Path]; taken {
+		si.follow()
+	}
+	si.at[f.Path] = len(si.seen)
 	si.seen = append(si.seen, seenFile{f, f.Path})
 	if err := si.b.IndexFile(ctx, f.Path, f.LogType, r); err != nil {
 		if ctx.Err() != nil {
@@ -258,13 +268,29 @@ func (si *streamIndex) onFile(ctx context.Context, f *bundle.File, r io.Reader) 
 	return nil
 }
 
-func (si *streamIndex) finish(man *bundle.Manifest) *index.Index {
-	si.b.SetIdentity(man.ID, man.InstanceID)
-	for _, s := range si.seen {
-		if s.f.Path != s.path {
-			si.b.Rename(s.path, s.f.Path)
+// follow renames in the index every file Extract moved since it was indexed. The moves are
+// applied all at once, because a file may move to the path of another file that moves on too.
+func (si *streamIndex) follow() {
+	moves := map[string]string{}
+	for i := range si.seen {
+		if s := &si.seen[i]; s.f.Path != s.path {
+			moves[s.path] = s.f.Path
+			s.path = s.f.Path
 		}
 	}
+	if len(moves) == 0 {
+		return
+	}
+	si.b.Rename(moves)
+	clear(si.at)
+	for i, s := range si.seen {
+		si.at[s.path] = i
+	}
+}
+
+func (si *streamIndex) finish(man *bundle.Manifest) *index.Index {
+	si.b.SetIdentity(man.ID, man.InstanceID)
+	si.follow()
 	idx := si.b.Finish()
 	idx.Warnings = append(idx.Warnings, si.errs...)
 	return idx
