@@ -12,6 +12,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -486,4 +487,46 @@ func TestExtractManyMembers(t *testing.T) {
 		t.Errorf("the manifest costs %d bytes per file kept; want it small", per)
 	}
 	t.Logf("%d members, MaxFiles=%d: %v, manifest %d bytes", n, maxFiles, took.Round(time.Millisecond), len(data))
+}
+
+// TestSparseTarBomb: a sparse tar member (GNU tar --sparse) expands holes into bytes no
+// decompressor produced; the archive-wide ratio counts what is stored, so a 275-byte archive
+// that wrote 8 GiB of zeros is stopped at its ratio. Written with GNU tar when it is installed.
+func TestSparseTarBomb(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("no tar to write a sparse archive")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "eks_i-0123456789abcdef0_2026-11-20_1030-UTC_0.7.9")
+	if err := os.MkdirAll(filepath.Join(src, "kubelet"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(src, "kubelet", "kubelet.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(64 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	archive := filepath.Join(dir, "sparse.tar.gz")
+	if out, err := exec.Command("tar", "--sparse", "-czf", archive, "-C", dir, filepath.Base(src)).CombinedOutput(); err != nil {
+		t.Skipf("tar --sparse: %v %s", err, out)
+	}
+	info, _ := os.Stat(archive)
+	opt := Options{MaxArchiveRatio: 100}
+	opt.archiveFloor = 1 << 20
+	man, err := Extract(context.Background(), archive, filepath.Join(dir, "out"), opt)
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "MaxArchiveRatio") {
+		t.Fatalf("a %d-byte sparse archive of 64 MiB: %v, want MaxArchiveRatio", info.Size(), err)
+	}
+	var stored int64
+	if man != nil {
+		for _, f := range man.Files {
+			stored += f.Size
+		}
+	}
+	if limit := int64(100) * info.Size(); stored > 2*max(limit, opt.archiveFloor) {
+		t.Errorf("stored %d bytes, want at most twice the limit (%d)", stored, max(limit, opt.archiveFloor))
+	}
 }

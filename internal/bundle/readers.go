@@ -113,6 +113,16 @@ func (e *limitError) Unwrap() error { return ErrLimit }
 func (b *budget) expand(n int) (int, error) {
 	fit := min(int64(n), max(b.maxTotal-b.expanded, 0))
 	b.expanded += fit
+	// What is stored is judged against the archive's size too, not only what decompressors
+	// made: a sparse tar member (GNU or PAX) expands holes into bytes that no decompressor
+	// produced — a 275-byte .tar.gz wrote 8 GiB of zeros before this check.
+	if out := b.expanded; out > b.floor && float64(out) > b.maxRatio*float64(max(b.archive, 1)) {
+		return int(fit), &limitError{
+			limit: fmt.Sprintf("MaxArchiveRatio=%g", b.maxRatio),
+			msg: fmt.Sprintf("%d bytes stored from an archive of %d bytes (ratio %.0f), over MaxArchiveRatio=%g; stopped in %q",
+				out, b.archive, float64(out)/float64(max(b.archive, 1)), b.maxRatio, b.member),
+		}
+	}
 	if fit == int64(n) {
 		return n, nil
 	}
