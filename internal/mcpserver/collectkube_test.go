@@ -2,7 +2,6 @@ package mcpserver
 
 import (
 	"encoding/json"
-	"github.com/nodediag/nodediag/internal/tartest"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/collect"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/store"
+	"github.com/nodediag/nodediag/internal/tartest"
 )
 
 // exampleFiles reads members of the example archive by name.

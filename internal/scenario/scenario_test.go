@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"github.com/nodediag/nodediag/internal/tartest"
 	"io"
 	"io/fs"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/nodediag/nodediag/internal/facts"
+	"github.com/nodediag/nodediag/internal/tartest"
 )
 
 // testNoise keeps the tests fast; the incident does not depend on it.

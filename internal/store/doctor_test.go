@@ -73,7 +73,7 @@ func TestDoctorFindsAndRepairs(t *testing.T) {
 	os.Mkdir(filepath.Join(good.Dir, ".index-123"), 0o755)
 	dead := filepath.Join(root, "tmp", "import-dead")
 	os.MkdirAll(filepath.Join(dead, "bundle", "files"), 0o755)
-	os.WriteFile(filepath.Join(dead, lockName), nil, 0o644)
+	os.WriteFile(dead+lockSuffix, nil, 0o644)
 
 	// As in a store an older nodediag wrote: no lock files yet.
 	if err := os.RemoveAll(filepath.Join(root, "locks")); err != nil {

@@ -5,22 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Layout of a work folder, <root>/tmp/<prefix>XXXX: the folder is owned by the one running
-// operation that holds the lock on its lockName file. What the operation builds (a bundle, an
-// index) is staged inside it and renamed into bundles/ when whole; what it replaces lands back
-// inside it and goes when the folder is removed. So a kill at any moment leaves its debris in
-// tmp/, never in bundles/, and the next Open removes the folders whose lock it can take.
+// operation that holds the lock on its sibling <root>/tmp/<prefix>XXXX.lock. What the operation
+// builds (a bundle, an index) is staged inside it and renamed into bundles/ when whole; what it
+// replaces lands back inside it and goes when the folder is removed. So a kill at any moment
+// leaves its debris in tmp/, never in bundles/, and the next Open removes the folders whose lock
+// it can take.
 const (
-	lockName   = ".lock"
+	lockSuffix = ".lock"
 	recordName = "work.json" // where a replacement is going, for putting the old folder back
 	asideName  = "old"       // the previous folder, moved aside when no atomic exchange exists
 )
+
+// strayGrace is how long a lock file of tmp/ without its folder is left alone: its operation
+// may have created and not yet locked it (the folder comes right after), a matter of
+// microseconds, or been killed before making its folder.
+const strayGrace = time.Minute
 
 // unownedGrace is how long a folder in tmp/ without a lock file is left alone. Folders this
 // nodediag makes have their lock from the start; one without is from an older nodediag that
@@ -44,43 +52,49 @@ type work struct {
 	lock *lockFile
 }
 
-// newWork makes a work folder and locks it. The lock file is created and locked under another
-// name and then renamed into place, so a lockName file that a cleanup can see is always held
-// already: a cleanup can never take the lock of a folder that is still being set up.
+// newWork makes a work folder and locks it. The lock comes first, as a sibling file, and the
+// folder only once it is held: a folder a cleanup can see always has its lock taken already, so
+// a kill at any moment leaves either a folder whose lock a cleanup can take or a lone lock file.
 func (s *Store) newWork(prefix string) (*work, error) {
-	dir, err := os.MkdirTemp(filepath.Join(s.Root, "tmp"), prefix)
-	if err != nil {
-		return nil, fmt.Errorf("make a work folder in %s: %w", filepath.Join(s.Root, "tmp"), err)
+	tmp := filepath.Join(s.Root, "tmp")
+	for range 100 {
+		name := prefix + strconv.FormatUint(rand.Uint64(), 36)
+		f, err := os.OpenFile(filepath.Join(tmp, name+lockSuffix), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("make a work folder in %s: %w", tmp, err)
+		}
+		ok, err := lockFd(f)
+		if err == nil && !ok {
+			err = errors.New("a lock file just created is locked by someone else")
+		}
+		dir := filepath.Join(tmp, name)
+		if err == nil {
+			err = os.Mkdir(dir, 0o755)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			f.Close()
+			return nil, fmt.Errorf("make a work folder in %s: %w", tmp, err)
+		}
+		return &work{Dir: dir, lock: &lockFile{f: f}}, nil
 	}
-	fail := func(err error) (*work, error) {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("lock work folder %s: %w", dir, err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName+".new"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fail(err)
-	}
-	ok, err := lockFd(f)
-	if err == nil && !ok {
-		err = errors.New("a file just created is locked by someone else")
-	}
-	if err != nil {
-		f.Close()
-		return fail(err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, lockName)); err != nil {
-		f.Close()
-		return fail(err)
-	}
-	return &work{Dir: dir, lock: &lockFile{f: f}}, nil
+	return nil, fmt.Errorf("make a work folder in %s: 100 names taken", tmp)
 }
 
-// release removes the work folder and then drops its lock. The folder goes while the lock is
-// still held, so no cleanup can start on a folder half removed; Windows cannot delete an open
-// file, so there the lock file is removed in a second pass after closing it.
+// release removes the work folder, then its lock file, then drops the lock. The folder goes
+// while the lock is still held, so no cleanup can start on a folder half removed; Windows cannot
+// delete an open file, so there the lock file is removed after closing it.
 func (w *work) release() error {
 	err := os.RemoveAll(w.Dir)
+	lockPath := w.Dir + lockSuffix
+	rerr := os.Remove(lockPath)
 	uerr := w.lock.unlock()
+	if rerr != nil {
+		os.Remove(lockPath)
+	}
 	if err != nil {
 		err = os.RemoveAll(w.Dir)
 	}
@@ -169,7 +183,8 @@ type tmpEntry struct {
 
 func (e *tmpEntry) done() { e.lock.unlock() }
 
-// scanTmp classifies what is in tmp/, taking the locks of the dead folders.
+// scanTmp classifies what is in tmp/, taking the locks of the dead folders. A folder's lock is
+// its sibling <name>.lock; a lock file without its folder is stray.
 func (s *Store) scanTmp() ([]*tmpEntry, error) {
 	dir := filepath.Join(s.Root, "tmp")
 	ents, err := os.ReadDir(dir)
@@ -179,28 +194,59 @@ func (s *Store) scanTmp() ([]*tmpEntry, error) {
 		}
 		return nil, fmt.Errorf("read %s: %w", dir, err)
 	}
+	names := map[string]bool{}
+	for _, de := range ents {
+		names[de.Name()] = true
+	}
 	var out []*tmpEntry
 	for _, de := range ents {
 		te := &tmpEntry{Name: de.Name(), Path: filepath.Join(dir, de.Name())}
-		l, ok, err := tryLockExisting(filepath.Join(te.Path, lockName))
-		switch {
-		case err == nil && ok:
-			te.State, te.lock = tmpDead, l
-		case err == nil:
-			te.State = tmpLive
-		case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-			// No lock file, or a stray file rather than a folder: nothing says who owns it.
-			te.State = tmpUnowned
-			if !changedWithin(te.Path, unownedGrace) {
-				te.State = tmpAbandoned
+		if base, ok := strings.CutSuffix(de.Name(), lockSuffix); ok && !de.IsDir() {
+			if names[base] {
+				continue // the lock of a folder: judged with it
 			}
-		default:
-			s.log.Warn("cannot tell whether a temporary folder is in use; left alone", "path", te.Path, "err", err)
-			te.State = tmpLive
+			s.classifyStray(te)
+		} else {
+			s.classify(te, te.Path+lockSuffix)
 		}
 		out = append(out, te)
 	}
 	return out, nil
+}
+
+func (s *Store) classify(te *tmpEntry, lockPath string) {
+	l, ok, err := tryLockExisting(lockPath)
+	switch {
+	case err == nil && ok:
+		te.State, te.lock = tmpDead, l
+	case err == nil:
+		te.State = tmpLive
+	case errors.Is(err, fs.ErrNotExist):
+		// No lock: an older nodediag's folder, or a stray file; nothing says who owns it.
+		te.State = tmpUnowned
+		if !changedWithin(te.Path, unownedGrace) {
+			te.State = tmpAbandoned
+		}
+	default:
+		s.log.Warn("cannot tell whether a temporary folder is in use; left alone", "path", te.Path, "err", err)
+		te.State = tmpLive
+	}
+}
+
+// classifyStray judges a lock file without its folder: dead once nobody holds it and it is older
+// than strayGrace.
+func (s *Store) classifyStray(te *tmpEntry) {
+	te.State = tmpUnowned
+	if changedWithin(te.Path, strayGrace) {
+		return
+	}
+	l, ok, err := tryLockExisting(te.Path)
+	switch {
+	case err == nil && ok:
+		te.State, te.lock = tmpDead, l
+	case err == nil:
+		te.State = tmpLive
+	}
 }
 
 // changedWithin says whether anything under p was modified less than d ago. It stops at the
@@ -228,7 +274,7 @@ func changedWithin(p string, d time.Duration) bool {
 // half done: when the target is missing and the previous folder is aside, it goes back.
 func (s *Store) removeDead(te *tmpEntry) (restored string, err error) {
 	defer te.done()
-	if te.State == tmpDead {
+	if info, err := os.Lstat(te.Path); err == nil && info.IsDir() && te.State == tmpDead {
 		restored, err = s.restoreAside(te.Path)
 		if err != nil {
 			return "", err
@@ -236,6 +282,11 @@ func (s *Store) removeDead(te *tmpEntry) (restored string, err error) {
 	}
 	if err := os.RemoveAll(te.Path); err != nil {
 		return restored, fmt.Errorf("remove %s: %w", te.Path, err)
+	}
+	// The folder's lock goes after it, still held (Windows: after done closes it, by the next
+	// cleanup, as a stray lock).
+	if !strings.HasSuffix(te.Path, lockSuffix) {
+		os.Remove(te.Path + lockSuffix)
 	}
 	return restored, nil
 }
