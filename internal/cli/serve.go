@@ -66,6 +66,8 @@ With --listen ADDR (e.g. 127.0.0.1:8080) it serves the MCP streamable HTTP trans
 /mcp and /metrics require "Authorization: Bearer <token>", the token being the contents of
 --auth-token-file (at least 16 bytes; e.g. openssl rand -hex 32 > token && chmod 600 token).
 --insecure-no-auth drops the token, and is refused unless ADDR is a loopback address.
+A request from a web page (one with an Origin header) gets 403 unless the origin is a localhost
+one or listed in --allowed-origins: a page must not reach the server through the user's browser.
 Request bodies over --max-body-bytes are refused with 413. SIGINT or SIGTERM shuts the server
 down gracefully: calls in flight finish, sessions are closed, within 10 seconds.`,
 		Example: `  nodediag serve
@@ -75,7 +77,7 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if listen == "" {
 				// The HTTP flags without --listen would silently do nothing: say so.
-				for _, f := range []string{"auth-token-file", "insecure-no-auth", "max-body-bytes"} {
+				for _, f := range []string{"auth-token-file", "insecure-no-auth", "max-body-bytes", "allowed-origins"} {
 					if cmd.Flags().Changed(f) {
 						return usageError("--%s applies to the HTTP server: give --listen ADDR too", f)
 					}
@@ -130,6 +132,7 @@ down gracefully: calls in flight finish, sessions are closed, within 10 seconds.
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve HTTP without a token (loopback --listen only)")
 	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted")
+	f.StringSliceVar(&hopts.AllowedOrigins, "allowed-origins", nil, "browser origins allowed to call the HTTP server besides localhost ones, comma-separated exact origins (https://app.example.com); * allows every origin")
 	f.StringVar(&kc.kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes tools (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
 	f.BoolVar(&kc.noKube, "no-kube", false, "serve without cluster access: the Kubernetes tools say so, diagnose_crashloop needs instanceId")
 	f.StringVar(&kc.bucket, "bucket", "", "S3 bucket the collect tool's SSM automation uploads to (default $"+bucketEnv+")")

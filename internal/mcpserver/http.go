@@ -69,6 +69,9 @@ type HTTPOptions struct {
 	MaxSessions int
 	// ShutdownTimeout bounds the graceful shutdown. Default 10 s.
 	ShutdownTimeout time.Duration
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed besides loopback
+	// ones; "*" allows every origin. A request whose Origin header is not allowed gets 403.
+	AllowedOrigins []string
 	// Logger receives the listening address, refused requests and warnings; nil discards.
 	Logger *slog.Logger
 }
@@ -181,6 +184,7 @@ type httpHandler struct {
 	srv      *mcp.Server
 	opts     HTTPOptions
 	digest   []byte // nil: no auth
+	origins  originPolicy
 	inflight atomic.Int64
 }
 
@@ -200,6 +204,10 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err != nil {
 		return nil, err
 	}
+	origins, err := parseOrigins(opts.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, fmt.Errorf("registering the Go collector: %w", err)
@@ -210,7 +218,7 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err := Instrument(ctx, srv, reg); err != nil {
 		return nil, err
 	}
-	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest}
+	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest, origins: origins}
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Logger:              opts.Logger,
 		SessionTimeout:      opts.SessionTimeout,
@@ -231,6 +239,10 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Origin first: a page in a browser must learn nothing, not even whether its token is right.
+	if !h.checkOrigin(w, r) {
+		return
+	}
 	// Refuse a declared oversize body before reading it; MaxBytesReader catches the undeclared
 	// (chunked) ones while they are read, and the SDK answers those with 413 too.
 	if r.ContentLength > h.opts.MaxBodyBytes {
@@ -314,6 +326,9 @@ func ServeHTTP(ctx context.Context, srv *mcp.Server, opts HTTPOptions) error {
 	check := opts
 	check.Logger = slog.New(slog.DiscardHandler)
 	if _, err := check.tokenDigest(); err != nil {
+		return err
+	}
+	if _, err := parseOrigins(opts.AllowedOrigins); err != nil {
 		return err
 	}
 	var lc net.ListenConfig
