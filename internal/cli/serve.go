@@ -68,8 +68,9 @@ With --listen ADDR (e.g. 127.0.0.1:8080) it serves the MCP streamable HTTP trans
 --insecure-no-auth drops the token, and is refused unless ADDR is a loopback address.
 A request from a web page (one with an Origin header) gets 403 unless the origin is a localhost
 one or listed in --allowed-origins: a page must not reach the server through the user's browser.
-Request bodies over --max-body-bytes are refused with 413. SIGINT or SIGTERM shuts the server
-down gracefully: calls in flight finish, sessions are closed, within 10 seconds.`,
+Request bodies over --max-body-bytes are refused with 413; a client whose request headers take
+over 10 s to arrive, or headers and body over 30 s, loses its connection. SIGINT or SIGTERM shuts
+the server down gracefully: calls in flight finish, sessions are closed, within 10 seconds.`,
 		Example: `  nodediag serve
   nodediag serve --listen 0.0.0.0:8080 --auth-token-file /etc/nodediag/token
   nodediag serve --listen 127.0.0.1:8080 --insecure-no-auth`,

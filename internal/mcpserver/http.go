@@ -28,7 +28,11 @@ import (
 const (
 	DefaultMaxBodyBytes      = 1 << 20 // a tools/call is a few hundred bytes; 1 MiB leaves room and stops a flood
 	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
+	// DefaultReadTimeout bounds a whole request, headers and body: a body is at most
+	// MaxBodyBytes (1 MiB), which takes 30 s only below 35 KB/s; a client slower than that is
+	// holding the connection, not sending.
+	DefaultReadTimeout = 30 * time.Second
+	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultSessionTimeout closes sessions a client abandoned without DELETE; an agent working
 	// through the runbook calls far more often than this.
 	DefaultSessionTimeout  = 30 * time.Minute
@@ -60,6 +64,9 @@ type HTTPOptions struct {
 	MaxBodyBytes int64
 	// ReadHeaderTimeout bounds the time to read request headers. Default 10 s.
 	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the time to read a whole request, headers and body, so that a client
+	// sending its body slowly, or never, cannot hold a connection and a handler. Default 30 s.
+	ReadTimeout time.Duration
 	// IdleTimeout closes keep-alive connections idle this long. Default 2 min.
 	IdleTimeout time.Duration
 	// SessionTimeout closes MCP sessions without a request for this long. Default 30 min.
@@ -88,6 +95,7 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 		def  time.Duration
 	}{
 		{"ReadHeaderTimeout", &o.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"ReadTimeout", &o.ReadTimeout, DefaultReadTimeout},
 		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
 		{"SessionTimeout", &o.SessionTimeout, DefaultSessionTimeout},
 		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout},
@@ -353,9 +361,14 @@ func ServeListener(ctx context.Context, ln net.Listener, srv *mcp.Server, opts H
 		return err
 	}
 	opts = h.opts
+	// ReadTimeout does not end what must last: net/http lifts the connection's read deadline as
+	// soon as a request's body has been read (to watch for the client going away), so a tool call
+	// that runs for minutes and a session's standalone SSE stream (a GET without a body that lasts
+	// the session) are not cut by it. WriteTimeout would cut both, and stays unset.
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
