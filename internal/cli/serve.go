@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -34,6 +35,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		toolsets []string
 		readOnly bool
 		fullText bool
+		callTime time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,7 +55,9 @@ The tools come in toolsets — node-logs, runbooks, kubernetes (cluster_health i
 and --toolsets lists only those asked for; a toolset the server is not configured for (--no-kube,
 --no-aws, no kubeconfig) is not listed, and the server's instructions say why. --read-only drops
 collect and status. Each answer is structured content and a few lines of text naming the next
-call; --full-text adds the whole JSON as text for clients that read only text.
+call; --full-text adds the whole JSON as text for clients that read only text. A call that runs
+longer than --call-timeout (2m) is stopped and answers an error saying how to narrow it; over
+HTTP a call is stopped too when its client disconnects.
 
 Without --listen it speaks over standard input and output (newline-delimited JSON-RPC): stdout
 carries only the protocol, logs go to stderr.
@@ -87,6 +91,9 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			if maxBody < 0 {
 				return usageError("--max-body-bytes %d: want a positive number of bytes", maxBody)
 			}
+			if callTime <= 0 {
+				return usageError("--call-timeout %v: want a positive duration, e.g. 2m", callTime)
+			}
 			st, err := g.openStore()
 			if err != nil {
 				return err
@@ -103,6 +110,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 				return usageError("--toolsets: %v", err)
 			}
 			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, Version, readOnly, fullText
+			opts.CallTimeout, opts.Logger = callTime, g.log
 			srv := mcpserver.New(opts)
 			if listen == "" {
 				return srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(g.stdin), Writer: nopWriteCloser{g.stdout}})
@@ -128,6 +136,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	_ = cmd.RegisterFlagCompletionFunc("toolsets", completeToolsets)
 	f.BoolVar(&readOnly, "read-only", false, "serve only the tools annotated read-only: no collect, no status")
 	f.BoolVar(&fullText, "full-text", false, "send each answer's JSON as text too, for clients that read only text content (default: a few lines and the next call)")
+	f.DurationVar(&callTime, "call-timeout", mcpserver.DefaultCallTimeout, "longest a tool call may run; past it the call is stopped and answers an error saying how to narrow it")
 	f.StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md) served beside the built-ins")
 	f.StringVar(&listen, "listen", "", "serve MCP over streamable HTTP on this host:port instead of stdio")
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")

@@ -14,6 +14,7 @@ func TestServeFlagsRefused(t *testing.T) {
 		wantErr string
 	}{
 		{"origins without --listen", []string{"--allowed-origins", "https://app.example.com"}, "--allowed-origins applies to the HTTP server"},
+		{"zero call timeout", []string{"--call-timeout", "0s"}, "--call-timeout 0s"},
 		{"an origin with a path", []string{"--listen", "127.0.0.1:0", "--insecure-no-auth", "--allowed-origins", "https://app.example.com/mcp"}, "--allowed-origins"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

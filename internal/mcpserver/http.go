@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,7 +196,21 @@ type httpHandler struct {
 	digest   []byte // nil: no auth
 	origins  originPolicy
 	inflight atomic.Int64
+	// calls maps the key ServeHTTP gives each POST to /mcp (in callKeyHeader) to that request's
+	// context, while the request is being served.
+	calls sync.Map
 }
+
+// callKeyHeader carries, from ServeHTTP to the tool middleware, which HTTP request delivered a
+// tools/call: the SDK runs tool handlers on a context of the session, not of the request, so
+// without it a call runs on after its client has gone. ServeHTTP sets it on every POST, over
+// whatever the client sent.
+const callKeyHeader = "Nodediag-Call-Key"
+
+// errClientGone is the cause of a tool call's context ending because the HTTP request that
+// carried it ended first: the client closed the connection or gave up, and no one will read the
+// answer.
+var errClientGone = errors.New("the HTTP client that made the call went away")
 
 // NewHTTPHandler serves srv over the MCP streamable HTTP transport on /mcp, a liveness answer
 // on /healthz (no auth) and Prometheus metrics of its own registry on /metrics (behind the same
@@ -227,6 +243,7 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 		return nil, err
 	}
 	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest, origins: origins}
+	srv.AddReceivingMiddleware(h.cancelOnDisconnect)
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Logger:              opts.Logger,
 		SessionTimeout:      opts.SessionTimeout,
@@ -265,7 +282,43 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.inflight.Add(1)
 		defer h.inflight.Add(-1)
 	}
+	if r.URL.Path == "/mcp" && r.Method == http.MethodPost {
+		key := rand.Text()
+		r.Header.Set(callKeyHeader, key)
+		h.calls.Store(key, r.Context())
+		defer h.calls.Delete(key)
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// cancelOnDisconnect is receiving middleware that ends a tool call's context when the HTTP
+// request that carried it ends before the answer (net/http cancels a request's context when
+// its connection closes). Without it a search whose client disconnected read on for minutes.
+func (h *httpHandler) cancelOnDisconnect(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		extra := req.GetExtra()
+		if method != "tools/call" || extra == nil || extra.Header.Get(callKeyHeader) == "" {
+			return next(ctx, method, req)
+		}
+		name := ""
+		if cr, ok := req.(*mcp.CallToolRequest); ok && cr.Params != nil {
+			name = cr.Params.Name
+		}
+		v, ok := h.calls.Load(extra.Header.Get(callKeyHeader))
+		if !ok {
+			// The POST was answered or abandoned before the call started: no one is waiting.
+			h.opts.Logger.Info("not running a tool call: the HTTP request that carried it has ended", "tool", name)
+			return nil, errClientGone
+		}
+		cctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(v.(context.Context), func() {
+			h.opts.Logger.Info("cancelling a tool call: the HTTP request that carried it ended", "tool", name)
+			cancel(errClientGone)
+		})
+		defer stop()
+		return next(cctx, method, req)
+	}
 }
 
 // auth requires the bearer token unless the handler was built insecure.
@@ -364,7 +417,8 @@ func ServeListener(ctx context.Context, ln net.Listener, srv *mcp.Server, opts H
 	// ReadTimeout does not end what must last: net/http lifts the connection's read deadline as
 	// soon as a request's body has been read (to watch for the client going away), so a tool call
 	// that runs for minutes and a session's standalone SSE stream (a GET without a body that lasts
-	// the session) are not cut by it. WriteTimeout would cut both, and stays unset.
+	// the session) are not cut by it. WriteTimeout would cut both, and stays unset: a call's
+	// length is bounded by Options.CallTimeout instead.
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,12 @@ type Options struct {
 	// FullText sends each answer's JSON as text content too, for clients that read only text;
 	// otherwise the text is a few lines and the next call.
 	FullText bool
+	// CallTimeout bounds every tool call: at the limit the tool's context ends and the call
+	// answers an isError result naming the limit. Zero (or less) means DefaultCallTimeout.
+	CallTimeout time.Duration
+	// Logger receives the server's warnings (a tool that does not stop at its limit); nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -128,6 +135,15 @@ func New(opts Options) *mcp.Server {
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{Instructions: text})
 	s.registerAll(&registry{srv: srv, fullText: opts.FullText, drop: drop})
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	limit := opts.CallTimeout
+	if limit <= 0 {
+		limit = DefaultCallTimeout
+	}
+	srv.AddReceivingMiddleware(callLimit(limit, log))
 	return srv
 }
 

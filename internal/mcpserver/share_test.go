@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +188,221 @@ func TestHTTPStreamsOutliveTimeouts(t *testing.T) {
 	case <-changed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no tools/list_changed notification: the standalone SSE stream did not outlive the timeouts")
+	}
+}
+
+// connectServer connects the SDK client to srv over memory for the test's length.
+func connectServer(t *testing.T, srv *mcp.Server, copts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
+	ct, st := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, copts).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+type blockOut struct {
+	Done bool `json:"done"`
+}
+
+// addBlockingTool adds "block_for_test", which runs until its context ends (reporting the
+// cause on ended) or, with ignoreCtx, sleeps for d whatever its context says.
+func addBlockingTool(srv *mcp.Server, started chan<- struct{}, ended chan<- error, ignoreCtx bool, d time.Duration) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "block_for_test"}, func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, blockOut, error) {
+		if started != nil {
+			started <- struct{}{}
+		}
+		if ignoreCtx {
+			time.Sleep(d)
+			return nil, blockOut{Done: true}, nil
+		}
+		select {
+		case <-ctx.Done():
+			if ended != nil {
+				ended <- context.Cause(ctx)
+			}
+			return nil, blockOut{}, ctx.Err()
+		case <-time.After(d):
+			return nil, blockOut{Done: true}, nil
+		}
+	})
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// TestCallTimeout: a call past the server's limit answers, soon after the limit, an isError
+// result that names the limit, the flag and how to narrow the request — whether the tool stops
+// when its context ends, does not stop at all, or (search) returns partial matches as a success.
+func TestCallTimeout(t *testing.T) {
+	const limit = 200 * time.Millisecond
+	ctx := context.Background()
+	t.Run("tool that stops", func(t *testing.T) {
+		srv := New(Options{Version: "test", CallTimeout: limit})
+		ended := make(chan error, 1)
+		addBlockingTool(srv, nil, ended, false, 10*time.Second)
+		cs := connectServer(t, srv, nil)
+		start := time.Now()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "block_for_test"})
+		elapsed := time.Since(start)
+		if err != nil {
+			t.Fatalf("a protocol error %v, want an isError result", err)
+		}
+		if !res.IsError || !strings.Contains(resultText(res), "limit of 200ms per call (serve --call-timeout)") {
+			t.Errorf("isError %v, %q: want an error naming the limit and --call-timeout", res.IsError, resultText(res))
+		}
+		if elapsed > limit+time.Second {
+			t.Errorf("answered after %v, want soon after the limit %v", elapsed, limit)
+		}
+		select {
+		case cause := <-ended:
+			if !errors.Is(cause, errCallTimeout) {
+				t.Errorf("the tool's context ended with %v, want the call timeout", cause)
+			}
+		default:
+			t.Error("the tool's context did not end")
+		}
+	})
+	t.Run("tool that ignores its context", func(t *testing.T) {
+		var logs syncBuffer
+		srv := New(Options{Version: "test", CallTimeout: limit, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		addBlockingTool(srv, nil, nil, true, 5*time.Second)
+		cs := connectServer(t, srv, nil)
+		start := time.Now()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "block_for_test"})
+		elapsed := time.Since(start)
+		if err != nil || !res.IsError {
+			t.Fatalf("%v %v: want an isError result", err, res)
+		}
+		if elapsed > limit+stopGrace+time.Second {
+			t.Errorf("answered after %v, want within the limit and the grace (%v)", elapsed, limit+stopGrace)
+		}
+		if !strings.Contains(logs.String(), "did not stop") || !strings.Contains(logs.String(), "block_for_test") {
+			t.Errorf("log %q: want a warning naming the tool that did not stop", logs.String())
+		}
+	})
+	t.Run("search answers its partial matches as an error", func(t *testing.T) {
+		f := newFixture(t)
+		// A limit that has passed before the search starts: the search returns at once with
+		// what it found (nothing), as a success; the call must still say it was stopped.
+		cs := connect(t, Options{Store: f.store, Version: "test", CallTimeout: time.Nanosecond})
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"instanceId": f.instance, "query": "OOMKilled"}})
+		if err != nil || !res.IsError {
+			t.Fatalf("%v %v: want an isError result", err, res)
+		}
+		if text := resultText(res); !strings.Contains(text, "--call-timeout") || !strings.Contains(text, "logTypes") || !strings.Contains(text, "start_time") {
+			t.Errorf("%q: want the limit's flag and search's narrowing parameters", text)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger writing from a tool's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// rawSession initializes an MCP session over plain HTTP, as a client without the SDK would,
+// and returns its id.
+func rawSession(t *testing.T, url, token string) string {
+	t.Helper()
+	resp := post(t, url, "Bearer "+token, strings.NewReader(initializeBody))
+	io.Copy(io.Discard, resp.Body)
+	id := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || id == "" {
+		t.Fatalf("initialize: status %d, session %q", resp.StatusCode, id)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Mcp-Session-Id", id)
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != http.StatusAccepted {
+		t.Fatalf("initialized: status %d", r2.StatusCode)
+	}
+	return id
+}
+
+// TestHTTPDisconnectCancels: when the HTTP client of a running call closes its connection —
+// without the cancellation notification an SDK client would send — the tool's context ends.
+func TestHTTPDisconnectCancels(t *testing.T) {
+	srv := New(Options{Version: "test"})
+	started, ended := make(chan struct{}, 1), make(chan error, 1)
+	addBlockingTool(srv, started, ended, false, 10*time.Second)
+	h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(testToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		for ss := range srv.Sessions() {
+			_ = ss.Close()
+		}
+		ts.Close()
+	})
+	id := rawSession(t, ts.URL+"/mcp", testToken)
+
+	ctx, hangUp := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/mcp",
+		strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"block_for_test","arguments":{}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Mcp-Session-Id", id)
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	// A client cannot pass for another request: the server sets the key over this one.
+	req.Header.Set(callKeyHeader, "forged")
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tool never started")
+	}
+	hangUp() // the transport closes the connection
+	select {
+	case cause := <-ended:
+		if !errors.Is(cause, errClientGone) {
+			t.Errorf("the tool's context ended with %v, want errClientGone", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tool still runs 5 s after its client disconnected")
 	}
 }
