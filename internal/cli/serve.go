@@ -3,13 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/cloud"
@@ -19,10 +17,6 @@ import (
 	"github.com/nodediag/nodediag/internal/mcpserver"
 	"github.com/nodediag/nodediag/internal/store"
 )
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
 
 func newServeCmd(g *globals) *cobra.Command {
 	var (
@@ -60,7 +54,9 @@ longer than --call-timeout (2m) is stopped and answers an error saying how to na
 HTTP a call is stopped too when its client disconnects.
 
 Without --listen it speaks over standard input and output (newline-delimited JSON-RPC): stdout
-carries only the protocol, logs go to stderr.
+carries only the protocol, logs go to stderr. A message over --max-body-bytes (1 MiB), or one
+that is not JSON-RPC, is dropped with an error answer (when its id can be read) and a log line;
+the server goes on with the next.
 
 With --listen ADDR (e.g. 127.0.0.1:8080) it serves the MCP streamable HTTP transport:
   /mcp      the MCP endpoint (sessions, server-sent events)
@@ -82,7 +78,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if listen == "" {
 				// The HTTP flags without --listen would silently do nothing: say so.
-				for _, f := range []string{"auth-token-file", "insecure-no-auth", "max-body-bytes", "allowed-origins"} {
+				for _, f := range []string{"auth-token-file", "insecure-no-auth", "allowed-origins"} {
 					if cmd.Flags().Changed(f) {
 						return usageError("--%s applies to the HTTP server: give --listen ADDR too", f)
 					}
@@ -113,7 +109,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			opts.CallTimeout, opts.Logger = callTime, g.log
 			srv := mcpserver.New(opts)
 			if listen == "" {
-				return srv.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(g.stdin), Writer: nopWriteCloser{g.stdout}})
+				return srv.Run(cmd.Context(), mcpserver.StdioTransport(g.stdin, g.stdout, maxBody, g.log))
 			}
 			hopts.Addr, hopts.InsecureNoAuth, hopts.MaxBodyBytes = listen, insecure, maxBody
 			hopts.Logger = g.log
@@ -141,7 +137,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	f.StringVar(&listen, "listen", "", "serve MCP over streamable HTTP on this host:port instead of stdio")
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve HTTP without a token (loopback --listen only)")
-	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest HTTP request body accepted")
+	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest request accepted: an HTTP request body, or a message line over stdio")
 	f.StringSliceVar(&hopts.AllowedOrigins, "allowed-origins", nil, "browser origins allowed to call the HTTP server besides localhost ones, comma-separated exact origins (https://app.example.com); * allows every origin")
 	f.StringVar(&kc.kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes tools (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
 	f.BoolVar(&kc.noKube, "no-kube", false, "serve without cluster access: the Kubernetes tools say so, diagnose_crashloop needs instanceId")

@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -404,5 +405,127 @@ func TestHTTPDisconnectCancels(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the tool still runs 5 s after its client disconnected")
+	}
+}
+
+// stdioPeer drives a server over StdioTransport with raw lines, as an agent's client would.
+// Its stdout is read all the time, as a real client does, into answers.
+type stdioPeer struct {
+	t       *testing.T
+	in      *io.PipeWriter
+	answers chan map[string]any
+	done    chan error
+}
+
+func newStdioPeer(t *testing.T, srv *mcp.Server, maxBytes int64, log *slog.Logger) *stdioPeer {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	p := &stdioPeer{t: t, in: inW, answers: make(chan map[string]any, 100), done: make(chan error, 1)}
+	go func() {
+		p.done <- srv.Run(context.Background(), StdioTransport(inR, outW, maxBytes, log))
+		outW.Close()
+	}()
+	go func() {
+		defer close(p.answers)
+		sc := bufio.NewScanner(outR)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"unparsable": sc.Text()}
+			}
+			p.answers <- m
+		}
+	}()
+	t.Cleanup(func() { inW.Close() })
+	return p
+}
+
+// send writes one line; with id > 0 it waits for the answer with that id and returns it.
+func (p *stdioPeer) send(id int, line string) map[string]any {
+	p.t.Helper()
+	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
+		p.t.Fatalf("writing to the server: %v", err)
+	}
+	if id == 0 {
+		return nil
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-p.answers:
+			if !ok {
+				p.t.Fatalf("no answer to id %d: the server ended (%v)", id, <-p.done)
+			}
+			if u, bad := m["unparsable"]; bad {
+				p.t.Fatalf("stdout carries a non-JSON line %q", u)
+			}
+			if got, ok := m["id"].(float64); ok && int(got) == id {
+				return m
+			}
+		case <-timeout:
+			p.t.Fatalf("no answer to id %d within 10 s", id)
+		}
+	}
+}
+
+// TestStdioBadMessages: a message over the limit, a line that is not JSON and JSON that is not
+// JSON-RPC are each dropped — answered with an error when their id can be read — and the
+// server answers the next request.
+func TestStdioBadMessages(t *testing.T) {
+	const limit = 4096
+	var logs syncBuffer
+	p := newStdioPeer(t, New(Options{Version: "test"}), limit, slog.New(slog.NewTextHandler(&logs, nil)))
+	p.send(1, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}`)
+	p.send(0, `{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`)
+
+	big := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_sops","arguments":{"query":"` + strings.Repeat("x", 3*limit) + `"}}}`
+	answer := p.send(2, big)
+	e, _ := answer["error"].(map[string]any)
+	if e == nil || e["code"] != float64(-32600) || !strings.Contains(e["message"].(string), "limit of 4096 bytes") || !strings.Contains(e["message"].(string), "--max-body-bytes") {
+		t.Errorf("oversized message: answer %v, want error -32600 naming the limit and --max-body-bytes", answer)
+	}
+	p.send(0, `this is not JSON`)
+	cut := p.send(3, `{"jsonrpc":"2.0","id":3,"method":`) // not JSON, but its id can be read
+	if e, _ := cut["error"].(map[string]any); e == nil || e["code"] != float64(-32700) {
+		t.Errorf("a cut message: answer %v, want a parse error -32700", cut)
+	}
+	p.send(0, `["not", "json-rpc"]`)
+	p.send(0, `   `)
+	res := p.send(4, `  {"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_sops","arguments":{}}}  `)
+	if r, _ := res["result"].(map[string]any); r == nil || r["isError"] == true {
+		t.Fatalf("after the bad messages: %v, want list_sops answered", res)
+	}
+	// The log names every drop, answered or not.
+	if n := strings.Count(logs.String(), "dropped a message on stdin"); n != 4 {
+		t.Errorf("%d drops logged, want 4:\n%s", n, logs.String())
+	}
+	p.in.Close()
+	if err := <-p.done; err != nil && !errors.Is(err, io.EOF) {
+		t.Errorf("the server ended with %v when its input closed", err)
+	}
+}
+
+func TestIDOf(t *testing.T) {
+	for _, tc := range []struct {
+		head string
+		want any // nil: none
+	}{
+		{`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"x":"` + strings.Repeat("y", 100), float64(7)},
+		{`{"jsonrpc":"2.0","method":"x","id":"abc"}`, "abc"},
+		{`{"jsonrpc":"2.0","params":{"x":"yyyy`, nil}, // cut before any id
+		{`{"jsonrpc":"2.0","id":null}`, nil},
+		{`[1,2]`, nil},
+		{`garbage`, nil},
+	} {
+		id, ok := idOf([]byte(tc.head))
+		if (tc.want == nil) == ok {
+			t.Errorf("%.40q: found %v (%v), want %v", tc.head, id.Raw(), ok, tc.want)
+			continue
+		}
+		if ok && fmt.Sprint(id.Raw()) != fmt.Sprint(tc.want) {
+			t.Errorf("%.40q: id %v, want %v", tc.head, id.Raw(), tc.want)
+		}
 	}
 }
