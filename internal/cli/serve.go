@@ -61,10 +61,13 @@ the server goes on with the next.
 With --listen ADDR (e.g. 127.0.0.1:8080) it serves the MCP streamable HTTP transport:
   /mcp      the MCP endpoint (sessions, server-sent events)
   /healthz  200 "ok", without authentication, for liveness probes
-  /metrics  Prometheus metrics: nodediag_mcp_tool_calls_total{tool,outcome},
+  /metrics  Prometheus metrics: nodediag_mcp_tool_calls_total{tool,outcome,caller},
             nodediag_mcp_tool_duration_seconds{tool}, Go and process metrics
 /mcp and /metrics require "Authorization: Bearer <token>", the token being the contents of
 --auth-token-file (at least 16 bytes; e.g. openssl rand -hex 32 > token && chmod 600 token).
+To tell callers apart, the file holds one line name:token per caller instead; the name is in the
+log line of each call (stderr), in the caller label of the metrics, and a session belongs to the
+caller that opened it. A single bare token is the caller "default".
 --insecure-no-auth drops the token, and is refused unless ADDR is a loopback address.
 A request from a web page (one with an Origin header) gets 403 unless the origin is a localhost
 one or listed in --allowed-origins: a page must not reach the server through the user's browser.
@@ -135,7 +138,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	f.DurationVar(&callTime, "call-timeout", mcpserver.DefaultCallTimeout, "longest a tool call may run; past it the call is stopped and answers an error saying how to narrow it")
 	f.StringVar(&dir, "runbooks", "", "a folder of your own SOP files (*.md) served beside the built-ins")
 	f.StringVar(&listen, "listen", "", "serve MCP over streamable HTTP on this host:port instead of stdio")
-	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send")
+	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send, or lines name:token, one per caller")
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve HTTP without a token (loopback --listen only)")
 	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest request accepted: an HTTP request body, or a message line over stdio")
 	f.StringSliceVar(&hopts.AllowedOrigins, "allowed-origins", nil, "browser origins allowed to call the HTTP server besides localhost ones, comma-separated exact origins (https://app.example.com); * allows every origin")

@@ -1,11 +1,8 @@
 package mcpserver
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,55 +120,6 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 	return o, nil
 }
 
-// tokenDigest returns the SHA-256 of the configured token, or nil in insecure mode. Comparing
-// digests, which all have the same length, keeps the token's length from leaking through timing.
-func (o HTTPOptions) tokenDigest() ([]byte, error) {
-	set := 0
-	for _, b := range []bool{len(o.Token) > 0, o.TokenFile != "", o.InsecureNoAuth} {
-		if b {
-			set++
-		}
-	}
-	switch {
-	case set == 0:
-		return nil, fmt.Errorf("%w: the HTTP server needs a bearer token: give --auth-token-file FILE "+
-			"(or --insecure-no-auth on a loopback address)", ErrConfig)
-	case set > 1:
-		return nil, fmt.Errorf("%w: give one of a token, --auth-token-file and --insecure-no-auth, not several", ErrConfig)
-	}
-	if o.InsecureNoAuth {
-		if !loopbackAddr(o.Addr) {
-			return nil, fmt.Errorf("%w: --insecure-no-auth is only allowed on a loopback address (127.0.0.0/8, ::1, localhost), "+
-				"not %q: anyone who can reach it could read the node logs; use --auth-token-file", ErrConfig, o.Addr)
-		}
-		o.Logger.Warn("serving MCP over HTTP without authentication (loopback only)", "addr", o.Addr)
-		return nil, nil
-	}
-	tok := o.Token
-	what := "the token"
-	if o.TokenFile != "" {
-		what = "the token in " + o.TokenFile
-		raw, err := os.ReadFile(o.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: reading --auth-token-file: %w", ErrConfig, err)
-		}
-		tok = raw
-		if fi, err := os.Stat(o.TokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			o.Logger.Warn("the auth token file is readable by group or others; chmod 600 it",
-				"file", o.TokenFile, "mode", fi.Mode().Perm().String())
-		}
-	}
-	tok = bytes.TrimRight(tok, " \t\r\n")
-	if len(tok) == 0 {
-		return nil, fmt.Errorf("%w: %s is empty: want at least %d bytes, e.g. from `openssl rand -hex 32`", ErrConfig, what, MinTokenBytes)
-	}
-	if len(tok) < MinTokenBytes {
-		return nil, fmt.Errorf("%w: %s is %d bytes: want at least %d, e.g. from `openssl rand -hex 32`", ErrConfig, what, len(tok), MinTokenBytes)
-	}
-	sum := sha256.Sum256(tok)
-	return sum[:], nil
-}
-
 // loopbackAddr says whether addr (host:port, or a bare host) can only be reached from this
 // machine. An empty host (":8080") listens on every interface, so it is not loopback.
 func loopbackAddr(addr string) bool {
@@ -193,7 +140,7 @@ type httpHandler struct {
 	mux      *http.ServeMux
 	srv      *mcp.Server
 	opts     HTTPOptions
-	digest   []byte // nil: no auth
+	tokens   tokenTable // nil: no auth
 	origins  originPolicy
 	inflight atomic.Int64
 	// calls maps the key ServeHTTP gives each POST to /mcp (in callKeyHeader) to that request's
@@ -224,7 +171,7 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err != nil {
 		return nil, err
 	}
-	digest, err := opts.tokenDigest()
+	tokens, err := opts.tokens()
 	if err != nil {
 		return nil, err
 	}
@@ -239,17 +186,25 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, fmt.Errorf("registering the process collector: %w", err)
 	}
-	if err := Instrument(ctx, srv, reg); err != nil {
+	callers := tokens.names()
+	if tokens == nil {
+		callers = []string{AnonymousCaller}
+	}
+	if err := Instrument(ctx, srv, reg, callers, opts.Logger); err != nil {
 		return nil, err
 	}
-	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest, origins: origins}
+	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, tokens: tokens, origins: origins}
 	srv.AddReceivingMiddleware(h.cancelOnDisconnect)
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Logger:              opts.Logger,
 		SessionTimeout:      opts.SessionTimeout,
 		MaxRequestBodyBytes: opts.MaxBodyBytes,
 	})
-	h.mux.Handle("/mcp", h.auth(h.limitSessions(streamable)))
+	mcpHandler := h.limitSessions(streamable)
+	if tokens != nil {
+		mcpHandler = withTokenInfo(mcpHandler)
+	}
+	h.mux.Handle("/mcp", h.auth(mcpHandler))
 	h.mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		// Scrapes come every few seconds from one or two Prometheus servers; more at once is abuse.
@@ -307,13 +262,13 @@ func (h *httpHandler) cancelOnDisconnect(next mcp.MethodHandler) mcp.MethodHandl
 		v, ok := h.calls.Load(extra.Header.Get(callKeyHeader))
 		if !ok {
 			// The POST was answered or abandoned before the call started: no one is waiting.
-			h.opts.Logger.Info("not running a tool call: the HTTP request that carried it has ended", "tool", name)
+			h.opts.Logger.Info("not running a tool call: the HTTP request that carried it has ended", "tool", name, "caller", toolCaller(req))
 			return nil, errClientGone
 		}
 		cctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		stop := context.AfterFunc(v.(context.Context), func() {
-			h.opts.Logger.Info("cancelling a tool call: the HTTP request that carried it ended", "tool", name)
+			h.opts.Logger.Info("cancelling a tool call: the HTTP request that carried it ended", "tool", name, "caller", toolCaller(req))
 			cancel(errClientGone)
 		})
 		defer stop()
@@ -321,9 +276,10 @@ func (h *httpHandler) cancelOnDisconnect(next mcp.MethodHandler) mcp.MethodHandl
 	}
 }
 
-// auth requires the bearer token unless the handler was built insecure.
+// auth requires a bearer token the server knows, unless the handler was built insecure, and
+// puts its caller's name in the request's context.
 func (h *httpHandler) auth(next http.Handler) http.Handler {
-	if h.digest == nil {
+	if h.tokens == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -335,14 +291,14 @@ func (h *httpHandler) auth(next http.Handler) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token>")
 			return
 		}
-		sum := sha256.Sum256([]byte(tok))
-		if subtle.ConstantTimeCompare(sum[:], h.digest) != 1 {
+		name, ok := h.tokens.lookup(tok)
+		if !ok {
 			h.opts.Logger.Warn("refused an MCP HTTP request with a wrong bearer token", "remote", r.RemoteAddr, "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nodediag", error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer token is not the one this server was started with")
+			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer token is not one this server was started with")
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, name)))
 	})
 }
 
@@ -386,7 +342,7 @@ func ServeHTTP(ctx context.Context, srv *mcp.Server, opts HTTPOptions) error {
 	// warnings are logged once, by ServeListener.
 	check := opts
 	check.Logger = slog.New(slog.DiscardHandler)
-	if _, err := check.tokenDigest(); err != nil {
+	if _, err := check.tokens(); err != nil {
 		return err
 	}
 	if _, err := parseOrigins(opts.AllowedOrigins); err != nil {
@@ -428,7 +384,7 @@ func ServeListener(ctx context.Context, ln net.Listener, srv *mcp.Server, opts H
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	auth := "bearer token"
-	if h.digest == nil {
+	if h.tokens == nil {
 		auth = "none"
 	}
 	opts.Logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", auth)
