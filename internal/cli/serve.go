@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/cloud/eks"
@@ -30,6 +31,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		readOnly bool
 		fullText bool
 		callTime time.Duration
+		rateLim  float64
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -69,6 +71,8 @@ To tell callers apart, the file holds one line name:token per caller instead; th
 log line of each call (stderr), in the caller label of the metrics, and a session belongs to the
 caller that opened it. A single bare token is the caller "default".
 --insecure-no-auth drops the token, and is refused unless ADDR is a loopback address.
+Each token may send --rate-limit requests a second to /mcp (bursts of --rate-burst); past that
+it gets 429 with Retry-After, other tokens unaffected.
 A request from a web page (one with an Origin header) gets 403 unless the origin is a localhost
 one or listed in --allowed-origins: a page must not reach the server through the user's browser.
 Request bodies over --max-body-bytes are refused with 413; a client whose request headers take
@@ -81,7 +85,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if listen == "" {
 				// The HTTP flags without --listen would silently do nothing: say so.
-				for _, f := range []string{"auth-token-file", "insecure-no-auth", "allowed-origins"} {
+				for _, f := range []string{"auth-token-file", "insecure-no-auth", "allowed-origins", "rate-limit", "rate-burst"} {
 					if cmd.Flags().Changed(f) {
 						return usageError("--%s applies to the HTTP server: give --listen ADDR too", f)
 					}
@@ -115,6 +119,14 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 				return srv.Run(cmd.Context(), mcpserver.StdioTransport(g.stdin, g.stdout, maxBody, g.log))
 			}
 			hopts.Addr, hopts.InsecureNoAuth, hopts.MaxBodyBytes = listen, insecure, maxBody
+			switch {
+			case rateLim < 0 || hopts.RateBurst < 0:
+				return usageError("--rate-limit %g --rate-burst %d: want positive numbers (--rate-limit 0 turns the limit off)", rateLim, hopts.RateBurst)
+			case rateLim == 0:
+				hopts.RateLimit = rate.Inf
+			default:
+				hopts.RateLimit = rate.Limit(rateLim)
+			}
 			hopts.Logger = g.log
 			if !cmd.Flag("log-level").Changed {
 				// The default level (warn) would hide the address being served, which is what a
@@ -141,6 +153,8 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	f.StringVar(&hopts.TokenFile, "auth-token-file", "", "file holding the bearer token HTTP clients must send, or lines name:token, one per caller")
 	f.BoolVar(&insecure, "insecure-no-auth", false, "serve HTTP without a token (loopback --listen only)")
 	f.Int64Var(&maxBody, "max-body-bytes", mcpserver.DefaultMaxBodyBytes, "largest request accepted: an HTTP request body, or a message line over stdio")
+	f.Float64Var(&rateLim, "rate-limit", mcpserver.DefaultRateLimit, "requests to /mcp each token may send per second; over it, 429 with Retry-After (0: no limit)")
+	f.IntVar(&hopts.RateBurst, "rate-burst", mcpserver.DefaultRateBurst, "requests each token may send at once before --rate-limit applies")
 	f.StringSliceVar(&hopts.AllowedOrigins, "allowed-origins", nil, "browser origins allowed to call the HTTP server besides localhost ones, comma-separated exact origins (https://app.example.com); * allows every origin")
 	f.StringVar(&kc.kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes tools (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
 	f.BoolVar(&kc.noKube, "no-kube", false, "serve without cluster access: the Kubernetes tools say so, diagnose_crashloop needs instanceId")

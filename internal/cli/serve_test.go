@@ -22,6 +22,8 @@ func TestServeFlagsRefused(t *testing.T) {
 		wantErr string
 	}{
 		{"origins without --listen", []string{"--allowed-origins", "https://app.example.com"}, "--allowed-origins applies to the HTTP server"},
+		{"rate limit without --listen", []string{"--rate-limit", "5"}, "--rate-limit applies to the HTTP server"},
+		{"negative rate limit", []string{"--listen", "127.0.0.1:0", "--insecure-no-auth", "--rate-limit", "-1"}, "--rate-limit -1"},
 		{"zero call timeout", []string{"--call-timeout", "0s"}, "--call-timeout 0s"},
 		{"an origin with a path", []string{"--listen", "127.0.0.1:0", "--insecure-no-auth", "--allowed-origins", "https://app.example.com/mcp"}, "--allowed-origins"},
 	} {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of HTTPOptions. Every limit has one, so that no setting left at zero is unbounded.
@@ -74,6 +75,11 @@ type HTTPOptions struct {
 	MaxSessions int
 	// ShutdownTimeout bounds the graceful shutdown. Default 10 s.
 	ShutdownTimeout time.Duration
+	// RateLimit is the rate of requests to /mcp a caller (a token) may send, per second;
+	// RateBurst how many it may send at once. A caller over it gets 429 with Retry-After.
+	// Zero means DefaultRateLimit and DefaultRateBurst; rate.Inf turns the limit off.
+	RateLimit rate.Limit
+	RateBurst int
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed besides loopback
 	// ones; "*" allows every origin. A request whose Origin header is not allowed gets 403.
 	AllowedOrigins []string
@@ -111,6 +117,16 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.RateLimit < 0 || o.RateBurst < 0 {
+		return o, fmt.Errorf("%w: rate limit %g per second, burst %d: want positive numbers, or zero for the defaults (%d, burst %d)",
+			ErrConfig, float64(o.RateLimit), o.RateBurst, DefaultRateLimit, DefaultRateBurst)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	if o.RateBurst == 0 {
+		o.RateBurst = DefaultRateBurst
+	}
 	if o.MaxSessions < 0 {
 		return o, fmt.Errorf("%w: MaxSessions %d is negative: want a positive count, or zero for the default %d", ErrConfig, o.MaxSessions, DefaultMaxSessions)
 	}
@@ -140,7 +156,8 @@ type httpHandler struct {
 	mux      *http.ServeMux
 	srv      *mcp.Server
 	opts     HTTPOptions
-	tokens   tokenTable // nil: no auth
+	tokens   tokenTable   // nil: no auth
+	limiter  *rateLimiter // nil: no rate limit
 	origins  originPolicy
 	inflight atomic.Int64
 	// calls maps the key ServeHTTP gives each POST to /mcp (in callKeyHeader) to that request's
@@ -194,6 +211,9 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 		return nil, err
 	}
 	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, tokens: tokens, origins: origins}
+	if opts.RateLimit != rate.Inf {
+		h.limiter = newRateLimiter(opts.RateLimit, opts.RateBurst)
+	}
 	srv.AddReceivingMiddleware(h.cancelOnDisconnect)
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Logger:              opts.Logger,
@@ -204,7 +224,7 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if tokens != nil {
 		mcpHandler = withTokenInfo(mcpHandler)
 	}
-	h.mux.Handle("/mcp", h.auth(mcpHandler))
+	h.mux.Handle("/mcp", h.auth(h.rateLimit(mcpHandler)))
 	h.mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		// Scrapes come every few seconds from one or two Prometheus servers; more at once is abuse.

@@ -24,6 +24,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/time/rate"
 
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -439,7 +440,9 @@ func TestHTTPMetrics(t *testing.T) {
 func TestHTTPConcurrentSessions(t *testing.T) {
 	const sessions = 50
 	b := importScenario(t, "container-oom-v2")
-	ts, _ := serveTest(t, b.store, HTTPOptions{Token: []byte(testToken)})
+	// 50 agents starting at once on one token are over its rate limit; this test is about
+	// concurrency, TestHTTPRateLimit about the limit.
+	ts, _ := serveTest(t, b.store, HTTPOptions{Token: []byte(testToken), RateLimit: rate.Inf})
 	ctx := context.Background()
 
 	// What the tools must answer, from the library directly: the search for the pod's name, and

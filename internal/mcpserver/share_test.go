@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -638,5 +639,47 @@ func TestParseTokens(t *testing.T) {
 				t.Errorf("token a is %q (%v), want %s", name, ok, tc.want[0])
 			}
 		})
+	}
+}
+
+// TestHTTPRateLimit: a caller over its rate gets 429 with Retry-After, naming the flags; its
+// bucket is its own, so another caller is still served, and a DELETE is never refused.
+func TestHTTPRateLimit(t *testing.T) {
+	const alice, bob = "alice-token-0123456789abcdef", "bob-token-0123456789abcdef01"
+	file := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(file, []byte("alice:"+alice+"\nbob:"+bob+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// One request every 10 s, bursts of 3: the test's requests come far faster.
+	ts, _ := serveTest(t, nil, HTTPOptions{TokenFile: file, RateLimit: 0.1, RateBurst: 3})
+	for i := range 3 {
+		if resp := post(t, ts.URL+"/mcp", "Bearer "+alice, strings.NewReader(initializeBody)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("alice's request %d of the burst: %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	resp := post(t, ts.URL+"/mcp", "Bearer "+alice, strings.NewReader(initializeBody))
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("alice's 4th request: %d, want 429", resp.StatusCode)
+	}
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 10 {
+		t.Errorf("Retry-After %q, want 1 to 10 seconds", resp.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(string(body), "--rate-limit") || !strings.Contains(string(body), `\"alice\"`) {
+		t.Errorf("429 body %s: want the caller and the flag named", body)
+	}
+	if resp := post(t, ts.URL+"/mcp", "Bearer "+bob, strings.NewReader(initializeBody)); resp.StatusCode != http.StatusOK {
+		t.Errorf("bob while alice is limited: %d, want 200", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, ts.URL+"/mcp", nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	req.Header.Set("Mcp-Session-Id", "no-such-session")
+	del, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del.Body.Close()
+	if del.StatusCode == http.StatusTooManyRequests {
+		t.Error("a DELETE was refused by the rate limit: closing a session must stay possible")
 	}
 }
