@@ -32,6 +32,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		fullText bool
 		callTime time.Duration
 		rateLim  float64
+		clusters []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -46,6 +47,10 @@ AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION, instance role, IRSA, 
 AWS_ENDPOINT_URL* for VPC endpoints). Every tool is read-only except collect, which starts the SSM
 automation AWSSupport-CollectEKSInstanceLogs (it reads the node, changes none of its workloads)
 and needs --bucket, and status, which downloads and imports what it collected.
+
+--allowed-clusters prod,staging limits the Kubernetes and AWS tools to those names of clusterName
+(compared as written, not resolved): a call naming another is refused with the list, and collect
+refuses an instance of another cluster; with one allowed cluster, a call naming none means it.
 
 The tools come in toolsets — node-logs, runbooks, kubernetes (cluster_health is here) and aws —
 and --toolsets lists only those asked for; a toolset the server is not configured for (--no-kube,
@@ -114,6 +119,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			}
 			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, Version, readOnly, fullText
 			opts.CallTimeout, opts.Logger = callTime, g.log
+			opts.AllowedClusters = splitList(clusters)
 			srv := mcpserver.New(opts)
 			if listen == "" {
 				return srv.Run(cmd.Context(), mcpserver.StdioTransport(g.stdin, g.stdout, maxBody, g.log))
@@ -157,6 +163,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	f.IntVar(&hopts.RateBurst, "rate-burst", mcpserver.DefaultRateBurst, "requests each token may send at once before --rate-limit applies")
 	f.StringSliceVar(&hopts.AllowedOrigins, "allowed-origins", nil, "browser origins allowed to call the HTTP server besides localhost ones, comma-separated exact origins (https://app.example.com); * allows every origin")
 	f.StringVar(&kc.kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes tools (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
+	f.StringSliceVar(&clusters, "allowed-clusters", nil, "the only cluster names the Kubernetes and AWS tools may be asked for, comma-separated (default any the kubeconfig and AWS reach)")
 	f.BoolVar(&kc.noKube, "no-kube", false, "serve without cluster access: the Kubernetes tools say so, diagnose_crashloop needs instanceId")
 	f.StringVar(&kc.bucket, "bucket", "", "S3 bucket the collect tool's SSM automation uploads to (default $"+bucketEnv+")")
 	f.StringVar(&kc.roleARN, "role-arn", "", "IAM role the SSM automation assumes (AutomationAssumeRole); default the caller's permissions")

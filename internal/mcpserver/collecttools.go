@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nodediag/nodediag/internal/app"
+	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/collect"
 )
 
@@ -69,12 +72,22 @@ func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in Collect
 	if in.NodeName != "" {
 		return nil, CollectOut{}, errors.New("nodeName is for method kube; the ssm method takes instanceId")
 	}
-	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken})
+	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken,
+		Confirm: s.confirmCollect})
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
 	return nil, CollectOut{ExecutionID: rec.ExecutionID, AlreadyStarted: existing, Execution: rec,
 		Hint: fmt.Sprintf("next: status(executionId=%q) every 30–60 s until state is completed", rec.ExecutionID)}, nil
+}
+
+// confirmCollect is asked by the collector just before an SSM automation starts on inst.
+func (s *server) confirmCollect(_ context.Context, inst cloud.Instance, _ string) error {
+	if len(s.allowedClusters) > 0 && !slices.Contains(s.allowedClusters, inst.Cluster) {
+		return fmt.Errorf("instanceId %s is a node of cluster %q, which this server may not reach: it may reach only %s (serve --allowed-clusters)",
+			inst.ID, inst.Cluster, strings.Join(s.allowedClusters, ", "))
+	}
+	return nil
 }
 
 // collectKube gathers the node's journals, log files and pod logs through the API server, imports

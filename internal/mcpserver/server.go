@@ -51,6 +51,11 @@ type Options struct {
 	// FullText sends each answer's JSON as text content too, for clients that read only text;
 	// otherwise the text is a few lines and the next call.
 	FullText bool
+	// AllowedClusters, when not empty, are the only cluster names the Kubernetes and AWS tools
+	// may be asked for (clusterName, cluster_name, resource_name, and the cluster of the
+	// instance collect starts on); a call naming another is refused with the list. With one
+	// allowed cluster, a call naming none means it.
+	AllowedClusters []string
 	// CallTimeout bounds every tool call: at the limit the tool's context ends and the call
 	// answers an isError result naming the limit. Zero (or less) means DefaultCallTimeout.
 	CallTimeout time.Duration
@@ -74,6 +79,8 @@ type server struct {
 	aws       ClusterAWS
 	// allowNodeProxy: see Options.AllowNodeProxy.
 	allowNodeProxy bool
+	// allowedClusters: see Options.AllowedClusters.
+	allowedClusters []string
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -112,7 +119,8 @@ func howToConfigure(sets []string) string {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS, allowNodeProxy: opts.AllowNodeProxy}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS,
+		allowNodeProxy: opts.AllowNodeProxy, allowedClusters: slices.Clone(opts.AllowedClusters)}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}
@@ -132,6 +140,9 @@ func New(opts Options) *mcp.Server {
 	text := instructions
 	if len(missing) > 0 {
 		text += " Not configured on this server, so not listed: " + howToConfigure(missing) + "."
+	}
+	if len(s.allowedClusters) > 0 {
+		text += " The Kubernetes and AWS tools may reach only these clusters (clusterName): " + strings.Join(s.allowedClusters, ", ") + "."
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{Instructions: text})
 	s.registerAll(&registry{srv: srv, fullText: opts.FullText, drop: drop})

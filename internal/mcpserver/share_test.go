@@ -683,3 +683,62 @@ func TestHTTPRateLimit(t *testing.T) {
 		t.Error("a DELETE was refused by the rate limit: closing a session must stay possible")
 	}
 }
+
+// TestAllowedClusters: with --allowed-clusters every tool that reaches a cluster refuses one
+// not listed, naming those that are; with one allowed, naming none means it; unset, nothing
+// changes.
+func TestAllowedClusters(t *testing.T) {
+	f := newFixture(t)
+	pod, opts := everythingConfigured(t, f.instance)
+	calls := map[string]map[string]any{
+		"list_k8s_resources":  {"kind": "Pod", "namespace": pod.Namespace},
+		"read_k8s_resource":   {"kind": "Pod", "name": pod.Name, "namespace": pod.Namespace},
+		"get_k8s_events":      {"kind": "Pod", "name": pod.Name, "namespace": pod.Namespace},
+		"get_pod_logs":        {"pod": pod.Name, "namespace": pod.Namespace, "previous": true},
+		"cluster_health":      {},
+		"get_cloudwatch_logs": {},
+		"diagnose_crashloop":  {"pod": pod.Name, "namespace": pod.Namespace},
+	}
+	with := func(args map[string]any, k, v string) map[string]any {
+		out := map[string]any{k: v}
+		for a, x := range args {
+			out[a] = x
+		}
+		return out
+	}
+
+	opts.AllowedClusters = []string{"prod"}
+	g := &fixture{cs: connect(t, opts)}
+	for tool, args := range calls {
+		t.Run(tool, func(t *testing.T) {
+			msg := g.call(t, tool, with(args, "clusterName", "staging"), nil, true)
+			if !strings.Contains(msg, `"staging" is not a cluster this server may reach`) || !strings.Contains(msg, "prod (serve --allowed-clusters)") {
+				t.Errorf("clusterName staging: %q, want a refusal naming the allowed cluster and the flag", msg)
+			}
+			g.call(t, tool, with(args, "cluster_name", "prod"), nil, false)
+			g.call(t, tool, args, nil, false) // no name: the one allowed cluster
+		})
+	}
+	if msg := g.call(t, "get_cloudwatch_logs", map[string]any{"resource_type": "cluster", "resource_name": "staging"}, nil, true); !strings.Contains(msg, "--allowed-clusters") {
+		t.Errorf("resource_name staging: %q, want refused", msg)
+	}
+
+	opts.AllowedClusters = []string{"staging", "test"}
+	g = &fixture{cs: connect(t, opts)}
+	if msg := g.call(t, "list_k8s_resources", calls["list_k8s_resources"], nil, true); !strings.Contains(msg, "clusterName is required on this server") ||
+		!strings.Contains(msg, "staging, test") {
+		t.Errorf("no name with two allowed: %q, want clusterName required, naming both", msg)
+	}
+	// collect names no cluster: the one of the instance's tags is checked before the automation
+	// starts.
+	if msg := g.call(t, "collect", map[string]any{"instanceId": f.instance}, nil, true); !strings.Contains(msg, `node of cluster "prod"`) ||
+		!strings.Contains(msg, "--allowed-clusters") {
+		t.Errorf("collect on a node of prod: %q, want refused naming its cluster", msg)
+	}
+
+	opts.AllowedClusters = nil
+	g = &fixture{cs: connect(t, opts)}
+	if msg := g.call(t, "list_k8s_resources", with(calls["list_k8s_resources"], "clusterName", "staging"), nil, true); strings.Contains(msg, "allowed-clusters") {
+		t.Errorf("unset: %q, want the kubeconfig's own answer", msg)
+	}
+}
