@@ -33,6 +33,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		callTime time.Duration
 		rateLim  float64
 		clusters []string
+		approve  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -46,7 +47,10 @@ clusterName; and the AWS tools (collect, status, cluster_health, get_cloudwatch_
 AWS SDK's standard configuration (AWS_PROFILE, AWS_REGION, instance role, IRSA, Pod Identity;
 AWS_ENDPOINT_URL* for VPC endpoints). Every tool is read-only except collect, which starts the SSM
 automation AWSSupport-CollectEKSInstanceLogs (it reads the node, changes none of its workloads)
-and needs --bucket, and status, which downloads and imports what it collected.
+and needs --bucket, and status, which downloads and imports what it collected. Before collect
+starts an automation, the server asks the client's user to approve it (an MCP elicitation naming
+the instance and the bucket); a client that cannot ask gets an error, unless the operator
+pre-approves collections with --approve-collect (for unattended use).
 
 --allowed-clusters prod,staging limits the Kubernetes and AWS tools to those names of clusterName
 (compared as written, not resolved): a call naming another is refused with the list, and collect
@@ -120,6 +124,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, Version, readOnly, fullText
 			opts.CallTimeout, opts.Logger = callTime, g.log
 			opts.AllowedClusters = splitList(clusters)
+			opts.ApproveCollect = approve
 			srv := mcpserver.New(opts)
 			if listen == "" {
 				return srv.Run(cmd.Context(), mcpserver.StdioTransport(g.stdin, g.stdout, maxBody, g.log))
@@ -169,6 +174,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 	f.StringVar(&kc.roleARN, "role-arn", "", "IAM role the SSM automation assumes (AutomationAssumeRole); default the caller's permissions")
 	f.StringVar(&kc.region, "region", "", "AWS region (default the SDK's: AWS_REGION, the profile's region)")
 	f.StringSliceVar(&kc.regions, "search-regions", nil, "regions to search, in order, for an instance not in --region")
+	f.BoolVar(&approve, "approve-collect", false, "pre-approve every collection collect starts, for unattended use (default: ask the client's user for each, by MCP elicitation)")
 	f.BoolVar(&kc.allowNodeProxy, "allow-node-proxy", false, "let collect use method kube: the node log API through nodes/proxy, a permission that reaches the whole kubelet API")
 	f.BoolVar(&kc.noAWS, "no-aws", false, "serve without AWS: collect, status, cluster_health's AWS view and get_cloudwatch_logs say so")
 	return cmd

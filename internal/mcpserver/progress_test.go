@@ -42,7 +42,7 @@ func TestStatusReportsProgress(t *testing.T) {
 	var mu sync.Mutex
 	var got []*mcp.ProgressNotificationParams
 	ct, sst := mcp.NewInMemoryTransports()
-	ss, err := New(Options{Store: st, Collector: col}).Connect(ctx, sst, nil)
+	ss, err := New(Options{Store: st, Collector: col, ApproveCollect: true}).Connect(ctx, sst, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

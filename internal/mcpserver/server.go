@@ -51,6 +51,10 @@ type Options struct {
 	// FullText sends each answer's JSON as text content too, for clients that read only text;
 	// otherwise the text is a few lines and the next call.
 	FullText bool
+	// ApproveCollect pre-approves every collection collect starts. Otherwise collect asks the
+	// client's user to approve each SSM automation (an MCP elicitation naming the instance and
+	// the bucket) and refuses when the client cannot ask.
+	ApproveCollect bool
 	// AllowedClusters, when not empty, are the only cluster names the Kubernetes and AWS tools
 	// may be asked for (clusterName, cluster_name, resource_name, and the cluster of the
 	// instance collect starts on); a call naming another is refused with the list. With one
@@ -81,6 +85,8 @@ type server struct {
 	allowNodeProxy bool
 	// allowedClusters: see Options.AllowedClusters.
 	allowedClusters []string
+	// approveCollect: see Options.ApproveCollect.
+	approveCollect bool
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -120,7 +126,7 @@ func howToConfigure(sets []string) string {
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
 	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS,
-		allowNodeProxy: opts.AllowNodeProxy, allowedClusters: slices.Clone(opts.AllowedClusters)}
+		allowNodeProxy: opts.AllowNodeProxy, allowedClusters: slices.Clone(opts.AllowedClusters), approveCollect: opts.ApproveCollect}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}

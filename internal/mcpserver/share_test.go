@@ -22,6 +22,11 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/nodediag/nodediag/internal/cloud"
+	"github.com/nodediag/nodediag/internal/cloud/awsfake"
+	"github.com/nodediag/nodediag/internal/collect"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // postFrom is post with an Origin header, as a browser sends for a page's fetch.
@@ -740,5 +745,142 @@ func TestAllowedClusters(t *testing.T) {
 	g = &fixture{cs: connect(t, opts)}
 	if msg := g.call(t, "list_k8s_resources", with(calls["list_k8s_resources"], "clusterName", "staging"), nil, true); strings.Contains(msg, "allowed-clusters") {
 		t.Errorf("unset: %q, want the kubeconfig's own answer", msg)
+	}
+}
+
+// collectServer is a server with a collector over a fake AWS account holding one running EKS
+// node of cluster prod, uploading to the bucket node-logs.
+func collectServer(t *testing.T, approve bool) (*mcp.Server, *awsfake.Account, string) {
+	t.Helper()
+	const instance = "i-0a1b2c3d4e5f60718"
+	acct := awsfake.New()
+	t.Cleanup(acct.Close)
+	acct.AddInstance(awsfake.Instance{ID: instance, Region: "us-west-2", State: "running", PrivateDNSName: "ip-10-0-1-7.us-west-2.compute.internal",
+		Tags: map[string]string{"eks:cluster-name": "prod"}})
+	acct.AddBucket("node-logs")
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := collect.New(st, cloud.New(acct.Config("us-west-2"), cloud.Options{Bucket: "node-logs"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{Store: st, Collector: col, ApproveCollect: approve, Version: "test"}), acct, instance
+}
+
+// TestCollectApproval: before collect starts an SSM automation the user is asked, through an
+// elicitation naming the instance and the bucket, and only an accepted, checked form starts
+// it; a client that cannot be asked gets an error naming --approve-collect, which the operator
+// sets to pre-approve.
+func TestCollectApproval(t *testing.T) {
+	ctx := context.Background()
+	answer := func(action string, content map[string]any) *mcp.ClientOptions {
+		return &mcp.ClientOptions{ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: action, Content: content}, nil
+		}}
+	}
+	for _, tc := range []struct {
+		name    string
+		approve bool // --approve-collect
+		client  *mcp.ClientOptions
+		wantErr string // empty: started
+	}{
+		{"accepted", false, answer("accept", map[string]any{"approve": true}), ""},
+		{"accepted unchecked", false, answer("accept", map[string]any{"approve": false}), "not approved: the user left"},
+		{"declined", false, answer("decline", nil), "not approved: the user declined"},
+		{"cancelled", false, answer("cancel", nil), "not approved: the user dismissed"},
+		{"client without elicitation", false, nil, "serve --approve-collect"},
+		{"pre-approved", true, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, acct, instance := collectServer(t, tc.approve)
+			var asked []string
+			if tc.client != nil {
+				inner := tc.client.ElicitationHandler
+				tc.client.ElicitationHandler = func(ctx context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					asked = append(asked, r.Params.Message)
+					return inner(ctx, r)
+				}
+			}
+			cs := connectServer(t, srv, tc.client)
+			args := map[string]any{"instanceId": instance, "idempotencyToken": "t1"}
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "collect", Arguments: args})
+			if err != nil {
+				t.Fatalf("a protocol error %v, want a tool result", err)
+			}
+			started := len(acct.RequestsFor("StartAutomationExecution"))
+			if tc.wantErr != "" {
+				if !res.IsError || !strings.Contains(resultText(res), tc.wantErr) {
+					t.Errorf("isError %v %q, want an error containing %q", res.IsError, resultText(res), tc.wantErr)
+				}
+				if started != 0 {
+					t.Errorf("%d automations started without approval", started)
+				}
+				return
+			}
+			if res.IsError || started != 1 {
+				t.Fatalf("isError %v %q, %d automations started: want one", res.IsError, resultText(res), started)
+			}
+			if tc.approve {
+				if len(asked) != 0 {
+					t.Errorf("pre-approved, yet the user was asked %d times", len(asked))
+				}
+				return
+			}
+			if len(asked) != 1 || !strings.Contains(asked[0], instance) || !strings.Contains(asked[0], "s3://node-logs") ||
+				!strings.Contains(asked[0], "cluster prod") {
+				t.Errorf("asked %q: want one question naming the instance, its cluster and the bucket", asked)
+			}
+			// The same idempotency token names the execution already started: nothing to approve.
+			if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "collect", Arguments: args}); err != nil || res.IsError || len(asked) != 1 {
+				t.Errorf("again with the same token: %v %v, asked %d times; want the same execution without asking", err, res, len(asked))
+			}
+		})
+	}
+}
+
+// TestCollectApprovalOverHTTP: over streamable HTTP the session negotiates a protocol version
+// before multi round-trips, so the SDK asks the client with an elicitation request of its own,
+// on the call's stream; the answer decides the same way.
+func TestCollectApprovalOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	for _, action := range []string{"accept", "decline"} {
+		t.Run(action, func(t *testing.T) {
+			srv, acct, instance := collectServer(t, false)
+			h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(testToken)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(h)
+			t.Cleanup(func() {
+				for ss := range srv.Sessions() {
+					_ = ss.Close()
+				}
+				ts.Close()
+			})
+			asked := 0
+			c := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, &mcp.ClientOptions{
+				ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+					asked++
+					return &mcp.ElicitResult{Action: action, Content: map[string]any{"approve": action == "accept"}}, nil
+				}})
+			cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp", HTTPClient: tokenClient(testToken), MaxRetries: -1}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			if v := cs.InitializeResult().ProtocolVersion; v >= "2026-07-28" {
+				t.Fatalf("negotiated %s: the test means the protocol before multi round-trips", v)
+			}
+			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "collect", Arguments: map[string]any{"instanceId": instance}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			started := len(acct.RequestsFor("StartAutomationExecution"))
+			if asked != 1 || res.IsError != (action != "accept") || started != map[bool]int{true: 1}[action == "accept"] {
+				t.Errorf("asked %d, isError %v (%s), %d started", asked, res.IsError, resultText(res), started)
+			}
+		})
 	}
 }
