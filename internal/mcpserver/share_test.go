@@ -153,6 +153,7 @@ func TestHTTPSlowBody(t *testing.T) {
 	if elapsed < timeout/2 || elapsed > timeout+2*time.Second { // the server counts from when it took the connection
 		t.Errorf("connection closed after %v, want about ReadTimeout %v", elapsed, timeout)
 	}
+	t.Logf("a body that never came: connection closed after %v (ReadTimeout %v)", elapsed, timeout)
 	if !bytes.HasPrefix(got, []byte("HTTP/1.1 400")) {
 		t.Errorf("answer %q, want 400 for the body that did not come", got)
 	}
@@ -279,6 +280,7 @@ func TestCallTimeout(t *testing.T) {
 		if elapsed > limit+time.Second {
 			t.Errorf("answered after %v, want soon after the limit %v", elapsed, limit)
 		}
+		t.Logf("a call past a limit of %v answered after %v", limit, elapsed)
 		select {
 		case cause := <-ended:
 			if !errors.Is(cause, errCallTimeout) {
@@ -302,6 +304,7 @@ func TestCallTimeout(t *testing.T) {
 		if elapsed > limit+stopGrace+time.Second {
 			t.Errorf("answered after %v, want within the limit and the grace (%v)", elapsed, limit+stopGrace)
 		}
+		t.Logf("a tool ignoring its context, limit %v: answered after %v", limit, elapsed)
 		if !strings.Contains(logs.String(), "did not stop") || !strings.Contains(logs.String(), "block_for_test") {
 			t.Errorf("log %q: want a warning naming the tool that did not stop", logs.String())
 		}
@@ -406,12 +409,14 @@ func TestHTTPDisconnectCancels(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the tool never started")
 	}
+	hungUp := time.Now()
 	hangUp() // the transport closes the connection
 	select {
 	case cause := <-ended:
 		if !errors.Is(cause, errClientGone) {
 			t.Errorf("the tool's context ended with %v, want errClientGone", cause)
 		}
+		t.Logf("the tool's context ended %v after its client hung up", time.Since(hungUp))
 	case <-time.After(5 * time.Second):
 		t.Fatal("the tool still runs 5 s after its client disconnected")
 	}
