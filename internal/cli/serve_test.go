@@ -7,10 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestServeFlagsRefused: serve's sharing flags are checked before anything is served: an HTTP
@@ -116,4 +121,88 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestServeHTTPShared starts `serve --listen` with the sharing flags and checks each reaches the
+// server: a foreign origin gets 403, a named caller is served and named in the log, and a token
+// over its rate gets 429.
+func TestServeHTTPShared(t *testing.T) {
+	const alice = "alice-token-0123456789abcdef"
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("alice:"+alice+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- MainIO(ctx, []string{"--store", filepath.Join(dir, "store"), "serve", "--no-kube", "--no-aws", "--listen", "127.0.0.1:0",
+			"--auth-token-file", tokens, "--allowed-origins", "https://app.example.com", "--rate-limit", "0.5", "--rate-burst", "8",
+			"--call-timeout", "5s", "--allowed-clusters", "prod"}, strings.NewReader(""), io.Discard, &errb)
+	}()
+	url := ""
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, rest, ok := strings.Cut(errb.String(), "url="); ok {
+			url, _, _ = strings.Cut(rest, " ")
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve did not say where it listens: %s", errb.String())
+	}
+	post := func(origin string) int {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+alice)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("https://evil.example"); code != http.StatusForbidden {
+		t.Errorf("a foreign origin: %d, want 403", code)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil).Connect(ctx,
+		&mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: bearerTransport(alice)}, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_sops"})
+	if err != nil || res.IsError {
+		t.Fatalf("list_sops as alice: %v %v", err, res)
+	}
+	cs.Close()
+	limited := false
+	for range 10 { // the burst of 8 is spent, partly by the session above
+		if post("https://app.example.com") == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("10 requests at once past a burst of 8: none got 429")
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve: exit %d: %s", code, errb.String())
+	}
+	if log := errb.String(); !strings.Contains(log, "tool=list_sops caller=alice outcome=ok") || strings.Contains(log, alice) {
+		t.Errorf("stderr %s: want the call logged under alice's name, without her token", log)
+	}
+}
+
+// bearerTransport adds a bearer token to every request.
+type bearerTransport string
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
 }
