@@ -484,9 +484,9 @@ func (p *stdioPeer) send(id int, line string) map[string]any {
 	}
 }
 
-// TestStdioBadMessages: a message over the limit, a line that is not JSON and JSON that is not
-// JSON-RPC are each dropped — answered with an error when their id can be read — and the
-// server answers the next request.
+// TestStdioBadMessages: a message over the limit, a line that is not JSON, JSON that is not
+// JSON-RPC and a batch the protocol version does not have are each dropped — answered with an
+// error when their id can be read — and the server answers the next request.
 func TestStdioBadMessages(t *testing.T) {
 	const limit = 4096
 	var logs syncBuffer
@@ -507,13 +507,18 @@ func TestStdioBadMessages(t *testing.T) {
 	}
 	p.send(0, `["not", "json-rpc"]`)
 	p.send(0, `   `)
+	// 2025-06-18 has no batches: each request of one is answered with an error.
+	batch := p.send(5, `[{"jsonrpc":"2.0","id":5,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/progress","params":{}}]`)
+	if e, _ := batch["error"].(map[string]any); e == nil || !strings.Contains(fmt.Sprint(e["message"]), "no JSON-RPC batches") {
+		t.Errorf("a batch: answer %v, want an error saying the protocol has no batches", batch)
+	}
 	res := p.send(4, `  {"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_sops","arguments":{}}}  `)
 	if r, _ := res["result"].(map[string]any); r == nil || r["isError"] == true {
 		t.Fatalf("after the bad messages: %v, want list_sops answered", res)
 	}
 	// The log names every drop, answered or not.
-	if n := strings.Count(logs.String(), "dropped a message on stdin"); n != 4 {
-		t.Errorf("%d drops logged, want 4:\n%s", n, logs.String())
+	if n := strings.Count(logs.String(), "dropped a message on stdin"); n != 5 {
+		t.Errorf("%d drops logged, want 5:\n%s", n, logs.String())
 	}
 	p.in.Close()
 	if err := <-p.done; err != nil && !errors.Is(err, io.EOF) {

@@ -17,10 +17,10 @@ import (
 // StdioTransport is the transport of `serve` without --listen: newline-delimited JSON-RPC on r
 // and w, as mcp.IOTransport speaks it, with one difference. The SDK's reader stops at the first
 // message it cannot decode — a line over its 16 MiB cap, a line that is not JSON, JSON that is
-// not JSON-RPC — and the session, and so `serve`, ends with it. Here each line is checked before
-// the SDK sees it: one over maxBytes, or one the SDK could not decode, is dropped and logged,
-// and when its id can be read the client gets a JSON-RPC error answer for it; the server goes
-// on to the next line.
+// not JSON-RPC, a batch once the protocol version has none — and the session, and so `serve`,
+// ends with it. Here each line is checked before the SDK sees it: one over maxBytes, or one the
+// SDK could not take, is dropped and logged, and when its id can be read the client gets a
+// JSON-RPC error answer for it; the server goes on to the next line.
 func StdioTransport(r io.Reader, w io.Writer, maxBytes int64, log *slog.Logger) mcp.Transport {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBodyBytes
@@ -63,6 +63,8 @@ type lineGuard struct {
 	line []byte // the line being read (at most max bytes of it)
 	pend []byte // what is left of the last good line, for the SDK to read
 	err  error  // the source's error, once it has one
+	// version is the protocol version the client's initialize asked for.
+	version string
 }
 
 func (g *lineGuard) Read(p []byte) (int, error) {
@@ -116,34 +118,61 @@ func (g *lineGuard) next() {
 	if len(msg) == 0 {
 		return
 	}
-	if code, err := decodable(msg); err != nil {
+	msgs, batch, code, err := decode(msg)
+	if err != nil {
 		g.reject(msg, code, fmt.Sprintf("a message was dropped: %v", err))
 		return
+	}
+	if batch && g.version >= batchlessVersion {
+		// The SDK ends the session on a batch once the protocol has none; answer each request
+		// of it instead.
+		why := fmt.Sprintf("a batch of %d messages was dropped: protocol version %s has no JSON-RPC batches; send one message per line", len(msgs), g.version)
+		g.log.Error("dropped a message on stdin", "why", why)
+		for _, m := range msgs {
+			if r, ok := m.(*jsonrpc.Request); ok && r.ID.IsValid() {
+				g.answer(r.ID, jsonrpc.CodeInvalidRequest, why)
+			}
+		}
+		return
+	}
+	if r, ok := msgs[0].(*jsonrpc.Request); ok && !batch && r.Method == "initialize" {
+		var p struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		}
+		if json.Unmarshal(r.Params, &p) == nil {
+			g.version = p.ProtocolVersion
+		}
 	}
 	g.pend = append(msg, '\n')
 }
 
-// decodable says whether the SDK can decode msg: one JSON-RPC message, or a batch of them.
-func decodable(msg []byte) (code int64, err error) {
+// batchlessVersion is the first MCP protocol version without JSON-RPC batches.
+const batchlessVersion = "2025-06-18"
+
+// decode decodes msg as the SDK will: one JSON-RPC message, or a batch of them.
+func decode(msg []byte) (msgs []jsonrpc.Message, batch bool, code int64, err error) {
 	if !json.Valid(msg) {
-		return jsonrpc.CodeParseError, errors.New("it is not valid JSON")
+		return nil, false, jsonrpc.CodeParseError, errors.New("it is not valid JSON")
 	}
 	if msg[0] == '[' {
-		var batch []json.RawMessage
-		if err := json.Unmarshal(msg, &batch); err != nil || len(batch) == 0 {
-			return jsonrpc.CodeInvalidRequest, errors.New("it is an empty or malformed batch")
+		var raw []json.RawMessage
+		if err := json.Unmarshal(msg, &raw); err != nil || len(raw) == 0 {
+			return nil, true, jsonrpc.CodeInvalidRequest, errors.New("it is an empty or malformed batch")
 		}
-		for _, m := range batch {
-			if _, err := jsonrpc.DecodeMessage(m); err != nil {
-				return jsonrpc.CodeInvalidRequest, fmt.Errorf("a message of the batch is not JSON-RPC 2.0: %v", err)
+		for _, r := range raw {
+			m, err := jsonrpc.DecodeMessage(r)
+			if err != nil {
+				return nil, true, jsonrpc.CodeInvalidRequest, fmt.Errorf("a message of the batch is not JSON-RPC 2.0: %v", err)
 			}
+			msgs = append(msgs, m)
 		}
-		return 0, nil
+		return msgs, true, 0, nil
 	}
-	if _, err := jsonrpc.DecodeMessage(msg); err != nil {
-		return jsonrpc.CodeInvalidRequest, fmt.Errorf("it is not a JSON-RPC 2.0 message: %v", err)
+	m, err := jsonrpc.DecodeMessage(msg)
+	if err != nil {
+		return nil, false, jsonrpc.CodeInvalidRequest, fmt.Errorf("it is not a JSON-RPC 2.0 message: %v", err)
 	}
-	return 0, nil
+	return []jsonrpc.Message{m}, false, 0, nil
 }
 
 // reject logs a dropped line and, when its id can be read from head, answers the request with
@@ -152,9 +181,13 @@ func decodable(msg []byte) (code int64, err error) {
 func (g *lineGuard) reject(head []byte, code int64, why string) {
 	id, ok := idOf(head)
 	g.log.Error("dropped a message on stdin", "why", why, "id", id.Raw(), "answered", ok)
-	if !ok {
-		return
+	if ok {
+		g.answer(id, code, why)
 	}
+}
+
+// answer writes a JSON-RPC error answer to the request with id.
+func (g *lineGuard) answer(id jsonrpc.ID, code int64, why string) {
 	data, err := jsonrpc.EncodeMessage(&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: code, Message: why}})
 	if err != nil {
 		return
