@@ -552,7 +552,7 @@ func TestCollectStatusSameThroughBothFaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := mcpClient(t, mcpserver.Options{Store: st, Collector: col, Version: "test"})
+	cs := mcpClient(t, mcpserver.Options{Store: st, Collector: col, ApproveCollect: true, Version: "test"})
 	tool := func(name string, args map[string]any, out any) {
 		t.Helper()
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})

@@ -43,6 +43,20 @@ type Execution struct {
 	Parameters map[string][]string
 }
 
+// Collectable says why the log-collection automation cannot run on inst, if it cannot: it runs
+// only on a running EKS node.
+func (inst Instance) Collectable() error {
+	if inst.Cluster == "" {
+		return fmt.Errorf("%w: %s has none of the tags eks:cluster-name, aws:eks:cluster-name or kubernetes.io/cluster/<name>: "+
+			"collect from an EKS worker node, or import a bundle taken another way", ErrNotEKSNode, inst.ID)
+	}
+	if inst.State != "running" {
+		return fmt.Errorf("%w: %s is %s: SSM can collect only from a running instance; start it, or collect from another node",
+			ErrNotRunning, inst.ID, orUnknown(inst.State))
+	}
+	return nil
+}
+
 // StartCollection starts the log-collection automation on inst, uploading to Options.Bucket. It
 // refuses instances that are not EKS nodes or not running, since the automation would fail on them
 // minutes later. A non-empty idempotencyToken is turned into SSM's ClientToken, so starting again
@@ -51,13 +65,8 @@ func (a *AWS) StartCollection(ctx context.Context, inst Instance, idempotencyTok
 	if err := ValidInstanceID(inst.ID); err != nil {
 		return "", err
 	}
-	if inst.Cluster == "" {
-		return "", fmt.Errorf("%w: %s has none of the tags eks:cluster-name, aws:eks:cluster-name or kubernetes.io/cluster/<name>: "+
-			"collect from an EKS worker node, or import a bundle taken another way", ErrNotEKSNode, inst.ID)
-	}
-	if inst.State != "running" {
-		return "", fmt.Errorf("%w: %s is %s: SSM can collect only from a running instance; start it, or collect from another node",
-			ErrNotRunning, inst.ID, orUnknown(inst.State))
+	if err := inst.Collectable(); err != nil {
+		return "", err
 	}
 	if a.opts.Bucket == "" {
 		return "", fmt.Errorf("%w: the automation uploads the bundle to S3: pass --bucket NAME or set the bucket in nodediag's config", ErrNoBucket)

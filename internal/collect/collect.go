@@ -65,6 +65,11 @@ type Request struct {
 	InstanceID       string
 	Region           string
 	IdempotencyToken string
+	// Confirm, when set, is asked once the instance is found and can be collected from, just
+	// before the automation starts (not when the idempotency token names an execution already
+	// started): bucket is where the bundle will be uploaded ("" if not known). An error stops the
+	// collection and is returned as it is.
+	Confirm func(ctx context.Context, inst cloud.Instance, bucket string) error
 }
 
 // Collect starts the SSM automation that collects the instance's logs into the bucket. The same
@@ -99,6 +104,17 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 	inst, err := c.aws.FindInstance(ctx, req.InstanceID, req.Region)
 	if err != nil {
 		return nil, false, err
+	}
+	if req.Confirm != nil {
+		// What StartCollection would refuse is refused first: no one should be asked to
+		// approve a collection that cannot run.
+		if err := inst.Collectable(); err != nil {
+			return nil, false, err
+		}
+		bucket, _ := c.configuredBucket()
+		if err := req.Confirm(ctx, inst, bucket); err != nil {
+			return nil, false, err
+		}
 	}
 	id, err := c.aws.StartCollection(ctx, inst, req.IdempotencyToken)
 	if err != nil {

@@ -320,3 +320,32 @@ func TestGathered(t *testing.T) {
 		t.Errorf("List: %v, %d records", err, len(all))
 	}
 }
+
+// TestConfirm: the Confirm hook is asked once the instance is found, with the instance and the
+// bucket, before anything starts; its error stops the collection; a token naming an execution
+// already started asks nothing.
+func TestConfirm(t *testing.T) {
+	ctx := context.Background()
+	aws := &fakeAWS{statuses: []cloud.Execution{running("collectLogs", 1)}}
+	c, _ := newCollector(t, aws)
+	var asked []cloud.Instance
+	refuse := errors.New("not approved")
+	confirm := func(answer error) func(context.Context, cloud.Instance, string) error {
+		return func(_ context.Context, inst cloud.Instance, _ string) error {
+			asked = append(asked, inst)
+			return answer
+		}
+	}
+	if _, _, err := c.Collect(ctx, Request{InstanceID: exampleInstance, IdempotencyToken: "t", Confirm: confirm(refuse)}); !errors.Is(err, refuse) {
+		t.Fatalf("refused: %v, want the hook's error", err)
+	}
+	if aws.starts != 0 || len(asked) != 1 || asked[0].Cluster != "prod" {
+		t.Fatalf("refused: %d started, asked %v; want nothing started, asked once with the instance", aws.starts, asked)
+	}
+	if _, existing, err := c.Collect(ctx, Request{InstanceID: exampleInstance, IdempotencyToken: "t", Confirm: confirm(nil)}); err != nil || existing || aws.starts != 1 {
+		t.Fatalf("approved: %v existing=%v, %d started", err, existing, aws.starts)
+	}
+	if _, existing, err := c.Collect(ctx, Request{InstanceID: exampleInstance, IdempotencyToken: "t", Confirm: confirm(refuse)}); err != nil || !existing || len(asked) != 2 {
+		t.Errorf("same token again: %v existing=%v, asked %d times; want the execution, not asked again", err, existing, len(asked))
+	}
+}

@@ -46,7 +46,7 @@ type ClusterHealthOut struct {
 }
 
 func (s *server) clusterHealth(ctx context.Context, _ *mcp.CallToolRequest, in ClusterHealthIn) (*mcp.CallToolResult, ClusterHealthOut, error) {
-	name, err := in.name()
+	name, err := s.cluster(in.ClusterIn)
 	if err != nil {
 		return nil, ClusterHealthOut{}, err
 	}
@@ -94,6 +94,9 @@ func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in 
 		if name, err = pick("clusterName", name, "resource_name", in.ResourceName); err != nil {
 			return nil, out, err
 		}
+	}
+	if name, err = s.allowCluster("clusterName", name); err != nil {
+		return nil, out, err
 	}
 	if name == "" {
 		return nil, out, errors.New("clusterName is required: the EKS cluster whose control-plane logs to read")

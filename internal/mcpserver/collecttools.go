@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/nodediag/nodediag/internal/app"
+	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/collect"
 )
 
@@ -25,7 +29,8 @@ func (s *server) registerCollection(r *registry) {
 		"the node's logs with the SSM automation AWSSupport-CollectEKSInstanceLogs, which runs the EKS log collector on the " +
 		"instance and uploads the bundle to the server's S3 bucket. instanceId is i- followed by 8 or 17 hex digits; region " +
 		"defaults to the configured one, then the configured search list. The same idempotencyToken returns the execution it " +
-		"started before. Answers the executionId at once: call status(executionId) until it says completed (typically 3–10 " +
+		"started before. Unless the server pre-approves collections, the user is asked to approve each one (an elicitation naming " +
+		"the instance and the bucket) before it starts. Answers the executionId at once: call status(executionId) until it says completed (typically 3–10 " +
 		"minutes), which downloads, imports and indexes the bundle. The instance must be a running EKS node registered with SSM. " +
 		"method kube (when the server allows nodes/proxy) instead gathers kubelet and containerd journals, /var/log/messages and " +
 		"the node's pod logs through the Kubernetes API for nodeName (or the node of instanceId) and answers with the indexed bundle."},
@@ -55,7 +60,7 @@ type CollectOut struct {
 	Hint           string          `json:"hint"`
 }
 
-func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in CollectIn) (*mcp.CallToolResult, CollectOut, error) {
+func (s *server) collect(ctx context.Context, req *mcp.CallToolRequest, in CollectIn) (*mcp.CallToolResult, CollectOut, error) {
 	if s.collector == nil {
 		return nil, CollectOut{}, errNoCollector
 	}
@@ -69,12 +74,106 @@ func (s *server) collect(ctx context.Context, _ *mcp.CallToolRequest, in Collect
 	if in.NodeName != "" {
 		return nil, CollectOut{}, errors.New("nodeName is for method kube; the ssm method takes instanceId")
 	}
-	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken})
+	rec, existing, err := s.collector.Collect(ctx, collect.Request{InstanceID: in.InstanceID, Region: in.Region, IdempotencyToken: in.IdempotencyToken,
+		Confirm: s.confirmCollect(req)})
+	var ask *askApproval
+	if errors.As(err, &ask) {
+		// Nothing started: the client asks its user and calls again with the answer.
+		return &mcp.CallToolResult{InputRequests: mcp.InputRequestMap{approvalInput: ask.params}, RequestState: ask.state}, CollectOut{}, nil
+	}
 	if err != nil {
 		return nil, CollectOut{}, err
 	}
 	return nil, CollectOut{ExecutionID: rec.ExecutionID, AlreadyStarted: existing, Execution: rec,
 		Hint: fmt.Sprintf("next: status(executionId=%q) every 30–60 s until state is completed", rec.ExecutionID)}, nil
+}
+
+// confirmCollect is asked by the collector just before an SSM automation starts on inst: the
+// instance must be of an allowed cluster, and the collection approved — by the operator for
+// every call (--approve-collect), or by the client's user for this one.
+func (s *server) confirmCollect(req *mcp.CallToolRequest) func(context.Context, cloud.Instance, string) error {
+	return func(_ context.Context, inst cloud.Instance, bucket string) error {
+		if len(s.allowedClusters) > 0 && !slices.Contains(s.allowedClusters, inst.Cluster) {
+			return fmt.Errorf("instanceId %s is a node of cluster %q, which this server may not reach: it may reach only %s (serve --allowed-clusters)",
+				inst.ID, inst.Cluster, strings.Join(s.allowedClusters, ", "))
+		}
+		if s.approveCollect {
+			return nil
+		}
+		return userApproval(req, inst, bucket)
+	}
+}
+
+// approvalInput names the approval among a call's input requests and responses.
+const approvalInput = "approve-collect"
+
+// askApproval stops a collection before it starts, to ask the client's user: collect answers
+// it as an input request (MCP elicitation, in the multi round-trip form of SEP-2322), and the
+// client calls collect again with the user's answer. For clients of protocol versions before
+// multi round-trips, the SDK sends the same elicitation as a request of its own and calls the
+// tool again with the answer.
+type askApproval struct {
+	params *mcp.ElicitParams
+	state  string
+}
+
+func (a *askApproval) Error() string { return "collect needs the user's approval" }
+
+// userApproval asks the client's user to approve running the log-collection automation on inst
+// — collect is the one tool that starts work in the AWS account, and an agent should not start
+// it on a node its user did not see named — or reads the answer of a call made again with it.
+// The question is a form of one checkbox; only "accept" with the box checked approves. The
+// request state ties an answer to the instance and bucket it was given for.
+func userApproval(req *mcp.CallToolRequest, inst cloud.Instance, bucket string) error {
+	dest := "the bucket the server is configured with"
+	if bucket != "" {
+		dest = "s3://" + bucket
+	}
+	what := fmt.Sprintf("the SSM automation %s on instance %s", cloud.Document, inst.ID)
+	var caps *mcp.ElicitationCapabilities
+	if req != nil {
+		if c := req.ClientCapabilities(); c != nil {
+			caps = c.Elicitation
+		}
+	}
+	if caps == nil || (caps.Form == nil && caps.URL != nil) {
+		return fmt.Errorf("collect was not started: it runs %s, and this server asks its user to approve that first through an "+
+			"MCP elicitation (a form), which this client does not support. Call collect from a client that supports elicitation, "+
+			"or ask the server's operator to pre-approve collections with serve --approve-collect (meant for unattended use)", what)
+	}
+	state := approvalInput + " " + inst.ID + " " + dest
+	if req.Params != nil && req.Params.RequestState == state {
+		if res, ok := req.Params.InputResponses[approvalInput].(*mcp.ElicitResult); ok {
+			switch {
+			case res.Action == "accept" && res.Content["approve"] == true:
+				return nil
+			case res.Action == "accept":
+				return fmt.Errorf("collect was not approved: the user left \"Start the collection\" unchecked, so %s was not started", what)
+			case res.Action == "decline":
+				return fmt.Errorf("collect was not approved: the user declined %s; nothing was started", what)
+			default:
+				return fmt.Errorf("collect was not approved: the user dismissed the request to approve %s (%s); nothing was started", what, res.Action)
+			}
+		}
+	}
+	node := inst.PrivateDNSName
+	if node == "" {
+		node = "(no private DNS name)"
+	}
+	return &askApproval{state: state, params: &mcp.ElicitParams{
+		Mode: "form",
+		Message: fmt.Sprintf("Approve collecting this node's logs? nodediag will start %s — node %s, cluster %s, region %s — which runs "+
+			"the EKS log collector on the node and uploads the bundle to %s. It reads the node and changes none of its workloads.",
+			what, node, inst.Cluster, inst.Region, dest),
+		RequestedSchema: &jsonschema.Schema{
+			Type: "object",
+			Properties: map[string]*jsonschema.Schema{
+				"approve": {Type: "boolean", Title: "Start the collection",
+					Description: fmt.Sprintf("run %s on %s, uploading to %s", cloud.Document, inst.ID, dest)},
+			},
+			Required: []string{"approve"},
+		},
+	}}
 }
 
 // collectKube gathers the node's journals, log files and pod logs through the API server, imports

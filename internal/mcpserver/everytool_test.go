@@ -44,7 +44,7 @@ func everythingConfigured(t *testing.T, instance string) (*corev1.Pod, Options) 
 		t.Fatal(err)
 	}
 	aws := &fakeClusterAWS{name: "prod", health: &eks.ClusterHealth{Cluster: eks.ClusterInfo{Name: "prod", Status: "ACTIVE"}}}
-	return pod, Options{Store: st, Collector: col, AWS: aws, Version: "test", Clusters: fakeClusters{name: "prod", client: kubetest.New(objs...).Client}}
+	return pod, Options{Store: st, Collector: col, ApproveCollect: true, AWS: aws, Version: "test", Clusters: fakeClusters{name: "prod", client: kubetest.New(objs...).Client}}
 }
 
 // TestEveryToolOverHTTP calls every tool the server lists, over streamable HTTP with a bearer

@@ -1,10 +1,8 @@
 package mcpserver
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,13 +20,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of HTTPOptions. Every limit has one, so that no setting left at zero is unbounded.
 const (
 	DefaultMaxBodyBytes      = 1 << 20 // a tools/call is a few hundred bytes; 1 MiB leaves room and stops a flood
 	DefaultReadHeaderTimeout = 10 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
+	// DefaultReadTimeout bounds a whole request, headers and body: a body is at most
+	// MaxBodyBytes (1 MiB), which takes 30 s only below 35 KB/s; a client slower than that is
+	// holding the connection, not sending.
+	DefaultReadTimeout = 30 * time.Second
+	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultSessionTimeout closes sessions a client abandoned without DELETE; an agent working
 	// through the runbook calls far more often than this.
 	DefaultSessionTimeout  = 30 * time.Minute
@@ -60,6 +63,9 @@ type HTTPOptions struct {
 	MaxBodyBytes int64
 	// ReadHeaderTimeout bounds the time to read request headers. Default 10 s.
 	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the time to read a whole request, headers and body, so that a client
+	// sending its body slowly, or never, cannot hold a connection and a handler. Default 30 s.
+	ReadTimeout time.Duration
 	// IdleTimeout closes keep-alive connections idle this long. Default 2 min.
 	IdleTimeout time.Duration
 	// SessionTimeout closes MCP sessions without a request for this long. Default 30 min.
@@ -69,6 +75,14 @@ type HTTPOptions struct {
 	MaxSessions int
 	// ShutdownTimeout bounds the graceful shutdown. Default 10 s.
 	ShutdownTimeout time.Duration
+	// RateLimit is the rate of requests to /mcp a caller (a token) may send, per second;
+	// RateBurst how many it may send at once. A caller over it gets 429 with Retry-After.
+	// Zero means DefaultRateLimit and DefaultRateBurst; rate.Inf turns the limit off.
+	RateLimit rate.Limit
+	RateBurst int
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed besides loopback
+	// ones; "*" allows every origin. A request whose Origin header is not allowed gets 403.
+	AllowedOrigins []string
 	// Logger receives the listening address, refused requests and warnings; nil discards.
 	Logger *slog.Logger
 }
@@ -85,6 +99,7 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 		def  time.Duration
 	}{
 		{"ReadHeaderTimeout", &o.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"ReadTimeout", &o.ReadTimeout, DefaultReadTimeout},
 		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
 		{"SessionTimeout", &o.SessionTimeout, DefaultSessionTimeout},
 		{"ShutdownTimeout", &o.ShutdownTimeout, DefaultShutdownTimeout},
@@ -102,6 +117,16 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.RateLimit < 0 || o.RateBurst < 0 {
+		return o, fmt.Errorf("%w: rate limit %g per second, burst %d: want positive numbers, or zero for the defaults (%d, burst %d)",
+			ErrConfig, float64(o.RateLimit), o.RateBurst, DefaultRateLimit, DefaultRateBurst)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	if o.RateBurst == 0 {
+		o.RateBurst = DefaultRateBurst
+	}
 	if o.MaxSessions < 0 {
 		return o, fmt.Errorf("%w: MaxSessions %d is negative: want a positive count, or zero for the default %d", ErrConfig, o.MaxSessions, DefaultMaxSessions)
 	}
@@ -109,55 +134,6 @@ func (o HTTPOptions) withDefaults() (HTTPOptions, error) {
 		o.MaxSessions = DefaultMaxSessions
 	}
 	return o, nil
-}
-
-// tokenDigest returns the SHA-256 of the configured token, or nil in insecure mode. Comparing
-// digests, which all have the same length, keeps the token's length from leaking through timing.
-func (o HTTPOptions) tokenDigest() ([]byte, error) {
-	set := 0
-	for _, b := range []bool{len(o.Token) > 0, o.TokenFile != "", o.InsecureNoAuth} {
-		if b {
-			set++
-		}
-	}
-	switch {
-	case set == 0:
-		return nil, fmt.Errorf("%w: the HTTP server needs a bearer token: give --auth-token-file FILE "+
-			"(or --insecure-no-auth on a loopback address)", ErrConfig)
-	case set > 1:
-		return nil, fmt.Errorf("%w: give one of a token, --auth-token-file and --insecure-no-auth, not several", ErrConfig)
-	}
-	if o.InsecureNoAuth {
-		if !loopbackAddr(o.Addr) {
-			return nil, fmt.Errorf("%w: --insecure-no-auth is only allowed on a loopback address (127.0.0.0/8, ::1, localhost), "+
-				"not %q: anyone who can reach it could read the node logs; use --auth-token-file", ErrConfig, o.Addr)
-		}
-		o.Logger.Warn("serving MCP over HTTP without authentication (loopback only)", "addr", o.Addr)
-		return nil, nil
-	}
-	tok := o.Token
-	what := "the token"
-	if o.TokenFile != "" {
-		what = "the token in " + o.TokenFile
-		raw, err := os.ReadFile(o.TokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: reading --auth-token-file: %w", ErrConfig, err)
-		}
-		tok = raw
-		if fi, err := os.Stat(o.TokenFile); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			o.Logger.Warn("the auth token file is readable by group or others; chmod 600 it",
-				"file", o.TokenFile, "mode", fi.Mode().Perm().String())
-		}
-	}
-	tok = bytes.TrimRight(tok, " \t\r\n")
-	if len(tok) == 0 {
-		return nil, fmt.Errorf("%w: %s is empty: want at least %d bytes, e.g. from `openssl rand -hex 32`", ErrConfig, what, MinTokenBytes)
-	}
-	if len(tok) < MinTokenBytes {
-		return nil, fmt.Errorf("%w: %s is %d bytes: want at least %d, e.g. from `openssl rand -hex 32`", ErrConfig, what, len(tok), MinTokenBytes)
-	}
-	sum := sha256.Sum256(tok)
-	return sum[:], nil
 }
 
 // loopbackAddr says whether addr (host:port, or a bare host) can only be reached from this
@@ -180,9 +156,25 @@ type httpHandler struct {
 	mux      *http.ServeMux
 	srv      *mcp.Server
 	opts     HTTPOptions
-	digest   []byte // nil: no auth
+	tokens   tokenTable   // nil: no auth
+	limiter  *rateLimiter // nil: no rate limit
+	origins  originPolicy
 	inflight atomic.Int64
+	// calls maps the key ServeHTTP gives each POST to /mcp (in callKeyHeader) to that request's
+	// context, while the request is being served.
+	calls sync.Map
 }
+
+// callKeyHeader carries, from ServeHTTP to the tool middleware, which HTTP request delivered a
+// tools/call: the SDK runs tool handlers on a context of the session, not of the request, so
+// without it a call runs on after its client has gone. ServeHTTP sets it on every POST, over
+// whatever the client sent.
+const callKeyHeader = "Nodediag-Call-Key"
+
+// errClientGone is the cause of a tool call's context ending because the HTTP request that
+// carried it ended first: the client closed the connection or gave up, and no one will read the
+// answer.
+var errClientGone = errors.New("the HTTP client that made the call went away")
 
 // NewHTTPHandler serves srv over the MCP streamable HTTP transport on /mcp, a liveness answer
 // on /healthz (no auth) and Prometheus metrics of its own registry on /metrics (behind the same
@@ -196,7 +188,11 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err != nil {
 		return nil, err
 	}
-	digest, err := opts.tokenDigest()
+	tokens, err := opts.tokens()
+	if err != nil {
+		return nil, err
+	}
+	origins, err := parseOrigins(opts.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
@@ -207,16 +203,28 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, fmt.Errorf("registering the process collector: %w", err)
 	}
-	if err := Instrument(ctx, srv, reg); err != nil {
+	callers := tokens.names()
+	if tokens == nil {
+		callers = []string{AnonymousCaller}
+	}
+	if err := Instrument(ctx, srv, reg, callers, opts.Logger); err != nil {
 		return nil, err
 	}
-	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, digest: digest}
+	h := &httpHandler{mux: http.NewServeMux(), srv: srv, opts: opts, tokens: tokens, origins: origins}
+	if opts.RateLimit != rate.Inf {
+		h.limiter = newRateLimiter(opts.RateLimit, opts.RateBurst)
+	}
+	srv.AddReceivingMiddleware(h.cancelOnDisconnect)
 	streamable := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
 		Logger:              opts.Logger,
 		SessionTimeout:      opts.SessionTimeout,
 		MaxRequestBodyBytes: opts.MaxBodyBytes,
 	})
-	h.mux.Handle("/mcp", h.auth(h.limitSessions(streamable)))
+	mcpHandler := h.limitSessions(streamable)
+	if tokens != nil {
+		mcpHandler = withTokenInfo(mcpHandler)
+	}
+	h.mux.Handle("/mcp", h.auth(h.rateLimit(mcpHandler)))
 	h.mux.Handle("GET /metrics", h.auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelError),
 		// Scrapes come every few seconds from one or two Prometheus servers; more at once is abuse.
@@ -231,6 +239,10 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Origin first: a page in a browser must learn nothing, not even whether its token is right.
+	if !h.checkOrigin(w, r) {
+		return
+	}
 	// Refuse a declared oversize body before reading it; MaxBytesReader catches the undeclared
 	// (chunked) ones while they are read, and the SDK answers those with 413 too.
 	if r.ContentLength > h.opts.MaxBodyBytes {
@@ -245,12 +257,49 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.inflight.Add(1)
 		defer h.inflight.Add(-1)
 	}
+	if r.URL.Path == "/mcp" && r.Method == http.MethodPost {
+		key := rand.Text()
+		r.Header.Set(callKeyHeader, key)
+		h.calls.Store(key, r.Context())
+		defer h.calls.Delete(key)
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
-// auth requires the bearer token unless the handler was built insecure.
+// cancelOnDisconnect is receiving middleware that ends a tool call's context when the HTTP
+// request that carried it ends before the answer (net/http cancels a request's context when
+// its connection closes). Without it a search whose client disconnected read on for minutes.
+func (h *httpHandler) cancelOnDisconnect(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		extra := req.GetExtra()
+		if method != "tools/call" || extra == nil || extra.Header.Get(callKeyHeader) == "" {
+			return next(ctx, method, req)
+		}
+		name := ""
+		if cr, ok := req.(*mcp.CallToolRequest); ok && cr.Params != nil {
+			name = cr.Params.Name
+		}
+		v, ok := h.calls.Load(extra.Header.Get(callKeyHeader))
+		if !ok {
+			// The POST was answered or abandoned before the call started: no one is waiting.
+			h.opts.Logger.Info("not running a tool call: the HTTP request that carried it has ended", "tool", name, "caller", toolCaller(req))
+			return nil, errClientGone
+		}
+		cctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(v.(context.Context), func() {
+			h.opts.Logger.Info("cancelling a tool call: the HTTP request that carried it ended", "tool", name, "caller", toolCaller(req))
+			cancel(errClientGone)
+		})
+		defer stop()
+		return next(cctx, method, req)
+	}
+}
+
+// auth requires a bearer token the server knows, unless the handler was built insecure, and
+// puts its caller's name in the request's context.
 func (h *httpHandler) auth(next http.Handler) http.Handler {
-	if h.digest == nil {
+	if h.tokens == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -262,14 +311,14 @@ func (h *httpHandler) auth(next http.Handler) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token>")
 			return
 		}
-		sum := sha256.Sum256([]byte(tok))
-		if subtle.ConstantTimeCompare(sum[:], h.digest) != 1 {
+		name, ok := h.tokens.lookup(tok)
+		if !ok {
 			h.opts.Logger.Warn("refused an MCP HTTP request with a wrong bearer token", "remote", r.RemoteAddr, "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nodediag", error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer token is not the one this server was started with")
+			writeJSONError(w, http.StatusUnauthorized, "invalid_token", "the bearer token is not one this server was started with")
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, name)))
 	})
 }
 
@@ -313,7 +362,10 @@ func ServeHTTP(ctx context.Context, srv *mcp.Server, opts HTTPOptions) error {
 	// warnings are logged once, by ServeListener.
 	check := opts
 	check.Logger = slog.New(slog.DiscardHandler)
-	if _, err := check.tokenDigest(); err != nil {
+	if _, err := check.tokens(); err != nil {
+		return err
+	}
+	if _, err := parseOrigins(opts.AllowedOrigins); err != nil {
 		return err
 	}
 	var lc net.ListenConfig
@@ -338,15 +390,21 @@ func ServeListener(ctx context.Context, ln net.Listener, srv *mcp.Server, opts H
 		return err
 	}
 	opts = h.opts
+	// ReadTimeout does not end what must last: net/http lifts the connection's read deadline as
+	// soon as a request's body has been read (to watch for the client going away), so a tool call
+	// that runs for minutes and a session's standalone SSE stream (a GET without a body that lasts
+	// the session) are not cut by it. WriteTimeout would cut both, and stays unset: a call's
+	// length is bounded by Options.CallTimeout instead.
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		ReadTimeout:       opts.ReadTimeout,
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
 	auth := "bearer token"
-	if h.digest == nil {
+	if h.tokens == nil {
 		auth = "none"
 	}
 	opts.Logger.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", auth)

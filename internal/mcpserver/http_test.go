@@ -24,6 +24,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/time/rate"
 
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/scenario"
@@ -331,10 +332,18 @@ func (l fakeListener) Close() error   { return nil }
 func (l fakeListener) Addr() net.Addr { return l.addr }
 
 // scrape reads /metrics with the token and returns the counter values of
-// nodediag_mcp_tool_calls_total by "tool/outcome" and the histogram sample counts by tool.
+// nodediag_mcp_tool_calls_total by "tool/outcome" (summed over callers) and the histogram
+// sample counts by tool.
 func scrape(t *testing.T, url string) (calls map[string]float64, observed map[string]uint64) {
 	t.Helper()
-	resp, err := tokenClient(testToken).Get(url + "/metrics")
+	calls, observed, _ = scrapeAs(t, url, testToken)
+	return calls, observed
+}
+
+// scrapeAs is scrape with the given token, also returning the calls by "tool/outcome/caller".
+func scrapeAs(t *testing.T, url, token string) (calls map[string]float64, observed map[string]uint64, byCaller map[string]float64) {
+	t.Helper()
+	resp, err := tokenClient(token).Get(url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,17 +369,18 @@ func scrape(t *testing.T, url string) (calls map[string]float64, observed map[st
 		}
 		return ""
 	}
-	calls, observed = map[string]float64{}, map[string]uint64{}
+	calls, observed, byCaller = map[string]float64{}, map[string]uint64{}, map[string]float64{}
 	for _, m := range fams["nodediag_mcp_tool_calls_total"].GetMetric() {
-		if len(m.GetLabel()) != 2 {
-			t.Errorf("tool_calls_total has labels %v: want tool and outcome only", m.GetLabel())
+		if len(m.GetLabel()) != 3 || label(m, "caller") == "" {
+			t.Errorf("tool_calls_total has labels %v: want tool, outcome and caller", m.GetLabel())
 		}
-		calls[label(m, "tool")+"/"+label(m, "outcome")] = m.GetCounter().GetValue()
+		calls[label(m, "tool")+"/"+label(m, "outcome")] += m.GetCounter().GetValue()
+		byCaller[label(m, "tool")+"/"+label(m, "outcome")+"/"+label(m, "caller")] = m.GetCounter().GetValue()
 	}
 	for _, m := range fams["nodediag_mcp_tool_duration_seconds"].GetMetric() {
 		observed[label(m, "tool")] = m.GetHistogram().GetSampleCount()
 	}
-	return calls, observed
+	return calls, observed, byCaller
 }
 
 func TestHTTPMetrics(t *testing.T) {
@@ -430,7 +440,9 @@ func TestHTTPMetrics(t *testing.T) {
 func TestHTTPConcurrentSessions(t *testing.T) {
 	const sessions = 50
 	b := importScenario(t, "container-oom-v2")
-	ts, _ := serveTest(t, b.store, HTTPOptions{Token: []byte(testToken)})
+	// 50 agents starting at once on one token are over its rate limit; this test is about
+	// concurrency, TestHTTPRateLimit about the limit.
+	ts, _ := serveTest(t, b.store, HTTPOptions{Token: []byte(testToken), RateLimit: rate.Inf})
 	ctx := context.Background()
 
 	// What the tools must answer, from the library directly: the search for the pod's name, and

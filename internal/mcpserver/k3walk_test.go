@@ -49,7 +49,7 @@ func TestK3WalkEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	fk := kubetest.New(objs...)
-	f.cs = connect(t, Options{Store: st, Collector: col, Clusters: fakeClusters{name: "my-cluster", client: fk.Client}})
+	f.cs = connect(t, Options{Store: st, Collector: col, ApproveCollect: true, Clusters: fakeClusters{name: "my-cluster", client: fk.Client}})
 
 	var rb runbook.Runbook
 	f.call(t, "get_sop", map[string]any{"sopId": "K3"}, &rb, false)

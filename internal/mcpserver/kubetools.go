@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -46,9 +47,39 @@ func (in ClusterIn) name() (string, error) {
 	return pick("clusterName", in.ClusterName, "cluster_name", in.ClusterName2)
 }
 
+// cluster is the cluster a call names (in either spelling), once --allowed-clusters lets it.
+func (s *server) cluster(in ClusterIn) (string, error) {
+	name, err := in.name()
+	if err != nil {
+		return "", err
+	}
+	return s.allowCluster("clusterName", name)
+}
+
+// allowCluster checks a cluster name against Options.AllowedClusters. The names are compared
+// exactly, as the caller wrote them, not after resolving them to a kubeconfig context: an
+// allowed name then reaches what it always reached, and no other spelling can reach more.
+// An empty name (the current context) is the allowed cluster when there is only one.
+func (s *server) allowCluster(param, name string) (string, error) {
+	if len(s.allowedClusters) == 0 {
+		return name, nil
+	}
+	allowed := strings.Join(s.allowedClusters, ", ")
+	if name == "" {
+		if len(s.allowedClusters) == 1 {
+			return s.allowedClusters[0], nil
+		}
+		return "", fmt.Errorf("%s is required on this server, which may reach only the clusters %s (serve --allowed-clusters): name one of them", param, allowed)
+	}
+	if !slices.Contains(s.allowedClusters, name) {
+		return "", fmt.Errorf("%s %q is not a cluster this server may reach: it may reach only %s (serve --allowed-clusters)", param, name, allowed)
+	}
+	return name, nil
+}
+
 // client resolves the cluster parameter into a client, or says how to configure access.
 func (s *server) client(ctx context.Context, in ClusterIn) (*kube.Client, string, error) {
-	name, err := in.name()
+	name, err := s.cluster(in)
 	if err != nil {
 		return nil, "", err
 	}

@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -25,32 +26,42 @@ const UnknownTool = "unknown"
 // bundle first (tens of seconds).
 var toolBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// toolMetrics counts tools/call requests by tool and outcome.
+// toolMetrics counts tools/call requests by tool, outcome and caller, and logs each one.
 type toolMetrics struct {
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	callers  []string
+	log      *slog.Logger
 
 	mu    sync.Mutex
 	known map[string]bool // tool names the server has served or listed
 }
 
-// Instrument registers nodediag_mcp_tool_calls_total{tool,outcome} and
+// Instrument registers nodediag_mcp_tool_calls_total{tool,outcome,caller} and
 // nodediag_mcp_tool_duration_seconds{tool} in reg and counts every tools/call srv receives, on
-// any transport, through the SDK's receiving middleware. It lists srv's tools once over an
-// in-memory session so that the tool label is exact from the first call; names outside that
-// list (and outside later tools/list answers) are counted as "unknown".
-func Instrument(ctx context.Context, srv *mcp.Server, reg prometheus.Registerer) error {
+// any transport, through the SDK's receiving middleware; log, when not nil, gets one line per
+// call saying who called what and how it went. caller is the name of the token the call came
+// with (AnonymousCaller without authentication); callers are the names whose series exist
+// from the start. It lists srv's tools once over an in-memory session so that the tool label
+// is exact from the first call; names outside that list (and outside later tools/list
+// answers) are counted as "unknown".
+func Instrument(ctx context.Context, srv *mcp.Server, reg prometheus.Registerer, callers []string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	m := &toolMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nodediag_mcp_tool_calls_total",
-			Help: "MCP tools/call requests by tool and outcome (ok, tool_error: an isError result, protocol_error: a JSON-RPC error).",
-		}, []string{"tool", "outcome"}),
+			Help: "MCP tools/call requests by tool, outcome (ok, tool_error: an isError result, protocol_error: a JSON-RPC error) and caller (the name of the bearer token).",
+		}, []string{"tool", "outcome", "caller"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "nodediag_mcp_tool_duration_seconds",
 			Help:    "Time to answer an MCP tools/call, by tool.",
 			Buckets: toolBuckets,
 		}, []string{"tool"}),
-		known: map[string]bool{},
+		callers: callers,
+		log:     log,
+		known:   map[string]bool{},
 	}
 	for _, c := range []prometheus.Collector{m.calls, m.duration} {
 		if err := reg.Register(c); err != nil {
@@ -80,7 +91,9 @@ func (m *toolMetrics) learnTools(ctx context.Context, srv *mcp.Server) error {
 		}
 		// The series exist at zero before the first call, so a rate() has a start point.
 		for _, o := range []string{OutcomeOK, OutcomeToolError, OutcomeProtocolError} {
-			m.calls.WithLabelValues(tool.Name, o)
+			for _, c := range m.callers {
+				m.calls.WithLabelValues(tool.Name, o, c)
+			}
 		}
 	}
 	return nil
@@ -117,9 +130,14 @@ func (m *toolMetrics) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		case r.IsError:
 			outcome = OutcomeToolError
 		}
-		tool := m.label(name, outcome)
-		m.calls.WithLabelValues(tool, outcome).Inc()
+		tool, caller := m.label(name, outcome), toolCaller(req)
+		m.calls.WithLabelValues(tool, outcome, caller).Inc()
 		m.duration.WithLabelValues(tool).Observe(elapsed)
+		attrs := []any{"tool", tool, "caller", caller, "outcome", outcome, "seconds", elapsed}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		}
+		m.log.Info("tool call", attrs...)
 		return res, err
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -41,7 +42,7 @@ func TestStatusReportsProgress(t *testing.T) {
 	var mu sync.Mutex
 	var got []*mcp.ProgressNotificationParams
 	ct, sst := mcp.NewInMemoryTransports()
-	ss, err := New(Options{Store: st, Collector: col}).Connect(ctx, sst, nil)
+	ss, err := New(Options{Store: st, Collector: col, ApproveCollect: true}).Connect(ctx, sst, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +77,18 @@ func TestStatusReportsProgress(t *testing.T) {
 			t.Fatal("never completed")
 		}
 	}
-	// Notifications are delivered asynchronously; the last call's reply has come, and the
-	// in-memory transport delivers in order, so they are all here.
+	// The server sends every notification before its reply, but the client runs notification
+	// handlers on their own goroutine, after it may have handed the reply back: wait (briefly)
+	// for the one that says the call is done.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		done := n > 0 && got[n-1].Total > 0 && got[n-1].Progress == got[n-1].Total
+		mu.Unlock()
+		if done {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) < 2 {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,21 @@ type Options struct {
 	// FullText sends each answer's JSON as text content too, for clients that read only text;
 	// otherwise the text is a few lines and the next call.
 	FullText bool
+	// ApproveCollect pre-approves every collection collect starts. Otherwise collect asks the
+	// client's user to approve each SSM automation (an MCP elicitation naming the instance and
+	// the bucket) and refuses when the client cannot ask.
+	ApproveCollect bool
+	// AllowedClusters, when not empty, are the only cluster names the Kubernetes and AWS tools
+	// may be asked for (clusterName, cluster_name, resource_name, and the cluster of the
+	// instance collect starts on); a call naming another is refused with the list. With one
+	// allowed cluster, a call naming none means it.
+	AllowedClusters []string
+	// CallTimeout bounds every tool call: at the limit the tool's context ends and the call
+	// answers an isError result naming the limit. Zero (or less) means DefaultCallTimeout.
+	CallTimeout time.Duration
+	// Logger receives the server's warnings (a tool that does not stop at its limit); nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 // Clusters hands out a Kubernetes client for a cluster name ("" = the current context);
@@ -67,6 +83,10 @@ type server struct {
 	aws       ClusterAWS
 	// allowNodeProxy: see Options.AllowNodeProxy.
 	allowNodeProxy bool
+	// allowedClusters: see Options.AllowedClusters.
+	allowedClusters []string
+	// approveCollect: see Options.ApproveCollect.
+	approveCollect bool
 	// runbookErr is why the built-in catalog could not be loaded; list_sops and get_sop report it
 	// rather than the whole server failing, because the log tools do not need runbooks.
 	runbookErr error
@@ -105,7 +125,8 @@ func howToConfigure(sets []string) string {
 // New returns an MCP server with every node-log tool registered. It does not start serving:
 // the caller connects it to a transport (stdio, HTTP or, in tests, in-memory).
 func New(opts Options) *mcp.Server {
-	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS, allowNodeProxy: opts.AllowNodeProxy}
+	s := &server{store: opts.Store, runbooks: opts.Runbooks, clusters: opts.Clusters, collector: opts.Collector, aws: opts.AWS,
+		allowNodeProxy: opts.AllowNodeProxy, allowedClusters: slices.Clone(opts.AllowedClusters), approveCollect: opts.ApproveCollect}
 	if s.runbooks == nil {
 		s.runbooks, s.runbookErr = runbook.Builtin()
 	}
@@ -126,8 +147,20 @@ func New(opts Options) *mcp.Server {
 	if len(missing) > 0 {
 		text += " Not configured on this server, so not listed: " + howToConfigure(missing) + "."
 	}
+	if len(s.allowedClusters) > 0 {
+		text += " The Kubernetes and AWS tools may reach only these clusters (clusterName): " + strings.Join(s.allowedClusters, ", ") + "."
+	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "nodediag", Version: version}, &mcp.ServerOptions{Instructions: text})
 	s.registerAll(&registry{srv: srv, fullText: opts.FullText, drop: drop})
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	limit := opts.CallTimeout
+	if limit <= 0 {
+		limit = DefaultCallTimeout
+	}
+	srv.AddReceivingMiddleware(callLimit(limit, log))
 	return srv
 }
 

@@ -25,6 +25,7 @@ const exampleArchive = "../../testdata/example/eks_i-0a1b2c3d4e5f60718_2026-11-2
 // fixture is one imported example bundle and a client session on a server over it.
 type fixture struct {
 	cs       *mcp.ClientSession
+	store    *store.Store
 	instance string
 	bundle   string
 	truth    scenario.Truth
@@ -47,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{cs: connect(t, Options{Store: st, Version: "test"}), instance: res.Entry.Manifest.InstanceID,
+	return &fixture{cs: connect(t, Options{Store: st, Version: "test"}), store: st, instance: res.Entry.Manifest.InstanceID,
 		bundle: res.Entry.Manifest.ID, truth: truth}
 }
 

@@ -602,6 +602,11 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	if err != nil {
 		return nil, out, err
 	}
+	if s.clusters != nil { // the call reads the pod from the cluster
+		if cluster, err = s.allowCluster("clusterName", cluster); err != nil {
+			return nil, out, err
+		}
+	}
 	if pod == "" {
 		return nil, out, fmt.Errorf("pod is required: give namespace and pod (or pod_name) of the crash-looping pod")
 	}
