@@ -112,6 +112,13 @@ const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{
 
 func post(t *testing.T, url, auth string, body io.Reader) *http.Response {
 	t.Helper()
+	return postWith(t, url, auth, "", body)
+}
+
+// postWith is post with an Origin header too, as a browser sends for a page's fetch ("" sends
+// none, as non-browser clients do).
+func postWith(t *testing.T, url, auth, origin string, body io.Reader) *http.Response {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +127,9 @@ func post(t *testing.T, url, auth string, body io.Reader) *http.Response {
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -32,22 +32,7 @@ import (
 // postFrom is post with an Origin header, as a browser sends for a page's fetch.
 func postFrom(t *testing.T, url, auth, origin, body string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("Authorization", auth)
-	if origin != "" {
-		req.Header.Set("Origin", origin)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return postWith(t, url, auth, origin, strings.NewReader(body))
 }
 
 // TestHTTPOrigin: a page of a foreign origin gets 403 before anything else is looked at, even
@@ -375,17 +360,7 @@ func TestHTTPDisconnectCancels(t *testing.T) {
 	srv := New(Options{Version: "test"})
 	started, ended := make(chan struct{}, 1), make(chan error, 1)
 	addBlockingTool(srv, started, ended, false, 10*time.Second)
-	h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(testToken)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		for ss := range srv.Sessions() {
-			_ = ss.Close()
-		}
-		ts.Close()
-	})
+	ts := serveHandler(t, srv, HTTPOptions{Token: []byte(testToken)})
 	id := rawSession(t, ts.URL+"/mcp", testToken)
 
 	ctx, hangUp := context.WithCancel(context.Background())
@@ -858,17 +833,7 @@ func TestCollectApprovalOverHTTP(t *testing.T) {
 	for _, action := range []string{"accept", "decline"} {
 		t.Run(action, func(t *testing.T) {
 			srv, acct, instance := collectServer(t, false)
-			h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(testToken)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(h)
-			t.Cleanup(func() {
-				for ss := range srv.Sessions() {
-					_ = ss.Close()
-				}
-				ts.Close()
-			})
+			ts := serveHandler(t, srv, HTTPOptions{Token: []byte(testToken)})
 			asked := 0
 			c := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, &mcp.ClientOptions{
 				ElicitationHandler: func(_ context.Context, r *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
@@ -893,4 +858,22 @@ func TestCollectApprovalOverHTTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveHandler serves srv over streamable HTTP on loopback, closing its sessions and the
+// server with the test.
+func serveHandler(t *testing.T, srv *mcp.Server, opts HTTPOptions) *httptest.Server {
+	t.Helper()
+	h, err := NewHTTPHandler(srv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		for ss := range srv.Sessions() {
+			_ = ss.Close()
+		}
+		ts.Close()
+	})
+	return ts
 }
