@@ -794,3 +794,12 @@ func TestReadNextIsACommand(t *testing.T) {
 		t.Errorf("running %q: exit %d, lines %d-%d, want 4-6: %s", first.Next, code, second.StartLine, second.EndLine, e)
 	}
 }
+
+// TestSOPKeepsItsLines: a runbook is Markdown whose line breaks are its layout; the table output
+// escapes terminal controls in bundle text, but must not flatten a runbook into one line.
+func TestSOPKeepsItsLines(t *testing.T) {
+	out, errOut, code := run(t, "sop", "K3")
+	if code != 0 || strings.Contains(out, `\n`) || strings.Count(out, "\n") < 50 {
+		t.Errorf("sop K3: exit %d %s; %d lines, literal \\n: %v", code, errOut, strings.Count(out, "\n"), strings.Contains(out, `\n`))
+	}
+}

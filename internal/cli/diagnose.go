@@ -325,7 +325,7 @@ func newSOPCmd(g *globals) *cobra.Command {
 			if !ok {
 				return usageError("no runbook %q: known are %s", args[0], strings.Join(c.IDs(), ", "))
 			}
-			return emit(g, &rb, func(w io.Writer) {
+			return emitText(g, &rb, func(w io.Writer) {
 				fmt.Fprintf(w, "# %s (%s, %s, %s)\n\n%s\n", rb.Title, rb.ID, rb.Severity, rb.Status, rb.Body)
 			})
 		},

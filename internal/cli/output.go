@@ -17,8 +17,27 @@ import (
 // table, whose terminal controls are escaped: table reads the same variable, which is why it
 // takes the variable's address.
 func emit[T any](g *globals, ptr *T, table func(w io.Writer)) error {
+	return emitWith(g, ptr, table, g.cleaner(g.output == "table"))
+}
+
+// emitText is emit for documents whose line breaks are their layout (a runbook's Markdown, not
+// bundle text): a table keeps their lines and tabs and escapes every other control.
+func emitText[T any](g *globals, ptr *T, table func(w io.Writer)) error {
+	clean := g.cleaner(false)
+	if g.output == "table" {
+		clean = func(s string) string {
+			if !g.noRedact {
+				s = redact.String(s)
+			}
+			return redact.TerminalText(s)
+		}
+	}
+	return emitWith(g, ptr, table, clean)
+}
+
+func emitWith[T any](g *globals, ptr *T, table func(w io.Writer), clean func(string) string) error {
 	// JSON and YAML escape control characters themselves; a table prints them raw.
-	if clean := g.cleaner(g.output == "table"); clean != nil {
+	if clean != nil {
 		v, err := redact.Apply(*ptr, clean)
 		if err != nil {
 			return err

@@ -179,13 +179,21 @@ func mixedBase64(s string) bool {
 // characters (escape sequences, carriage returns and line feeds that forge lines, tabs that
 // break columns), DEL, and the bidirectional overrides that reorder text. Each becomes a
 // visible Go-style escape.
-func Terminal(s string) string {
+func Terminal(s string) string { return terminal(s, false) }
+
+// TerminalText is Terminal for text whose lines and tabs are its layout (a runbook's Markdown):
+// line feeds and tabs stay, every other control is escaped.
+func TerminalText(s string) string { return terminal(s, true) }
+
+func terminal(s string, text bool) string {
 	if !needsEscape(s) {
 		return s
 	}
 	var b strings.Builder
 	for _, c := range s {
 		switch {
+		case text && (c == '\n' || c == '\t'):
+			b.WriteRune(c)
 		case c == '\n':
 			b.WriteString(`\n`)
 		case c == '\r':

@@ -201,3 +201,10 @@ func TestEnvSecrets(t *testing.T) {
 		t.Errorf("unstructured env %v", env)
 	}
 }
+
+func TestTerminalText(t *testing.T) {
+	in := "# K3\n\n| a\t| b |\r\x1b[2Jdone"
+	if got, want := TerminalText(in), "# K3\n\n| a\t| b |\\r\\x1b[2Jdone"; got != want {
+		t.Errorf("TerminalText(%q) = %q, want %q", in, got, want)
+	}
+}
