@@ -5,7 +5,9 @@
 #   bench/image.sh [--arch amd64|arm64] [--version V] [--tag NAME:TAG] [--out DIR]
 #
 # Writes DIR/nodediag (the static binary), DIR/oci (the layout, for skopeo, crane, podman) and
-# DIR/nodediag-ARCH.tar; DIR defaults to $TMPDIR/nodediag-image. Needs only Go.
+# DIR/nodediag-ARCH.tar; DIR defaults to $TMPDIR/nodediag-image. Needs only Go, and this
+# machine's CA certificates (CA_CERTS, default /etc/ssl/certs/ca-certificates.crt), which the
+# image carries where distroless has them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch=$(go env GOARCH)
@@ -31,6 +33,11 @@ CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false \
   -o "$out/nodediag" ./cmd/nodediag
 echo "== image $tag"
 created=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+certs=${CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+if [ ! -f "$certs" ]; then
+  echo "no CA certificates at $certs (set CA_CERTS=FILE, apt-get install ca-certificates): the image could not verify AWS's or the cluster's TLS" >&2
+  exit 2
+fi
 go run ./bench/image --binary "$out/nodediag" --arch "$arch" --version "$version" --revision "$revision" \
-  --created "$created" --tag "$tag" --oci "$out/oci" --tar "$out/nodediag-$arch.tar"
+  --ca-certs "$certs" --created "$created" --tag "$tag" --oci "$out/oci" --tar "$out/nodediag-$arch.tar"
 du -sh "$out/oci" "$out/nodediag-$arch.tar"

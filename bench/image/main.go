@@ -23,13 +23,14 @@ func main() {
 	flag.StringVar(&o.Arch, "arch", runtime.GOARCH, "the binary's GOARCH: amd64 or arm64")
 	flag.StringVar(&o.Version, "version", "dev", "org.opencontainers.image.version")
 	flag.StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision (a git commit)")
+	flag.StringVar(&o.CACerts, "ca-certs", "", "PEM bundle of CA certificates to put at "+image.CACertsPath+" (e.g. that path on this machine)")
 	flag.Int64Var(&epoch, "created", 0, "creation time, Unix seconds (default the epoch, so the same binary makes the same image)")
 	flag.StringVar(&oci, "oci", "", "write an OCI image layout to this directory (appended to if it is one)")
 	flag.StringVar(&tarPath, "tar", "", "write a tarball for `docker load -i` to this file")
 	flag.StringVar(&tag, "tag", "nodediag:dev", "the image's name: the tarball's tag, the layout's ref.name")
 	flag.Parse()
 	if o.Binary == "" || (oci == "" && tarPath == "") || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: image --binary FILE [--arch A] [--version V] [--revision R] [--tag T] (--oci DIR | --tar FILE)")
+		fmt.Fprintln(os.Stderr, "usage: image --binary FILE [--arch A] [--ca-certs PEM] [--version V] [--revision R] [--tag T] (--oci DIR | --tar FILE)")
 		os.Exit(2)
 	}
 	if epoch != 0 {

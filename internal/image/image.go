@@ -1,11 +1,12 @@
 // Package image builds nodediag's container image without Docker, the way ko does: one layer on
-// an empty base holding the static binary, its store directory and /tmp, and a config saying how
-// to run it. The Dockerfile at the module's root builds the same image with Docker; the package's
+// an empty base holding the static binary, its store directory, /tmp and optionally the CA
+// certificates, and a config saying how to run it. The Dockerfile at the module's root builds the same image with Docker; the package's
 // test parses that Dockerfile so the two cannot drift.
 package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,8 @@ const (
 	StateDir = "/var/lib/nodediag"
 	// TokenFile is where Cmd reads the bearer token: mount the token file here.
 	TokenFile = "/var/run/nodediag/token"
+	// CACertsPath is where Options.CACerts goes, as in distroless.
+	CACertsPath = "/etc/ssl/certs/ca-certificates.crt"
 	// Source is the repository the image's labels point at.
 	Source = "https://github.com/nodediag/nodediag"
 )
@@ -59,6 +62,10 @@ type Options struct {
 	Arch string
 	// Version and Revision go into the labels (org.opencontainers.image.version, .revision).
 	Version, Revision string
+	// CACerts, when set, is a PEM bundle of CA certificates (the build machine's
+	// /etc/ssl/certs/ca-certificates.crt) put at CACertsPath, where Go's crypto/x509 looks first
+	// on linux: without it the server cannot verify AWS's and the cluster's TLS certificates.
+	CACerts string
 	// Created is the image's creation time and every file's modification time; zero is the Unix
 	// epoch, so that the same binary always makes the same image.
 	Created time.Time
@@ -94,8 +101,17 @@ func Build(o Options) (v1.Image, error) {
 		created = time.Unix(0, 0)
 	}
 	created = created.UTC()
+	var certs []byte
+	if o.CACerts != "" {
+		if certs, err = os.ReadFile(o.CACerts); err != nil {
+			return nil, fmt.Errorf("image: %w", err)
+		}
+		if !bytes.Contains(certs, []byte("-----BEGIN CERTIFICATE-----")) {
+			return nil, fmt.Errorf("image: %s holds no PEM certificate", o.CACerts)
+		}
+	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return layerTar(o.Binary, created)
+		return layerTar(o.Binary, certs, created)
 	}, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
 		return nil, fmt.Errorf("image: layer: %w", err)
@@ -105,7 +121,7 @@ func Build(o Options) (v1.Image, error) {
 	img, err = mutate.Append(img, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodediag internal/image", Comment: "nodediag binary, " + StateDir + ", /tmp"},
+		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodediag internal/image", Comment: "nodediag binary, " + StateDir + ", /tmp, CA certificates if given"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("image: append layer: %w", err)
@@ -134,8 +150,8 @@ func Build(o Options) (v1.Image, error) {
 	return img, nil
 }
 
-// layerTar streams the layer: the directories, then the binary.
-func layerTar(binary string, mtime time.Time) (io.ReadCloser, error) {
+// layerTar streams the layer: the directories, the CA certificates if any, then the binary.
+func layerTar(binary string, certs []byte, mtime time.Time) (io.ReadCloser, error) {
 	f, err := os.Open(binary)
 	if err != nil {
 		return nil, err
@@ -164,6 +180,19 @@ func layerTar(binary string, mtime time.Time) (io.ReadCloser, error) {
 				{StateDir[1:] + "/", 0o755, UID},
 			} {
 				if err := dir(d.name, d.mode, d.uid); err != nil {
+					return err
+				}
+			}
+			if certs != nil {
+				for _, d := range []string{"etc/", "etc/ssl/", "etc/ssl/certs/"} {
+					if err := dir(d, 0o755, 0); err != nil {
+						return err
+					}
+				}
+				if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: CACertsPath[1:], Mode: 0o644, Size: int64(len(certs)), ModTime: mtime, Format: tar.FormatPAX}); err != nil {
+					return err
+				}
+				if _, err := tw.Write(certs); err != nil {
 					return err
 				}
 			}

@@ -90,7 +90,13 @@ func layerFiles(t *testing.T, l v1.Layer) map[string]entry {
 
 func TestImage(t *testing.T) {
 	bin := buildBinary(t)
-	img, err := Build(Options{Binary: bin, Arch: runtime.GOARCH, Version: "v0.0.0-imagetest", Revision: "abc123"})
+	certs := filepath.Join(t.TempDir(), "ca.pem")
+	pem := "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+	if err := os.WriteFile(certs, []byte(pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Binary: bin, Arch: runtime.GOARCH, Version: "v0.0.0-imagetest", Revision: "abc123", CACerts: certs}
+	img, err := Build(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +196,11 @@ func TestImage(t *testing.T) {
 			t.Errorf("%s: type %c mode %o uid %d gid %d, want type %c mode %o owner %d", name, e.hdr.Typeflag, e.hdr.Mode, e.hdr.Uid, e.hdr.Gid, want.typ, want.mode, want.uid)
 		}
 	}
-	if len(files) != 5 {
-		t.Errorf("layer holds %d entries, want 5", len(files))
+	if len(files) != 9 {
+		t.Errorf("layer holds %d entries, want 9", len(files))
+	}
+	if got := string(files["etc/ssl/certs/ca-certificates.crt"].data); got != pem {
+		t.Errorf("CA certificates = %q, want %q", got, pem)
 	}
 	size, _ := layers[0].Size()
 	t.Logf("layer: %d bytes compressed, binary %d bytes", size, len(files["nodediag"].data))
@@ -225,7 +234,7 @@ func TestImage(t *testing.T) {
 	serveAsImage(t, out, c)
 
 	// The same binary makes the same image.
-	again, err := Build(Options{Binary: bin, Arch: runtime.GOARCH, Version: "v0.0.0-imagetest", Revision: "abc123"})
+	again, err := Build(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,5 +454,26 @@ func serveAsImage(t *testing.T, bin string, c v1.Config) {
 		cmd.Process.Kill()
 		<-done
 		t.Errorf("serve did not end within 20 s of SIGTERM:\n%s", log.String())
+	}
+}
+
+func TestBuildRefuses(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "nodediag")
+	notPEM := filepath.Join(dir, "certs")
+	for _, f := range []string{bin, notPEM} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, o := range map[string]Options{
+		"arch":      {Binary: bin, Arch: "386"},
+		"no binary": {Binary: filepath.Join(dir, "missing"), Arch: "amd64"},
+		"a folder":  {Binary: dir, Arch: "amd64"},
+		"not PEM":   {Binary: bin, Arch: "amd64", CACerts: notPEM},
+	} {
+		if _, err := Build(o); err == nil {
+			t.Errorf("%s: Build(%+v) = nil error", name, o)
+		}
 	}
 }
