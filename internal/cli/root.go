@@ -132,6 +132,9 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 		},
 	}
 	root.Version = versionLine()
+	if asKubectlPlugin() {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nodediag"}
+	}
 	root.SetVersionTemplate("nodediag {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
