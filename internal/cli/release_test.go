@@ -50,6 +50,11 @@ type goreleaserConfig struct {
 		NameTemplate string `yaml:"name_template"`
 		Algorithm    string `yaml:"algorithm"`
 	} `yaml:"checksum"`
+	Krews []struct {
+		Name       string   `yaml:"name"`
+		IDs        []string `yaml:"ids"`
+		SkipUpload bool     `yaml:"skip_upload"`
+	} `yaml:"krews"`
 }
 
 // xFlags returns the variable names of the -X flags in ldflags, failing on any -X that does
@@ -132,6 +137,11 @@ func TestGoreleaserConfig(t *testing.T) {
 	}
 	if c.Checksum.Algorithm != "sha256" || c.Checksum.NameTemplate == "" {
 		t.Errorf("checksum %+v: want a sha256 checksums file", c.Checksum)
+	}
+	// The krew manifest is generated from the archives, never committed with made-up hashes;
+	// it is written to dist/ for a pull request to the krew index, not pushed anywhere.
+	if len(c.Krews) != 1 || c.Krews[0].Name != "nodediag" || !slices.Equal(c.Krews[0].IDs, []string{"nodediag"}) || !c.Krews[0].SkipUpload {
+		t.Errorf("krews %+v: want one nodediag manifest of the nodediag archives, not uploaded", c.Krews)
 	}
 }
 
