@@ -666,8 +666,8 @@ func TestSearchCount(t *testing.T) {
 // TestVersionFlag: --version prints the version as the version command does, on stdout.
 func TestVersionFlag(t *testing.T) {
 	out, e, code := run(t, "--version")
-	if code != 0 || out != "nodediag "+Version+"\n" {
-		t.Errorf("--version: exit %d, stdout %q, stderr %q; want %q", code, out, e, "nodediag "+Version+"\n")
+	if want := "nodediag " + versionLine() + "\n"; code != 0 || out != want {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q; want %q", code, out, e, want)
 	}
 }
 

@@ -476,22 +476,21 @@ func newBundlesCmd(g *globals) *cobra.Command {
 	}
 }
 
-// Version is set by the build (-ldflags "-X …cli.Version=…").
-var Version = "dev"
-
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print nodediag's version and its rule catalog's version",
+		Short: "Print nodediag's version, commit and build date, and its rule catalog's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cat, err := detect.Load()
 			if err != nil {
 				return err
 			}
-			v := map[string]any{"version": Version, "catalogVersion": cat.Version, "rules": len(cat.Rules), "indexSchema": index.SchemaVersion}
+			b := currentBuild()
+			v := map[string]any{"version": b.Version, "commit": b.Commit, "date": b.Date, "modified": b.Modified,
+				"catalogVersion": cat.Version, "rules": len(cat.Rules), "indexSchema": index.SchemaVersion}
 			return emit(g, &v, func(w io.Writer) {
-				fprintf(w, "nodediag %s (rule catalog %s, %d rules, index schema %d)\n", Version, cat.Version, len(cat.Rules), index.SchemaVersion)
+				fprintf(w, "nodediag %s (rule catalog %s, %d rules, index schema %d)\n", b, cat.Version, len(cat.Rules), index.SchemaVersion)
 			})
 		},
 	}

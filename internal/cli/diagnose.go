@@ -28,9 +28,9 @@ func yamlByDefault(cmd *cobra.Command, g *globals) {
 
 func newDiagnoseCmd(g *globals) *cobra.Command {
 	var bf bundleFlags
-	var pod, container, podJSON, eventsJSON, previousLog, failOn, kubeconfig, kubeContext string
+	var pod, namespace, container, podJSON, eventsJSON, previousLog, failOn, kubeconfig, kubeContext string
 	cmd := &cobra.Command{
-		Use:   "diagnose --pod NS/NAME (--bundle PATH|ID | --instance ID)",
+		Use:   "diagnose [POD] [-n NAMESPACE] (--bundle PATH|ID | --instance ID)",
 		Short: "Run the K3 CrashLoopBackOff runbook in one call and print its Output Format, with evidence",
 		Long: `diagnose follows the K3 CrashLoopBackOff runbook against a node log bundle: the exit code and its
 meaning (from the pod's lastState.terminated when --pod-json is given, else from kubelet and containerd
@@ -39,10 +39,15 @@ exec and missing-config evidence, the crash frequency and back-off ladder, and p
 Output Format (YAML by default) with the file:line of every piece of evidence, a confidence, the
 evidence that was not available, and escalations when a guardrail fires.`,
 		Example: `  nodediag diagnose --bundle testdata/example/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz --pod payments/ledger-0
-  nodediag diagnose --instance i-0a1b2c3d4e5f60718 --pod shop/api-7d9f8b6c4d-x2x9k --pod-json pod.json --events-json events.json --previous-log prev.log`,
-		Args: cobra.NoArgs,
+  nodediag diagnose --instance i-0a1b2c3d4e5f60718 --pod shop/api-7d9f8b6c4d-x2x9k --pod-json pod.json --events-json events.json --previous-log prev.log
+  kubectl nodediag diagnose api-7d9f8b6c4d-x2x9k -n shop --context prod   # as a kubectl plugin: the pod's node picks the bundle`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			yamlByDefault(cmd, g)
+			var err error
+			if pod, err = podArg(pod, namespace, args); err != nil {
+				return err
+			}
 			var fail string
 			if failOn != "" {
 				var err error
@@ -61,7 +66,6 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					in.Pod = pod
 				}
 			}
-			var err error
 			if podJSON != "" {
 				if in.PodStatus, err = kube.LoadPodFile(podJSON); err != nil {
 					return usageError("--pod-json: %v", err)
@@ -117,7 +121,8 @@ evidence that was not available, and escalations when a guardrail fires.`,
 	}
 	bf.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&pod, "pod", "", "the crash-looping pod, NAMESPACE/NAME (default: the busiest crash-looping container of the bundle)")
+	f.StringVar(&pod, "pod", "", "the crash-looping pod, NAMESPACE/NAME, or NAME with -n (default: the busiest crash-looping container of the bundle); also the POD argument")
+	f.StringVarP(&namespace, "namespace", "n", "", "the pod's namespace, as kubectl's -n: diagnose NAME -n NAMESPACE is --pod NAMESPACE/NAME")
 	f.StringVar(&container, "container", "", "the container (default: the one crash-looping)")
 	f.StringVar(&podJSON, "pod-json", "", "`FILE` holding the pod as kubectl get pod -o json prints it (offline Kubernetes input)")
 	f.StringVar(&eventsJSON, "events-json", "", "`FILE` holding the pod's events as kubectl get events -o json prints them")
@@ -127,6 +132,30 @@ evidence that was not available, and escalations when a guardrail fires.`,
 	f.StringVar(&kubeconfig, "kubeconfig", "", "read the pod's status, events, previous log and node from the cluster (read-only); default $KUBECONFIG")
 	f.StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
 	return cmd
+}
+
+// podArg folds the POD argument and -n NAMESPACE into the --pod NAMESPACE/NAME form: the
+// argument is --pod spelled as kubectl spells a pod; they must not disagree.
+func podArg(pod, namespace string, args []string) (string, error) {
+	if len(args) == 1 {
+		if pod != "" && pod != args[0] {
+			return "", usageError("the POD argument %s and --pod %s name two pods: give one", args[0], pod)
+		}
+		pod = args[0]
+	}
+	if namespace == "" {
+		return pod, nil
+	}
+	if pod == "" {
+		return "", usageError("-n %s needs a pod: diagnose NAME -n %s", namespace, namespace)
+	}
+	if ns, _, ok := strings.Cut(pod, "/"); ok {
+		if ns != namespace {
+			return "", usageError("pod %s is not in namespace %s (-n)", pod, namespace)
+		}
+		return pod, nil
+	}
+	return namespace + "/" + pod, nil
 }
 
 // clusterTimeout bounds the API reads: an unreachable cluster must not hold up a diagnosis the

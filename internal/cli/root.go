@@ -131,7 +131,10 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 			return nil
 		},
 	}
-	root.Version = Version
+	root.Version = versionLine()
+	if asKubectlPlugin() {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nodediag"}
+	}
 	root.SetVersionTemplate("nodediag {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")

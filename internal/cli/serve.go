@@ -122,7 +122,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			if opts.Toolsets, err = mcpserver.ParseToolsets(splitList(toolsets)); err != nil {
 				return usageError("--toolsets: %v", err)
 			}
-			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, Version, readOnly, fullText
+			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, currentBuild().Version, readOnly, fullText
 			opts.CallTimeout, opts.Logger = callTime, g.log
 			opts.AllowedClusters = splitList(clusters)
 			opts.ApproveCollect = approve
