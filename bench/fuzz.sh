@@ -9,6 +9,10 @@ grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r file
   pkg=./$(dirname "$file")
   for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
     echo "== $pkg $target"
-    go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" 2>&1 | tail -3
+    # The whole output when it fails (the input and the message), the last lines otherwise.
+    if ! out=$(go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" 2>&1); then
+      echo "$out"; exit 1
+    fi
+    echo "$out" | tail -2
   done
 done

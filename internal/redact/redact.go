@@ -139,12 +139,14 @@ func (r *Rule) apply(s string) string {
 	if ms == nil {
 		return s
 	}
+	markers := markerSpans(s)
 	var b strings.Builder
 	last := 0
 	for _, m := range ms {
 		from, to := m[2*r.secret], m[2*r.secret+1]
-		// A marker an earlier rule wrote is not a value to redact again.
-		if from < 0 || from == to || strings.HasPrefix(s[from:to], "[REDACTED:") || (r.Check != nil && !r.Check(s[from:to])) {
+		// A marker an earlier rule wrote is not a value to redact again, nor part of one: its
+		// ':' and ']' can look like a separator to another rule.
+		if from < 0 || from == to || overlaps(markers, from, to) || (r.Check != nil && !r.Check(s[from:to])) {
 			continue
 		}
 		b.WriteString(s[last:from])
@@ -257,6 +259,33 @@ func base64Run(s string) bool {
 			continue
 		}
 		run = 0
+	}
+	return false
+}
+
+// markerSpans are the [from, to) spans of the markers already in s.
+func markerSpans(s string) [][2]int {
+	var spans [][2]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], "[REDACTED:")
+		if i < 0 {
+			return spans
+		}
+		from := off + i
+		j := strings.IndexByte(s[from:], ']')
+		if j < 0 {
+			return spans
+		}
+		spans = append(spans, [2]int{from, from + j + 1})
+		off = from + j + 1
+	}
+}
+
+func overlaps(spans [][2]int, from, to int) bool {
+	for _, sp := range spans {
+		if from < sp[1] && sp[0] < to {
+			return true
+		}
 	}
 	return false
 }
