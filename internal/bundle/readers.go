@@ -116,12 +116,8 @@ func (b *budget) expand(n int) (int, error) {
 	// What is stored is judged against the archive's size too, not only what decompressors
 	// made: a sparse tar member (GNU or PAX) expands holes into bytes that no decompressor
 	// produced — a 275-byte .tar.gz wrote 8 GiB of zeros before this check.
-	if out := b.expanded; out > b.floor && float64(out) > b.maxRatio*float64(max(b.archive, 1)) {
-		return int(fit), &limitError{
-			limit: fmt.Sprintf("MaxArchiveRatio=%g", b.maxRatio),
-			msg: fmt.Sprintf("%d bytes stored from an archive of %d bytes (ratio %.0f), over MaxArchiveRatio=%g; stopped in %q",
-				out, b.archive, float64(out)/float64(max(b.archive, 1)), b.maxRatio, b.member),
-		}
+	if err := b.overRatio(b.expanded, "stored"); err != nil {
+		return int(fit), err
 	}
 	if fit == int64(n) {
 		return n, nil
@@ -136,14 +132,19 @@ func (b *budget) expand(n int) (int, error) {
 // inflate counts n bytes a decompressor produced against MaxArchiveRatio.
 func (b *budget) inflate(n int) error {
 	b.inflated += int64(n)
-	out := b.inflated
+	return b.overRatio(b.inflated, "decompressed")
+}
+
+// overRatio is the MaxArchiveRatio error once out bytes (what) from the archive are past the
+// floor and the ratio to its size, else nil.
+func (b *budget) overRatio(out int64, what string) error {
 	if out <= b.floor || float64(out) <= b.maxRatio*float64(max(b.archive, 1)) {
 		return nil
 	}
 	return &limitError{
 		limit: fmt.Sprintf("MaxArchiveRatio=%g", b.maxRatio),
-		msg: fmt.Sprintf("%d bytes decompressed from an archive of %d bytes (ratio %.0f), over MaxArchiveRatio=%g; stopped in %q",
-			out, b.archive, float64(out)/float64(max(b.archive, 1)), b.maxRatio, b.member),
+		msg: fmt.Sprintf("%d bytes %s from an archive of %d bytes (ratio %.0f), over MaxArchiveRatio=%g; stopped in %q",
+			out, what, b.archive, float64(out)/float64(max(b.archive, 1)), b.maxRatio, b.member),
 	}
 }
 
