@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"time"
 
 	"github.com/nodediag/nodediag/internal/cloud/eks"
@@ -17,19 +16,8 @@ type LogsSpec struct {
 	Names                    Names // Start, End and Last are used
 }
 
-// ControlPlaneLogs is the one read of control-plane logs both faces make: it checks the spec
-// (a bad one is ErrBadRequest naming the face's parameter) before AWS is asked.
-func ControlPlaneLogs(ctx context.Context, logs interface {
-	Logs(context.Context, eks.LogsRequest) (*eks.LogsResult, error)
-}, s LogsSpec) (*eks.LogsResult, error) {
-	req, err := s.Request()
-	if err != nil {
-		return nil, err
-	}
-	return logs.Logs(ctx, req)
-}
-
-// Request checks the spec and turns it into the EKS client's request.
+// Request checks the spec (a bad one is ErrBadRequest naming the face's parameter) and turns it
+// into the EKS client's request: both faces call it before AWS is asked.
 func (s LogsSpec) Request() (eks.LogsRequest, error) {
 	n := s.Names
 	req := eks.LogsRequest{ClusterName: s.Cluster, LogType: s.LogType, FilterPattern: s.Filter, Limit: s.Limit, Last: s.Last}

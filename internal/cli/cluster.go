@@ -131,14 +131,15 @@ Logs filter pattern ("OOMKilled"). The window is --start..--end (RFC 3339) or th
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec := app.LogsSpec{Cluster: args[0], LogType: logType, Filter: filter, Start: start, End: end, Last: since, Limit: limit, Names: app.Names{Start: "--start", End: "--end", Last: "--since"}}
-			if _, err := spec.Request(); err != nil {
-				return err // before AWS is configured: a bad flag is the first thing to say
+			req, err := spec.Request() // before AWS is configured: a bad flag is the first thing to say
+			if err != nil {
+				return err
 			}
 			a, err := newClusterAWS(cmd.Context(), region)
 			if err != nil {
 				return err
 			}
-			res, err := app.ControlPlaneLogs(cmd.Context(), a, spec)
+			res, err := a.Logs(cmd.Context(), req)
 			if err != nil {
 				return err
 			}

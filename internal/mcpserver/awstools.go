@@ -108,8 +108,12 @@ func (s *server) cloudWatchLogs(ctx context.Context, _ *mcp.CallToolRequest, in 
 	if in.Minutes < 0 {
 		return nil, out, fmt.Errorf("minutes %d: want a positive number of minutes", in.Minutes)
 	}
-	res, err := app.ControlPlaneLogs(ctx, s.aws, app.LogsSpec{Cluster: name, LogType: in.LogType, Filter: in.FilterPattern,
-		Start: in.StartTime, End: in.EndTime, Last: time.Duration(in.Minutes) * time.Minute, Limit: in.Limit, Names: app.Names{Start: "start_time", End: "end_time", Last: "minutes"}})
+	req, err := app.LogsSpec{Cluster: name, LogType: in.LogType, Filter: in.FilterPattern, Start: in.StartTime, End: in.EndTime,
+		Last: time.Duration(in.Minutes) * time.Minute, Limit: in.Limit, Names: app.Names{Start: "start_time", End: "end_time", Last: "minutes"}}.Request()
+	if err != nil {
+		return nil, out, err
+	}
+	res, err := s.aws.Logs(ctx, req)
 	if err != nil {
 		return nil, out, err
 	}
