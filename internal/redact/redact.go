@@ -54,6 +54,7 @@ func String(s string) string {
 	}
 	var want uint64 // rules whose needed literals s holds: one pass over s for all of them
 	found := false
+	msgOff := -1 // where the line's message starts (logtime.Message), read once and only if a rule needs it
 	for i := range Catalog {
 		r := &Catalog[i]
 		if len(r.Needs) > 0 {
@@ -68,13 +69,16 @@ func String(s string) string {
 			continue
 		}
 		before := s
-		if off := len(s) - len(logtime.Message([]byte(s))); r.AtMessage && off > 0 {
-			s = s[:off] + r.apply(s[off:])
-		} else if !r.AtMessage || off == 0 {
+		if r.AtMessage {
+			if msgOff < 0 {
+				msgOff = len(s) - len(logtime.Message([]byte(s)))
+			}
+			s = s[:msgOff] + r.apply(s[msgOff:])
+		} else {
 			s = r.apply(s)
 		}
 		if s != before {
-			found = false // the line changed: what it holds is read again
+			found, msgOff = false, -1 // the line changed: what it holds is read again
 		}
 	}
 	return s
@@ -233,14 +237,12 @@ func hex2(b byte) string {
 	return string([]byte{digits[b>>4], digits[b&15]})
 }
 
-// Secrets are the spans r's pattern takes for secrets in line, for tests that must look for
-// each of them in an output.
+// Secrets are the spans r's pattern takes for secrets in line (with Check applied), for tests
+// that must look for each of them in an output.
 func Secrets(r Rule, line string) []string {
-	re := regexp.MustCompile(r.Pattern)
-	k := re.SubexpIndex("secret")
 	var out []string
-	for _, m := range re.FindAllStringSubmatchIndex(line, -1) {
-		if s := line[m[2*k]:m[2*k+1]]; s != "" && (r.Check == nil || r.Check(s)) {
+	for _, m := range r.re.FindAllStringSubmatchIndex(line, -1) {
+		if s := line[m[2*r.secret]:m[2*r.secret+1]]; s != "" && (r.Check == nil || r.Check(s)) {
 			out = append(out, s)
 		}
 	}

@@ -9,18 +9,6 @@ import (
 	"github.com/nodediag/nodediag/internal/corpus"
 )
 
-// secretOf is the span of an example the rule must remove: the group "secret" of its own
-// pattern, found independently of String.
-func secretsOf(r *Rule, line string) []string {
-	var out []string
-	for _, m := range r.re.FindAllStringSubmatchIndex(line, -1) {
-		if s := line[m[2*r.secret]:m[2*r.secret+1]]; s != "" && (r.Check == nil || r.Check(s)) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // TestCatalog: every example of every rule loses its secret and says which rule took it; every
 // near miss comes out unchanged through the whole catalog.
 func TestCatalog(t *testing.T) {
@@ -32,7 +20,7 @@ func TestCatalog(t *testing.T) {
 		}
 		seen[r.ID] = true
 		for _, ex := range r.Examples {
-			secrets := secretsOf(r, ex)
+			secrets := Secrets(*r, ex) // the pattern's own spans, found without String
 			if len(secrets) == 0 {
 				t.Errorf("%s: example %q: the pattern finds no secret in it", r.ID, ex)
 			}
