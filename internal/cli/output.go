@@ -17,22 +17,21 @@ import (
 // table, whose terminal controls are escaped: table reads the same variable, which is why it
 // takes the variable's address.
 func emit[T any](g *globals, ptr *T, table func(w io.Writer)) error {
-	return emitWith(g, ptr, table, g.cleaner(g.output == "table"))
+	return emitWith(g, ptr, table, g.cleaner(tableEscape(g, redact.Terminal)))
 }
 
 // emitText is emit for documents whose line breaks are their layout (a runbook's Markdown, not
 // bundle text): a table keeps their lines and tabs and escapes every other control.
 func emitText[T any](g *globals, ptr *T, table func(w io.Writer)) error {
-	clean := g.cleaner(false)
+	return emitWith(g, ptr, table, g.cleaner(tableEscape(g, redact.TerminalText)))
+}
+
+// tableEscape is escape for table output; JSON and YAML escape control characters themselves.
+func tableEscape(g *globals, escape func(string) string) func(string) string {
 	if g.output == "table" {
-		clean = func(s string) string {
-			if !g.noRedact {
-				s = redact.String(s)
-			}
-			return redact.TerminalText(s)
-		}
+		return escape
 	}
-	return emitWith(g, ptr, table, clean)
+	return nil
 }
 
 func emitWith[T any](g *globals, ptr *T, table func(w io.Writer), clean func(string) string) error {
@@ -90,18 +89,16 @@ func clip(s string, n int) string {
 func fprintf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
 
 // clean is text from a bundle as this run may print it on a terminal.
-func (g *globals) clean(s string) string { return g.cleaner(true)(s) }
+func (g *globals) clean(s string) string { return g.cleaner(redact.Terminal)(s) }
 
 // cleaner is what this run does to bundle text before printing it: redact secrets unless
-// --no-redact, and escape terminal controls where the output does not; nil when neither.
-func (g *globals) cleaner(escape bool) func(string) string {
+// --no-redact, then escape (nil: none, where the output escapes controls itself); nil when neither.
+func (g *globals) cleaner(escape func(string) string) func(string) string {
 	switch {
-	case !g.noRedact && escape:
-		return func(s string) string { return redact.Terminal(redact.String(s)) }
+	case !g.noRedact && escape != nil:
+		return func(s string) string { return escape(redact.String(s)) }
 	case !g.noRedact:
 		return redact.String
-	case escape:
-		return redact.Terminal
 	}
-	return nil
+	return escape
 }

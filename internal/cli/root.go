@@ -122,7 +122,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 			if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 				return usageError("--log-level %q: want debug, info, warn or error", g.logLevel)
 			}
-			g.log = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}), g.cleaner(true)))
+			g.log = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}), g.cleaner(redact.Terminal)))
 			switch g.output {
 			case "table", "json", "yaml":
 			default:

@@ -143,7 +143,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			if !cmd.Flag("log-level").Changed {
 				// The default level (warn) would hide the address being served, which is what a
 				// user starting a server looks for first (with :0, the only way to learn the port).
-				hopts.Logger = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), g.cleaner(true)))
+				hopts.Logger = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}), g.cleaner(redact.Terminal)))
 			}
 			if err := mcpserver.ServeHTTP(cmd.Context(), srv, hopts); err != nil {
 				if errors.Is(err, mcpserver.ErrConfig) {
