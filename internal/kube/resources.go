@@ -130,27 +130,32 @@ func (c *Client) ListResources(ctx context.Context, req ListRequest) (*ListResul
 	if err != nil {
 		return nil, c.apiErr(fmt.Sprintf("list %s %s", r.GVR.Resource, where(ns)), err)
 	}
-	items := list.Items
-	// A server honours limit; a fake or an aggregated API may not. Cutting here keeps the
-	// promise of at most limit rows, and the lost rows are counted in total.
+	now := time.Now()
+	return page(r, ns, list.Items, list.GetRemainingItemCount(), req.Continue, list.GetContinue(), limit,
+		func(u *unstructured.Unstructured) ResourceRow { return row(u, r, now) }), nil
+}
+
+// page is the answer for one page of a list: at most limit rows — a server honours limit; a fake
+// or an aggregated API may not, and cutting here keeps the promise, the lost rows counted in
+// total — and the total when the server says it (remaining) or this is the only page.
+func page[T any](r Resource, ns string, items []T, remaining *int64, asked, next string, limit int64, rowOf func(*T) ResourceRow) *ListResult {
 	total := int64(-1)
-	if rem := list.GetRemainingItemCount(); rem != nil {
-		total = int64(len(items)) + *rem
-	} else if req.Continue == "" && list.GetContinue() == "" {
+	if remaining != nil {
+		total = int64(len(items)) + *remaining
+	} else if asked == "" && next == "" {
 		total = int64(len(items))
 	}
 	if int64(len(items)) > limit {
 		items = items[:limit]
 	}
-	now := time.Now()
-	out := &ListResult{Kind: r.Kind, APIVersion: r.APIVersion(), Namespace: ns, Items: make([]ResourceRow, 0, len(items)), Continue: list.GetContinue()}
+	out := &ListResult{Kind: r.Kind, APIVersion: r.APIVersion(), Namespace: ns, Items: make([]ResourceRow, 0, len(items)), Continue: next}
 	if total >= 0 {
 		out.Total = &total
 	}
 	for i := range items {
-		out.Items = append(out.Items, row(&items[i], r, now))
+		out.Items = append(out.Items, rowOf(&items[i]))
 	}
-	return out, nil
+	return out
 }
 
 // listSecrets lists Secrets through the metadata API (PartialObjectMetadataList): the API
@@ -168,30 +173,20 @@ func (c *Client) listSecrets(ctx context.Context, r Resource, ns string, limit i
 	if err != nil {
 		return nil, c.apiErr("list secrets "+where(ns), err)
 	}
-	items := list.Items
-	total := int64(-1)
-	if rem := list.RemainingItemCount; rem != nil {
-		total = int64(len(items)) + *rem
-	} else if opts.Continue == "" && list.Continue == "" {
-		total = int64(len(items))
-	}
-	if int64(len(items)) > limit {
-		items = items[:limit]
-	}
 	now := time.Now()
-	out := &ListResult{Kind: r.Kind, APIVersion: r.APIVersion(), Namespace: ns, Items: make([]ResourceRow, 0, len(items)), Continue: list.Continue}
-	if total >= 0 {
-		out.Total = &total
+	return page(r, ns, list.Items, list.RemainingItemCount, opts.Continue, list.Continue, limit, func(m *metav1.PartialObjectMetadata) ResourceRow {
+		return baseRow(m.Name, m.Namespace, m.CreationTimestamp, r, now)
+	}), nil
+}
+
+// baseRow is what every row says: the object's name, kind and age.
+func baseRow(name, ns string, created metav1.Time, r Resource, now time.Time) ResourceRow {
+	rw := ResourceRow{Name: name, Namespace: ns, Kind: r.Kind, APIVersion: r.APIVersion()}
+	if !created.IsZero() {
+		rw.Created = created.UTC().Format(time.RFC3339)
+		rw.Age = Age(now.Sub(created.Time))
 	}
-	for _, m := range items {
-		rw := ResourceRow{Name: m.Name, Namespace: m.Namespace, Kind: r.Kind, APIVersion: r.APIVersion()}
-		if t := m.CreationTimestamp; !t.IsZero() {
-			rw.Created = t.UTC().Format(time.RFC3339)
-			rw.Age = Age(now.Sub(t.Time))
-		}
-		out.Items = append(out.Items, rw)
-	}
-	return out, nil
+	return rw
 }
 
 func where(ns string) string {
@@ -202,11 +197,7 @@ func where(ns string) string {
 }
 
 func row(u *unstructured.Unstructured, r Resource, now time.Time) ResourceRow {
-	rw := ResourceRow{Name: u.GetName(), Namespace: u.GetNamespace(), Kind: r.Kind, APIVersion: r.APIVersion()}
-	if t := u.GetCreationTimestamp(); !t.IsZero() {
-		rw.Created = t.UTC().Format(time.RFC3339)
-		rw.Age = Age(now.Sub(t.Time))
-	}
+	rw := baseRow(u.GetName(), u.GetNamespace(), u.GetCreationTimestamp(), r, now)
 	switch {
 	case r.GVR.Group == "" && r.GVR.Resource == "pods":
 		var p corev1.Pod
