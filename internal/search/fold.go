@@ -2,9 +2,9 @@ package search
 
 import (
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/nodediag/nodediag/internal/evidence"
 	"github.com/nodediag/nodediag/internal/logtime"
 )
 
@@ -81,9 +81,7 @@ func firstCopy(cands []*copied, t time.Time, file string) *copied {
 // here; the caller does).
 func copyKey(text string, cut bool) string {
 	if cut {
-		if i := strings.LastIndex(text, " …[cut: "); i >= 0 {
-			text = text[:i]
-		}
+		text = evidence.Unquote(text)
 	}
 	msg := logtime.Message([]byte(text))
 	return string(msg[:min(len(msg), copyKeyBytes)])

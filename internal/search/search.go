@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/detect"
@@ -967,14 +966,7 @@ func (s *scanner) cut(line []byte) (string, bool) {
 
 // appendCut appends the line to dst as cutLine would write it.
 func appendCut(dst, line []byte, maxBytes int) ([]byte, bool) {
-	if len(line) <= maxBytes {
-		return append(dst, line...), false
-	}
-	n := maxBytes
-	for n > 0 && !utf8.RuneStart(line[n]) {
-		n--
-	}
-	return fmt.Appendf(append(dst, line[:n]...), " …[cut: %d more bytes]", len(line)-n), true
+	return evidence.AppendQuote(dst, line, maxBytes)
 }
 
 func cutLine(line []byte, maxBytes int) (string, bool) {
