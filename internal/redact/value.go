@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"sync"
 )
 
 // Value returns a deep copy of v in which every exported string (and []byte) not tagged
@@ -70,9 +71,10 @@ func (c *copier) walk(v reflect.Value, depth int) reflect.Value {
 				n.Field(i).Set(c.walk(v.Field(i), depth+1))
 			}
 		}
-		if name, value := n.FieldByName("Name"), n.FieldByName("Value"); name.IsValid() && value.IsValid() &&
-			name.Kind() == reflect.String && value.Kind() == reflect.String && value.CanSet() && secretName(name.String()) && value.Len() > 0 {
-			value.SetString(Marker("env-secret"))
+		if ni, vi, ok := namedValue(t); ok {
+			if value := n.FieldByIndex(vi); value.CanSet() && value.Len() > 0 && secretName(n.FieldByIndex(ni).String()) {
+				value.SetString(Marker("env-secret"))
+			}
 		}
 		return n
 	case reflect.Slice:
@@ -142,4 +144,25 @@ func envSecret(m reflect.Value) {
 		marker = marker.Convert(m.Type().Elem())
 	}
 	m.SetMapIndex(reflect.ValueOf("value").Convert(m.Type().Key()), marker)
+}
+
+// pairFields remembers, per struct type, where its exported string fields Name and Value are:
+// every struct of every answer is copied, and looking fields up by name each time is a linear
+// search of the type.
+var pairFields sync.Map // reflect.Type → [2][]int, or nil when the type has no such pair
+
+// namedValue finds t's string fields Name and Value (an EnvVar's shape), promoted ones too.
+func namedValue(t reflect.Type) (name, value []int, ok bool) {
+	if v, hit := pairFields.Load(t); hit {
+		p, ok := v.([2][]int)
+		return p[0], p[1], ok
+	}
+	nf, okN := t.FieldByName("Name")
+	vf, okV := t.FieldByName("Value")
+	if okN && okV && nf.Type.Kind() == reflect.String && vf.Type.Kind() == reflect.String {
+		pairFields.Store(t, [2][]int{nf.Index, vf.Index})
+		return nf.Index, vf.Index, true
+	}
+	pairFields.Store(t, nil)
+	return nil, nil, false
 }
