@@ -148,9 +148,9 @@ func (r *Rule) apply(s string) string {
 	last := 0
 	for _, m := range ms {
 		from, to := m[2*r.secret], m[2*r.secret+1]
-		// A marker an earlier rule wrote is not a value to redact again, nor part of one: its
-		// ':' and ']' can look like a separator to another rule.
-		if from < 0 || from == to || overlaps(markers, from, to) || (r.Check != nil && !r.Check(s[from:to])) {
+		// A marker an earlier rule wrote is neither a value to redact again nor the context of
+		// one: its rule name ("authorization") reads as a key, its ':' and ']' as separators.
+		if from < 0 || from == to || overlaps(markers, m[0], m[1]) || (r.Check != nil && !r.Check(s[from:to])) {
 			continue
 		}
 		b.WriteString(s[last:from])
