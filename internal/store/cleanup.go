@@ -185,6 +185,11 @@ func (s *Store) removeBundleDir(dir string) error {
 	return nil
 }
 
+// CheckFiles returns ErrDamaged when a file e's manifest lists is missing or changed: List
+// does not look (it would stat every file of every bundle), so a caller that reads many
+// bundles' files or rebuilds their indexes checks each one it is about to use.
+func (s *Store) CheckFiles(e *Entry) error { return s.checkFiles(e) }
+
 // checkFiles returns ErrDamaged when a file e's manifest lists is missing from files/ or has
 // another size than when it was stored.
 func (s *Store) checkFiles(e *Entry) error {
