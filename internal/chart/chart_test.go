@@ -774,21 +774,27 @@ func TestTokens(t *testing.T) {
 
 // TestRefused: values that would break the server or widen its permissions stop the rendering.
 func TestRefused(t *testing.T) {
-	for name, vals := range map[string]string{
-		"get on secrets":             "rbac: {extraResources: [{apiGroups: [''], resources: [secrets]}]}",
-		"wildcard kinds":             "rbac: {extraResources: [{apiGroups: [''], resources: ['*']}]}",
-		"nodes/proxy without option": "rbac: {extraResources: [{apiGroups: [''], resources: [nodes/proxy]}]}",
-		"token and callers":          "auth: {token: " + fixedToken + ", callers: {a: " + fixedToken + "x}}",
-		"scrape caller unknown":      "auth: {callers: {a: " + fixedToken + "}}\nserviceMonitor: {enabled: true}",
-		"scrape with existingSecret": "auth: {existingSecret: s}\nserviceMonitor: {enabled: true}",
+	for name, tc := range map[string]struct{ vals, why string }{
+		"get on secrets":             {"rbac: {extraResources: [{apiGroups: [''], resources: [secrets]}]}", "would grant get on secrets"},
+		"wildcard kinds":             {"rbac: {extraResources: [{apiGroups: [''], resources: ['*']}]}", "would grant get on secrets"},
+		"nodes/proxy without option": {"rbac: {extraResources: [{apiGroups: [''], resources: [nodes/proxy]}]}", "collect.allowNodeProxy"},
+		"token and callers":          {"auth: {token: " + fixedToken + ", callers: {a: " + fixedToken + "x}}", "not both"},
+		"scrape caller unknown":      {"auth: {callers: {a: " + fixedToken + "}}\nserviceMonitor: {enabled: true}", "is not one of auth.callers"},
+		"scrape with existingSecret": {"auth: {existingSecret: s}\nserviceMonitor: {enabled: true}", "serviceMonitor.tokenSecret"},
+		// values.schema.json: a misspelled value would otherwise be ignored without a word.
+		"misspelled value":   {"serve: {bukcet: my-eks-logs}", "'bukcet' not allowed"},
+		"short token":        {"auth: {token: tooshort}", "minLength"},
+		"token with a colon": {"auth: {token: 'a:0123456789abcdef0123'}", "does not match pattern"},
+		"bad caller name":    {"auth: {callers: {'-x': " + fixedToken + "}}", "'-x' does not match pattern"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var v map[string]any
-			if err := yaml.Unmarshal([]byte(vals), &v); err != nil {
+			if err := yaml.Unmarshal([]byte(tc.vals), &v); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := renderChart(t, v); err == nil {
-				t.Errorf("rendered with %s", vals)
+			_, err := renderChart(t, v)
+			if err == nil || !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("rendering with %s: %v; want an error saying %q", tc.vals, err, tc.why)
 			}
 		})
 	}
