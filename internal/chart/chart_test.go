@@ -560,6 +560,10 @@ func TestDefaultValues(t *testing.T) {
 	if slices.Contains(args(t, r), "--allow-node-proxy") {
 		t.Error("--allow-node-proxy by default")
 	}
+	// Neither IRSA nor Pod Identity shows in the values: the notes say how to give AWS credentials.
+	if !strings.Contains(r.notes, "Pod Identity") || !strings.Contains(r.notes, "eks.amazonaws.com/role-arn") {
+		t.Errorf("NOTES.txt does not say how to give the pod AWS credentials:\n%s", r.notes)
+	}
 	img := one[*appsv1.Deployment](t, r).Spec.Template.Spec.Containers[0].Image
 	if want := "nodediag:" + loadChart(t).Metadata.AppVersion; img != want {
 		t.Errorf("image %s, want %s: the tag defaults to the chart's appVersion", img, want)
