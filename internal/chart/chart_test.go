@@ -215,7 +215,8 @@ func kinds(r *rendering) []string {
 	return k
 }
 
-// permission is one verb on one resource of the core API group.
+// permission is one verb on one resource: a core one by its name, another group's as
+// group/resource.
 type permission struct{ verb, resource string }
 
 // readmePermissions reads the README's Kubernetes permission bullet: each clause (between ';' or
