@@ -185,13 +185,15 @@ type Mark struct {
 	Lane    string
 	Kind    string // fact kind, or "Event" for a Kubernetes event
 	Time    time.Time
-	Ref     string // file:line; empty for a Kubernetes event
+	Until   time.Time // the last repetition of a fact kubelet logs at every sync; zero when none
+	Ref     string    // file:line; empty for a Kubernetes event
 	Summary string
 	Repeats int
 	Anchor  string `redact:"-"` // id of the line (or event row) it links to
 	X, Y    float64
-	Class   string `redact:"-"` // CSS class of its colour
-	Fact    bool   // a crash fact (not a Kubernetes event)
+	X2      float64 // x of Until; 0 when none
+	Class   string  `redact:"-"` // CSS class of its colour
+	Fact    bool    // a crash fact (not a Kubernetes event)
 }
 
 // timelineMarks asks correlate for every crash fact of the diagnosed container (the same
@@ -212,8 +214,14 @@ func timelineMarks(ctx context.Context, idx *index.Index, d *diagnose.Diagnosis)
 		if e.Kind != "fact" || !slices.Contains(crashKinds, e.FactKind) || e.Time.IsZero() {
 			continue
 		}
-		out = append(out, Mark{Lane: lane(e.Component), Kind: string(e.FactKind), Time: e.Time, Ref: e.Ref.String(),
-			Summary: e.Summary, Repeats: e.Repeats, Class: kindClass(e.FactKind), Fact: true})
+		m := Mark{Lane: lane(e.Component), Kind: string(e.FactKind), Time: e.Time, Ref: e.Ref.String(),
+			Summary: e.Summary, Repeats: e.Repeats, Class: kindClass(e.FactKind), Fact: true}
+		// A fact repeated for minutes (a missing ConfigMap, a back-off) is a span on the axis, not
+		// a point: the reader sees how long it lasted.
+		if e.LastRef != nil && e.LastRef.Time.After(e.Time) {
+			m.Until = e.LastRef.Time
+		}
+		out = append(out, m)
 	}
 	dropped := max(len(out)-MaxMarks, 0)
 	return out[dropped:], dropped, nil

@@ -70,6 +70,9 @@ func layout(marks []Mark, evs []KubeEvent) Timeline {
 		if m.Time.After(t.To) {
 			t.To = m.Time
 		}
+		if m.Until.After(t.To) {
+			t.To = m.Until
+		}
 	}
 	laneY := map[string]float64{}
 	y := tlTopPad + laneH/2
@@ -93,6 +96,9 @@ func layout(marks []Mark, evs []KubeEvent) Timeline {
 	}
 	for i := range marks {
 		marks[i].X, marks[i].Y = x(marks[i].Time), laneY[marks[i].Lane]
+		if !marks[i].Until.IsZero() {
+			marks[i].X2 = x(marks[i].Until)
+		}
 	}
 	t.Marks = marks
 	step := tickSteps[len(tickSteps)-1]
