@@ -11,8 +11,14 @@ import (
 	"github.com/nodediag/nodediag/internal/diagnose"
 )
 
-// get fetches path from ts with client c and returns the status, content type and body.
+// get fetches u with client c and returns the status, content type and body.
 func get(t *testing.T, c *http.Client, u string) (int, string, string) {
+	t.Helper()
+	code, h, body := getHeader(t, c, u)
+	return code, h.Get("Content-Type"), body
+}
+
+func getHeader(t *testing.T, c *http.Client, u string) (int, http.Header, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -23,7 +29,7 @@ func get(t *testing.T, c *http.Client, u string) (int, string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+	return resp.StatusCode, resp.Header, string(body)
 }
 
 // TestHTTPReport serves the HTML report over loopback: behind the token, as HTML, with the
@@ -42,9 +48,17 @@ func TestHTTPReport(t *testing.T) {
 		t.Errorf("wrong token: status %d, want 401", code)
 	}
 
-	code, ctype, body := get(t, tokenClient(testToken), u)
+	code, hdr, body := getHeader(t, tokenClient(testToken), u)
 	if code != http.StatusOK {
 		t.Fatalf("with the token: status %d, body %.300s", code, body)
+	}
+	ctype := hdr.Get("Content-Type")
+	// The page quotes a node's logs: it must load nothing and stay out of shared caches.
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q does not forbid loading", csp)
+	}
+	if cc := hdr.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
 	if !strings.HasPrefix(ctype, "text/html") {
 		t.Errorf("content type %q, want text/html", ctype)
