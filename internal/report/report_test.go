@@ -264,3 +264,24 @@ func TestFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildHealthy: a bundle without a crash loop still gives a page, saying no root cause was
+// found, with no timeline marks and no memory chart.
+func TestBuildHealthy(t *testing.T) {
+	s := lookup(t, "healthy")
+	e, idx, _ := scenariotest.Import(t, "", s, s.Layout)
+	r, err := Build(context.Background(), Request{Entry: e, Index: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Diagnosis.RootCause != "" || len(r.Timeline.Marks) != 0 || r.Memory != nil {
+		t.Errorf("healthy bundle: root cause %q, %d marks, memory chart %v", r.Diagnosis.RootCause, len(r.Timeline.Marks), r.Memory != nil)
+	}
+	if !strings.Contains(buf.String(), "no root cause found") {
+		t.Error("the page does not say that no root cause was found")
+	}
+}
