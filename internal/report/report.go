@@ -120,7 +120,8 @@ func Build(ctx context.Context, req Request) (*Report, error) {
 	if n <= 0 {
 		n = DefaultContext
 	}
-	if r.Snippets, err = snippets(ctx, req.Entry, req.Index, wanted(d, marks), n); err != nil {
+	want, files := wanted(d, marks)
+	if r.Snippets, err = snippets(ctx, req.Entry, req.Index, want, files, n); err != nil {
 		return nil, err
 	}
 	anchors(r)
@@ -395,9 +396,13 @@ type SnippetLine struct {
 
 // wanted lists the lines the page quotes: every line the diagnosis's evidence quotes, and every
 // line a timeline mark stands on, by file.
-func wanted(d *diagnose.Diagnosis, marks []Mark) map[string]map[int]uint8 {
+//
+// It also returns the files in the order the page shows them: the evidence list's order (the
+// runbook's: kernel, kubelet, containerd, pod logs), then the files only marks point into.
+func wanted(d *diagnose.Diagnosis, marks []Mark) (map[string]map[int]uint8, []string) {
 	const cited, marked = 1, 2
 	out := map[string]map[int]uint8{}
+	var order []string
 	add := func(ref string, bit uint8) {
 		file, no, ok := cutRef(ref)
 		if !ok {
@@ -405,6 +410,7 @@ func wanted(d *diagnose.Diagnosis, marks []Mark) map[string]map[int]uint8 {
 		}
 		if out[file] == nil {
 			out[file] = map[int]uint8{}
+			order = append(order, file)
 		}
 		out[file][no] |= bit
 	}
@@ -421,7 +427,7 @@ func wanted(d *diagnose.Diagnosis, marks []Mark) map[string]map[int]uint8 {
 	for _, m := range marks {
 		add(m.Ref, marked)
 	}
-	return out
+	return out, order
 }
 
 // cutRef splits file:line at the last colon: a file name may hold colons, a line number not.
@@ -439,13 +445,8 @@ func cutRef(ref string) (string, int, bool) {
 
 // snippets reads each wanted line with n lines around it, merging runs that overlap, through
 // the same read operation as the read tool (so the text is the bundle's, cut as read cuts it).
-func snippets(ctx context.Context, e *store.Entry, idx *index.Index, want map[string]map[int]uint8, n int) ([]Snippet, error) {
+func snippets(ctx context.Context, e *store.Entry, idx *index.Index, want map[string]map[int]uint8, files []string, n int) ([]Snippet, error) {
 	var out []Snippet
-	files := make([]string, 0, len(want))
-	for f := range want {
-		files = append(files, f)
-	}
-	slices.Sort(files)
 	for _, file := range files {
 		nos := make([]int, 0, len(want[file]))
 		for no := range want[file] {

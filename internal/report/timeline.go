@@ -94,8 +94,25 @@ func layout(marks []Mark, evs []KubeEvent) Timeline {
 	x := func(at time.Time) float64 {
 		return t.Left + (t.Right-t.Left)*float64(at.Sub(from))/float64(to.Sub(from))
 	}
+	// In a lane that holds several kinds (kubelet: exits and back-offs a second apart), the
+	// kinds that kill sit above the centre line and the others below, so neither hides the other.
+	kinds := map[string]map[string]bool{}
+	for _, m := range marks {
+		if kinds[m.Lane] == nil {
+			kinds[m.Lane] = map[string]bool{}
+		}
+		kinds[m.Lane][m.Class] = true
+	}
+	const nudge = 5.0
 	for i := range marks {
 		marks[i].X, marks[i].Y = x(marks[i].Time), laneY[marks[i].Lane]
+		if len(kinds[marks[i].Lane]) > 1 {
+			if marks[i].Class == "k-kill" || marks[i].Class == "k-exit" {
+				marks[i].Y -= nudge
+			} else {
+				marks[i].Y += nudge
+			}
+		}
 		if !marks[i].Until.IsZero() {
 			marks[i].X2 = x(marks[i].Until)
 		}
