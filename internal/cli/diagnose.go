@@ -26,9 +26,98 @@ func yamlByDefault(cmd *cobra.Command, g *globals) {
 	}
 }
 
+// podFlags select the container a diagnosis is about and what the Kubernetes API (or files)
+// say about it: diagnose and report share them, so a report shows what diagnose prints.
+type podFlags struct {
+	bf                                                                                   bundleFlags
+	pod, namespace, container, podJSON, eventsJSON, previousLog, kubeconfig, kubeContext string
+}
+
+func (p *podFlags) register(cmd *cobra.Command) {
+	p.bf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&p.pod, "pod", "", "the crash-looping pod, NAMESPACE/NAME, or NAME with -n (default: the busiest crash-looping container of the bundle); also the POD argument")
+	f.StringVarP(&p.namespace, "namespace", "n", "", "the pod's namespace, as kubectl's -n: "+cmd.Name()+" NAME -n NAMESPACE is --pod NAMESPACE/NAME")
+	f.StringVar(&p.container, "container", "", "the container (default: the one crash-looping)")
+	f.StringVar(&p.podJSON, "pod-json", "", "`FILE` holding the pod as kubectl get pod -o json prints it (offline Kubernetes input)")
+	f.StringVar(&p.eventsJSON, "events-json", "", "`FILE` holding the pod's events as kubectl get events -o json prints them")
+	f.StringVar(&p.previousLog, "previous-log", "", "`FILE` holding the container's previous log, as kubectl logs --previous prints it")
+	f.StringVar(&p.kubeconfig, "kubeconfig", "", "read the pod's status, events, previous log and node from the cluster (read-only); default $KUBECONFIG")
+	f.StringVar(&p.kubeContext, "context", "", "the kubeconfig context to use")
+}
+
+// selection is what podFlags resolved to: the diagnosis input, the bundle and its index, and
+// the gaps the cluster read left.
+type selection struct {
+	in      diagnose.Input
+	entry   *store.Entry
+	idx     *index.Index
+	apiGaps []string
+}
+
+// resolve reads the flags, the files they name and, when asked, the cluster, and opens the bundle.
+func (p *podFlags) resolve(cmd *cobra.Command, g *globals, args []string) (*selection, error) {
+	pod, err := podArg(p.pod, p.namespace, args)
+	if err != nil {
+		return nil, err
+	}
+	if p.container != "" && pod == "" && p.podJSON == "" {
+		return nil, usageError("--container %s needs --pod NAMESPACE/NAME (or --pod-json FILE): a container name alone names no pod", p.container)
+	}
+	in := diagnose.Input{Container: p.container}
+	if pod != "" {
+		if i := strings.IndexByte(pod, '/'); i >= 0 {
+			in.Namespace, in.Pod = pod[:i], pod[i+1:]
+		} else {
+			in.Pod = pod
+		}
+	}
+	if p.podJSON != "" {
+		if in.PodStatus, err = kube.LoadPodFile(p.podJSON); err != nil {
+			return nil, usageError("--pod-json: %v", err)
+		}
+	}
+	if p.eventsJSON != "" {
+		if in.Events, err = kube.LoadEventsFile(p.eventsJSON); err != nil {
+			return nil, usageError("--events-json: %v", err)
+		}
+	}
+	if p.previousLog != "" {
+		if in.PreviousLog, err = kube.LoadLogFile(p.previousLog); err != nil {
+			return nil, usageError("--previous-log: %v", err)
+		}
+	}
+	bf := p.bf
+	var apiGaps []string
+	if p.kubeconfig != "" || p.kubeContext != "" || (os.Getenv("KUBECONFIG") != "" && p.podJSON == "") {
+		info, err := fetchFromCluster(cmd.Context(), p.kubeconfig, p.kubeContext, in)
+		if err != nil {
+			// The node's logs still tell most of the story: say what is missing, go on.
+			g.log.Warn("cluster not read; diagnosing from node logs only", "err", err)
+			apiGaps = append(apiGaps, fmt.Sprintf("cluster not read (%v): pod status, events and previous log come from files or are missing", err))
+		} else {
+			in.PodStatus, in.Events, in.PreviousLog, in.Container = info.Pod, info.Events, info.PreviousLog, info.Container
+			in.ClusterCrashLoops = info.ClusterCrashLoops
+			apiGaps = append(apiGaps, info.Gaps...)
+			if bf.bundle == "" && bf.instance == "" {
+				// The pod's node decides which bundle to read, as in the MCP tool.
+				if err := podsNode(g, &bf, info); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	e, idx, err := bf.open(cmd.Context(), g)
+	if err != nil {
+		return nil, err
+	}
+	in.Entry = e
+	return &selection{in: in, entry: e, idx: idx, apiGaps: apiGaps}, nil
+}
+
 func newDiagnoseCmd(g *globals) *cobra.Command {
-	var bf bundleFlags
-	var pod, namespace, container, podJSON, eventsJSON, previousLog, failOn, kubeconfig, kubeContext string
+	var pf podFlags
+	var failOn string
 	cmd := &cobra.Command{
 		Use:   "diagnose [POD] [-n NAMESPACE] (--bundle PATH|ID | --instance ID)",
 		Short: "Run the K3 CrashLoopBackOff runbook in one call and print its Output Format, with evidence",
@@ -44,10 +133,6 @@ evidence that was not available, and escalations when a guardrail fires.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			yamlByDefault(cmd, g)
-			var err error
-			if pod, err = podArg(pod, namespace, args); err != nil {
-				return err
-			}
 			var fail string
 			if failOn != "" {
 				var err error
@@ -55,61 +140,15 @@ evidence that was not available, and escalations when a guardrail fires.`,
 					return err
 				}
 			}
-			if container != "" && pod == "" && podJSON == "" {
-				return usageError("--container %s needs --pod NAMESPACE/NAME (or --pod-json FILE): a container name alone names no pod", container)
-			}
-			in := diagnose.Input{Container: container}
-			if pod != "" {
-				if i := strings.IndexByte(pod, '/'); i >= 0 {
-					in.Namespace, in.Pod = pod[:i], pod[i+1:]
-				} else {
-					in.Pod = pod
-				}
-			}
-			if podJSON != "" {
-				if in.PodStatus, err = kube.LoadPodFile(podJSON); err != nil {
-					return usageError("--pod-json: %v", err)
-				}
-			}
-			if eventsJSON != "" {
-				if in.Events, err = kube.LoadEventsFile(eventsJSON); err != nil {
-					return usageError("--events-json: %v", err)
-				}
-			}
-			if previousLog != "" {
-				if in.PreviousLog, err = kube.LoadLogFile(previousLog); err != nil {
-					return usageError("--previous-log: %v", err)
-				}
-			}
-			var apiGaps []string
-			if kubeconfig != "" || kubeContext != "" || (os.Getenv("KUBECONFIG") != "" && podJSON == "") {
-				info, err := fetchFromCluster(cmd.Context(), kubeconfig, kubeContext, in)
-				if err != nil {
-					// The node's logs still tell most of the story: say what is missing, go on.
-					g.log.Warn("cluster not read; diagnosing from node logs only", "err", err)
-					apiGaps = append(apiGaps, fmt.Sprintf("cluster not read (%v): pod status, events and previous log come from files or are missing", err))
-				} else {
-					in.PodStatus, in.Events, in.PreviousLog, in.Container = info.Pod, info.Events, info.PreviousLog, info.Container
-					in.ClusterCrashLoops = info.ClusterCrashLoops
-					apiGaps = append(apiGaps, info.Gaps...)
-					if bf.bundle == "" && bf.instance == "" {
-						// The pod's node decides which bundle to read, as in the MCP tool.
-						if err := podsNode(g, &bf, info); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			e, idx, err := bf.open(cmd.Context(), g)
+			sel, err := pf.resolve(cmd, g, args)
 			if err != nil {
 				return err
 			}
-			in.Entry = e
-			d, err := diagnose.Diagnose(cmd.Context(), idx, in)
+			d, err := diagnose.Diagnose(cmd.Context(), sel.idx, sel.in)
 			if err != nil {
 				return err
 			}
-			d.Gaps = append(d.Gaps, apiGaps...)
+			d.Gaps = append(d.Gaps, sel.apiGaps...)
 			if err := emit(g, &d, func(w io.Writer) { printDiagnosis(w, d) }); err != nil {
 				return err
 			}
@@ -119,18 +158,10 @@ evidence that was not available, and escalations when a guardrail fires.`,
 			return nil
 		},
 	}
-	bf.register(cmd)
+	pf.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&pod, "pod", "", "the crash-looping pod, NAMESPACE/NAME, or NAME with -n (default: the busiest crash-looping container of the bundle); also the POD argument")
-	f.StringVarP(&namespace, "namespace", "n", "", "the pod's namespace, as kubectl's -n: diagnose NAME -n NAMESPACE is --pod NAMESPACE/NAME")
-	f.StringVar(&container, "container", "", "the container (default: the one crash-looping)")
-	f.StringVar(&podJSON, "pod-json", "", "`FILE` holding the pod as kubectl get pod -o json prints it (offline Kubernetes input)")
-	f.StringVar(&eventsJSON, "events-json", "", "`FILE` holding the pod's events as kubectl get events -o json prints them")
-	f.StringVar(&previousLog, "previous-log", "", "`FILE` holding the container's previous log, as kubectl logs --previous prints it")
 	f.StringVar(&failOn, "fail-on", "", "exit 1 when a root cause of at least this severity is found (critical, high, medium, low)")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeSeverity)
-	f.StringVar(&kubeconfig, "kubeconfig", "", "read the pod's status, events, previous log and node from the cluster (read-only); default $KUBECONFIG")
-	f.StringVar(&kubeContext, "context", "", "the kubeconfig context to use")
 	return cmd
 }
 

@@ -131,6 +131,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 				return srv.Run(cmd.Context(), mcpserver.StdioTransport(g.stdin, g.stdout, maxBody, g.log))
 			}
 			hopts.Addr, hopts.InsecureNoAuth, hopts.MaxBodyBytes = listen, insecure, maxBody
+			hopts.Reports, hopts.ReportTimeout = st, callTime
 			switch {
 			case rateLim < 0 || hopts.RateBurst < 0:
 				return usageError("--rate-limit %g --rate-burst %d: want positive numbers (--rate-limit 0 turns the limit off)", rateLim, hopts.RateBurst)

@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
+
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // Defaults of HTTPOptions. Every limit has one, so that no setting left at zero is unbounded.
@@ -85,6 +87,11 @@ type HTTPOptions struct {
 	AllowedOrigins []string
 	// Logger receives the listening address, refused requests and warnings; nil discards.
 	Logger *slog.Logger
+	// Reports, when set, serves the HTML report of its bundles at GET /report/{instance}
+	// (ReportPath), behind the same token and rate limit as /mcp.
+	Reports *store.Store
+	// ReportTimeout bounds building one report; zero means DefaultCallTimeout, as a tool call.
+	ReportTimeout time.Duration
 }
 
 // withDefaults fills unset limits and refuses negative ones, which would mean "unbounded" to
@@ -231,6 +238,16 @@ func newHTTPHandler(ctx context.Context, srv *mcp.Server, opts HTTPOptions) (*ht
 		MaxRequestsInFlight: 4,
 		Timeout:             10 * time.Second,
 	})))
+	if opts.Reports != nil {
+		limit := opts.ReportTimeout
+		if limit <= 0 {
+			limit = DefaultCallTimeout
+		}
+		timeout := func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, limit)
+		}
+		h.mux.Handle("GET "+ReportPath+"{instance}", h.auth(h.rateLimit(reportHandler(opts.Reports, timeout))))
+	}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
