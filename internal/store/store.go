@@ -89,6 +89,17 @@ type Entry struct {
 	dirInfo os.FileInfo
 }
 
+// MirrorFile, beside a bundle's manifest, says the bundle is a copy of one in object storage:
+// its files/ fills as searches and reads need them (see bundle.Fetch), so a missing file is
+// not damage.
+const MirrorFile = "mirror.json"
+
+// Mirrored reports whether e is a copy of a bundle in object storage.
+func (e *Entry) Mirrored() bool {
+	_, err := os.Stat(filepath.Join(e.Dir, MirrorFile))
+	return err == nil
+}
+
 // FilesDir is where the bundle's files live.
 func (e *Entry) FilesDir() string { return filepath.Join(e.Dir, "files") }
 
