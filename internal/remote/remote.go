@@ -283,6 +283,15 @@ func objectTag(md5 []byte, mod time.Time, size int64) string {
 }
 
 func (r *Store) mirrorOne(ctx context.Context, key, etag string) error {
+	err := r.mirrorOnce(ctx, key, etag)
+	if isNotFound(err) {
+		// The marker was replaced, and the index it named removed, between our two reads.
+		err = r.mirrorOnce(ctx, key, "")
+	}
+	return err
+}
+
+func (r *Store) mirrorOnce(ctx context.Context, key, etag string) error {
 	var m marker
 	if err := r.readJSON(ctx, key, &m); err != nil {
 		return err
@@ -293,7 +302,7 @@ func (r *Store) mirrorOne(ctx context.Context, key, etag string) error {
 	}
 	idx, err := r.bucket.ReadAll(ctx, m.Index)
 	if err != nil {
-		return fmt.Errorf("%s: %s", m.Index, explain(err))
+		return &objectError{key: m.Index, err: err}
 	}
 	note, _ := json.Marshal(mirrorNote{URL: r.URL, Marker: key, MarkerETag: etag, Index: m.Index})
 	e, err := r.Cache.Mirror(ctx, &man, idx, note)
@@ -317,7 +326,7 @@ func (r *Store) noteIndex(e *store.Entry, n mirrorNote) error {
 func (r *Store) readJSON(ctx context.Context, key string, v any) error {
 	data, err := r.bucket.ReadAll(ctx, key)
 	if err != nil {
-		return fmt.Errorf("%s: %s", key, explain(err))
+		return &objectError{key: key, err: err}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%s: %w", key, err)
@@ -397,14 +406,25 @@ func (r *Store) Publish(ctx context.Context, e *store.Entry) error {
 	if err := r.noteIndex(e, mirrorNote{URL: r.URL, Marker: mkey, MarkerETag: objectTag(attrs.MD5, attrs.ModTime, attrs.Size), Index: idxKey}); err != nil {
 		return fail(err)
 	}
-	r.dropOldIndexes(ctx, prefix+"index/", idxKey)
+	r.dropOldIndexes(ctx, prefix+"index/", mkey)
 	return nil
 }
 
-// dropOldIndexes removes index generations other than keep. A reader that read the old marker
-// just before may miss its index and read the marker again; an error here leaves garbage, not
-// damage, so it is only logged.
-func (r *Store) dropOldIndexes(ctx context.Context, prefix, keep string) {
+// indexGrace is how long an index generation is kept after it stops being the published one:
+// a reader that read the marker just before has that long to fetch the index it names, and a
+// publisher racing on the same bundle (two workers given one archive) never deletes the
+// generation the other's marker is about to name.
+var indexGrace = 10 * time.Minute
+
+// dropOldIndexes removes index generations that the marker at markerKey does not name and that
+// are older than indexGrace. Which one the marker names is read again here, not assumed: a
+// racing publisher may have replaced it. An error leaves garbage, not damage, so it is logged.
+func (r *Store) dropOldIndexes(ctx context.Context, prefix, markerKey string) {
+	var m marker
+	if err := r.readJSON(ctx, markerKey, &m); err != nil {
+		r.log.Warn("old index generations kept: the marker did not read back", "marker", markerKey, "err", err)
+		return
+	}
 	it := r.bucket.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -415,10 +435,11 @@ func (r *Store) dropOldIndexes(ctx context.Context, prefix, keep string) {
 			r.log.Warn("old index generations not listed", "prefix", prefix, "err", err)
 			return
 		}
-		if obj.Key != keep {
-			if err := r.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-				r.log.Warn("old index generation not removed", "key", obj.Key, "err", err)
-			}
+		if obj.Key == m.Index || time.Since(obj.ModTime) < indexGrace {
+			continue
+		}
+		if err := r.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			r.log.Warn("old index generation not removed", "key", obj.Key, "err", err)
 		}
 	}
 }
@@ -466,4 +487,38 @@ func (r *Store) put(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("%s: %s", key, explain(err))
 	}
 	return nil
+}
+
+// PutJSON writes v as the object key of the store's bucket, for records beside the bundles
+// (which source archives are indexed, which failed).
+func (r *Store) PutJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return r.put(ctx, key, data)
+}
+
+// GetJSON reads the object key into v; found is false when there is none.
+func (r *Store) GetJSON(ctx context.Context, key string, v any) (found bool, err error) {
+	err = r.readJSON(ctx, key, v)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// objectError is a driver's error about one object, said as explain says it, with the driver's
+// error kept for gcerrors.Code.
+type objectError struct {
+	key string
+	err error
+}
+
+func (e *objectError) Error() string { return e.key + ": " + explain(e.err) }
+func (e *objectError) Unwrap() error { return e.err }
+
+func isNotFound(err error) bool {
+	var oe *objectError
+	return errors.As(err, &oe) && gcerrors.Code(oe.err) == gcerrors.NotFound
 }

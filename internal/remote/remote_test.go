@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -155,8 +156,11 @@ func TestUnpublishedIsInvisible(t *testing.T) {
 	}
 }
 
-// A re-index publishes a new generation; a reader moves to it and the old one is removed.
+// A re-index publishes a new generation; a reader moves to it and the old one is removed once
+// its grace has passed (none here).
 func TestRepublishedIndex(t *testing.T) {
+	defer func(g time.Duration) { indexGrace = g }(indexGrace)
+	indexGrace = 0
 	url := fileURL(t)
 	ctx := context.Background()
 	w, src := writer(t, url)

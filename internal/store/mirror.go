@@ -95,3 +95,14 @@ func (s *Store) PutFile(e *Entry, path string, fill func(*os.File) error) error 
 	}
 	return nil
 }
+
+// Remove takes a bundle out of the store, whole, under its bundle lock: an indexing worker
+// drops each bundle once it is published, so its disk holds one bundle at a time.
+func (s *Store) Remove(ctx context.Context, e *Entry) error {
+	lock, err := lockWait(ctx, s.bundleLock(e.Dir), nil)
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", e.Manifest.ID, err)
+	}
+	defer lock.unlock()
+	return s.removeBundleDir(e.Dir)
+}

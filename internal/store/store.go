@@ -110,7 +110,10 @@ func (e *Entry) IndexDir() string { return filepath.Join(e.Dir, "index") }
 type ImportOptions struct {
 	InstanceID string
 	Force      bool // replace a bundle with the same id
-	Limits     bundle.Options
+	// Origin, when set, is recorded as where the bundle came from instead of src: an indexing
+	// worker imports a download of an object, and the object's URL is what a reader needs.
+	Origin string
+	Limits bundle.Options
 }
 
 // ImportResult says what Import did.
@@ -159,6 +162,9 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 		return nil, err
 	}
 	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
+	if opt.Origin != "" {
+		man.Origin = opt.Origin
+	}
 	hook("import:extracted")
 
 	res := &ImportResult{Partial: partial(man, exErr)}
