@@ -2,13 +2,21 @@ package bundle
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	kgzip "github.com/klauspost/compress/gzip"
 )
+
+// Fetch, when set, brings a file that a bundle folder's manifest lists and its files/ lacks into
+// place, or says why it cannot: a bundle mirrored from object storage holds only its manifest
+// and index until a search or read needs one of its files. The package that mirrors buckets
+// sets it, once, before any bundle is read.
+var Fetch func(bundleDir string, f File) error
 
 // Open reads a stored file of the bundle extracted in bundleDir, decompressing gzip files
 // transparently. The file is opened through an os.Root, so a manifest edited to point outside
@@ -22,6 +30,11 @@ func Open(bundleDir string, f File) (io.ReadCloser, error) {
 	}
 	defer root.Close() // the opened file stays valid
 	fh, err := root.Open(filepath.FromSlash(f.Path))
+	if errors.Is(err, fs.ErrNotExist) && Fetch != nil {
+		if err = Fetch(bundleDir, f); err == nil {
+			fh, err = root.Open(filepath.FromSlash(f.Path))
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open bundle file: %w", err)
 	}

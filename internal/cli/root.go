@@ -18,6 +18,7 @@ import (
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/redact"
+	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/search"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -58,9 +59,17 @@ type globals struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	log      *slog.Logger
+	ctx      context.Context // the command's, set before it runs
+	cacheDir string          // --cache: the local mirror of a bucket store
+	remote   *remote.Store   // the bucket --store names, once opened
 }
 
+// openStore opens the store --store names: a folder, or a bucket mirrored into a local cache
+// (internal/remote).
 func (g *globals) openStore() (*store.Store, error) {
+	if remote.IsURL(g.storeDir) {
+		return g.openRemote(g.ctx)
+	}
 	return store.Open(g.storeDir, g.log)
 }
 
@@ -78,6 +87,12 @@ func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if perr := g.publishRemote(ctx); perr != nil && err == nil {
+		err = perr
+	}
+	if g.remote != nil {
+		g.remote.Close()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -122,6 +137,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 			if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 				return usageError("--log-level %q: want debug, info, warn or error", g.logLevel)
 			}
+			g.ctx = cmd.Context()
 			g.log = slog.New(redact.Handler(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: lvl}), g.cleaner(redact.Terminal)))
 			switch g.output {
 			case "table", "json", "yaml":
@@ -137,13 +153,14 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	}
 	root.SetVersionTemplate("nodediag {{.Version}}\n")
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes")
+	pf.StringVar(&g.storeDir, "store", store.DefaultRoot(), "folder holding imported bundles and their indexes, or a bucket: s3://B[/…?prefix=P/], gs://B, azblob://C, file:///DIR")
+	pf.StringVar(&g.cacheDir, "cache", "", "with a bucket --store, the local folder that mirrors it (default: one per bucket under the default store)")
 	pf.StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 	pf.StringVar(&g.logLevel, "log-level", "warn", "stderr log level: debug, info, warn, error")
 	pf.BoolVar(&g.noRedact, "no-redact", false, "print secrets found in bundles (keys, tokens, passwords) as they are instead of [REDACTED:…]")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
 		newDiagnoseCmd(g), newReportCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),
-		newBundlesCmd(g), newDoctorCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g), newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g))
+		newBundlesCmd(g), newDoctorCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g), newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g), newIndexJobCmd(g))
 	return root
 }

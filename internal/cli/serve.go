@@ -22,19 +22,20 @@ import (
 
 func newServeCmd(g *globals) *cobra.Command {
 	var (
-		dir      string
-		listen   string
-		hopts    mcpserver.HTTPOptions
-		maxBody  int64
-		insecure bool
-		kc       serveClusterFlags
-		toolsets []string
-		readOnly bool
-		fullText bool
-		callTime time.Duration
-		rateLim  float64
-		clusters []string
-		approve  bool
+		dir       string
+		listen    string
+		hopts     mcpserver.HTTPOptions
+		maxBody   int64
+		insecure  bool
+		kc        serveClusterFlags
+		syncEvery time.Duration
+		toolsets  []string
+		readOnly  bool
+		fullText  bool
+		callTime  time.Duration
+		rateLim   float64
+		clusters  []string
+		approve   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -111,6 +112,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			if err != nil {
 				return err
 			}
+			go g.followRemote(cmd.Context(), syncEvery)
 			c, err := loadRunbooks(dir)
 			if err != nil {
 				return err
@@ -156,6 +158,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 		},
 	}
 	f := cmd.Flags()
+	f.DurationVar(&syncEvery, "sync-interval", time.Minute, "with a bucket --store, how often to mirror what others published and publish what this server collected")
 	f.StringSliceVar(&toolsets, "toolsets", nil, "toolsets to serve, comma-separated: "+strings.Join(mcpserver.AllToolsets, ", ")+" (default all; one the server is not configured for is not listed)")
 	_ = cmd.RegisterFlagCompletionFunc("toolsets", completeToolsets)
 	f.BoolVar(&readOnly, "read-only", false, "serve only the tools annotated read-only: no collect, no status")

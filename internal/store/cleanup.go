@@ -215,10 +215,13 @@ func fileProblems(e *Entry) []string {
 		return []string{fmt.Sprintf("files/: %v", err)}
 	}
 	defer root.Close()
+	mirrored := e.Mirrored()
 	var out []string
 	for _, f := range e.Manifest.Files {
 		info, err := root.Lstat(filepath.FromSlash(f.Path))
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && mirrored:
+			// fetched from the bucket when a search or read needs it
 		case errors.Is(err, fs.ErrNotExist):
 			out = append(out, f.Path+": missing")
 		case err != nil:

@@ -89,6 +89,17 @@ type Entry struct {
 	dirInfo os.FileInfo
 }
 
+// MirrorFile, beside a bundle's manifest, says the bundle is a copy of one in object storage:
+// its files/ fills as searches and reads need them (see bundle.Fetch), so a missing file is
+// not damage.
+const MirrorFile = "mirror.json"
+
+// Mirrored reports whether e is a copy of a bundle in object storage.
+func (e *Entry) Mirrored() bool {
+	_, err := os.Stat(filepath.Join(e.Dir, MirrorFile))
+	return err == nil
+}
+
 // FilesDir is where the bundle's files live.
 func (e *Entry) FilesDir() string { return filepath.Join(e.Dir, "files") }
 
@@ -99,7 +110,10 @@ func (e *Entry) IndexDir() string { return filepath.Join(e.Dir, "index") }
 type ImportOptions struct {
 	InstanceID string
 	Force      bool // replace a bundle with the same id
-	Limits     bundle.Options
+	// Origin, when set, is recorded as where the bundle came from instead of src: an indexing
+	// worker imports a download of an object, and the object's URL is what a reader needs.
+	Origin string
+	Limits bundle.Options
 }
 
 // ImportResult says what Import did.
@@ -148,6 +162,9 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 		return nil, err
 	}
 	s.log.Info("extracted", "src", src, "files", len(man.Files), "took", time.Since(start).Round(time.Millisecond))
+	if opt.Origin != "" {
+		man.Origin = opt.Origin
+	}
 	hook("import:extracted")
 
 	res := &ImportResult{Partial: partial(man, exErr)}
