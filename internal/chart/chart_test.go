@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/engine"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -411,23 +413,7 @@ func checkPod(t *testing.T, r *rendering, v values) {
 	}
 	c := pod.Containers[0]
 
-	sc := c.SecurityContext
-	switch {
-	case sc == nil:
-		t.Fatal("container has no securityContext")
-	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
-		t.Error("securityContext: want runAsNonRoot")
-	case sc.RunAsUser == nil || *sc.RunAsUser != image.UID:
-		t.Errorf("securityContext.runAsUser: want the image's %d", image.UID)
-	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
-		t.Error("securityContext: want allowPrivilegeEscalation false")
-	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
-		t.Error("securityContext: want readOnlyRootFilesystem")
-	case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0:
-		t.Errorf("securityContext.capabilities %+v: want drop ALL, add none", sc.Capabilities)
-	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
-		t.Error("securityContext: want seccompProfile RuntimeDefault")
-	}
+	checkContainerSecurity(t, c.SecurityContext)
 	if psc := pod.SecurityContext; psc == nil || psc.FSGroup == nil || *psc.FSGroup != image.UID {
 		t.Errorf("pod securityContext %+v: want fsGroup %d, so the server can read its token and write its store", psc, image.UID)
 	}
@@ -513,6 +499,27 @@ func checkPod(t *testing.T, r *rendering, v values) {
 	}
 	if auto := pod.AutomountServiceAccountToken; auto == nil || *auto == v.bool("serve", "noKube") {
 		t.Errorf("automountServiceAccountToken %v with serve.noKube %v: want a token exactly when serve talks to the cluster", auto, v.bool("serve", "noKube"))
+	}
+}
+
+// checkContainerSecurity holds a container to the image's user and a locked-down context.
+func checkContainerSecurity(t *testing.T, sc *corev1.SecurityContext) {
+	t.Helper()
+	switch {
+	case sc == nil:
+		t.Fatal("container has no securityContext")
+	case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
+		t.Error("securityContext: want runAsNonRoot")
+	case sc.RunAsUser == nil || *sc.RunAsUser != image.UID:
+		t.Errorf("securityContext.runAsUser: want the image's %d", image.UID)
+	case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+		t.Error("securityContext: want allowPrivilegeEscalation false")
+	case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+		t.Error("securityContext: want readOnlyRootFilesystem")
+	case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0:
+		t.Errorf("securityContext.capabilities %+v: want drop ALL, add none", sc.Capabilities)
+	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Error("securityContext: want seccompProfile RuntimeDefault")
 	}
 }
 
@@ -671,6 +678,24 @@ func TestOptions(t *testing.T) {
 			}
 		},
 	}, {
+		name: "bucket store",
+		vals: "store: {url: 's3://nodediag-store?prefix=prod/', syncInterval: 30s}",
+		check: func(t *testing.T, r *rendering) {
+			a := args(t, r)
+			for _, want := range []string{"--store=s3://nodediag-store?prefix=prod/", "--cache=" + image.StateDir + "/mirror", "--sync-interval=30s"} {
+				if !slices.Contains(a, want) {
+					t.Errorf("args %q lack %s", a, want)
+				}
+			}
+			if n := len(find[*batchv1.Job](r)); n != 0 {
+				t.Errorf("a bucket store alone made %d Jobs", n)
+			}
+		},
+	}, {
+		name:  "indexJob",
+		vals:  "store: {url: 's3://nodediag-store'}\nindexJob: {enabled: true, source: 's3://raw?prefix=incoming/', completions: 8, parallelism: 3, jobsPerPod: 2}",
+		check: checkIndexJob,
+	}, {
 		name: "networkPolicy",
 		vals: "networkPolicy: {enabled: true, ingressFrom: [{namespaceSelector: {matchLabels: {team: sre}}}]}",
 		check: func(t *testing.T, r *rendering) {
@@ -712,6 +737,54 @@ func TestOptions(t *testing.T) {
 
 // TestReadmeOptions keeps the README's conditional Kubernetes permissions and the values that grant
 // them in step: one the chart does not know would be granted never, or always.
+// checkIndexJob holds the indexing Job to what `nodediag index-job` needs: one shard per
+// completion index, its flags accepted by the command itself, its disk where --cache points, and
+// the same locked-down pod as the server.
+func checkIndexJob(t *testing.T, r *rendering) {
+	t.Helper()
+	j := one[*batchv1.Job](t, r)
+	v := effective(t, r.vals)
+	if j.Spec.CompletionMode == nil || *j.Spec.CompletionMode != batchv1.IndexedCompletion {
+		t.Errorf("completionMode %v: want Indexed, which sets JOB_COMPLETION_INDEX", j.Spec.CompletionMode)
+	}
+	if j.Spec.Completions == nil || *j.Spec.Completions != 8 || j.Spec.Parallelism == nil || *j.Spec.Parallelism != 3 {
+		t.Errorf("completions %v parallelism %v: want 8 and 3", j.Spec.Completions, j.Spec.Parallelism)
+	}
+	if j.Spec.BackoffLimitPerIndex == nil {
+		t.Error("no backoffLimitPerIndex: one failing shard would fail the whole Job")
+	}
+	pod := j.Spec.Template.Spec
+	if pod.RestartPolicy != corev1.RestartPolicyNever || len(pod.Containers) != 1 {
+		t.Fatalf("pod: restartPolicy %s, %d containers", pod.RestartPolicy, len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	checkContainerSecurity(t, c.SecurityContext)
+	if auto := pod.AutomountServiceAccountToken; auto == nil || *auto {
+		t.Error("the indexing pod mounts a Kubernetes token it does not use")
+	}
+	want := fmt.Sprintf("--shards=%d", *j.Spec.Completions)
+	if !slices.Contains(c.Args, want) || !slices.Contains(c.Args, "--store="+v.str("store", "url")) || !slices.Contains(c.Args, "--source="+v.str("indexJob", "source")) {
+		t.Errorf("args %q: want %s, --store and --source from the values", c.Args, want)
+	}
+	var cache string
+	for _, a := range c.Args {
+		if s, ok := strings.CutPrefix(a, "--cache="); ok {
+			cache = s
+		}
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		mounted = mounted || (m.MountPath == cache && !m.ReadOnly)
+	}
+	if cache == "" || !mounted {
+		t.Errorf("--cache %q is not a writable mount (%+v): the root filesystem is read-only", cache, c.VolumeMounts)
+	}
+	var out, errb bytes.Buffer
+	if code := cli.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
+		t.Errorf("nodediag %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+	}
+}
+
 func TestReadmeOptions(t *testing.T) {
 	_, optional := readmePermissions(t)
 	var got []permission
@@ -787,10 +860,13 @@ func TestRefused(t *testing.T) {
 		"scrape caller unknown":      {"auth: {callers: {a: " + fixedToken + "}}\nserviceMonitor: {enabled: true}", "is not one of auth.callers"},
 		"scrape with existingSecret": {"auth: {existingSecret: s}\nserviceMonitor: {enabled: true}", "serviceMonitor.tokenSecret"},
 		// values.schema.json: a misspelled value would otherwise be ignored without a word.
-		"misspelled value":   {"serve: {bukcet: my-eks-logs}", "'bukcet' not allowed"},
-		"short token":        {"auth: {token: tooshort}", "minLength"},
-		"token with a colon": {"auth: {token: 'a:0123456789abcdef0123'}", "does not match pattern"},
-		"bad caller name":    {"auth: {callers: {'-x': " + fixedToken + "}}", "'-x' does not match pattern"},
+		"misspelled value":          {"serve: {bukcet: my-eks-logs}", "'bukcet' not allowed"},
+		"short token":               {"auth: {token: tooshort}", "minLength"},
+		"token with a colon":        {"auth: {token: 'a:0123456789abcdef0123'}", "does not match pattern"},
+		"indexJob without a store":  {"indexJob: {enabled: true, source: 's3://raw'}", "set store.url"},
+		"indexJob without a source": {"store: {url: 's3://s'}\nindexJob: {enabled: true}", "set indexJob.source"},
+		"store not a bucket":        {"store: {url: /var/lib/x}", "does not match pattern"},
+		"bad caller name":           {"auth: {callers: {'-x': " + fixedToken + "}}", "'-x' does not match pattern"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var v map[string]any
