@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -209,6 +210,10 @@ type BatchStatus struct {
 	Indexed int            `json:"indexed" yaml:"indexed"` // nodes whose bundle is in the store
 }
 
+// StateNotFound is the state of an execution id neither the store nor SSM knows: it has nothing
+// left to do.
+const StateNotFound = "not found"
+
 // StateUnknown is the state of a node whose record could not be read this time (another process
 // holds it, the record is gone); the next status asks again.
 const StateUnknown = "unknown"
@@ -254,7 +259,10 @@ func FollowMany(ctx context.Context, col *collect.Collector, nodes []collect.Bat
 				}
 			}
 			if err != nil {
-				if s.State == "" {
+				switch {
+				case errors.Is(err, collect.ErrUnknownExecution):
+					s.State = StateNotFound
+				case s.State == "":
 					s.State = StateUnknown
 				}
 				s.Reason = err.Error()

@@ -85,12 +85,12 @@ type ImportManyRequest struct {
 
 // ImportRow is what became of one archive.
 type ImportRow struct {
-	Path       string        `json:"path" yaml:"path"`
-	Status     string        `json:"status" yaml:"status"`
-	Reason     string        `json:"reason,omitempty" yaml:"reason,omitempty"`
-	BundleID   string        `json:"bundleId,omitempty" yaml:"bundleId,omitempty"`
-	InstanceID string        `json:"instanceId,omitempty" yaml:"instanceId,omitempty"`
-	Took       time.Duration `json:"tookNs" yaml:"tookNs"`
+	Path       string `json:"path" yaml:"path"`
+	Status     string `json:"status" yaml:"status"`
+	Reason     string `json:"reason,omitempty" yaml:"reason,omitempty"`
+	BundleID   string `json:"bundleId,omitempty" yaml:"bundleId,omitempty"`
+	InstanceID string `json:"instanceId,omitempty" yaml:"instanceId,omitempty"`
+	Took       string `json:"took" yaml:"took"` // rounded to the millisecond
 }
 
 // ImportManyResult lists every archive in the order given, with counts.
@@ -183,7 +183,7 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 		if m, ok := held.Has(src, ""); ok {
 			row.Status, row.Reason = ImportSkipped, "already indexed: "+m.Why
 			row.BundleID, row.InstanceID = m.Entry.Manifest.ID, m.Entry.Manifest.InstanceID
-			row.Took = time.Since(start)
+			row.Took = took(start)
 			return row
 		}
 	}
@@ -194,7 +194,7 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 	finished := importing(src)
 	res, err := st.Import(ctx, src, store.ImportOptions{Force: req.Force, Limits: req.Limits})
 	finished()
-	row.Took = time.Since(start)
+	row.Took = took(start)
 	if err != nil {
 		row.Status, row.Reason = ImportFailed, importReason(src, err)
 		return row
@@ -211,6 +211,8 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 	}
 	return row
 }
+
+func took(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }
 
 // importReason is the store's error without the "import PATH:" the row already shows, with what
 // kind of problem it is first.

@@ -206,7 +206,7 @@ func (g *globals) importMany(ctx context.Context, sources []string, ignored []bu
 			barMu.Lock()
 			defer barMu.Unlock()
 			bar.Steps("import", done, total, filepath.Base(row.Path)+" "+row.Status)
-			g.log.Info("archive done", "path", row.Path, "status", row.Status, "reason", row.Reason, "took", row.Took.Round(time.Millisecond))
+			g.log.Info("archive done", "path", row.Path, "status", row.Status, "reason", row.Reason, "took", row.Took)
 		}})
 	bar.Done()
 	if err != nil {
@@ -216,7 +216,7 @@ func (g *globals) importMany(ctx context.Context, sources []string, ignored []bu
 	if err := emit(g, &v, func(w io.Writer) {
 		fprintf(w, "ARCHIVE\tSTATUS\tBUNDLE\tTOOK\tREASON\n")
 		for _, r := range v.Archives {
-			fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Path, r.Status, orDash(r.BundleID), r.Took.Round(time.Millisecond), orDash(r.Reason))
+			fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Path, r.Status, orDash(r.BundleID), orDash(r.Took), orDash(r.Reason))
 		}
 		for _, ig := range v.Ignored {
 			fprintf(w, "%s\tignored\t-\t-\t%s\n", ig.Path, ig.Why)

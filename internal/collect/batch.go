@@ -18,20 +18,20 @@ import (
 // execution record; the batch keeps which executions belong together and the nodes whose
 // collection never started, with why.
 type Batch struct {
-	ID      string      `json:"id"`
-	Created time.Time   `json:"created"`
-	Source  string      `json:"source"` // how the nodes were chosen, e.g. "node group ng-1 of cluster prod"
-	Nodes   []BatchNode `json:"nodes"`
+	ID      string      `json:"id" yaml:"id"`
+	Created time.Time   `json:"created" yaml:"created"`
+	Source  string      `json:"source" yaml:"source"` // how the nodes were chosen, e.g. "node group ng-1 of cluster prod"
+	Nodes   []BatchNode `json:"nodes" yaml:"nodes"`
 }
 
 // BatchNode is one node of a batch: its execution, or why none was started.
 type BatchNode struct {
-	InstanceID  string `json:"instanceId"`
-	NodeName    string `json:"nodeName,omitempty"`
-	ExecutionID string `json:"executionId,omitempty"`
+	InstanceID  string `json:"instanceId" yaml:"instanceId"`
+	NodeName    string `json:"nodeName,omitempty" yaml:"nodeName,omitempty"`
+	ExecutionID string `json:"executionId,omitempty" yaml:"executionId,omitempty"`
 	// Existing is set when the idempotency token named an execution started before.
-	Existing bool   `json:"alreadyStarted,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Existing bool   `json:"alreadyStarted,omitempty" yaml:"alreadyStarted,omitempty"`
+	Error    string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // ErrUnknownBatch reports a batch id the store has no record of.
