@@ -22,10 +22,11 @@ const (
 	ImportFailed   = "failed"  // nothing imported; Reason says why
 )
 
-// DefaultImportJobs is how many archives a batch imports at once unless told: one import keeps
-// about one core busy (decompression on one goroutine, indexing on another that mostly waits
-// for it) and peaks at 70–170 MiB, so beyond the cores more jobs add memory and no speed, and
-// four bounds the batch's peak near 700 MiB on a big machine (docs/performance.md).
+// DefaultImportJobs is how many archives a batch imports at once unless told: one per core, at
+// most four. One import already runs decompression and indexing on goroutines of their own and
+// peaks at 70–170 MiB, so more jobs than cores add memory and no speed (on 2 cores, 40 bundles
+// took as long at --jobs 4 as at 1 and 2: docs/performance.md), and four bounds a big machine's
+// batch near 4 × 128 MiB plus the binary.
 func DefaultImportJobs() int { return min(runtime.GOMAXPROCS(0), 4) }
 
 // ImportSources expands the paths given to import into the bundles to import. A file is one
