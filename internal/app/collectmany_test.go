@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,17 +67,17 @@ func TestCollectManyConcurrency(t *testing.T) {
 	for _, id := range ids {
 		targets = append(targets, app.CollectTarget{InstanceID: id})
 	}
-	calls := 0
+	var calls atomic.Int32 // Done runs on every start's goroutine
 	b, err := app.CollectMany(context.Background(), col, app.CollectManyRequest{Targets: targets, Concurrency: conc, Source: "test",
-		Done: func(collect.BatchNode, int, int) { calls++ }})
+		Done: func(collect.BatchNode, int, int) { calls.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m := acct.MaxInFlight(); m > conc || m < 2 {
 		t.Errorf("%d requests in flight at most; want 2 to %d", m, conc)
 	}
-	if calls != n {
-		t.Errorf("Done called %d times; want %d", calls, n)
+	if c := calls.Load(); c != n {
+		t.Errorf("Done called %d times; want %d", c, n)
 	}
 	started := map[string]bool{}
 	for i, node := range b.Nodes {

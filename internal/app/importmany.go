@@ -183,6 +183,10 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 	if held != nil {
 		if m, ok := held.Has(src, ""); ok {
 			row.Status, row.Reason = ImportSkipped, "already indexed: "+m.Why
+			if p := m.Entry.Problems(); p != nil {
+				// Skipping it does not make it whole: the row keeps saying what is missing.
+				row.Status, row.Reason = ImportPartial, row.Reason+"; it was imported in part: "+p.Error()
+			}
 			row.BundleID, row.InstanceID = m.Entry.Manifest.ID, m.Entry.Manifest.InstanceID
 			row.Took = took(start)
 			return row
@@ -203,6 +207,8 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 	m := res.Entry.Manifest
 	row.BundleID, row.InstanceID = m.ID, m.InstanceID
 	switch {
+	case res.Existing && res.Partial != nil:
+		row.Status, row.Reason = ImportPartial, "already indexed under this bundle id, and the archive can be read only in part: "+res.Partial.Error()
 	case res.Existing:
 		row.Status, row.Reason = ImportSkipped, "already indexed: the store holds a whole bundle with this id (--force imports it again)"
 	case res.Partial != nil:

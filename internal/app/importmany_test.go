@@ -226,3 +226,30 @@ func TestImportSources(t *testing.T) {
 		t.Errorf("a missing path: %v; want an error naming it", err)
 	}
 }
+
+// TestImportManyPartialStaysPartial: an archive cut short is imported as far as it can be read,
+// and a second run, which skips it, still says it is partial and what is missing.
+func TestImportManyPartialStaysPartial(t *testing.T) {
+	data, err := os.ReadFile(exampleArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "eks_i-0c0c0c0c0c0c0c0c0_2026-11-20_1030-UTC_0.7.9.tar.gz")
+	if err := os.WriteFile(cut, data[:len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	for run := 1; run <= 2; run++ {
+		res, err := app.ImportMany(context.Background(), st, app.ImportManyRequest{Sources: []string{cut}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Archives[0]
+		if r.Status != app.ImportPartial || res.Partial != 1 || !strings.Contains(r.Reason, "broke") || r.BundleID == "" {
+			t.Errorf("run %d: %+v; want partial, saying where the archive broke, with its bundle", run, r)
+		}
+		if run == 2 && !strings.Contains(r.Reason, "already indexed") {
+			t.Errorf("run 2: %q; want that it was skipped as indexed", r.Reason)
+		}
+	}
+}

@@ -117,7 +117,9 @@ func (g *globals) collectMany(ctx context.Context, st *store.Store, f *collectFl
 		fmt.Fprintf(g.stderr, "batch %s: %d collections started, %d not; waiting up to %s (Ctrl-C leaves them running: `%s`)\n",
 			b.ID, v.Started, v.NotStarted, f.timeout, v.Next)
 	}
-	return g.followBatch(ctx, col, b, f.concurrency, f.pollInterval, f.timeout, true, bar)
+	// Following downloads and imports each node's bundle: as many at once as import would run,
+	// not --concurrency, which bounds cheap API calls.
+	return g.followBatch(ctx, col, b, app.DefaultImportJobs(), f.pollInterval, f.timeout, true, bar)
 }
 
 // startedExit is the exit of a batch start: 3 when some nodes were not started, 1 when none was.
@@ -138,6 +140,7 @@ func startedExit(started, notStarted int) error {
 func (g *globals) followBatch(ctx context.Context, col *collect.Collector, b *collect.Batch, jobs int, every, timeout time.Duration, wait bool, bar *progress.Renderer) error {
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	defer scaleMemoryLimit(jobs)()
 	var s *app.BatchStatus
 	for {
 		s = app.FollowMany(wctx, col, b.Nodes, jobs)
