@@ -54,7 +54,7 @@ func fleetAccount(t *testing.T, n, inGroup int) (*awsfake.Account, *cloud.AWS, [
 func TestCollectManyConcurrency(t *testing.T) {
 	const n, conc = 40, 5
 	acct, aws, ids := fleetAccount(t, n, n)
-	acct.Latency = 5 * time.Millisecond // so that concurrent starts overlap at the server
+	acct.Latency = 10 * time.Millisecond // so that concurrent starts overlap at the server
 	denied := ids[17]
 	acct.Inject(awsfake.Fault{Action: "StartAutomationExecution", Instance: denied, Code: "AccessDeniedException",
 		Message: "User: arn:aws:sts::111122223333:assumed-role/oncall/alice is not authorized to perform: ssm:StartAutomationExecution on resource: arn:aws:ssm:us-west-2::automation-definition/AWSSupport-CollectEKSInstanceLogs:$DEFAULT"})

@@ -70,7 +70,7 @@ func TestImportManyFolder(t *testing.T) {
 		now := inFlight.Add(1)
 		for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
 		}
-		time.Sleep(5 * time.Millisecond) // so that the jobs overlap even on a busy machine
+		time.Sleep(20 * time.Millisecond) // so that the jobs overlap even on a busy machine
 		return func() { inFlight.Add(-1) }
 	})()
 	var doneCalls atomic.Int32
