@@ -551,6 +551,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 		bucket         string
 		batchID        string
 		jobs           int
+		listBatches    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "status [EXECUTION_ID...]",
@@ -568,6 +569,20 @@ or the download and import, the bundle indexed, or why it failed or never starte
   nodediag status --batch batch-20261206T172600Z-3fa2c1 --wait`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if listBatches {
+				if len(args) > 0 || batchID != "" {
+					return usageError("--batches lists the batches: it takes no execution id or --batch")
+				}
+				st, err := g.openStore()
+				if err != nil {
+					return err
+				}
+				c, err := collect.New(st, nil, g.log)
+				if err != nil {
+					return err
+				}
+				return g.listBatches(c)
+			}
 			if len(args) == 0 && batchID == "" {
 				for _, name := range []string{"wait", "poll-interval", "timeout", "bucket", "jobs"} {
 					if cmd.Flags().Changed(name) {
@@ -631,7 +646,8 @@ or the download and import, the bundle indexed, or why it failed or never starte
 	fl.DurationVar(&every, "poll-interval", 15*time.Second, "how often --wait asks SSM for the execution's state")
 	fl.DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits")
 	fl.StringVar(&bucket, "bucket", "", "S3 bucket the automation uploaded to (default $"+bucketEnv+")")
-	fl.StringVar(&batchID, "batch", "", "follow every node of this batch (the id a collect of many nodes printed)")
+	fl.StringVar(&batchID, "batch", "", "follow every node of this batch (the id a collect of many nodes printed; --batches lists them)")
+	fl.BoolVar(&listBatches, "batches", false, "list the batches recorded in the store, newest first")
 	fl.IntVar(&jobs, "jobs", app.DefaultImportJobs(), "nodes followed at once: each downloads and imports its bundle")
 	return cmd
 }

@@ -240,3 +240,40 @@ func (g *globals) statusMany(ctx context.Context, st *store.Store, batchID strin
 	}
 	return g.followBatch(ctx, c, b, jobs, every, timeout, wait, newRenderer(g))
 }
+
+// batchRow is one batch as `status --batches` lists it.
+type batchRow struct {
+	ID         string    `json:"id" yaml:"id"`
+	Created    time.Time `json:"created" yaml:"created"`
+	Source     string    `json:"source" yaml:"source"`
+	Nodes      int       `json:"nodes" yaml:"nodes"`
+	NotStarted int       `json:"notStarted" yaml:"notStarted"`
+}
+
+// listBatches prints the recorded batches, newest first.
+func (g *globals) listBatches(c *collect.Collector) error {
+	bs, err := c.Batches()
+	if err != nil {
+		return err
+	}
+	rows := make([]batchRow, 0, len(bs))
+	for _, b := range bs {
+		r := batchRow{ID: b.ID, Created: b.Created, Source: b.Source, Nodes: len(b.Nodes)}
+		for _, n := range b.Nodes {
+			if n.ExecutionID == "" {
+				r.NotStarted++
+			}
+		}
+		rows = append(rows, r)
+	}
+	return emit(g, &rows, func(w io.Writer) {
+		if len(rows) == 0 {
+			fprintf(w, "no batches recorded in this store; collect from many nodes with `nodediag collect ID ID …`, --nodegroup or --selector\n")
+			return
+		}
+		fprintf(w, "BATCH\tCREATED (UTC)\tNODES\tNOT STARTED\tSOURCE\n")
+		for _, r := range rows {
+			fprintf(w, "%s\t%s\t%d\t%d\t%s\n", r.ID, stamp(r.Created), r.Nodes, r.NotStarted, r.Source)
+		}
+	})
+}

@@ -47,6 +47,14 @@ func TestCollectManyCLI(t *testing.T) {
 			t.Errorf("stopped node's row %+v: want why it cannot be collected", n)
 		}
 	}
+	out, _, code = run(t, "--store", st, "status", "--batches", "-o", "json")
+	var rows []batchRow
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil {
+		t.Fatalf("status --batches: exit %d, %v\n%s", code, err, out)
+	}
+	if len(rows) != 1 || rows[0].ID != b.ID || rows[0].Nodes != len(group) || rows[0].NotStarted != 1 || !strings.Contains(rows[0].Source, "ng-web") {
+		t.Errorf("status --batches: %+v; want the one batch of the group's 3 nodes, 1 not started", rows)
+	}
 	out, stderr, code = run(t, "--store", st, "status", "--batch", b.ID, "--wait", "--poll-interval", "1ms", "-o", "json")
 	if code != ExitPartial {
 		t.Fatalf("status exit %d (%s); want %d: one node never started", code, stderr, ExitPartial)

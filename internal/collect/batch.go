@@ -120,3 +120,30 @@ func (c *Collector) knownBatches() string {
 	}
 	return "recent batches: " + strings.Join(ids, ", ")
 }
+
+// Batches returns every batch recorded in the store, newest first. A record that cannot be read
+// is left out and logged: the executions it named are still listed by List.
+func (c *Collector) Batches() ([]*Batch, error) {
+	ents, err := os.ReadDir(filepath.Join(c.store.Root, "batches"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing batches: %w", err)
+	}
+	var out []*Batch
+	for _, e := range ents {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(id, ".") {
+			continue
+		}
+		b, err := c.LoadBatch(id)
+		if err != nil {
+			c.log.Warn("skipping an unreadable batch record", "batch", id, "err", err)
+			continue
+		}
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
