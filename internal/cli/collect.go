@@ -173,7 +173,7 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 	fl.StringVar(&f.token, "idempotency-token", "", "ssm: a repeated collect with the same token returns the first execution instead of starting another")
 	fl.BoolVar(&f.wait, "wait", false, "ssm: wait for the automation, then download, import and index the bundle")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 15*time.Second, "ssm: how often --wait asks SSM for the execution's state")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to nodediag status")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to nodediag status (many nodes: 1h unless given)")
 	fl.StringVar(&f.node, "node", "", "kube: the node's name (kubectl get nodes)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.kubeContext, "context", "", "kube: kubeconfig context (default the current one)")
