@@ -224,10 +224,6 @@ func (e *extractor) describe(abs string, info os.FileInfo, kind sourceKind) {
 		}
 	}
 
-	stamp := "00000000T0000Z"
-	if !m.CaptureTime.IsZero() {
-		stamp = m.CaptureTime.UTC().Format("20060102T1504Z")
-	}
 	size := info.Size()
 	if kind == kindFolder {
 		size = 0
@@ -235,6 +231,42 @@ func (e *extractor) describe(abs string, info os.FileInfo, kind sourceKind) {
 			size += f.Size
 		}
 	}
-	sum := sha256.Sum256([]byte(filepath.Base(abs) + "\x00" + strconv.FormatInt(size, 10)))
-	m.ID = stamp + "-" + hex.EncodeToString(sum[:4])
+	m.ID = bundleID(filepath.Base(abs), size, m.CaptureTime)
+}
+
+// bundleID names a bundle by its capture time and a hash of its source's name and size, so that
+// importing the same archive again finds the bundle it made before.
+func bundleID(base string, size int64, capture time.Time) string {
+	stamp := "00000000T0000Z"
+	if !capture.IsZero() {
+		stamp = capture.UTC().Format("20060102T1504Z")
+	}
+	sum := sha256.Sum256([]byte(base + "\x00" + strconv.FormatInt(size, 10)))
+	return stamp + "-" + hex.EncodeToString(sum[:4])
+}
+
+// Identity is the store identity of an archive known before it is opened.
+type Identity struct{ ID, InstanceID string }
+
+// IdentityFromName returns the id (and instance) Extract will give the archive at path, of size
+// bytes, when its name alone decides them: the log collector's eks_<instance>_<YYYY-MM-DD_HHMM>-UTC_…
+// names carry both the instance and the capture time. instance, when not empty, overrides the
+// name's, as Options.InstanceID does. ok is false for every other name: the capture time then
+// comes from the members, and only an import can tell.
+func IdentityFromName(path string, size int64, instance string) (Identity, bool) {
+	sm := collectorName.FindStringSubmatch(baseNoExt(path))
+	if sm == nil {
+		return Identity{}, false
+	}
+	t, err := time.Parse("2006-01-02_1504", sm[2])
+	if err != nil {
+		return Identity{}, false
+	}
+	if instance == "" {
+		instance = sm[1]
+	}
+	if instance == "" {
+		return Identity{}, false // a hybrid node's: the instance comes from system/instance-id.txt
+	}
+	return Identity{ID: bundleID(filepath.Base(path), size, t.UTC()), InstanceID: instance}, true
 }

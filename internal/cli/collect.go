@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,16 @@ type collectFlags struct {
 	node, kubeconfig, kubeContext                      string
 	allowNodeProxy                                     bool
 	since                                              time.Duration
+	// Many nodes (ssm): instance ids from the arguments and every --instance-id, a node group,
+	// or a label selector; concurrency bounds the starts.
+	instanceIDs                  []string
+	nodegroup, cluster, selector string
+	concurrency                  int
+}
+
+// batch reports whether the flags ask for more than one node.
+func (f *collectFlags) batch() bool {
+	return len(f.instanceIDs) > 1 || f.nodegroup != "" || f.selector != ""
 }
 
 // methodFlags says which methods each method-specific flag belongs to, so that a flag given to
@@ -79,8 +90,12 @@ var methodFlags = map[string][]string{
 	"poll-interval":     {collect.MethodSSM},
 	"timeout":           {collect.MethodSSM},
 	"node":              {collect.MethodKube},
-	"kubeconfig":        {collect.MethodKube},
-	"context":           {collect.MethodKube},
+	"kubeconfig":        {collect.MethodKube, collect.MethodSSM},
+	"context":           {collect.MethodKube, collect.MethodSSM},
+	"nodegroup":         {collect.MethodSSM},
+	"cluster":           {collect.MethodSSM},
+	"selector":          {collect.MethodSSM},
+	"concurrency":       {collect.MethodSSM},
 	"allow-node-proxy":  {collect.MethodKube},
 	"since":             {collect.MethodKube, collect.MethodLocal},
 }
@@ -88,7 +103,7 @@ var methodFlags = map[string][]string{
 func newCollectCmd(g *globals) *cobra.Command {
 	var f collectFlags
 	cmd := &cobra.Command{
-		Use:   "collect [INSTANCE_ID]",
+		Use:   "collect [INSTANCE_ID...]",
 		Short: "Collect a node's logs into the store: AWS SSM (default), the Kubernetes node log API, or on the node itself",
 		Long: `collect gets a worker node's logs into the store as an indexed bundle, three ways:
 
@@ -106,11 +121,20 @@ func newCollectCmd(g *globals) *cobra.Command {
                  /var/log/messages or syslog and /var/log/pods; without root it takes what it can
                  read and lists the rest under missing.
 
+Many nodes (ssm): several instance ids (arguments, or --instance-id repeated or comma-separated),
+--nodegroup NAME --cluster C (the instances EKS tagged as that managed node group's), or
+--selector LABELS (the nodes kubectl get nodes -l LABELS lists, by their providerID; --kubeconfig
+and --context pick the cluster). --concurrency nodes are started at once, without a cap on their
+number; each node gets a row with its execution or the error that stopped it, and the batch is
+recorded in the store: ` + "`nodediag status --batch ID`" + ` follows every node of it.
+
 Progress is drawn on stderr when it is a terminal, and never under -o json or -o yaml.`,
 		Example: `  nodediag collect i-0a1b2c3d4e5f60718 --bucket my-eks-logs --wait
+  nodediag collect --nodegroup ng-web --cluster prod --bucket my-eks-logs --concurrency 20
+  nodediag collect --selector 'eks.amazonaws.com/nodegroup=ng-web' --bucket my-eks-logs
   nodediag collect --method kube --node ip-10-0-37-142.ec2.internal --allow-node-proxy --since 24h
   sudo nodediag collect --local`,
-		Args: cobra.MaximumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			method, err := f.resolve(cmd, args)
 			if err != nil {
@@ -122,6 +146,9 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 			}
 			bar := newRenderer(g)
 			defer bar.Done()
+			if f.batch() {
+				return g.collectMany(cmd.Context(), st, &f, bar)
+			}
 			switch method {
 			case collect.MethodKube:
 				return g.collectKube(cmd.Context(), st, &f, bar)
@@ -134,7 +161,11 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 	fl := cmd.Flags()
 	fl.StringVar(&f.method, "method", collect.MethodSSM, "how to collect: ssm, kube or local")
 	fl.BoolVar(&f.local, "local", false, "collect on this node (same as --method local)")
-	fl.StringVar(&f.instanceID, "instance-id", "", "ssm: the node's EC2 instance id (or give it as the argument); kube: find the node whose providerID names it")
+	fl.StringSliceVar(&f.instanceIDs, "instance-id", nil, "ssm: the nodes' EC2 instance ids, repeated or comma-separated (or give them as arguments); kube: find the node whose providerID names it")
+	fl.StringVar(&f.nodegroup, "nodegroup", "", "ssm: collect from every instance of this EKS managed node group (with --cluster)")
+	fl.StringVar(&f.cluster, "cluster", "", "ssm: the EKS cluster of --nodegroup")
+	fl.StringVar(&f.selector, "selector", "", "ssm: collect from the nodes this Kubernetes label selector picks (kubectl get nodes -l)")
+	fl.IntVar(&f.concurrency, "concurrency", app.DefaultCollectConcurrency, "ssm, many nodes: how many collections are started at once")
 	fl.StringVar(&f.region, "region", "", "ssm: the instance's AWS region (default: the configured region)")
 	fl.StringSliceVar(&f.regions, "search-regions", nil, "ssm: regions to search, in order, for an instance not in --region or the configured one")
 	fl.StringVar(&f.bucket, "bucket", "", "ssm: S3 bucket the automation uploads the bundle to (default $"+bucketEnv+")")
@@ -142,7 +173,7 @@ Progress is drawn on stderr when it is a terminal, and never under -o json or -o
 	fl.StringVar(&f.token, "idempotency-token", "", "ssm: a repeated collect with the same token returns the first execution instead of starting another")
 	fl.BoolVar(&f.wait, "wait", false, "ssm: wait for the automation, then download, import and index the bundle")
 	fl.DurationVar(&f.pollInterval, "poll-interval", 15*time.Second, "ssm: how often --wait asks SSM for the execution's state")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to nodediag status")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Minute, "ssm: how long --wait waits before leaving the collection to nodediag status (many nodes: 1h unless given)")
 	fl.StringVar(&f.node, "node", "", "kube: the node's name (kubectl get nodes)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.kubeContext, "context", "", "kube: kubeconfig context (default the current one)")
@@ -181,14 +212,36 @@ func (f *collectFlags) resolve(cmd *cobra.Command, args []string) (string, error
 	if wrong != nil {
 		return "", wrong
 	}
-	if len(args) > 0 {
-		if method != collect.MethodSSM {
-			return "", usageError("the argument %q is an instance id for the ssm method; --method %s takes none", args[0], method)
+	if len(args) > 0 && method != collect.MethodSSM {
+		return "", usageError("the argument %q is an instance id for the ssm method; --method %s takes none", args[0], method)
+	}
+	ids := append(slices.Clone(args), f.instanceIDs...)
+	f.instanceIDs = nil
+	for _, id := range ids {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(f.instanceIDs, id) {
+			f.instanceIDs = append(f.instanceIDs, id)
 		}
-		if f.instanceID != "" && f.instanceID != args[0] {
-			return "", usageError("two instance ids, %s (argument) and %s (--instance-id): give one", args[0], f.instanceID)
-		}
-		f.instanceID = args[0]
+	}
+	if len(f.instanceIDs) == 1 {
+		f.instanceID = f.instanceIDs[0]
+	}
+	if method == collect.MethodKube && len(f.instanceIDs) > 1 {
+		return "", usageError("--method kube collects one node (--node or one --instance-id); collect many nodes with the ssm method")
+	}
+	if (f.nodegroup == "") != (f.cluster == "") {
+		return "", usageError("--nodegroup and --cluster go together: a node group is named within its cluster")
+	}
+	if n := len(f.instanceIDs); (n > 0 && (f.nodegroup != "" || f.selector != "")) || (f.nodegroup != "" && f.selector != "") {
+		return "", usageError("choose the nodes one way: instance ids, --nodegroup with --cluster, or --selector")
+	}
+	if method == collect.MethodSSM && f.selector == "" && (cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context")) {
+		return "", usageError("--kubeconfig and --context pick the cluster of --selector for the ssm method; without --selector it reads no cluster")
+	}
+	if f.concurrency < 1 {
+		return "", usageError("--concurrency %d: want 1 or more", f.concurrency)
+	}
+	if f.batch() && f.wait && !cmd.Flags().Changed("timeout") {
+		f.timeout = time.Hour // many nodes' automations queue in SSM: the single collection's 30m is short
 	}
 	if f.since < 0 {
 		return "", usageError("--since %s: want a positive duration such as 24h", f.since)
@@ -496,31 +549,62 @@ func newStatusCmd(g *globals) *cobra.Command {
 		wait           bool
 		every, timeout time.Duration
 		bucket         string
+		batchID        string
+		jobs           int
+		listBatches    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "status [EXECUTION_ID]",
-		Short: "Follow a collection (download and import its bundle when ready), or list the collections",
+		Use:   "status [EXECUTION_ID...]",
+		Short: "Follow a collection, several, or a batch (download and import their bundles when ready), or list the collections",
 		Long: `status EXECUTION_ID asks SSM where the automation is; once it has succeeded, status finds the
 bundle in the S3 bucket, downloads it (resuming a download cut off earlier, even by a crash) and
 imports and indexes it, and says the next command to run. With --wait it repeats until the
-collection has ended. Without an id it lists the collections recorded in the store.`,
+collection has ended. Without an id it lists the collections recorded in the store.
+
+Given several execution ids, or --batch ID (printed by a collect of many nodes), it does the same
+for each node, --jobs nodes at a time, and prints a row per node: its state, the automation's step
+or the download and import, the bundle indexed, or why it failed or never started.`,
 		Example: `  nodediag status
-  nodediag status 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 --wait`,
-		Args: cobra.MaximumNArgs(1),
+  nodediag status 0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0 --wait
+  nodediag status --batch batch-20261206T172600Z-3fa2c1 --wait`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				for _, name := range []string{"wait", "poll-interval", "timeout", "bucket"} {
+			if listBatches {
+				if len(args) > 0 || batchID != "" {
+					return usageError("--batches lists the batches: it takes no execution id or --batch")
+				}
+				st, err := g.openStore()
+				if err != nil {
+					return err
+				}
+				c, err := collect.New(st, nil, g.log)
+				if err != nil {
+					return err
+				}
+				return g.listBatches(c)
+			}
+			if len(args) == 0 && batchID == "" {
+				for _, name := range []string{"wait", "poll-interval", "timeout", "bucket", "jobs"} {
 					if cmd.Flags().Changed(name) {
-						return usageError("--%s follows one collection: give its EXECUTION_ID (list them with `nodediag status`)", name)
+						return usageError("--%s follows collections: give an EXECUTION_ID or --batch ID (list them with `nodediag status`)", name)
 					}
 				}
+			}
+			if len(args) > 0 && batchID != "" {
+				return usageError("give execution ids or --batch ID, not both")
 			}
 			if every <= 0 || timeout <= 0 {
 				return usageError("--poll-interval %s and --timeout %s: want positive durations such as 15s and 30m", every, timeout)
 			}
+			if jobs < 1 {
+				return usageError("--jobs %d: want 1 or more", jobs)
+			}
 			st, err := g.openStore()
 			if err != nil {
 				return err
+			}
+			if batchID != "" || len(args) > 1 {
+				return g.statusMany(cmd.Context(), st, batchID, args, bucket, jobs, every, timeout, wait)
 			}
 			if len(args) == 0 {
 				c, err := collect.New(st, nil, g.log)
@@ -562,6 +646,9 @@ collection has ended. Without an id it lists the collections recorded in the sto
 	fl.DurationVar(&every, "poll-interval", 15*time.Second, "how often --wait asks SSM for the execution's state")
 	fl.DurationVar(&timeout, "timeout", 30*time.Minute, "how long --wait waits")
 	fl.StringVar(&bucket, "bucket", "", "S3 bucket the automation uploaded to (default $"+bucketEnv+")")
+	fl.StringVar(&batchID, "batch", "", "follow every node of this batch (the id a collect of many nodes printed; --batches lists them)")
+	fl.BoolVar(&listBatches, "batches", false, "list the batches recorded in the store, newest first")
+	fl.IntVar(&jobs, "jobs", app.DefaultImportJobs(), "nodes followed at once: each downloads and imports its bundle")
 	return cmd
 }
 
@@ -569,6 +656,13 @@ collection has ended. Without an id it lists the collections recorded in the sto
 // execution is an SSM collection still under way, so that status of a finished or direct
 // collection never depends on AWS configuration. cfgErr is why AWS could not be configured.
 func (g *globals) statusCollector(ctx context.Context, st *store.Store, id, bucket string) (c *collect.Collector, cfgErr, err error) {
+	return g.statusCollectorOf(ctx, st, []string{id}, bucket)
+}
+
+// statusCollectorOf is statusCollector for several executions: AWS is configured when any of
+// them is an SSM collection under way. One configuration serves them all, since every call
+// names its record's region.
+func (g *globals) statusCollectorOf(ctx context.Context, st *store.Store, ids []string, bucket string) (c *collect.Collector, cfgErr, err error) {
 	if c, err = collect.New(st, nil, g.log); err != nil {
 		return nil, nil, err
 	}
@@ -577,7 +671,7 @@ func (g *globals) statusCollector(ctx context.Context, st *store.Store, id, buck
 		return nil, nil, err
 	}
 	for _, r := range recs {
-		if r.ExecutionID != id || r.Method != collect.MethodSSM || r.Terminal() {
+		if !slices.Contains(ids, r.ExecutionID) || r.Method != collect.MethodSSM || r.Terminal() {
 			continue
 		}
 		if bucket == "" {

@@ -59,7 +59,12 @@ func TestCollectUsage(t *testing.T) {
 	}{
 		{"no instance id", []string{"collect"}, ExitUsage, "needs the node's EC2 instance id"},
 		{"bad instance id", []string{"collect", "i-xyz", "--bucket", "b"}, ExitUsage, `invalid EC2 instance id "i-xyz"`},
-		{"two instance ids", []string{"collect", exampleInstance, "--instance-id", "i-0123456789abcdef0"}, ExitUsage, "two instance ids"},
+		{"kube with many instance ids", []string{"collect", "--method", "kube", "--allow-node-proxy", "--instance-id", exampleInstance + ",i-0123456789abcdef0"}, ExitUsage, "collects one node"},
+		{"nodegroup without cluster", []string{"collect", "--nodegroup", "ng-1", "--bucket", "b"}, ExitUsage, "--nodegroup and --cluster go together"},
+		{"nodegroup and selector", []string{"collect", "--nodegroup", "ng-1", "--cluster", "c", "--selector", "a=b"}, ExitUsage, "choose the nodes one way"},
+		{"kubeconfig without selector", []string{"collect", exampleInstance, "--kubeconfig", "k"}, ExitUsage, "without --selector"},
+		{"zero concurrency", []string{"collect", exampleInstance, "i-0123456789abcdef0", "--concurrency", "0"}, ExitUsage, "--concurrency 0"},
+		{"many nodes, no bucket", []string{"collect", exampleInstance, "i-0123456789abcdef0"}, 1, "NODEDIAG_BUCKET"},
 		{"local and kube", []string{"collect", "--local", "--method", "kube"}, ExitUsage, "--local is --method local"},
 		{"unknown method", []string{"collect", "--method", "scp"}, ExitUsage, "want ssm (the default), kube or local"},
 		{"node without kube", []string{"collect", "--node", "n1"}, ExitUsage, "--node applies to --method kube, not to ssm"},
@@ -71,8 +76,10 @@ func TestCollectUsage(t *testing.T) {
 		{"negative since", []string{"collect", "--local", "--since", "-1h"}, ExitUsage, "positive duration"},
 		{"zero poll interval", []string{"collect", exampleInstance, "--poll-interval", "0s"}, ExitUsage, "positive durations"},
 		{"no bucket", []string{"collect", exampleInstance}, 1, "NODEDIAG_BUCKET"},
-		{"status wait without id", []string{"status", "--wait"}, ExitUsage, "give its EXECUTION_ID"},
-		{"status two ids", []string{"status", "a", "b"}, ExitUsage, "accepts at most 1 arg"},
+		{"status wait without id", []string{"status", "--wait"}, ExitUsage, "give an EXECUTION_ID or --batch ID"},
+		{"status ids and batch", []string{"status", "a", "--batch", "b"}, ExitUsage, "not both"},
+		{"status two unknown ids", []string{"status", "a", "b"}, 1, "none of the 2 executions"},
+		{"status unknown batch", []string{"status", "--batch", "batch-x"}, 1, `unknown batch "batch-x"`},
 		{"status unknown id", []string{"status", "nope"}, 1, `unknown executionId "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

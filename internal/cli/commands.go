@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -108,15 +110,39 @@ func countLine(m map[string]int, order []string) string {
 func newImportCmd(g *globals) *cobra.Command {
 	var instance string
 	var force bool
+	var jobs int
 	var lim bundle.Options
 	cmd := &cobra.Command{
-		Use:   "import PATH",
-		Short: "Unpack a node log bundle (.tar.gz, .tgz, .tar, .zip or folder) into the store and index it",
-		Args:  cobra.ExactArgs(1),
+		Use:   "import PATH...",
+		Short: "Unpack node log bundles (.tar.gz, .tgz, .tar, .zip, folders, or a folder of them) into the store and index them",
+		Long: `import unpacks a node log bundle into the store and indexes it. Given several paths, or a folder
+of bundles, it imports each of them, --jobs at a time, and prints one row per archive: imported,
+partial (what could not be read is named), skipped (already indexed; --force imports it again) or
+failed (with the reason). One bad archive does not stop the others; the exit code is 3 when some
+failed or were cut short, 1 when none could be imported.
+
+A folder is one bundle when it has a bundle's layout (kubelet/, var_log/, … or logdog's
+journalctl.log, at its top or under one folder) or holds no bundle; otherwise it is a folder of
+bundles: every .tar.gz, .tgz, .tar and .zip file and every bundle folder directly inside it, not
+deeper (a bundle's own nested archives are part of it). Other entries are listed as ignored.`,
+		Example: `  nodediag import eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz
+  nodediag import ~/incident-42/            # every bundle in the folder, 2 at a time on 2 cores
+  nodediag import a.tar.gz b.zip c/ --jobs 4 -o json`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if jobs < 0 {
+				return usageError("--jobs %d: want 1 or more (0: min(cores, 4))", jobs)
+			}
 			// A path that names nothing is the caller's to fix, as under --bundle: exit 2.
-			if _, err := os.Stat(args[0]); err != nil {
-				return usageError("import %s: %v", args[0], err)
+			sources, ignored, batch, err := app.ImportSources(args)
+			if err != nil {
+				return &exitError{code: ExitUsage, err: err}
+			}
+			if batch {
+				if instance != "" {
+					return usageError("--instance names the node of one bundle; a batch reads each archive's own (from its name or system/instance-id.txt): import that bundle alone")
+				}
+				return g.importMany(cmd.Context(), sources, ignored, force, jobs, lim)
 			}
 			st, err := g.openStore()
 			if err != nil {
@@ -124,7 +150,7 @@ func newImportCmd(g *globals) *cobra.Command {
 			}
 			bar := newRenderer(g)
 			lim.Progress = importProgress(bar)
-			res, err := st.Import(cmd.Context(), args[0], store.ImportOptions{InstanceID: instance, Force: force, Limits: lim})
+			res, err := st.Import(cmd.Context(), sources[0], store.ImportOptions{InstanceID: instance, Force: force, Limits: lim})
 			bar.Done()
 			if err != nil {
 				return err
@@ -139,18 +165,75 @@ func newImportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if res.Partial != nil {
-				return &exitError{code: ExitPartial, err: fmt.Errorf("imported only part of %s: %w", args[0], res.Partial)}
+				return &exitError{code: ExitPartial, err: fmt.Errorf("imported only part of %s: %w", sources[0], res.Partial)}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&instance, "instance", "", "instance id of the node (default: read from the archive name or system/instance-id.txt)")
-	cmd.Flags().BoolVar(&force, "force", false, "replace a bundle with the same id already in the store")
+	cmd.Flags().StringVar(&instance, "instance", "", "instance id of the node (default: read from the archive name or system/instance-id.txt); one bundle only")
+	cmd.Flags().BoolVar(&force, "force", false, "replace a bundle with the same id already in the store (a batch: import every archive again)")
+	cmd.Flags().IntVar(&jobs, "jobs", 0, "archives imported at once in a batch (0: min(cores, 4); each import peaks at 70-170 MiB)")
 	cmd.Flags().Int64Var(&lim.MaxTotalBytes, "max-total-bytes", 0, "stop once this many bytes are unpacked in all, compressed members' content included (0: 32 GiB)")
 	cmd.Flags().Int64Var(&lim.MaxFileBytes, "max-file-bytes", 0, "cut any one file at this many bytes (0: 8 GiB)")
 	cmd.Flags().IntVar(&lim.MaxFiles, "max-files", 0, "stop after this many members (0: 20000)")
 	cmd.Flags().Float64Var(&lim.MaxArchiveRatio, "max-archive-ratio", 0, "stop once everything decompressed exceeds this many times the archive's size, past 256 MiB (0: 100)")
 	return cmd
+}
+
+// importBatchView is what a batch import prints.
+type importBatchView struct {
+	*app.ImportManyResult `yaml:",inline"`
+	Ignored               []bundle.Ignored `json:"ignored,omitempty" yaml:"ignored,omitempty"`
+}
+
+// importMany imports a batch, drawing one bar over the archives, prints a row per archive and
+// turns failures into the exit code: 3 when some archives failed or were cut short and others
+// were imported, 1 when none was.
+func (g *globals) importMany(ctx context.Context, sources []string, ignored []bundle.Ignored, force bool, jobs int, lim bundle.Options) error {
+	st, err := g.openStore()
+	if err != nil {
+		return err
+	}
+	if jobs == 0 {
+		jobs = app.DefaultImportJobs()
+	}
+	restore := scaleMemoryLimit(jobs)
+	defer restore()
+	bar := newRenderer(g)
+	var barMu sync.Mutex // Done runs on every job's goroutine
+	res, err := app.ImportMany(ctx, st, app.ImportManyRequest{Sources: sources, Force: force, Jobs: jobs, Limits: lim,
+		Done: func(row app.ImportRow, done, total int) {
+			barMu.Lock()
+			defer barMu.Unlock()
+			bar.Steps("import", done, total, filepath.Base(row.Path)+" "+row.Status)
+			g.log.Info("archive done", "path", row.Path, "status", row.Status, "reason", row.Reason, "took", row.Took)
+		}})
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	v := importBatchView{ImportManyResult: res, Ignored: ignored}
+	if err := emit(g, &v, func(w io.Writer) {
+		fprintf(w, "ARCHIVE\tSTATUS\tBUNDLE\tTOOK\tREASON\n")
+		for _, r := range v.Archives {
+			fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Path, r.Status, orDash(r.BundleID), orDash(r.Took), orDash(r.Reason))
+		}
+		for _, ig := range v.Ignored {
+			fprintf(w, "%s\tignored\t-\t-\t%s\n", ig.Path, ig.Why)
+		}
+		fprintf(w, "\n%d imported, %d partial, %d skipped, %d failed (%d at a time)\n", v.Imported, v.Partial, v.Skipped, v.Failed, v.Jobs)
+	}); err != nil {
+		return err
+	}
+	bad := res.Failed + res.Partial
+	switch {
+	case bad == 0:
+		return nil
+	case res.Failed == len(res.Archives):
+		return fmt.Errorf("none of the %d archives could be imported: see each row's reason", len(res.Archives))
+	}
+	return &exitError{code: ExitPartial, err: fmt.Errorf("%d of %d archives not wholly imported (%d failed, %d in part): see their rows; the others are indexed",
+		bad, len(res.Archives), res.Failed, res.Partial)}
 }
 
 func newIndexCmd(g *globals) *cobra.Command {

@@ -141,3 +141,42 @@ func clusterFromTags(tags []types.Tag) string {
 	}
 	return fromPrefix
 }
+
+// NodegroupInstances lists the instances of an EKS managed node group in region ("" for the
+// configured one), by the tags EKS puts on every instance it launches for the group,
+// eks:cluster-name and eks:nodegroup-name. One paginated ec2:DescribeInstances answers it, with
+// the state and tags collection checks anyway: the EKS and Auto Scaling APIs would need two more
+// services' permissions and clients to reach the same instance ids, and then this call still.
+// Terminated and shutting-down instances are left out; stopped ones are kept, so their rows say
+// why they cannot be collected. No instance at all is ErrInstanceNotFound naming what was asked.
+func (a *AWS) NodegroupInstances(ctx context.Context, cluster, nodegroup, region string) ([]Instance, error) {
+	if region == "" {
+		region = a.cfg.Region
+	}
+	c, err := a.region(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	in := &ec2.DescribeInstancesInput{Filters: []types.Filter{
+		{Name: aws.String("tag:eks:cluster-name"), Values: []string{cluster}},
+		{Name: aws.String("tag:eks:nodegroup-name"), Values: []string{nodegroup}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
+	}}
+	var out []Instance
+	for p := ec2.NewDescribeInstancesPaginator(c.ec2, in); p.HasMorePages(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify("ec2:DescribeInstances in "+region, err)
+		}
+		for _, res := range page.Reservations {
+			for _, i := range res.Instances {
+				out = append(out, toInstance(i, region))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no instance in %s has the tags eks:cluster-name=%s and eks:nodegroup-name=%s: check the names "+
+			"(aws eks list-nodegroups --cluster-name %s) and the region (--region)", ErrInstanceNotFound, region, cluster, nodegroup, cluster)
+	}
+	return out, nil
+}

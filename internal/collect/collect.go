@@ -70,6 +70,9 @@ type Request struct {
 	// started): bucket is where the bundle will be uploaded ("" if not known). An error stops the
 	// collection and is returned as it is.
 	Confirm func(ctx context.Context, inst cloud.Instance, bucket string) error
+	// Instance, when set, is InstanceID as a listing already described it (a node group's
+	// instances come with their state and tags), so it is not looked up again.
+	Instance *cloud.Instance
 }
 
 // Collect starts the SSM automation that collects the instance's logs into the bucket. The same
@@ -101,8 +104,10 @@ func (c *Collector) Collect(ctx context.Context, req Request) (rec *Record, exis
 			}
 		}
 	}
-	inst, err := c.aws.FindInstance(ctx, req.InstanceID, req.Region)
-	if err != nil {
+	var inst cloud.Instance
+	if req.Instance != nil && req.Instance.ID == req.InstanceID {
+		inst = *req.Instance
+	} else if inst, err = c.aws.FindInstance(ctx, req.InstanceID, req.Region); err != nil {
 		return nil, false, err
 	}
 	if req.Confirm != nil {

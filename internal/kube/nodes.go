@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // nodePage is the page size of a node listing: big enough that most clusters take one call,
@@ -178,4 +179,36 @@ func (c *Client) NodeConditions(ctx context.Context) ([]NodeHealth, error) {
 		}
 		cont = list.Continue
 	}
+}
+
+// NodesMatching lists the nodes a label selector (kubectl's -l syntax) picks, paging through
+// the list, with the EC2 instance behind each; InstanceID is empty for a node that is not an
+// EC2 instance. A selector that does not parse, or that picks no node, is ErrInput.
+func (c *Client) NodesMatching(ctx context.Context, selector string) ([]NodeRef, error) {
+	if _, err := labels.Parse(selector); err != nil || strings.TrimSpace(selector) == "" {
+		return nil, fmt.Errorf("%w: label selector %q: want kubectl's syntax, e.g. eks.amazonaws.com/nodegroup=ng-1 or 'role in (web,api)': %v", ErrInput, selector, err)
+	}
+	var out []NodeRef
+	cont := ""
+	for page := 0; ; page++ {
+		list, err := c.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: selector, Limit: nodePage, Continue: cont})
+		if err != nil {
+			return nil, c.apiErr(fmt.Sprintf("list nodes matching %q (page %d)", selector, page+1), err)
+		}
+		for i := range list.Items {
+			n := &list.Items[i]
+			ref := NodeRef{Name: n.Name, ProviderID: n.Spec.ProviderID, InstanceID: InstanceID(n.Spec.ProviderID)}
+			ref.Zone, ref.Region = zoneRegion(n)
+			out = append(out, ref)
+		}
+		// A server repeating its token would loop forever; the same token twice ends it.
+		if list.Continue == "" || list.Continue == cont {
+			break
+		}
+		cont = list.Continue
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no node matches the label selector %q (kubectl get nodes -l '%s' lists the same)", ErrInput, selector, selector)
+	}
+	return out, nil
 }

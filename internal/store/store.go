@@ -699,6 +699,11 @@ func partial(man *bundle.Manifest, exErr error) error {
 	return &PartialError{Problems: why}
 }
 
+// Problems says what of the stored bundle could not be read when it was imported (files cut
+// short, the extractor's warnings), nil when it was read whole: a bundle found again instead of
+// imported again still says it is partial.
+func (e *Entry) Problems() error { return partial(e.Manifest, nil) }
+
 // PartialError lists what of a bundle could not be read; the rest was imported and indexed.
 type PartialError struct{ Problems []string }
 

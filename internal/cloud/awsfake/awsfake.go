@@ -74,6 +74,9 @@ type Fault struct {
 	// BucketRegion (S3, with Code) sends the x-amz-bucket-region header S3 puts on a redirect to
 	// the bucket's region.
 	BucketRegion string
+	// Instance, when set, limits the fault to requests that name this instance: DescribeInstances
+	// by id and StartAutomationExecution's EKSInstanceId (one node of many denied).
+	Instance string
 }
 
 // Request is one request the fake received.
@@ -111,6 +114,9 @@ type Account struct {
 	Now func() time.Time
 	// PageSize is the largest ListObjectsV2 page; default 1000, smaller to test pagination.
 	PageSize int
+	// Latency delays every answer, so that the requests of concurrent callers overlap and
+	// MaxInFlight sees how many a caller lets run at once.
+	Latency time.Duration
 
 	mu         sync.Mutex
 	instances  map[string]Instance
@@ -122,6 +128,8 @@ type Account struct {
 	faults     []*Fault
 	requests   []Request
 	nextExec   int
+	inFlight   int
+	maxFlight  int
 }
 
 // New starts a fake account with nothing in it. Close it when done.
@@ -258,12 +266,23 @@ func (a *Account) Executions() []string {
 // execID is the n-th execution's id, in SSM's UUID form.
 func execID(n int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n) }
 
+// MaxInFlight is the most requests the fake was answering at one time.
+func (a *Account) MaxInFlight() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.maxFlight
+}
+
 // fault returns the first live fault for action and uses one of its hits; nil when none applies.
-func (a *Account) fault(action string) *Fault {
+func (a *Account) fault(action string) *Fault { return a.faultFor(action, "") }
+
+// faultFor is fault for a request naming instance ("" when it names none): a fault limited to
+// an instance hits only the requests naming it.
+func (a *Account) faultFor(action, instance string) *Fault {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, f := range a.faults {
-		if f.Action != action || f.Times < 0 {
+		if f.Action != action || f.Times < 0 || f.Instance != "" && f.Instance != instance {
 			continue
 		}
 		hit := *f
@@ -298,6 +317,18 @@ func regionOf(r *http.Request) (region, service string) {
 
 // serve dispatches on the protocol: SSM by its X-Amz-Target, EC2 by its form Action, S3 otherwise.
 func (a *Account) serve(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.inFlight++
+	a.maxFlight = max(a.maxFlight, a.inFlight)
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.inFlight--
+		a.mu.Unlock()
+	}()
+	if a.Latency > 0 {
+		time.Sleep(a.Latency)
+	}
 	ctx := r.Context()
 	region, service := regionOf(r)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,14 +57,6 @@ func (a *Account) serveEC2(w http.ResponseWriter, r *http.Request, region string
 	}
 	action := form.Get("Action")
 	a.record("ec2", action, region, r, body)
-	if f := a.fault(action); f != nil && f.Code != "" {
-		ec2Error(w, statusOr(f.Status, http.StatusBadRequest), f.Code, f.Message)
-		return
-	}
-	if action != "DescribeInstances" {
-		ec2Error(w, http.StatusBadRequest, "InvalidAction", "The action "+action+" is not valid for this web service.")
-		return
-	}
 	var ids []string
 	for k, v := range form {
 		if strings.HasPrefix(k, "InstanceId.") {
@@ -71,15 +64,25 @@ func (a *Account) serveEC2(w http.ResponseWriter, r *http.Request, region string
 		}
 	}
 	sort.Strings(ids)
+	if f := a.faultFor(action, first(ids)); f != nil && f.Code != "" {
+		ec2Error(w, statusOr(f.Status, http.StatusBadRequest), f.Code, f.Message)
+		return
+	}
+	if action != "DescribeInstances" {
+		ec2Error(w, http.StatusBadRequest, "InvalidAction", "The action "+action+" is not valid for this web service.")
+		return
+	}
+	filters := ec2Filters(form)
 	a.mu.Lock()
 	var found []Instance
 	var missing []string
 	if len(ids) == 0 {
 		for _, in := range a.instances {
-			if in.Region == region {
+			if in.Region == region && matches(in, filters) {
 				found = append(found, in)
 			}
 		}
+		sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
 	}
 	for _, id := range ids {
 		if in, ok := a.instances[id]; ok && in.Region == region {
@@ -112,6 +115,51 @@ func (a *Account) serveEC2(w http.ResponseWriter, r *http.Request, region string
 		resp.Reservations = append(resp.Reservations, ec2Reservation{ReservationID: fmt.Sprintf("r-%017x", i+1), Instances: []ec2Instance{x}})
 	}
 	writeXML(w, http.StatusOK, resp)
+}
+
+// ec2Filters reads the Query protocol's Filter.N.Name and Filter.N.Value.M into name → values.
+func ec2Filters(form url.Values) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range form {
+		n, ok := strings.CutPrefix(k, "Filter.")
+		if !ok || !strings.HasSuffix(n, ".Name") || len(v) == 0 {
+			continue
+		}
+		prefix := "Filter." + strings.TrimSuffix(n, ".Name") + ".Value."
+		var vals []string
+		for k2, v2 := range form {
+			if strings.HasPrefix(k2, prefix) {
+				vals = append(vals, v2...)
+			}
+		}
+		out[v[0]] = vals
+	}
+	return out
+}
+
+// matches applies the filters EC2 documents for tags (tag:KEY) and the state
+// (instance-state-name); a value list matches when any value does. Other filters are refused
+// by matching nothing, so a test cannot pass on a filter the fake ignores.
+func matches(in Instance, filters map[string][]string) bool {
+	for name, vals := range filters {
+		var have string
+		switch key, isTag := strings.CutPrefix(name, "tag:"); {
+		case isTag:
+			v, ok := in.Tags[key]
+			if !ok {
+				return false
+			}
+			have = v
+		case name == "instance-state-name":
+			have = in.State
+		default:
+			return false
+		}
+		if !slices.Contains(vals, have) {
+			return false
+		}
+	}
+	return true
 }
 
 // ec2Error writes EC2's error document.

@@ -54,7 +54,11 @@ func (a *Account) serveSSM(_ context.Context, w http.ResponseWriter, r *http.Req
 	action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
 	body, _ := io.ReadAll(r.Body)
 	a.record("ssm", action, region, r, body)
-	if f := a.fault(action); f != nil && f.Code != "" {
+	var named struct {
+		Parameters map[string][]string `json:"Parameters"`
+	}
+	_ = json.Unmarshal(body, &named) // a body that is not JSON is refused below
+	if f := a.faultFor(action, first(named.Parameters["EKSInstanceId"])); f != nil && f.Code != "" {
 		jsonError(w, statusOr(f.Status, http.StatusBadRequest), f.Code, f.Message)
 		return
 	}

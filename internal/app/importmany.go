@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/store"
+)
+
+// Statuses of one archive of a batch import.
+const (
+	ImportImported = "imported"
+	ImportPartial  = "partial" // imported as far as it could be read; Reason says what is missing
+	ImportSkipped  = "skipped" // already indexed; Reason says how that was known
+	ImportFailed   = "failed"  // nothing imported; Reason says why
+)
+
+// DefaultImportJobs is how many archives a batch imports at once unless told: one per core, at
+// most four. One import already runs decompression and indexing on goroutines of their own and
+// peaks at 70–170 MiB, so more jobs than cores add memory and no speed (on 2 cores, 40 bundles
+// took as long at --jobs 4 as at 1 and 2: docs/performance.md), and four bounds a big machine's
+// batch near 4 × 128 MiB plus the binary.
+func DefaultImportJobs() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// ImportSources expands the paths given to import into the bundles to import. A file is one
+// archive. A folder is one bundle when it has a bundle's layout (bundle.LooksLikeBundleDir) or
+// holds no bundle at its top level (a folder of log files, imported as one as before); otherwise
+// it is a folder of bundles: its archives and bundle folders, one level deep (ListBundles).
+// batch is true when the caller asked for more than one bundle, by several paths or a folder
+// of bundles. A path that does not exist is an error naming it; duplicates are imported once.
+func ImportSources(paths []string) (sources []string, ignored []bundle.Ignored, batch bool, err error) {
+	seen := map[string]bool{}
+	add := func(p string) {
+		abs, aerr := filepath.Abs(p)
+		if aerr != nil {
+			abs = p
+		}
+		if !seen[abs] {
+			seen[abs] = true
+			sources = append(sources, p)
+		}
+	}
+	batch = len(paths) > 1
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, false, badf("import %s: %v", p, err)
+		}
+		if !fi.IsDir() || bundle.LooksLikeBundleDir(p) {
+			add(p)
+			continue
+		}
+		l, err := bundle.ListBundles(p)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if len(l.Bundles) == 0 {
+			add(p)
+			continue
+		}
+		batch = true
+		for _, b := range l.Bundles {
+			add(b)
+		}
+		ignored = append(ignored, l.Ignored...)
+	}
+	return sources, ignored, batch, nil
+}
+
+// ImportManyRequest asks for many bundles to be imported.
+type ImportManyRequest struct {
+	Sources []string // from ImportSources
+	Force   bool     // import again what is already indexed
+	Jobs    int      // archives imported at once; <= 0 is DefaultImportJobs
+	Limits  bundle.Options
+	// Done, when set, is called as each archive ends, from the goroutine that imported it.
+	Done func(row ImportRow, done, total int)
+}
+
+// ImportRow is what became of one archive.
+type ImportRow struct {
+	Path       string `json:"path" yaml:"path"`
+	Status     string `json:"status" yaml:"status"`
+	Reason     string `json:"reason,omitempty" yaml:"reason,omitempty"`
+	BundleID   string `json:"bundleId,omitempty" yaml:"bundleId,omitempty"`
+	InstanceID string `json:"instanceId,omitempty" yaml:"instanceId,omitempty"`
+	Took       string `json:"took" yaml:"took"` // rounded to the millisecond
+}
+
+// ImportManyResult lists every archive in the order given, with counts.
+type ImportManyResult struct {
+	Jobs     int         `json:"jobs" yaml:"jobs"`
+	Archives []ImportRow `json:"archives" yaml:"archives"`
+	Imported int         `json:"imported" yaml:"imported"`
+	Partial  int         `json:"partial" yaml:"partial"`
+	Skipped  int         `json:"skipped" yaml:"skipped"`
+	Failed   int         `json:"failed" yaml:"failed"`
+}
+
+// ImportMany imports every source, Jobs at a time. An archive that fails (corrupt, refused by a
+// limit before anything was read, unreadable) is a row with its reason and does not stop the
+// others; only the caller's context does, and the archives not started then say so. What is
+// already indexed is skipped without being opened where the store can tell (Holdings.Has), else
+// after extraction, when Import finds the bundle. The returned error is nil unless the store
+// cannot be read at all.
+func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*ImportManyResult, error) {
+	jobs := req.Jobs
+	if jobs <= 0 {
+		jobs = DefaultImportJobs()
+	}
+	jobs = min(jobs, max(len(req.Sources), 1))
+	var held *store.Holdings
+	if !req.Force {
+		var err error
+		if held, err = st.Holdings(); err != nil {
+			return nil, fmt.Errorf("read what the store %s holds: %w", st.Root, err)
+		}
+	}
+	res := &ImportManyResult{Jobs: jobs, Archives: make([]ImportRow, len(req.Sources))}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for range jobs {
+		wg.Go(func() {
+			for i := range work {
+				row := importOne(ctx, st, held, req, req.Sources[i])
+				mu.Lock()
+				res.Archives[i] = row
+				done++
+				n := done
+				mu.Unlock()
+				if req.Done != nil {
+					req.Done(row, n, len(req.Sources))
+				}
+			}
+		})
+	}
+	next := 0
+feed:
+	for ; next < len(req.Sources); next++ {
+		select {
+		case work <- next:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	for i := next; i < len(req.Sources); i++ {
+		res.Archives[i] = ImportRow{Path: req.Sources[i], Status: ImportFailed,
+			Reason: fmt.Sprintf("not started: %v (run the same import again: what was imported is skipped)", context.Cause(ctx))}
+	}
+	for _, r := range res.Archives {
+		switch r.Status {
+		case ImportImported:
+			res.Imported++
+		case ImportPartial:
+			res.Partial++
+		case ImportSkipped:
+			res.Skipped++
+		default:
+			res.Failed++
+		}
+	}
+	return res, nil
+}
+
+// importing is called as an archive's import starts and returns what is called as it ends;
+// tests count the imports in flight with it.
+var importing = func(src string) (finished func()) { return func() {} }
+
+func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req ImportManyRequest, src string) ImportRow {
+	start := time.Now()
+	row := ImportRow{Path: src}
+	if held != nil {
+		if m, ok := held.Has(src, ""); ok {
+			row.Status, row.Reason = ImportSkipped, "already indexed: "+m.Why
+			if p := m.Entry.Problems(); p != nil {
+				// Skipping it does not make it whole: the row keeps saying what is missing.
+				row.Status, row.Reason = ImportPartial, row.Reason+"; it was imported in part: "+p.Error()
+			}
+			row.BundleID, row.InstanceID = m.Entry.Manifest.ID, m.Entry.Manifest.InstanceID
+			row.Took = took(start)
+			return row
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		row.Status, row.Reason = ImportFailed, fmt.Sprintf("not started: %v (run the same import again: what was imported is skipped)", context.Cause(ctx))
+		return row
+	}
+	finished := importing(src)
+	res, err := st.Import(ctx, src, store.ImportOptions{Force: req.Force, Limits: req.Limits})
+	finished()
+	row.Took = took(start)
+	if err != nil {
+		row.Status, row.Reason = ImportFailed, importReason(src, err)
+		return row
+	}
+	m := res.Entry.Manifest
+	row.BundleID, row.InstanceID = m.ID, m.InstanceID
+	switch {
+	case res.Existing && res.Partial != nil:
+		row.Status, row.Reason = ImportPartial, "already indexed under this bundle id, and the archive can be read only in part: "+res.Partial.Error()
+	case res.Existing:
+		row.Status, row.Reason = ImportSkipped, "already indexed: the store holds a whole bundle with this id (--force imports it again)"
+	case res.Partial != nil:
+		row.Status, row.Reason = ImportPartial, "imported as far as it could be read: "+res.Partial.Error()
+	default:
+		row.Status = ImportImported
+	}
+	return row
+}
+
+func took(start time.Time) string { return time.Since(start).Round(time.Millisecond).String() }
+
+// importReason is the store's error without the "import PATH:" the row already shows, with what
+// kind of problem it is first.
+func importReason(src string, err error) string {
+	kind := ""
+	switch {
+	case errors.Is(err, bundle.ErrCorrupt):
+		kind = "corrupt archive: "
+	case errors.Is(err, bundle.ErrUnsupported):
+		kind = "not a bundle: "
+	case errors.Is(err, bundle.ErrEmpty):
+		kind = "empty: "
+	case errors.Is(err, bundle.ErrLimit):
+		kind = "refused by a limit: "
+	}
+	msg := err.Error()
+	if p := "import " + src + ": "; len(msg) > len(p) && msg[:len(p)] == p {
+		msg = msg[len(p):]
+	}
+	return kind + msg
+}
