@@ -48,3 +48,34 @@ func Import(t testing.TB, dir string, s scenario.Scenario, layout scenario.Layou
 	}
 	return res.Entry, idx, truth
 }
+
+// ImportFleet writes each (scenario, layout) archive the fleet needs once, with noise lines
+// per big log (0: the generator's default), and imports it into a store under dir once per
+// node that holds it, with the node's instance id. It returns the store.
+func ImportFleet(t testing.TB, dir string, f scenario.Fleet, noise int) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archives := map[string]string{}
+	for _, n := range f.Nodes {
+		key := n.Scenario + "-" + string(n.Layout)
+		arch, ok := archives[key]
+		if !ok {
+			s, _ := scenario.Lookup(n.Scenario)
+			if arch, err = scenario.WriteArchive(filepath.Join(dir, "src", key), s, n.Layout, scenario.Options{NoiseLines: noise}); err != nil {
+				t.Fatal(err)
+			}
+			archives[key] = arch
+		}
+		res, err := st.Import(context.Background(), arch, store.ImportOptions{InstanceID: n.InstanceID})
+		if err != nil {
+			t.Fatalf("import %s as %s: %v", key, n.InstanceID, err)
+		}
+		if res.Partial != nil {
+			t.Fatalf("import %s as %s was partial: %v", key, n.InstanceID, res.Partial)
+		}
+	}
+	return st
+}
