@@ -105,6 +105,9 @@ evidence that was not available, and escalations when a guardrail fires.`,
 				return err
 			}
 			in.Entry = e
+			if st, err := g.openStore(); err == nil {
+				apiGaps = append(apiGaps, withPeers(cmd.Context(), g, st, &in)...)
+			}
 			d, err := diagnose.Diagnose(cmd.Context(), idx, in)
 			if err != nil {
 				return err
@@ -382,4 +385,20 @@ func podsNode(g *globals, bf *bundleFlags, info *kube.PodInfo) error {
 	return fmt.Errorf("%w: the pod runs on node %q, whose providerID %q names no EC2 instance, and no stored bundle is from "+
 		"that node; import its bundle (nodediag import, or nodediag collect --method kube --node %s --allow-node-proxy) or give --bundle",
 		store.ErrNotFound, info.NodeName, info.ProviderID, info.NodeName)
+}
+
+// withPeers gives the diagnosis the fleet view (app.Peers): the other nodes' crash signatures
+// in the store. Without it the multi-node guardrail has only the cluster's view, so a failure
+// is a gap to state, not a reason to stop.
+func withPeers(ctx context.Context, g *globals, st *store.Store, in *diagnose.Input) []string {
+	peers, problems, err := app.Peers(ctx, st, in.Entry)
+	if err != nil {
+		g.log.Warn("other nodes' bundles not read", "err", err)
+		return []string{fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err)}
+	}
+	for _, p := range problems {
+		g.log.Warn("bundle left out of the fleet view", "problem", p)
+	}
+	in.Peers = peers
+	return nil
 }

@@ -652,6 +652,11 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 		return nil, out, err
 	}
 	dIn.Entry = e
+	// The other nodes' signatures in the store: the runbook's multi-node guardrail. Without
+	// them the diagnosis still stands; it says what it could not check.
+	if dIn.Peers, _, err = app.Peers(ctx, s.store, e); err != nil {
+		dIn.Gaps = append(dIn.Gaps, fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err))
+	}
 	d, err := diagnose.Diagnose(ctx, idx, dIn)
 	if err != nil {
 		return nil, out, fmt.Errorf("diagnose_crashloop: %w", err)
