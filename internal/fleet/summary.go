@@ -239,7 +239,11 @@ func write(st *store.Store, e *store.Entry, s *Summary) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename, nothing is left to remove
+	defer os.Remove(tmp)                   // after the rename, nothing is left to remove
+	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide it from other readers of the store
+		f.Close()
+		return fmt.Errorf("write summary: %w", err)
+	}
 	if _, err := f.Write(append(data, '\n')); err != nil {
 		f.Close()
 		return fmt.Errorf("write summary: %w", err)
