@@ -239,8 +239,9 @@ func write(st *store.Store, e *store.Entry, s *Summary) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp)                   // after the rename, nothing is left to remove
-	if err := f.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide it from other readers of the store
+	defer os.Remove(tmp) // after the rename, nothing is left to remove
+	// CreateTemp's 0600 would hide the summary from the store's other readers.
+	if err := f.Chmod(0o644); err != nil {
 		f.Close()
 		return fmt.Errorf("write summary: %w", err)
 	}
