@@ -65,6 +65,28 @@ func TestDiagnoseEscalatesWidespreadSignature(t *testing.T) {
 		}
 	}
 
+	// quick_triage reports the same guardrail.
+	first := plan.Shared[0].Instances[0]
+	e, err := st.Resolve(first, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := st.Index(ctx, e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers, _, err := Peers(ctx, st, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := diagnose.QuickTriageAcross(ctx, idx, peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(tr.Escalation, func(e string) bool { return strings.HasPrefix(e, "the same signature") }) {
+		t.Errorf("quick triage of %s escalates %q, not the widespread signature", first, tr.Escalation)
+	}
+
 	for _, n := range plan.Nodes {
 		if n.Scenario != "app-error" {
 			continue

@@ -218,11 +218,15 @@ func newTriageCmd(g *globals) *cobra.Command {
 		Short:   "Fast overview: top findings, crash facts per workload, the most likely root cause and the runbooks to follow",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, idx, err := bf.open(cmd.Context(), g)
+			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			t, err := diagnose.QuickTriage(cmd.Context(), idx)
+			in := diagnose.Input{Entry: e}
+			if st, err := g.openStore(); err == nil {
+				withPeers(cmd.Context(), g, st, &in) // a failure is logged; triage goes on without the fleet view
+			}
+			t, err := diagnose.QuickTriageAcross(cmd.Context(), idx, in.Peers)
 			if err != nil {
 				return err
 			}

@@ -492,13 +492,19 @@ type TriageOut struct {
 }
 
 func (s *server) quickTriage(ctx context.Context, _ *mcp.CallToolRequest, in BundleIn) (*mcp.CallToolResult, TriageOut, error) {
-	_, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
+	e, idx, ref, err := s.open(ctx, in.InstanceID, in.BundleID)
 	if err != nil {
 		return nil, TriageOut{}, err
 	}
-	tr, err := diagnose.QuickTriage(ctx, idx)
+	// Other nodes' signatures for the multi-node guardrail; without them the triage stands
+	// and its diagnosis says what it could not check.
+	peers, _, perr := app.Peers(ctx, s.store, e)
+	tr, err := diagnose.QuickTriageAcross(ctx, idx, peers)
 	if err != nil {
 		return nil, TriageOut{}, fmt.Errorf("quick_triage: %w", err)
+	}
+	if perr != nil && tr.Diagnosis != nil {
+		tr.Diagnosis.Gaps = append(tr.Diagnosis.Gaps, fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", perr))
 	}
 	return nil, TriageOut{Bundle: ref, Triage: *tr, Hint: "next: errors for every finding, or get_sop(sopId) for the runbooks listed in sops"}, nil
 }
