@@ -72,6 +72,12 @@ func newCompareNodesCmd(g *globals) *cobra.Command {
 what only the failing node has is where its cause is; what both have is not it.`,
 		Example: `  nodediag compare-nodes i-0a1b2c3d4e5f60718 i-0fedcba9876543210`,
 		Args:    cobra.ExactArgs(2),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) >= 2 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeInstances(cmd, args, prefix)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := g.openStore()
 			if err != nil {

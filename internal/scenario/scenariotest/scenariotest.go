@@ -49,32 +49,29 @@ func Import(t testing.TB, dir string, s scenario.Scenario, layout scenario.Layou
 	return res.Entry, idx, truth
 }
 
-// ImportFleet writes each (scenario, layout) archive the fleet needs once, with noise lines
-// per big log (0: the generator's default), and imports it into a store under dir once per
-// node that holds it, with the node's instance id. It returns the store.
+// ImportFleet writes each node's archive — its scenario in its layout, carrying its instance
+// id, with noise lines per big log (0: the generator's default) — and imports it into a store
+// under dir, which it returns.
 func ImportFleet(t testing.TB, dir string, f scenario.Fleet, noise int) *store.Store {
 	t.Helper()
 	st, err := store.Open(filepath.Join(dir, "store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	archives := map[string]string{}
 	for _, n := range f.Nodes {
-		key := n.Scenario + "-" + string(n.Layout)
-		arch, ok := archives[key]
-		if !ok {
-			s, _ := scenario.Lookup(n.Scenario)
-			if arch, err = scenario.WriteArchive(filepath.Join(dir, "src", key), s, n.Layout, scenario.Options{NoiseLines: noise}); err != nil {
-				t.Fatal(err)
-			}
-			archives[key] = arch
+		s, _ := scenario.Lookup(n.Scenario)
+		arch, err := scenario.WriteArchive(filepath.Join(dir, "src", n.InstanceID), s, n.Layout, scenario.Options{NoiseLines: noise, InstanceID: n.InstanceID})
+		if err != nil {
+			t.Fatal(err)
 		}
+		// Bottlerocket's logdog archive names no instance, so the operator names it, as
+		// `nodediag import --instance` does.
 		res, err := st.Import(context.Background(), arch, store.ImportOptions{InstanceID: n.InstanceID})
 		if err != nil {
-			t.Fatalf("import %s as %s: %v", key, n.InstanceID, err)
+			t.Fatalf("import %s (%s, %s): %v", n.InstanceID, n.Scenario, n.Layout, err)
 		}
 		if res.Partial != nil {
-			t.Fatalf("import %s as %s was partial: %v", key, n.InstanceID, res.Partial)
+			t.Fatalf("import %s was partial: %v", n.InstanceID, res.Partial)
 		}
 	}
 	return st
