@@ -201,9 +201,12 @@ type Verdict struct {
 	Restarts int
 }
 
-// Classify decides the class and exit code of one container's crash from the index alone,
-// exactly as Diagnose would without Kubernetes input, without building the report: the fleet
-// summary of a bundle classifies every failing container of it, and must agree with Diagnose.
+// Classify decides the class and exit code of one container's crash from the index alone, as
+// Diagnose does without Kubernetes input and without the bundle's files, and without building
+// the report: the fleet summary of a bundle classifies every failing container of it, reading
+// no log line. Where the bundle holds a copy of the container's own log (system pods) Diagnose
+// also reads it; that refines the detail of an application error, and a class only that log
+// could prove is then missing here (a peer of another class still escalates, as such).
 func Classify(ctx context.Context, idx *index.Index, namespace, pod, container string) (Verdict, error) {
 	if idx == nil {
 		return Verdict{}, fmt.Errorf("%w: no index given", ErrInput)
