@@ -735,7 +735,7 @@ func (c *crash) guardrails(in Input) {
 	if e := clusterWide(in); e != "" {
 		c.addEscalation(e)
 	}
-	for _, e := range c.peerEscalations(in.Peers) {
+	for _, e := range c.peerEscalations(in.Peers, in.PodStatus) {
 		c.addEscalation(e, c.newestExit())
 	}
 }
@@ -746,15 +746,17 @@ func (c *crash) guardrails(in Input) {
 // node fixes nothing; the workload crash-looping elsewhere with another class is still the
 // runbook's "multiple pods on multiple nodes". Other workloads' crash loops on other nodes are
 // not counted: in a large fleet something always crash-loops somewhere.
-func (c *crash) peerEscalations(peers []Peer) []string {
+func (c *crash) peerEscalations(peers []Peer, pod *corev1.Pod) []string {
 	if c.t.pod == "" || c.class == "" || len(peers) == 0 {
 		return nil
 	}
-	own := workload.Infer(c.t.pod).String()
+	own := ownerOf(c.t.pod, pod)
 	var same, other []string
 	var classes []string
 	for _, p := range peers {
-		if p.Workload != own || p.Container != c.t.container || (p.Namespace != "" && c.t.ns != "" && p.Namespace != c.t.ns) {
+		// The name decides, not the kind: a name alone cannot tell a DaemonSet's pod from a
+		// Job's, and the pod's ownerReference, when given, can.
+		if p.Workload != own.Name || p.Container != c.t.container || (p.Namespace != "" && c.t.ns != "" && p.Namespace != c.t.ns) {
 			continue
 		}
 		if p.Class == c.class {
@@ -777,6 +779,19 @@ func (c *crash) peerEscalations(peers []Peer) []string {
 			own, c.t.container, len(other), plural(len(other), "node"), strings.Join(classes, ", "), nodeList(other)))
 	}
 	return out
+}
+
+// ownerOf is the workload of the target pod: its controller reference when the pod's status
+// came from the API, else inferred from its name.
+func ownerOf(name string, pod *corev1.Pod) workload.Owner {
+	if pod != nil && pod.Name == name {
+		for _, r := range pod.OwnerReferences {
+			if r.Controller != nil && *r.Controller {
+				return workload.FromReference(r.Kind, r.Name)
+			}
+		}
+	}
+	return workload.Infer(name)
 }
 
 func uniqSorted(s []string) []string {

@@ -14,8 +14,9 @@
 //     <cronjob>-<8+ digits>-<5 chars>;
 //   - anything else is a bare pod, its own workload.
 //
-// Every answer is marked Inferred: a name is evidence of the pattern, not of the owner (a bare
-// pod may be called "web-0"). An owner read from the pod's ownerReferences would not be.
+// Every answer of Infer is marked Inferred: a name is evidence of the pattern, not of the owner
+// (a bare pod may be called "web-0"). FromReference reads the pod's controller reference, when
+// the Kubernetes API gave it, and is not.
 package workload
 
 import "strings"
@@ -113,4 +114,21 @@ func templateHash(s string) bool {
 		}
 	}
 	return digit
+}
+
+// FromReference names the workload of a pod from its controller ownerReference (kind and
+// name). A ReplicaSet is its Deployment's, named <deployment>-<pod-template-hash>; a Job named
+// <cronjob>-<scheduled minute> is its CronJob's. Anything else is the owner as given.
+func FromReference(kind, name string) Owner {
+	switch kind {
+	case "ReplicaSet":
+		if head, hash, ok := cutLast(name); ok && len(hash) >= 6 && len(hash) <= 10 && templateHash(hash) {
+			return Owner{Kind: Deployment, Name: head}
+		}
+	case "Job":
+		if head, minute, ok := cutLast(name); ok && len(minute) >= 8 && digits(minute) {
+			return Owner{Kind: CronJob, Name: head}
+		}
+	}
+	return Owner{Kind: kind, Name: name}
 }

@@ -30,3 +30,19 @@ func TestInfer(t *testing.T) {
 		}
 	}
 }
+
+func TestFromReference(t *testing.T) {
+	for _, c := range []struct{ kind, name, wantKind, wantName string }{
+		{"ReplicaSet", "checkout-7d9f8b6c4d", Deployment, "checkout"},
+		{"ReplicaSet", "handmade", "ReplicaSet", "handmade"}, // no hash: a ReplicaSet of its own
+		{"Job", "backup-28846575", CronJob, "backup"},
+		{"Job", "migrate", "Job", "migrate"},
+		{"DaemonSet", "aws-node", "DaemonSet", "aws-node"},
+		{"StatefulSet", "ledger", StatefulSet, "ledger"},
+	} {
+		got := FromReference(c.kind, c.name)
+		if got.Kind != c.wantKind || got.Name != c.wantName || got.Inferred {
+			t.Errorf("FromReference(%s, %s) = %+v, want %s/%s from Kubernetes", c.kind, c.name, got, c.wantKind, c.wantName)
+		}
+	}
+}
