@@ -763,7 +763,8 @@ func TestServeWithoutClusterOrAWS(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"correlate", "diagnose_crashloop", "errors", "get_sop", "list_sops", "quick_triage", "read", "search", "summarize", "validate"}
+	// The fleet tools need only the store.
+	want := []string{"compare_nodes", "correlate", "diagnose_crashloop", "errors", "fleet_crashloops", "get_sop", "list_sops", "quick_triage", "read", "search", "summarize", "validate"}
 	if !slices.Equal(names, want) || !strings.Contains(instructions, "so not listed: aws") || !strings.Contains(instructions, "kubernetes: serve --kubeconfig") {
 		t.Errorf("tools %v, instructions %q; want %v and why the rest are not listed", names, instructions, want)
 	}

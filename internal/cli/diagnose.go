@@ -112,6 +112,11 @@ func (p *podFlags) resolve(cmd *cobra.Command, g *globals, args []string) (*sele
 		return nil, err
 	}
 	in.Entry = e
+	// The other nodes' bundles in the store say whether the crash is the node's or the
+	// workload's (the K3 multi-node guardrail), for the diagnosis and the report alike.
+	if st, err := g.openStore(); err == nil {
+		apiGaps = append(apiGaps, withPeers(cmd.Context(), g, st, &in)...)
+	}
 	return &selection{in: in, entry: e, idx: idx, apiGaps: apiGaps}, nil
 }
 
@@ -246,11 +251,15 @@ func newTriageCmd(g *globals) *cobra.Command {
 		Short:   "Fast overview: top findings, crash facts per workload, the most likely root cause and the runbooks to follow",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, idx, err := bf.open(cmd.Context(), g)
+			e, idx, err := bf.open(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			t, err := diagnose.QuickTriage(cmd.Context(), idx)
+			in := diagnose.Input{Entry: e}
+			if st, err := g.openStore(); err == nil {
+				withPeers(cmd.Context(), g, st, &in) // a failure is logged; triage goes on without the fleet view
+			}
+			t, err := diagnose.QuickTriageAcross(cmd.Context(), idx, in.Peers)
 			if err != nil {
 				return err
 			}
@@ -413,4 +422,20 @@ func podsNode(g *globals, bf *bundleFlags, info *kube.PodInfo) error {
 	return fmt.Errorf("%w: the pod runs on node %q, whose providerID %q names no EC2 instance, and no stored bundle is from "+
 		"that node; import its bundle (nodediag import, or nodediag collect --method kube --node %s --allow-node-proxy) or give --bundle",
 		store.ErrNotFound, info.NodeName, info.ProviderID, info.NodeName)
+}
+
+// withPeers gives the diagnosis the fleet view (app.Peers): the other nodes' crash signatures
+// in the store. Without it the multi-node guardrail has only the cluster's view, so a failure
+// is a gap to state, not a reason to stop.
+func withPeers(ctx context.Context, g *globals, st *store.Store, in *diagnose.Input) []string {
+	peers, problems, err := app.Peers(ctx, st, in.Entry)
+	if err != nil {
+		g.log.Warn("other nodes' bundles not read", "err", err)
+		return []string{fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err)}
+	}
+	for _, p := range problems {
+		g.log.Warn("bundle left out of the fleet view", "problem", p)
+	}
+	in.Peers = peers
+	return nil
 }

@@ -161,6 +161,7 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	pf.BoolVar(&g.noRedact, "no-redact", false, "print secrets found in bundles (keys, tokens, passwords) as they are instead of [REDACTED:…]")
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
 		newDiagnoseCmd(g), newReportCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),
-		newBundlesCmd(g), newDoctorCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g), newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g), newIndexJobCmd(g))
+		newBundlesCmd(g), newFleetCmd(g), newCompareNodesCmd(g), newDoctorCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g),
+		newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g), newIndexJobCmd(g))
 	return root
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/workload"
 )
 
 // crash is what classify found: the class, its detail and the facts that prove it.
@@ -734,6 +735,77 @@ func (c *crash) guardrails(in Input) {
 	if e := clusterWide(in); e != "" {
 		c.addEscalation(e)
 	}
+	for _, e := range c.peerEscalations(in.Peers, in.PodStatus) {
+		c.addEscalation(e, c.newestExit())
+	}
+}
+
+// peerEscalations states what the fleet view says about the target's workload: the same
+// signature (workload, container, class) on other nodes means the cause travels with the
+// workload — its image, config or limits — or with what the nodes share, so replacing this
+// node fixes nothing; the workload crash-looping elsewhere with another class is still the
+// runbook's "multiple pods on multiple nodes". Other workloads' crash loops on other nodes are
+// not counted: in a large fleet something always crash-loops somewhere.
+func (c *crash) peerEscalations(peers []Peer, pod *corev1.Pod) []string {
+	if c.t.pod == "" || c.class == "" || len(peers) == 0 {
+		return nil
+	}
+	own := ownerOf(c.t.pod, pod)
+	var same, other []string
+	var classes []string
+	for _, p := range peers {
+		// The name decides, not the kind: a name alone cannot tell a DaemonSet's pod from a
+		// Job's, and the pod's ownerReference, when given, can.
+		if p.Workload != own.Name || p.Container != c.t.container || (p.Namespace != "" && c.t.ns != "" && p.Namespace != c.t.ns) {
+			continue
+		}
+		if p.Class == c.class {
+			same = append(same, p.Nodes...)
+			continue
+		}
+		other = append(other, p.Nodes...)
+		if !slices.Contains(classes, p.Class) {
+			classes = append(classes, p.Class)
+		}
+	}
+	var out []string
+	if same = uniqSorted(same); len(same) > 0 {
+		out = append(out, fmt.Sprintf("the same signature (workload %s container %s class %s) is on %d other %s: %s — widespread: escalate, and look at the workload (image, config, limits), not the node",
+			own, c.t.container, c.class, len(same), plural(len(same), "node"), nodeList(same)))
+	}
+	if other = slices.DeleteFunc(uniqSorted(other), func(n string) bool { return slices.Contains(same, n) }); len(other) > 0 {
+		slices.Sort(classes)
+		out = append(out, fmt.Sprintf("workload %s container %s also crash-loops on %d other %s, as %s: %s — CrashLoopBackOff across multiple pods on multiple nodes: possible cluster-wide issue",
+			own, c.t.container, len(other), plural(len(other), "node"), strings.Join(classes, ", "), nodeList(other)))
+	}
+	return out
+}
+
+// ownerOf is the workload of the target pod: its controller reference when the pod's status
+// came from the API, else inferred from its name.
+func ownerOf(name string, pod *corev1.Pod) workload.Owner {
+	if pod != nil && pod.Name == name {
+		for _, r := range pod.OwnerReferences {
+			if r.Controller != nil && *r.Controller {
+				return workload.FromReference(r.Kind, r.Name)
+			}
+		}
+	}
+	return workload.Infer(name)
+}
+
+func uniqSorted(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// nodeList names up to five nodes; the rest are counted.
+func nodeList(nodes []string) string {
+	const most = 5
+	if len(nodes) <= most {
+		return strings.Join(nodes, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(nodes[:most], ", "), len(nodes)-most)
 }
 
 // clusterWide states the runbook's "CrashLoopBackOff across multiple pods on multiple nodes"

@@ -65,6 +65,23 @@ type Input struct {
 	// their nodes. Crash loops on several nodes are the runbook's "possible cluster-wide issue";
 	// many on this node alone are not, so without this view that guardrail stays silent.
 	ClusterCrashLoops []kube.CrashLoop
+	// Peers are the crash signatures that other nodes' newest bundles in the store hold (the
+	// fleet view; this node's own are not among them). The same workload crash-looping on
+	// other nodes is the runbook's "multiple pods on multiple nodes": the cause is then in
+	// the workload or what all those nodes share, not in this node.
+	Peers []Peer
+}
+
+// Peer is a crash signature seen on other nodes: a workload's container failing with one
+// class and exit code.
+type Peer struct {
+	Namespace    string
+	Workload     string // the owner's name: "checkout"
+	WorkloadKind string // Deployment, StatefulSet, DaemonSet/Job, CronJob, Pod
+	Container    string
+	Class        string
+	ExitCode     *int
+	Nodes        []string // instance ids
 }
 
 // Line is one line of evidence with where it was read.
@@ -174,6 +191,46 @@ func Diagnose(ctx context.Context, idx *index.Index, in Input) (*Diagnosis, erro
 	}
 	return c.report(ctx, in)
 }
+
+// Verdict is what Classify decides about one container.
+type Verdict struct {
+	Class    string // one of the root-cause classes; empty when the logs prove none
+	OOMLevel string
+	ExitCode *int
+	// Restarts are the distinct non-zero exits correlate counts (the copies of one death in
+	// kubelet's and containerd's logs count once), as Diagnosis.Restarts.
+	Restarts int
+}
+
+// Classify decides the class and exit code of one container's crash from the index alone, as
+// Diagnose does without Kubernetes input and without the bundle's files, and without building
+// the report: the fleet summary of a bundle classifies every failing container of it, reading
+// no log line. Where the bundle holds a copy of the container's own log (system pods) Diagnose
+// also reads it; that refines the detail of an application error, and a class only that log
+// could prove is then missing here (a peer of another class still escalates, as such).
+func Classify(ctx context.Context, idx *index.Index, namespace, pod, container string) (Verdict, error) {
+	if idx == nil {
+		return Verdict{}, fmt.Errorf("%w: no index given", ErrInput)
+	}
+	in := Input{Namespace: namespace, Pod: pod, Container: container}
+	t, err := resolveTarget(idx, in)
+	if err != nil {
+		return Verdict{}, err
+	}
+	c, err := classify(ctx, idx, in, t)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v := Verdict{Class: c.class, OOMLevel: c.level, ExitCode: c.code}
+	if c.freq != nil {
+		v.Restarts = c.freq.Restarts
+	}
+	return v, nil
+}
+
+// CrashFact tells whether a fact says a container failed: a non-zero exit, a back-off, an OOM
+// kill, a segfault, an exec or config failure — not join data, not a clean exit.
+func CrashFact(f *facts.Fact) bool { return crashFact(f) }
 
 // target is the container being diagnosed.
 type target struct {

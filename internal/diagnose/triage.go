@@ -58,10 +58,16 @@ type Triage struct {
 // and the most likely root cause — the diagnosis of the busiest crash-looping container (or of
 // the node's own daemons), from the node's logs alone.
 func QuickTriage(ctx context.Context, idx *index.Index) (*Triage, error) {
+	return QuickTriageAcross(ctx, idx, nil)
+}
+
+// QuickTriageAcross is QuickTriage with other nodes' crash signatures (Input.Peers), so its
+// escalations include the runbook's multi-node guardrail as Diagnose's do.
+func QuickTriageAcross(ctx context.Context, idx *index.Index, peers []Peer) (*Triage, error) {
 	if idx == nil {
 		return nil, fmt.Errorf("%w: no index given (import the bundle and load its index first)", ErrInput)
 	}
-	d, err := Diagnose(ctx, idx, Input{})
+	d, err := Diagnose(ctx, idx, Input{Peers: peers})
 	if err != nil {
 		return nil, err
 	}

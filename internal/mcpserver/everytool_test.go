@@ -55,6 +55,11 @@ func TestEveryToolOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	pod, opts := everythingConfigured(t, f.instance)
+	// A second node for compare_nodes: the example's bundle under another instance id.
+	const other = "i-0f0e0d0c0b0a09080"
+	if _, err := opts.Store.Import(ctx, exampleArchive, store.ImportOptions{InstanceID: other}); err != nil {
+		t.Fatal(err)
+	}
 	const token = "every-tool-token-0123456789"
 	srv := New(opts)
 	h, err := NewHTTPHandler(srv, HTTPOptions{Token: []byte(token)})
@@ -97,6 +102,8 @@ func TestEveryToolOverHTTP(t *testing.T) {
 		{"get_pod_logs", map[string]any{"clusterName": "prod", "namespace": ns, "pod_name": pod.Name, "previous": true, "tail_lines": 20}, nil},
 		{"cluster_health", map[string]any{"clusterName": "prod"}, nil},
 		{"get_cloudwatch_logs", map[string]any{"clusterName": "prod", "log_type": "audit", "filter_pattern": "OOMKilled", "minutes": 30}, nil},
+		{"fleet_crashloops", map[string]any{"min_nodes": 2}, nil},
+		{"compare_nodes", map[string]any{"failingInstanceId": id, "healthyInstanceId": other}, nil},
 		{"collect", map[string]any{"instanceId": id, "idempotencyToken": "every-tool"}, &co},
 		{"status", nil, nil}, // filled in from collect's answer
 	}

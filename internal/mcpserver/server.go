@@ -97,13 +97,15 @@ const instructions = "nodediag explains why a Kubernetes container is crash-loop
 	"Follow the K3 SOP (get_sop sopId=K3): Phase 1 read_k8s_resource, get_k8s_events and get_pod_logs(previous=true) for " +
 	"the pod; collect(instanceId) then status(executionId) until completed for the node's logs; then errors, search, " +
 	"correlate, summarize. diagnose_crashloop(namespace, pod) runs the whole SOP in one call. instanceId selects the " +
-	"node's newest stored bundle; cluster_health says whether the nodes themselves are well."
+	"node's newest stored bundle; cluster_health says whether the nodes themselves are well; fleet_crashloops whether a " +
+	"crash loop is on other nodes' stored bundles too (the K3 multi-node guardrail)."
 
 func (s *server) registerAll(r *registry) {
 	s.register(r)
 	s.registerCollection(r)
 	s.registerKube(r)
 	s.registerCluster(r)
+	s.registerFleet(r)
 }
 
 // howToConfigure says what the server's operator passes to serve for each missing toolset.
@@ -117,6 +119,8 @@ func howToConfigure(sets []string) string {
 			how = append(how, "aws: AWS credentials and region, and serve --bucket for collect")
 		case SetNodeLogs:
 			how = append(how, "node-logs: serve --store")
+		case SetFleet:
+			how = append(how, "fleet: serve --store")
 		}
 	}
 	return strings.Join(how, "; ")

@@ -21,10 +21,11 @@ const (
 	SetRunbooks   = "runbooks"   // list_sops, get_sop
 	SetKubernetes = "kubernetes" // the live cluster: objects, events, logs, node health
 	SetAWS        = "aws"        // collection through SSM, CloudWatch control-plane logs
+	SetFleet      = "fleet"      // questions across the stored bundles of many nodes
 )
 
 // AllToolsets is every toolset, in the order the flag's help lists them.
-var AllToolsets = []string{SetNodeLogs, SetRunbooks, SetKubernetes, SetAWS}
+var AllToolsets = []string{SetNodeLogs, SetRunbooks, SetKubernetes, SetAWS, SetFleet}
 
 // registry records each tool as it is added, with its toolset and whether the server is
 // configured to serve it, so New can drop what a client should not see.

@@ -43,6 +43,8 @@ var KnownTools = map[string]Tool{
 	"get_sop":        {Name: "get_sop", Params: []string{"sopId"}},
 	"diagnose_crashloop": {Name: "diagnose_crashloop", Params: withParams(bundleParams, []string{"clusterName", "cluster_name",
 		"namespace", "pod", "pod_name", "container", "container_name"})},
+	"fleet_crashloops": {Name: "fleet_crashloops", Params: []string{"min_nodes", "maxResults", "response_format"}},
+	"compare_nodes":    {Name: "compare_nodes", Params: []string{"failingInstanceId", "healthyInstanceId"}},
 	"list_k8s_resources": {Name: "list_k8s_resources", EKS: true, Params: []string{"clusterName", "cluster_name", "kind",
 		"apiVersion", "api_version", "namespace", "label_selector", "field_selector"}},
 	"read_k8s_resource": {Name: "read_k8s_resource", EKS: true, Params: []string{"clusterName", "cluster_name", "kind",

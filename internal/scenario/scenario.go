@@ -104,6 +104,9 @@ type Options struct {
 	// which crash facts the containerd log holds. ContainerdReleases lists the releases on
 	// either side of each change.
 	Containerd string
+	// InstanceID is the node's EC2 instance id, in the archive's name and the bundle's
+	// instance-id file; empty keeps i-0a1b2c3d4e5f60718. A simulated fleet gives each node its own.
+	InstanceID string
 }
 
 // Defaults for Options. The capture times match the benchmark bundle's (shared/bench).
@@ -202,6 +205,9 @@ func build(s Scenario, l Layout, opt Options) (*result, error) {
 		ctrd = &r
 	}
 	n := newNode(l, opt.Capture, s.legacy && l == AL2, ctrd)
+	if opt.InstanceID != "" {
+		n.instance = opt.InstanceID
+	}
 
 	// The incident's draws come from their own stream, so changing the amount of noise never
 	// moves a planted event.

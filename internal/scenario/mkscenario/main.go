@@ -3,13 +3,16 @@
 //	go run ./internal/scenario/mkscenario -list
 //	go run ./internal/scenario/mkscenario -scenario container-oom-v1 -layout al2 -archive -out testdata/example
 //	go run ./internal/scenario/mkscenario -scenario segfault -layout al2023 -containerd 1.7.23 -out /tmp/segv
+//	go run ./internal/scenario/mkscenario -fleet 20 -noise 200 -out /tmp/fleet   # 20 nodes' archives and fleet.json
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,8 +39,13 @@ func run(args []string, stdout io.Writer) error {
 	capture := fs.String("capture", "", "capture time, RFC 3339 (default "+scenario.DefaultCapture.Format(time.RFC3339)+")")
 	yearTurn := fs.Bool("year-turn", false, "capture on "+scenario.YearTurnCapture.Format("2006-01-02")+", logs starting in December")
 	ctrd := fs.String("containerd", "", "containerd `VERSION` the node runs, e.g. "+strings.Join(scenario.ContainerdReleases(), ", ")+" (default: the layout's own)")
+	fleet := fs.Int("fleet", 0, "write a simulated fleet of `N` nodes instead: one archive per node under -out/<instance id>/, "+
+		"some nodes sharing a crash-looping workload, and -out/fleet.json naming the incidents planted on several nodes")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *fleet > 0 {
+		return writeFleet(*out, *fleet, *noise, stdout)
 	}
 	if *list {
 		tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
@@ -72,5 +80,31 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, p)
+	return nil
+}
+
+// writeFleet writes the archives of scenario.PlanFleet(n), each in a folder named by its node's
+// instance id, and the plan beside them. Archives whose name carries no instance id (logdog's,
+// the node monitoring agent's) are imported with --instance <folder>.
+func writeFleet(out string, n, noise int, stdout io.Writer) error {
+	plan, err := scenario.PlanFleet(n)
+	if err != nil {
+		return err
+	}
+	for _, node := range plan.Nodes {
+		s, _ := scenario.Lookup(node.Scenario)
+		p, err := scenario.WriteArchive(filepath.Join(out, node.InstanceID), s, node.Layout, scenario.Options{NoiseLines: noise, InstanceID: node.InstanceID})
+		if err != nil {
+			return fmt.Errorf("node %s: %w", node.InstanceID, err)
+		}
+		fmt.Fprintln(stdout, p)
+	}
+	data, err := json.MarshalIndent(plan, "", "  ")
+	if err != nil {
+		return fmt.Errorf("fleet.json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "fleet.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("fleet.json: %w", err)
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,5 +50,40 @@ func TestRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunFleet: -fleet writes one archive per planned node in a folder named by its instance id,
+// the archive named with it where the layout's producer does so, and fleet.json with the plan.
+func TestRunFleet(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run([]string{"-fleet", "5", "-noise", "50", "-out", dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := scenario.PlanFleet(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := strings.Fields(out.String())
+	if len(paths) != len(plan.Nodes) {
+		t.Fatalf("%d archives printed, want %d: %v", len(paths), len(plan.Nodes), paths)
+	}
+	for i, n := range plan.Nodes {
+		if _, err := os.Stat(paths[i]); err != nil || filepath.Base(filepath.Dir(paths[i])) != n.InstanceID {
+			t.Errorf("node %s: archive %s (%v)", n.InstanceID, paths[i], err)
+		}
+		// The EKS log collector names its archive with the instance; logdog and the NMA do not.
+		if (n.Layout == scenario.AL2 || n.Layout == scenario.AL2023) && !strings.Contains(filepath.Base(paths[i]), n.InstanceID) {
+			t.Errorf("node %s: the archive's name %s does not carry its instance id", n.InstanceID, filepath.Base(paths[i]))
+		}
+	}
+	var written scenario.Fleet
+	data, err := os.ReadFile(filepath.Join(dir, "fleet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &written); err != nil || len(written.Shared) != len(plan.Shared) {
+		t.Errorf("fleet.json: %v, %d shared incidents, want %d", err, len(written.Shared), len(plan.Shared))
 	}
 }

@@ -48,3 +48,31 @@ func Import(t testing.TB, dir string, s scenario.Scenario, layout scenario.Layou
 	}
 	return res.Entry, idx, truth
 }
+
+// ImportFleet writes each node's archive — its scenario in its layout, carrying its instance
+// id, with noise lines per big log (0: the generator's default) — and imports it into a store
+// under dir, which it returns.
+func ImportFleet(t testing.TB, dir string, f scenario.Fleet, noise int) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "store"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range f.Nodes {
+		s, _ := scenario.Lookup(n.Scenario)
+		arch, err := scenario.WriteArchive(filepath.Join(dir, "src", n.InstanceID), s, n.Layout, scenario.Options{NoiseLines: noise, InstanceID: n.InstanceID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Bottlerocket's logdog archive names no instance, so the operator names it, as
+		// `nodediag import --instance` does.
+		res, err := st.Import(context.Background(), arch, store.ImportOptions{InstanceID: n.InstanceID})
+		if err != nil {
+			t.Fatalf("import %s (%s, %s): %v", n.InstanceID, n.Scenario, n.Layout, err)
+		}
+		if res.Partial != nil {
+			t.Fatalf("import %s was partial: %v", n.InstanceID, res.Partial)
+		}
+	}
+	return st
+}
