@@ -23,6 +23,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -260,7 +261,7 @@ func importObject(ctx context.Context, src *blob.Bucket, key string, opt Options
 	if err := download(ctx, src, key, local); err != nil {
 		return nil, &infraError{err}
 	}
-	res, err := opt.Store.Cache.Import(ctx, local, store.ImportOptions{Force: opt.Force, Origin: objectURL(opt.Source, key)})
+	res, err := opt.Store.Cache.Import(ctx, local, store.ImportOptions{Force: opt.Force, Origin: objectURL(opt.Source, key), InstanceID: instanceOfKey(key)})
 	if err != nil {
 		// The worker's download path means nothing to whoever reads the record: name the object.
 		return nil, errors.New(strings.ReplaceAll(err.Error(), local, key))
@@ -272,6 +273,28 @@ func importObject(ctx context.Context, src *blob.Bucket, key string, opt Options
 		opt.Log.Warn("published bundle not removed from the worker's cache", "bundle", res.Entry.Manifest.ID, "err", err)
 	}
 	return res, nil
+}
+
+var (
+	instanceRE     = regexp.MustCompile(`^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$`)
+	instanceInName = regexp.MustCompile(`i-[0-9a-f]{8}`)
+)
+
+// instanceOfKey is the instance a folder of the key names, when the archive's own name names
+// none: the EKS log collector's name carries the instance, but a Bottlerocket logdog or node
+// monitoring agent archive is named after the host or not at all, and is kept under
+// <instance>/ by whoever uploads it.
+func instanceOfKey(key string) string {
+	dirs := strings.Split(key, "/")
+	if instanceInName.MatchString(dirs[len(dirs)-1]) {
+		return ""
+	}
+	for i := len(dirs) - 2; i >= 0; i-- {
+		if instanceRE.MatchString(dirs[i]) {
+			return dirs[i]
+		}
+	}
+	return ""
 }
 
 // objectURL names an object of the source bucket for people: the bucket's URL without its
