@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -34,6 +35,14 @@ Exit 0: done; 3: some bundles were not exported (the output says which, and why)
 			if res == nil {
 				return runErr
 			}
+			if g.remote != nil && opt.Dir == "" {
+				// A bucket store's engines read the tables from the bucket, beside the bundles.
+				w, d, err := g.remote.PushDir(cmd.Context(), res.Dir, "export/")
+				if err != nil {
+					return fmt.Errorf("publish the export to %s: %w (the tables are in %s)", g.remote.URL, err, res.Dir)
+				}
+				res.Published = &export.Published{URL: g.remote.URL + " export/", Wrote: w, Deleted: d}
+			}
 			if err := emit(g, res, func(w io.Writer) { printExport(w, res) }); err != nil {
 				return err
 			}
@@ -59,4 +68,7 @@ func printExport(w io.Writer, res *export.Result) {
 	}
 	fprintf(w, "%s: %d written, %d current, %d removed, %d failed\n", res.Dir,
 		res.Count(export.Written), res.Count(export.Current), res.Count(export.Removed), res.Count(export.Failed))
+	if p := res.Published; p != nil {
+		fprintf(w, "published to %s: %d objects written, %d deleted\n", p.URL, p.Wrote, p.Deleted)
+	}
 }

@@ -45,7 +45,7 @@ func TestAthenaDDL(t *testing.T) {
 	}
 	var want strings.Builder
 	for _, table := range Tables {
-		want.WriteString(AthenaDDL(table, "s3://BUCKET/nodediag/"))
+		want.WriteString(AthenaDDL(table, "s3://BUCKET/export/"))
 	}
 	start, end, ok := docBlock(doc, "athena-ddl")
 	if !ok {

@@ -77,6 +77,16 @@ type BundleResult struct {
 type Result struct {
 	Dir     string         `json:"dir" yaml:"dir"`
 	Bundles []BundleResult `json:"bundles" yaml:"bundles"`
+	// Published says where the tables went when the store is a bucket: its export/ prefix, with
+	// the objects written and deleted to match Dir.
+	Published *Published `json:"published,omitempty" yaml:"published,omitempty"`
+}
+
+// Published is the export's copy in the store's bucket.
+type Published struct {
+	URL     string `json:"url" yaml:"url"`
+	Wrote   int    `json:"wrote" yaml:"wrote"`
+	Deleted int    `json:"deleted" yaml:"deleted"`
 }
 
 // Count returns how many bundles ended with status s.

@@ -16,6 +16,7 @@ package remote
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -521,4 +522,66 @@ func (e *objectError) Unwrap() error { return e.err }
 func isNotFound(err error) bool {
 	var oe *objectError
 	return errors.As(err, &oe) && gcerrors.Code(oe.err) == gcerrors.NotFound
+}
+
+// Mirror the other way: PushDir makes the objects under prefix what the files under dir are —
+// uploads the files whose size or MD5 differ, deletes the objects that have no file — for
+// derived files, such as the Parquet export, that engines read from the bucket. Hidden files (a
+// write in progress) are left out. It returns how many objects it wrote and deleted.
+func (r *Store) PushDir(ctx context.Context, dir, prefix string) (wrote, deleted int, err error) {
+	local := map[string]string{} // key → path
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		local[prefix+filepath.ToSlash(rel)] = p
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	remote := map[string]*blob.ListObject{}
+	it := r.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("list %s: %s", prefix, explain(err))
+		}
+		remote[obj.Key] = obj
+	}
+	for key, p := range local {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return wrote, deleted, err
+		}
+		if obj, ok := remote[key]; ok && obj.Size == int64(len(data)) && len(obj.MD5) > 0 && md5Equal(obj.MD5, data) {
+			continue
+		}
+		if err := r.bucket.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
+			return wrote, deleted, fmt.Errorf("%s: %s", key, explain(err))
+		}
+		wrote++
+	}
+	for key := range remote {
+		if _, ok := local[key]; ok {
+			continue
+		}
+		if err := r.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return wrote, deleted, fmt.Errorf("%s: %s", key, explain(err))
+		}
+		deleted++
+	}
+	return wrote, deleted, nil
+}
+
+func md5Equal(sum, data []byte) bool {
+	h := md5.Sum(data)
+	return string(h[:]) == string(sum)
 }

@@ -298,3 +298,44 @@ func TestS3(t *testing.T) {
 		t.Errorf("nothing listening: %v", err)
 	}
 }
+
+func TestPushDir(t *testing.T) {
+	url := fileURL(t)
+	ctx := context.Background()
+	r, err := Open(ctx, url, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("facts/instance_id=i-1/b1.parquet", "one")
+	write("facts/instance_id=i-2/b2.parquet", "two")
+	write("facts/instance_id=i-2/.b3.parquet.123.tmp", "half") // a write in progress
+	if w, d, err := r.PushDir(ctx, dir, "export/"); err != nil || w != 2 || d != 0 {
+		t.Fatalf("first push: wrote %d deleted %d: %v", w, d, err)
+	}
+	if w, d, err := r.PushDir(ctx, dir, "export/"); err != nil || w != 0 || d != 0 {
+		t.Fatalf("push of nothing new: wrote %d deleted %d: %v", w, d, err)
+	}
+	write("facts/instance_id=i-1/b1.parquet", "one, rewritten")
+	os.Remove(filepath.Join(dir, "facts", "instance_id=i-2", "b2.parquet"))
+	if w, d, err := r.PushDir(ctx, dir, "export/"); err != nil || w != 1 || d != 1 {
+		t.Fatalf("push after a change and a removal: wrote %d deleted %d: %v", w, d, err)
+	}
+	b, _ := blob.OpenBucket(ctx, url)
+	defer b.Close()
+	got, err := b.ReadAll(ctx, "export/facts/instance_id=i-1/b1.parquet")
+	if err != nil || string(got) != "one, rewritten" {
+		t.Errorf("the bucket holds %q, %v", got, err)
+	}
+	if ok, _ := b.Exists(ctx, "export/facts/instance_id=i-2/.b3.parquet.123.tmp"); ok {
+		t.Error("a hidden file in progress was pushed")
+	}
+}
