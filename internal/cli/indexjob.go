@@ -41,10 +41,14 @@ read or written, so the Job should retry the pod; 2: usage.`,
 			if shard < 0 {
 				v, ok := os.LookupEnv("JOB_COMPLETION_INDEX")
 				n, err := strconv.Atoi(v)
-				if !ok || err != nil {
+				switch {
+				case ok && err == nil:
+					shard = n
+				case opt.Shards == 1: // one worker takes everything; there is no other shard
+					shard = 0
+				default:
 					return usageError("%v", indexjob.ErrNoShard)
 				}
-				shard = n
 			}
 			st, err := g.openRemoteOnly()
 			if err != nil {
