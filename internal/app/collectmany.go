@@ -88,26 +88,9 @@ func CollectMany(ctx context.Context, col *collect.Collector, req CollectManyReq
 			req.Done(n, d, len(targets))
 		}
 	}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(conc, len(targets)) {
-		wg.Go(func() {
-			for i := range work {
-				finish(i, startOne(ctx, col, req, targets[i]))
-			}
-		})
-	}
-	next := 0
-feed:
-	for ; next < len(targets); next++ {
-		select {
-		case work <- next:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	next := eachBounded(ctx, len(targets), conc, func(i int) {
+		finish(i, startOne(ctx, col, req, targets[i]))
+	})
 	for i := next; i < len(targets); i++ {
 		finish(i, collect.BatchNode{InstanceID: targets[i].InstanceID, NodeName: targets[i].NodeName,
 			Error: fmt.Sprintf("not started: %v", context.Cause(ctx))})

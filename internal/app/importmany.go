@@ -124,36 +124,19 @@ func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*I
 		}
 	}
 	res := &ImportManyResult{Jobs: jobs, Archives: make([]ImportRow, len(req.Sources))}
-	work := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for range jobs {
-		wg.Go(func() {
-			for i := range work {
-				row := importOne(ctx, st, held, req, req.Sources[i])
-				mu.Lock()
-				res.Archives[i] = row
-				done++
-				n := done
-				mu.Unlock()
-				if req.Done != nil {
-					req.Done(row, n, len(req.Sources))
-				}
-			}
-		})
-	}
-	next := 0
-feed:
-	for ; next < len(req.Sources); next++ {
-		select {
-		case work <- next:
-		case <-ctx.Done():
-			break feed
+	next := eachBounded(ctx, len(req.Sources), jobs, func(i int) {
+		row := importOne(ctx, st, held, req, req.Sources[i])
+		mu.Lock()
+		res.Archives[i] = row
+		done++
+		n := done
+		mu.Unlock()
+		if req.Done != nil {
+			req.Done(row, n, len(req.Sources))
 		}
-	}
-	close(work)
-	wg.Wait()
+	})
 	for i := next; i < len(req.Sources); i++ {
 		res.Archives[i] = ImportRow{Path: req.Sources[i], Status: ImportFailed,
 			Reason: fmt.Sprintf("not started: %v (run the same import again: what was imported is skipped)", context.Cause(ctx))}
