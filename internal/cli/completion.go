@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/mcpserver"
+	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -18,6 +19,14 @@ func storeOf(cmd *cobra.Command) (*store.Store, bool) {
 	dir := store.DefaultRoot()
 	if f := cmd.Flag("store"); f != nil && f.Value.String() != "" {
 		dir = f.Value.String()
+	}
+	if remote.IsURL(dir) {
+		// What the bucket held at the last command: Tab does not wait on the network.
+		cache := ""
+		if f := cmd.Flag("cache"); f != nil {
+			cache = f.Value.String()
+		}
+		dir = remote.CacheRoot(dir, cache)
 	}
 	// A completion only lists; tidying up after killed runs (which may delete gigabytes) is
 	// left to the next command so that pressing Tab stays instant.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -38,7 +39,13 @@ Exit 0: healthy; 1: problems (left); 2: usage.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Not g.openStore: that cleans up first, and the doctor must see what is wrong before
 			// it is fixed, and fix nothing unless asked.
-			st, err := store.OpenNoCleanup(g.storeDir, g.log)
+			dir := g.storeDir
+			if remote.IsURL(dir) {
+				// The bucket has no leftovers to repair: a publish is visible whole or not at
+				// all. The local mirror is a store like any other.
+				dir = remote.CacheRoot(dir, g.cacheDir)
+			}
+			st, err := store.OpenNoCleanup(dir, g.log)
 			if err != nil {
 				return err
 			}

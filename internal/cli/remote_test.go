@@ -37,6 +37,13 @@ func TestBucketStore(t *testing.T) {
 	if logs != 0 {
 		t.Errorf("errors downloaded %d log files; the index answers it", logs)
 	}
+	// doctor checks the mirror, not a folder named after the URL.
+	if out, e, code := run(t, "--store", bucket, "--cache", cacheB, "doctor"); code != 0 || !strings.Contains(out, cacheB) {
+		t.Errorf("doctor on a bucket store: exit %d: %s%s", code, out, e)
+	}
+	if _, err := os.Stat("file:"); err == nil {
+		t.Error("doctor made a folder named after the bucket URL")
+	}
 	out, e, code = run(t, "--store", bucket, "--cache", cacheB, "diagnose", "--pod", "payments/ledger-0", "-o", "json")
 	if code != 0 || !strings.Contains(out, `"container_oom"`) {
 		t.Errorf("diagnose from the bucket: exit %d: %s\n%.300s", code, e, out)

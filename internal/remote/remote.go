@@ -83,11 +83,7 @@ func Open(ctx context.Context, url, cacheRoot string, log *slog.Logger) (*Store,
 		b.Close()
 		return nil, fmt.Errorf("the bucket %s cannot be read: %s", url, explain(err))
 	}
-	if cacheRoot == "" {
-		sum := sha256.Sum256([]byte(url))
-		cacheRoot = filepath.Join(store.DefaultRoot(), "remote", hex.EncodeToString(sum[:8]))
-	}
-	cache, err := store.Open(cacheRoot, log)
+	cache, err := store.Open(CacheRoot(url, cacheRoot), log)
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -98,6 +94,16 @@ func Open(ctx context.Context, url, cacheRoot string, log *slog.Logger) (*Store,
 	openMu.Unlock()
 	bundle.Fetch = fetch
 	return r, nil
+}
+
+// CacheRoot is the folder that mirrors the bucket at url: cacheRoot when given, else a folder
+// of the default store named after the URL, so that two buckets never share a mirror.
+func CacheRoot(url, cacheRoot string) string {
+	if cacheRoot != "" {
+		return cacheRoot
+	}
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(store.DefaultRoot(), "remote", hex.EncodeToString(sum[:8]))
 }
 
 // Close closes the bucket.
