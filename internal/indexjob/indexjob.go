@@ -17,21 +17,17 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
-	"gocloud.dev/blob"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/nodediag/nodediag/internal/remote"
+	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -99,17 +95,6 @@ type record struct {
 	At       time.Time `json:"at"`
 }
 
-// IsArchive reports whether an object's name is a node log archive.
-func IsArchive(key string) bool {
-	k := strings.ToLower(key)
-	for _, ext := range []string{".tar.gz", ".tgz", ".tar", ".zip"} {
-		if strings.HasSuffix(k, ext) {
-			return true
-		}
-	}
-	return false
-}
-
 // ShardOf is the worker that owns an archive: a hash of its key, so that an archive keeps its
 // worker when others are added, whatever order the listing gives.
 func ShardOf(key string, shards int) int {
@@ -131,15 +116,19 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	src, err := blob.OpenBucket(ctx, opt.Source)
-	if err != nil {
-		return nil, fmt.Errorf("open the source %s: %w", opt.Source, err)
-	}
-	defer src.Close()
 	res := &Result{Source: opt.Source, Shard: opt.Shard, Shards: opt.Shards}
-	objs, err := listArchives(ctx, src, opt)
-	if err != nil {
-		return nil, err
+	var objs []source.Object
+	if opt.Key != "" {
+		o, err := source.Stat(ctx, opt.Source, opt.Key)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	} else {
+		var err error
+		if objs, err = source.List(ctx, opt.Source); err != nil {
+			return nil, err
+		}
 	}
 	res.Listed = len(objs)
 	var mu sync.Mutex
@@ -150,7 +139,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 			continue
 		}
 		g.Go(func() error {
-			ar, err := one(gctx, src, obj, opt)
+			ar, err := one(gctx, obj, opt)
 			if err != nil {
 				return err
 			}
@@ -167,31 +156,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func listArchives(ctx context.Context, src *blob.Bucket, opt Options) ([]*blob.ListObject, error) {
-	if opt.Key != "" {
-		a, err := src.Attributes(ctx, opt.Key)
-		if err != nil {
-			return nil, fmt.Errorf("the source object %s in %s: %w", opt.Key, opt.Source, err)
-		}
-		return []*blob.ListObject{{Key: opt.Key, Size: a.Size, MD5: a.MD5, ModTime: a.ModTime}}, nil
-	}
-	var out []*blob.ListObject
-	it := src.List(nil)
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list the source %s: %w", opt.Source, err)
-		}
-		if !obj.IsDir && IsArchive(obj.Key) {
-			out = append(out, obj)
-		}
-	}
-}
-
-func etag(obj *blob.ListObject) string {
+func etag(obj source.Object) string {
 	if len(obj.MD5) > 0 {
 		return hex.EncodeToString(obj.MD5)
 	}
@@ -204,7 +169,7 @@ func recordKey(dir, source, key string) string {
 }
 
 // one imports one archive. Its error is for infrastructure only (see Run).
-func one(ctx context.Context, src *blob.Bucket, obj *blob.ListObject, opt Options) (ArchiveResult, error) {
+func one(ctx context.Context, obj source.Object, opt Options) (ArchiveResult, error) {
 	ar := ArchiveResult{Key: obj.Key}
 	tag := etag(obj)
 	doneKey := recordKey("sources", opt.Source, obj.Key)
@@ -229,7 +194,7 @@ func one(ctx context.Context, src *blob.Bucket, obj *blob.ListObject, opt Option
 		}
 	}
 	rec := record{Source: opt.Source, Key: obj.Key, ETag: tag, At: time.Now().UTC()}
-	imported, err := importObject(ctx, src, obj.Key, opt)
+	imported, err := importObject(ctx, obj, opt)
 	var infra *infraError
 	if errors.As(err, &infra) || ctx.Err() != nil {
 		return ar, err
@@ -251,20 +216,20 @@ func one(ctx context.Context, src *blob.Bucket, obj *blob.ListObject, opt Option
 // importObject downloads one archive to the worker's disk, imports it into the cache,
 // publishes it and drops it from the cache, so that a worker's disk holds one archive and one
 // bundle per job at a time.
-func importObject(ctx context.Context, src *blob.Bucket, key string, opt Options) (*store.ImportResult, error) {
+func importObject(ctx context.Context, obj source.Object, opt Options) (*store.ImportResult, error) {
 	tmp, err := os.MkdirTemp(filepath.Join(opt.Store.Cache.Root, "tmp"), "fetch-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	local := filepath.Join(tmp, path.Base(key))
-	if err := download(ctx, src, key, local); err != nil {
+	local, err := source.Fetch(ctx, obj, tmp)
+	if err != nil {
 		return nil, &infraError{err}
 	}
-	res, err := opt.Store.Cache.Import(ctx, local, store.ImportOptions{Force: opt.Force, Origin: objectURL(opt.Source, key), InstanceID: instanceOfKey(key)})
+	res, err := opt.Store.Cache.Import(ctx, local, store.ImportOptions{Force: opt.Force, Origin: obj.URL(), InstanceID: source.InstanceOfKey(obj.Key)})
 	if err != nil {
 		// The worker's download path means nothing to whoever reads the record: name the object.
-		return nil, errors.New(strings.ReplaceAll(err.Error(), local, key))
+		return nil, errors.New(strings.ReplaceAll(err.Error(), local, obj.Key))
 	}
 	if err := opt.Store.Publish(ctx, res.Entry); err != nil {
 		return nil, &infraError{err}
@@ -273,57 +238,6 @@ func importObject(ctx context.Context, src *blob.Bucket, key string, opt Options
 		opt.Log.Warn("published bundle not removed from the worker's cache", "bundle", res.Entry.Manifest.ID, "err", err)
 	}
 	return res, nil
-}
-
-var (
-	instanceRE     = regexp.MustCompile(`^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$`)
-	instanceInName = regexp.MustCompile(`i-[0-9a-f]{8}`)
-)
-
-// instanceOfKey is the instance a folder of the key names, when the archive's own name names
-// none: the EKS log collector's name carries the instance, but a Bottlerocket logdog or node
-// monitoring agent archive is named after the host or not at all, and is kept under
-// <instance>/ by whoever uploads it.
-func instanceOfKey(key string) string {
-	dirs := strings.Split(key, "/")
-	if instanceInName.MatchString(dirs[len(dirs)-1]) {
-		return ""
-	}
-	for i := len(dirs) - 2; i >= 0; i-- {
-		if instanceRE.MatchString(dirs[i]) {
-			return dirs[i]
-		}
-	}
-	return ""
-}
-
-// objectURL names an object of the source bucket for people: the bucket's URL without its
-// query (credentials never go there, but endpoints and prefixes are noise) and the key.
-// With ?prefix=, the bucket lists keys without the prefix; the URL puts it back.
-func objectURL(source, key string) string {
-	base, query, _ := strings.Cut(source, "?")
-	q, _ := url.ParseQuery(query)
-	return strings.TrimSuffix(base, "/") + "/" + q.Get("prefix") + key
-}
-
-func download(ctx context.Context, src *blob.Bucket, key, dst string) error {
-	r, err := src.NewReader(ctx, key, nil)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
-	}
-	defer r.Close()
-	f, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("download %s: %w", key, err)
-	}
-	return nil
 }
 
 // infraError is a failure of the buckets, not of the archive: the worker stops and the Job

@@ -172,28 +172,3 @@ func TestShardOfIsStable(t *testing.T) {
 		}
 	}
 }
-
-func TestObjectURL(t *testing.T) {
-	for _, c := range []struct{ source, key, want string }{
-		{"s3://raw?prefix=incoming/&region=us-west-2", "eks_i-1.tar.gz", "s3://raw/incoming/eks_i-1.tar.gz"},
-		{"file:///data/raw", "a/eks_i-1.tar.gz", "file:///data/raw/a/eks_i-1.tar.gz"},
-	} {
-		if got := objectURL(c.source, c.key); got != c.want {
-			t.Errorf("objectURL(%q, %q) = %q, want %q", c.source, c.key, got, c.want)
-		}
-	}
-}
-
-func TestInstanceOfKey(t *testing.T) {
-	for key, want := range map[string]string{
-		"incoming/i-02eba8d3c3e3552d7/bottlerocket-logs.tar.gz":               "i-02eba8d3c3e3552d7",
-		"i-0a1b2c3d/2026/ip-10-0-37-142.ec2.internal-logs.tar.gz":             "i-0a1b2c3d",
-		"i-0aaaaaaaaaaaaaaaa/eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC.tgz": "", // the name says
-		"incoming/bottlerocket-logs.tar.gz":                                   "",
-		"i-xyz/bottlerocket-logs.tar.gz":                                      "",
-	} {
-		if got := instanceOfKey(key); got != want {
-			t.Errorf("instanceOfKey(%q) = %q, want %q", key, got, want)
-		}
-	}
-}

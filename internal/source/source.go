@@ -1,0 +1,143 @@
+// Package source reads node log archives out of a bucket prefix — s3://, gs://, azblob://,
+// file:// through gocloud.dev/blob — for `import` and the indexing Job: which objects are
+// archives, which instance each belongs to, and a download to local disk that the store then
+// imports like any archive.
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+
+	_ "github.com/nodediag/nodediag/internal/blobdrivers"
+)
+
+// Object is one archive in a bucket.
+type Object struct {
+	Bucket  string // the bucket's URL, as given (with its query: endpoint, prefix, region)
+	Key     string // relative to the URL's prefix
+	Size    int64
+	ModTime time.Time
+	MD5     []byte
+}
+
+// URL names the object for people and for the store's records: the bucket's URL without its
+// query, the prefix put back, and the key. Credentials never go in a bucket URL, but endpoints
+// and regions are noise in a bundle's origin.
+func (o Object) URL() string {
+	base, query, _ := strings.Cut(o.Bucket, "?")
+	q, _ := url.ParseQuery(query)
+	return strings.TrimSuffix(base, "/") + "/" + q.Get("prefix") + o.Key
+}
+
+// IsArchive reports whether an object's name is a node log archive.
+func IsArchive(key string) bool {
+	k := strings.ToLower(key)
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar", ".zip"} {
+		if strings.HasSuffix(k, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns the archives under the bucket URL (its ?prefix= narrows it), in key order.
+func List(ctx context.Context, bucketURL string) ([]Object, error) {
+	b, err := blob.OpenBucket(ctx, bucketURL)
+	if err != nil {
+		return nil, fmt.Errorf("open the source %s: %w", bucketURL, err)
+	}
+	defer b.Close()
+	var out []Object
+	it := b.List(nil)
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list the source %s: %w", bucketURL, err)
+		}
+		if !obj.IsDir && IsArchive(obj.Key) {
+			out = append(out, Object{Bucket: bucketURL, Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime, MD5: obj.MD5})
+		}
+	}
+}
+
+// Stat returns one object of the bucket.
+func Stat(ctx context.Context, bucketURL, key string) (Object, error) {
+	b, err := blob.OpenBucket(ctx, bucketURL)
+	if err != nil {
+		return Object{}, fmt.Errorf("open the source %s: %w", bucketURL, err)
+	}
+	defer b.Close()
+	a, err := b.Attributes(ctx, key)
+	if err != nil {
+		return Object{}, fmt.Errorf("the source object %s in %s: %w", key, bucketURL, err)
+	}
+	return Object{Bucket: bucketURL, Key: key, Size: a.Size, ModTime: a.ModTime, MD5: a.MD5}, nil
+}
+
+// Fetch downloads the object into dir under its own base name, and gives the file the object's
+// modification time, so that the store's record of where a bundle came from (name, size, time)
+// says the same of the object on the next import and it is skipped.
+func Fetch(ctx context.Context, o Object, dir string) (string, error) {
+	b, err := blob.OpenBucket(ctx, o.Bucket)
+	if err != nil {
+		return "", fmt.Errorf("open the source %s: %w", o.Bucket, err)
+	}
+	defer b.Close()
+	r, err := b.NewReader(ctx, o.Key, nil)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", o.URL(), err)
+	}
+	defer r.Close()
+	dst := filepath.Join(dir, path.Base(o.Key))
+	f, err := os.Create(dst)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !o.ModTime.IsZero() {
+		err = os.Chtimes(dst, o.ModTime, o.ModTime)
+	}
+	if err != nil {
+		os.Remove(dst)
+		return "", fmt.Errorf("download %s: %w", o.URL(), err)
+	}
+	return dst, nil
+}
+
+var (
+	instanceDir    = regexp.MustCompile(`^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$`)
+	instanceInName = regexp.MustCompile(`i-[0-9a-f]{8}`)
+)
+
+// InstanceOfKey is the instance a folder of the key names, when the archive's own name names
+// none: the EKS log collector's name carries the instance, but a Bottlerocket logdog or node
+// monitoring agent archive is named after the host or not at all, and is kept under
+// <instance>/ by whoever uploads it.
+func InstanceOfKey(key string) string {
+	dirs := strings.Split(key, "/")
+	if instanceInName.MatchString(dirs[len(dirs)-1]) {
+		return ""
+	}
+	for i := len(dirs) - 2; i >= 0; i-- {
+		if instanceDir.MatchString(dirs[i]) {
+			return dirs[i]
+		}
+	}
+	return ""
+}
