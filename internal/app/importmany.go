@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nodediag/nodediag/internal/bundle"
+	"github.com/nodediag/nodediag/internal/remote"
+	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -29,17 +33,35 @@ const (
 // batch near 4 × 128 MiB plus the binary.
 func DefaultImportJobs() int { return min(runtime.GOMAXPROCS(0), 4) }
 
-// ImportSources expands the paths given to import into the bundles to import. A file is one
+// objectSep joins a bucket's URL and an object's key in a source string: import takes a
+// bucket prefix as it takes a folder, and each of its archives is a source like a path.
+const objectSep = "\x00"
+
+func objectOf(src string) (source.Object, bool) {
+	bucket, key, ok := strings.Cut(src, objectSep)
+	return source.Object{Bucket: bucket, Key: key}, ok
+}
+
+// SourceName is how a row names its source: the path, or the object's URL.
+func SourceName(src string) string {
+	if o, ok := objectOf(src); ok {
+		return o.URL()
+	}
+	return src
+}
+
+// ImportSources expands the paths given to import into the bundles to import. A bucket URL
+// (s3://B?prefix=P/, gs://, azblob://, file://) is a batch of its archives. A file is one
 // archive. A folder is one bundle when it has a bundle's layout (bundle.LooksLikeBundleDir) or
 // holds no bundle at its top level (a folder of log files, imported as one as before); otherwise
 // it is a folder of bundles: its archives and bundle folders, one level deep (ListBundles).
 // batch is true when the caller asked for more than one bundle, by several paths or a folder
 // of bundles. A path that does not exist is an error naming it; duplicates are imported once.
-func ImportSources(paths []string) (sources []string, ignored []bundle.Ignored, batch bool, err error) {
+func ImportSources(ctx context.Context, paths []string) (sources []string, ignored []bundle.Ignored, batch bool, err error) {
 	seen := map[string]bool{}
 	add := func(p string) {
 		abs, aerr := filepath.Abs(p)
-		if aerr != nil {
+		if aerr != nil || strings.Contains(p, objectSep) {
 			abs = p
 		}
 		if !seen[abs] {
@@ -49,6 +71,17 @@ func ImportSources(paths []string) (sources []string, ignored []bundle.Ignored, 
 	}
 	batch = len(paths) > 1
 	for _, p := range paths {
+		if remote.IsURL(p) {
+			objs, err := source.List(ctx, p)
+			if err != nil {
+				return nil, nil, false, badf("import %s: %v", p, err)
+			}
+			batch = true
+			for _, o := range objs {
+				add(o.Bucket + objectSep + o.Key)
+			}
+			continue
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, nil, false, badf("import %s: %v", p, err)
@@ -138,7 +171,7 @@ func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*I
 		}
 	})
 	for i := next; i < len(req.Sources); i++ {
-		res.Archives[i] = ImportRow{Path: req.Sources[i], Status: ImportFailed,
+		res.Archives[i] = ImportRow{Path: SourceName(req.Sources[i]), Status: ImportFailed,
 			Reason: fmt.Sprintf("not started: %v (run the same import again: what was imported is skipped)", context.Cause(ctx))}
 	}
 	for _, r := range res.Archives {
@@ -161,6 +194,9 @@ func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*I
 var importing = func(src string) (finished func()) { return func() {} }
 
 func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req ImportManyRequest, src string) ImportRow {
+	if _, ok := objectOf(src); ok {
+		return importObject(ctx, st, held, req, src)
+	}
 	start := time.Now()
 	row := ImportRow{Path: src}
 	if held != nil {
@@ -183,6 +219,11 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 	res, err := st.Import(ctx, src, store.ImportOptions{Force: req.Force, Limits: req.Limits})
 	finished()
 	row.Took = took(start)
+	return imported(row, src, res, err)
+}
+
+// imported fills an archive's row from its import.
+func imported(row ImportRow, src string, res *store.ImportResult, err error) ImportRow {
 	if err != nil {
 		row.Status, row.Reason = ImportFailed, importReason(src, err)
 		return row
@@ -223,4 +264,44 @@ func importReason(src string, err error) string {
 		msg = msg[len(p):]
 	}
 	return kind + msg
+}
+
+// importObject imports one archive of a bucket: skipped when the store has it from this very
+// object, else fetched into a work folder of the store (removed after) and imported with the
+// object's URL as its origin and the instance its key's folders name.
+func importObject(ctx context.Context, st *store.Store, held *store.Holdings, req ImportManyRequest, src string) ImportRow {
+	start := time.Now()
+	o, _ := objectOf(src)
+	row := ImportRow{Path: o.URL()}
+	obj, err := source.Stat(ctx, o.Bucket, o.Key)
+	if err != nil {
+		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
+		return row
+	}
+	if held != nil {
+		if m, ok := held.HasObject(obj.URL(), path.Base(obj.Key), obj.Size, obj.ModTime); ok {
+			row.Status, row.Reason, row.Took = ImportSkipped, "already indexed: "+m.Why, took(start)
+			row.BundleID, row.InstanceID = m.Entry.Manifest.ID, m.Entry.Manifest.InstanceID
+			return row
+		}
+	}
+	dir, release, err := st.WorkDir("fetch-")
+	if err != nil {
+		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
+		return row
+	}
+	defer release()
+	local, err := source.Fetch(ctx, obj, dir)
+	if err != nil {
+		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
+		return row
+	}
+	res, err := st.Import(ctx, local, store.ImportOptions{Force: req.Force, Limits: req.Limits,
+		Origin: obj.URL(), InstanceID: source.InstanceOfKey(obj.Key)})
+	row.Took = took(start)
+	if err != nil {
+		// The download's path means nothing to the reader: name the object.
+		err = errors.New(strings.ReplaceAll(err.Error(), local, obj.URL()))
+	}
+	return imported(row, obj.URL(), res, err)
 }

@@ -57,7 +57,7 @@ func TestImportManyFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a bundle"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sources, ignored, batch, err := app.ImportSources([]string{dir})
+	sources, ignored, batch, err := app.ImportSources(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestImportManyFolder(t *testing.T) {
 // else is lost.
 func TestImportManyCancelled(t *testing.T) {
 	dir, _ := bundleFolder(t, 4)
-	sources, _, _, err := app.ImportSources([]string{dir})
+	sources, _, _, err := app.ImportSources(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,12 +217,12 @@ func TestImportSources(t *testing.T) {
 		{"a folder of bundles", []string{dir}, true, 3},
 		{"two paths", []string{exampleArchive, logs}, true, 2},
 	} {
-		src, _, batch, err := app.ImportSources(tc.paths)
+		src, _, batch, err := app.ImportSources(context.Background(), tc.paths)
 		if err != nil || batch != tc.batch || len(src) != tc.sources {
 			t.Errorf("%s: %d sources, batch %v, err %v; want %d, %v", tc.name, len(src), batch, err, tc.sources, tc.batch)
 		}
 	}
-	if _, _, _, err := app.ImportSources([]string{dir, filepath.Join(dir, "nope.tar.gz")}); err == nil || !strings.Contains(err.Error(), "nope.tar.gz") {
+	if _, _, _, err := app.ImportSources(context.Background(), []string{dir, filepath.Join(dir, "nope.tar.gz")}); err == nil || !strings.Contains(err.Error(), "nope.tar.gz") {
 		t.Errorf("a missing path: %v; want an error naming it", err)
 	}
 }
@@ -251,5 +251,59 @@ func TestImportManyPartialStaysPartial(t *testing.T) {
 		if run == 2 && !strings.Contains(r.Reason, "already indexed") {
 			t.Errorf("run 2: %q; want that it was skipped as indexed", r.Reason)
 		}
+	}
+}
+
+// TestImportBucketPrefix: a bucket prefix is a batch like a folder — every archive under it,
+// including one named after its host and kept under its instance's folder; a corrupt one is
+// named by its URL; a second run skips what the store has from those very objects.
+func TestImportBucketPrefix(t *testing.T) {
+	dir, ids := bundleFolder(t, 3)
+	os.MkdirAll(filepath.Join(dir, "i-0feedfeedfeedfee0"), 0o755)
+	data, _ := os.ReadFile(exampleArchive)
+	// The example archive under a host name: its instance comes from the folder.
+	os.WriteFile(filepath.Join(dir, "i-0feedfeedfeedfee0", "ip-10-0-1-2.ec2.internal-logs.tar.gz"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "eks_i-0badbadbadbadbad0_2026-11-20_1030-UTC_0.7.9.tar.gz"), []byte("no archive"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a bundle"), 0o644)
+	bucket := "file://" + filepath.ToSlash(dir)
+	ctx := context.Background()
+	st := openStore(t)
+
+	sources, _, batch, err := app.ImportSources(ctx, []string{bucket})
+	if err != nil || !batch || len(sources) != 5 {
+		t.Fatalf("sources %d (batch %v): %v", len(sources), batch, err)
+	}
+	res, err := app.ImportMany(ctx, st, app.ImportManyRequest{Sources: sources, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 4 || res.Failed != 1 {
+		t.Fatalf("imported %d, failed %d: %+v", res.Imported, res.Failed, res.Archives)
+	}
+	instances := map[string]bool{}
+	for _, r := range res.Archives {
+		if !strings.HasPrefix(r.Path, bucket+"/") {
+			t.Errorf("row names %q, want the object's URL under %s", r.Path, bucket)
+		}
+		if r.Status == app.ImportFailed && (!strings.Contains(r.Reason, "eks_i-0badbadbadbadbad0") || strings.Contains(r.Reason, "fetch-")) {
+			t.Errorf("the corrupt archive's reason %q: want its URL, not the download's path", r.Reason)
+		}
+		instances[r.InstanceID] = r.Status == app.ImportImported
+	}
+	for _, id := range append(ids, "i-0feedfeedfeedfee0") {
+		if !instances[id] {
+			t.Errorf("instance %s not imported: %+v", id, res.Archives)
+		}
+	}
+
+	again, err := app.ImportMany(ctx, st, app.ImportManyRequest{Sources: sources, Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Skipped != 4 || again.Failed != 1 || again.Imported != 0 {
+		t.Errorf("second run: skipped %d, failed %d, imported %d: %+v", again.Skipped, again.Failed, again.Imported, again.Archives)
+	}
+	if _, _, _, err := app.ImportSources(ctx, []string{"file://" + filepath.ToSlash(dir) + "/missing"}); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a missing prefix: %v", err)
 	}
 }

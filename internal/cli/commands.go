@@ -113,10 +113,12 @@ func newImportCmd(g *globals) *cobra.Command {
 	var jobs int
 	var lim bundle.Options
 	cmd := &cobra.Command{
-		Use:   "import PATH...",
-		Short: "Unpack node log bundles (.tar.gz, .tgz, .tar, .zip, folders, or a folder of them) into the store and index them",
-		Long: `import unpacks a node log bundle into the store and indexes it. Given several paths, or a folder
-of bundles, it imports each of them, --jobs at a time, and prints one row per archive: imported,
+		Use:   "import PATH|URL...",
+		Short: "Unpack node log bundles (.tar.gz, .tgz, .tar, .zip, folders, a folder of them, or a bucket prefix) into the store and index them",
+		Long: `import unpacks a node log bundle into the store and indexes it. Given several paths, a folder
+of bundles, or a bucket prefix (s3://B?prefix=P/, gs://, azblob://, file:///DIR: every archive
+under it, each downloaded in turn, its instance from its name or an i-… folder of its key), it
+imports each of them, --jobs at a time, and prints one row per archive: imported,
 partial (what could not be read is named), skipped (already indexed; --force imports it again) or
 failed (with the reason). One bad archive does not stop the others; the exit code is 3 when some
 failed or were cut short, 1 when none could be imported.
@@ -127,14 +129,15 @@ bundles: every .tar.gz, .tgz, .tar and .zip file and every bundle folder directl
 deeper (a bundle's own nested archives are part of it). Other entries are listed as ignored.`,
 		Example: `  nodediag import eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz
   nodediag import ~/incident-42/            # every bundle in the folder, 2 at a time on 2 cores
-  nodediag import a.tar.gz b.zip c/ --jobs 4 -o json`,
+  nodediag import a.tar.gz b.zip c/ --jobs 4 -o json
+  nodediag import 's3://my-eks-logs?prefix=incident-42/'   # skips the objects imported before`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if jobs < 0 {
 				return usageError("--jobs %d: want 1 or more (0: min(cores, 4))", jobs)
 			}
 			// A path that names nothing is the caller's to fix, as under --bundle: exit 2.
-			sources, ignored, batch, err := app.ImportSources(args)
+			sources, ignored, batch, err := app.ImportSources(cmd.Context(), args)
 			if err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nodediag/nodediag/internal/bundle"
 )
@@ -64,6 +65,21 @@ func (h *Holdings) Has(src, instance string) (Match, bool) {
 		return Match{e, "the same archive (path, size and modification time) was imported before"}, true
 	}
 	if id, ok := bundle.IdentityFromName(abs, info.Size(), instance); ok {
+		if e, ok := h.byID[[2]string{id.InstanceID, id.ID}]; ok && h.intact(e) {
+			return Match{e, "an archive of this name and size was imported before (bundle id " + id.ID + ")"}, true
+		}
+	}
+	return Match{}, false
+}
+
+// HasObject is Has for an archive in a bucket, judged by what the bucket lists: the bundle
+// imported from this object URL with its size and modification time, or, for a collector-named
+// archive, the bundle its name and size give.
+func (h *Holdings) HasObject(origin, name string, size int64, mod time.Time) (Match, bool) {
+	if e, ok := h.byOrigin[origin]; ok && e.Manifest.OriginSize == size && e.Manifest.OriginModTime.Equal(mod.UTC()) && h.intact(e) {
+		return Match{e, "the same object (URL, size and modification time) was imported before"}, true
+	}
+	if id, ok := bundle.IdentityFromName(name, size, ""); ok {
 		if e, ok := h.byID[[2]string{id.InstanceID, id.ID}]; ok && h.intact(e) {
 			return Match{e, "an archive of this name and size was imported before (bundle id " + id.ID + ")"}, true
 		}
