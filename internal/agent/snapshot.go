@@ -18,7 +18,7 @@ import (
 
 // Method is the gather method of the agent's snapshots: their folders are named
 // eks_<instance>_<time>-UTC_nodediag-agent and their manifest says "method": "agent".
-const Method = "agent"
+const Method = gather.MethodAgent
 
 // Paths of the API's view of the pod inside a snapshot, beside the collector's layout.
 const (

@@ -24,6 +24,8 @@ const (
 	DefaultTimeout            = 75 * time.Second
 	// ManifestName is the file in the bundle's root that records how it was gathered.
 	ManifestName = "nodediag-gather.json"
+	// MethodAgent is the method of the capture agent's snapshots (internal/agent).
+	MethodAgent = "agent"
 )
 
 // Result describes a gathered bundle.
