@@ -166,7 +166,7 @@ func (a *Agent) Metrics() *Metrics { return a.opt.Metrics }
 // a spot interruption notice takes it too, while the agent goes on watching.
 func (a *Agent) Run(ctx context.Context) error {
 	log := a.opt.Log
-	if n, err := a.opt.Client.CoreV1().Nodes().Get(ctx, a.opt.Node, metav1.GetOptions{}); err != nil {
+	if n, err := a.getNode(ctx); err != nil {
 		// Snapshots still work, named by the node; the instance id only helps find them.
 		log.Warn("own node not read; snapshots are named by node name only", "node", a.opt.Node, "err", err)
 	} else {
@@ -427,7 +427,7 @@ func (a *Agent) watchDrain(ctx context.Context, going chan<- string) {
 			return
 		case <-t.C:
 		}
-		n, err := a.opt.Client.CoreV1().Nodes().Get(ctx, a.opt.Node, metav1.GetOptions{})
+		n, err := a.getNode(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				a.opt.Log.Warn("own node not read", "node", a.opt.Node, "err", err)
@@ -443,4 +443,17 @@ func (a *Agent) watchDrain(ctx context.Context, going chan<- string) {
 		}
 		was = n.Spec.Unschedulable
 	}
+}
+
+// apiTimeout bounds each get and list: the client has no timeout of its own, for the watch.
+const apiTimeout = 30 * time.Second
+
+func (a *Agent) getNode(ctx context.Context) (*corev1.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	n, err := a.opt.Client.CoreV1().Nodes().Get(ctx, a.opt.Node, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("get node %s: %w", a.opt.Node, err)
+	}
+	return n, nil
 }

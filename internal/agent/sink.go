@@ -14,7 +14,8 @@ type Sink interface {
 }
 
 // StoreSink imports snapshots into a store (indexed, so diagnose reads them at once) and, when
-// Remote is set, publishes them to its bucket, where they outlive the node.
+// Remote is set, publishes them to its bucket, where they outlive the node, and drops the local
+// copy.
 type StoreSink struct {
 	Store  *store.Store  // with Remote: Remote.Cache
 	Remote *remote.Store // nil: a folder store
@@ -30,6 +31,11 @@ func (s StoreSink) Put(ctx context.Context, dir string) (string, error) {
 	if s.Remote != nil {
 		if err := s.Remote.Publish(ctx, res.Entry); err != nil {
 			return id, fmt.Errorf("publish snapshot %s to %s: %w", id, s.Remote.URL, err)
+		}
+		// The bucket has it: the node's disk keeps none, so the cache does not grow with every
+		// crash for the agent's lifetime.
+		if err := s.Store.Remove(ctx, res.Entry); err != nil {
+			return id, fmt.Errorf("drop published snapshot %s from the cache: %w", id, err)
 		}
 	}
 	return id, nil

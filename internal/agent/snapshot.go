@@ -105,7 +105,9 @@ func (a *Agent) apiFiles(ctx context.Context, p *corev1.Pod) ([]gather.ExtraFile
 		return nil, err
 	}
 	sel := fields.OneTermEqualSelector("involvedObject.uid", string(p.UID)).String()
-	evs, err := a.opt.Client.CoreV1().Events(p.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel, Limit: 200})
+	lctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	evs, err := a.opt.Client.CoreV1().Events(p.Namespace).List(lctx, metav1.ListOptions{FieldSelector: sel, Limit: 200})
 	if err != nil {
 		// The node's logs are the point of the snapshot; events are a bonus the API may refuse.
 		a.opt.Log.Warn("events not read", "pod", p.Namespace+"/"+p.Name, "err", err)
