@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,6 +168,7 @@ type recordSink struct {
 	mu       sync.Mutex
 	triggers []gather.Trigger
 	files    [][]string
+	results  []gather.Result
 	next     Sink
 	got      chan struct{}
 }
@@ -199,6 +202,7 @@ func (s *recordSink) Put(ctx context.Context, dir string) (string, error) {
 	s.mu.Lock()
 	s.triggers = append(s.triggers, *res.Trigger)
 	s.files = append(s.files, files)
+	s.results = append(s.results, res)
 	s.mu.Unlock()
 	s.got <- struct{}{}
 	return id, nil
@@ -387,5 +391,94 @@ func TestHundredPodsStayWithinTheNodeLimit(t *testing.T) {
 	}
 	if n := counted(a, Duplicate); n != lim.Burst {
 		t.Errorf("%d duplicates, want the %d pods snapshotted in the first round", n, lim.Burst)
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	m := NewMetrics()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get("/healthz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz before the watch synced: %d, want 503", code)
+	}
+	cs := fake.NewClientset(node(false))
+	sink := newRecordSink(nil)
+	h := &host{root: t.TempDir()}
+	clk := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	a, _ := started(t, Options{Client: cs, Sink: sink, HostRoot: h.root, Run: h.run, Now: clk.now, Metrics: m, Limits: oneAtATime})
+	crash := crashingPods(t, cs, 2, clk.now)
+	crash(0)
+	crash(1)
+	waitFor(t, "two verdicts", func() bool { return counted(a, Taken)+counted(a, NodeLimited) == 2 })
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz after the watch synced: %d, want 200", code)
+	}
+	_, body := get("/metrics")
+	for _, want := range []string{`nodediag_agent_snapshots_total{result="taken"} 1`, `nodediag_agent_snapshots_total{result="node_rate_limited"} 1`,
+		`nodediag_agent_snapshots_total{result="failed"} 0`, "nodediag_agent_watched_pods 2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "go_goroutines") {
+		t.Error("/metrics exports the default registry's collectors: the agent's registry is its own")
+	}
+}
+
+func TestSnapshotFailureIsCounted(t *testing.T) {
+	cs := fake.NewClientset(node(false))
+	h := &host{root: t.TempDir()}
+	clk := &clock{t: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	a, _ := started(t, Options{Client: cs, Sink: failingSink{}, HostRoot: h.root, Run: h.run, Now: clk.now})
+	crashingPods(t, cs, 1, clk.now)(0)
+	waitFor(t, "the failure", func() bool { return counted(a, Failed) == 1 })
+	if n := counted(a, Taken); n != 0 {
+		t.Errorf("taken %d after a failed store, want 0", n)
+	}
+}
+
+type failingSink struct{}
+
+func (failingSink) Put(context.Context, string) (string, error) {
+	return "", errors.New("bucket refused the write")
+}
+
+func TestByteBudget(t *testing.T) {
+	h := newHost(t, "container-oom-v2")
+	cs := fake.NewClientset(node(false), before(h.pod))
+	sink := newRecordSink(nil)
+	clk := &clock{t: h.capture}
+	const perFile, total = 8 << 10, 20 << 10
+	started(t, Options{Client: cs, Sink: sink, HostRoot: h.root, Run: h.run, Now: clk.now, MaxFileBytes: perFile, MaxBytes: total, Window: 24 * time.Hour})
+	update(t, cs, h.pod)
+	waitFor(t, "the snapshot", func() bool { return sink.count() == 1 })
+	res := sink.results[0]
+	var sum int64
+	cut := false
+	for _, f := range res.Files {
+		sum += f.Bytes
+		if f.Bytes > perFile {
+			t.Errorf("%s is %d bytes, over the per-file cap %d", f.Path, f.Bytes, perFile)
+		}
+		cut = cut || f.Truncated
+	}
+	if sum > total {
+		t.Errorf("snapshot holds %d bytes, over the budget %d", sum, total)
+	}
+	said := false
+	for _, m := range res.Missing {
+		said = said || strings.Contains(m.Why, "byte budget") || strings.Contains(m.Why, "size cap")
+	}
+	if !cut || !said {
+		t.Errorf("a day of journals fit in %d bytes without a cut being recorded: files %+v, missing %+v", total, res.Files, res.Missing)
 	}
 }
