@@ -216,7 +216,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case why := <-going:
 			log.Warn("node going away: last snapshot", "why", why)
-			a.final(ctx, why)
+			fctx, cancel := context.WithTimeout(ctx, a.opt.FinalDeadline)
+			a.final(fctx, why)
+			cancel()
 			continue
 		case <-ctx.Done():
 		}
@@ -370,8 +372,8 @@ func (a *Agent) work(ctx context.Context) {
 				case <-time.After(min(wait, a.opt.Settle)):
 				}
 			}
-			if _, err := a.snapshot(ctx, j); err != nil && ctx.Err() != nil {
-				a.unsnap(j.trigger)
+			if _, err := a.snapshot(ctx, j); err != nil {
+				a.unsnap(j.trigger) // the last snapshot tries again
 			}
 		}
 	}

@@ -22,8 +22,9 @@ const Method = gather.MethodAgent
 
 // Paths of the API's view of the pod inside a snapshot, beside the collector's layout.
 const (
-	PodFile    = "nodediag/pod.json"
-	EventsFile = "nodediag/events.json"
+	PodFile      = "nodediag/pod.json"
+	EventsFile   = "nodediag/events.json"
+	HostnameFile = "nodediag/hostname"
 )
 
 // snapshot builds one bundle about j's crash and hands it to the sink.
@@ -88,7 +89,9 @@ func (a *Agent) take(ctx context.Context, j job) (id string, size int64, err err
 func (a *Agent) apiFiles(ctx context.Context, p *corev1.Pod) ([]gather.ExtraFile, error) {
 	pod := p.DeepCopy()
 	pod.TypeMeta = metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}
-	var out []gather.ExtraFile
+	// The node's name, where internal/bundle looks for a host name: a snapshot whose journals
+	// could not be read is still found by the pod's node name.
+	out := []gather.ExtraFile{{Path: HostnameFile, Source: "the agent's --node", Data: []byte(a.opt.Node + "\n")}}
 	add := func(path, source string, v any) error {
 		clean, err := redact.Value(v, false)
 		if err != nil {
