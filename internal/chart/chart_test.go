@@ -1063,6 +1063,11 @@ func TestAgent(t *testing.T) {
 				t.Errorf("the agent runs as %s, which is not bound to its own role alone", pod.ServiceAccountName)
 			}
 
+			if url := v.str("store", "url"); !strings.Contains(r.notes, "capture agent") || url != "" && !strings.Contains(r.notes, url) ||
+				url == "" && !strings.Contains(r.notes, "set store.url") {
+				t.Errorf("NOTES do not say where the agent's snapshots go:\n%s", r.notes)
+			}
+
 			// The server's Service must not send MCP traffic to an agent pod.
 			svc := one[*corev1.Service](t, r)
 			if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(ds.Spec.Template.Labels)) {
