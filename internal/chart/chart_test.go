@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -227,6 +228,12 @@ type permission struct{ verb, resource string }
 // conditional. "the kinds you want" end the run: they are rbac.extraResources.
 func readmePermissions(t *testing.T) (always, optional []permission) {
 	t.Helper()
+	return readmeBullet(t, "- **Kubernetes**")
+}
+
+// readmeBullet reads the permissions of the README's bullet that starts with prefix.
+func readmeBullet(t *testing.T, prefix string) (always, optional []permission) {
+	t.Helper()
 	raw, err := os.ReadFile(readme)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +242,7 @@ func readmePermissions(t *testing.T) (always, optional []permission) {
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	for sc.Scan() {
 		l := sc.Text()
-		if strings.HasPrefix(l, "- **Kubernetes**") {
+		if strings.HasPrefix(l, prefix) {
 			bullet = l
 			continue
 		}
@@ -247,7 +254,7 @@ func readmePermissions(t *testing.T) (always, optional []permission) {
 		}
 	}
 	if bullet == "" {
-		t.Fatal("README has no '- **Kubernetes**' permission bullet")
+		t.Fatalf("README has no %q permission bullet", prefix)
 	}
 	quoted := regexp.MustCompile("`([^`]+)`")
 	run := regexp.MustCompile("^\\s*(?:`[^`]+`(?:,\\s*|\\s+and\\s+)?)+")
@@ -352,9 +359,27 @@ func checkAll(t *testing.T, r *rendering) {
 	checkServeFlags(t, r)
 }
 
+// serverOnly leaves out the capture agent's objects (TestAgent checks those).
+func serverOnly[T metav1.Object](all []T) []T {
+	var out []T
+	for _, o := range all {
+		if o.GetLabels()["app.kubernetes.io/component"] != "agent" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 func checkRBAC(t *testing.T, r *rendering, v values) {
 	t.Helper()
-	roles := find[*rbacv1.ClusterRole](r)
+	for _, cr := range find[*rbacv1.ClusterRole](r) {
+		for _, p := range granted(cr) {
+			if p.resource == "secrets" && p.verb != "list" {
+				t.Errorf("ClusterRole %s grants %s on secrets: only list is ever allowed", cr.Name, p.verb)
+			}
+		}
+	}
+	roles := serverOnly(find[*rbacv1.ClusterRole](r))
 	for _, cr := range roles {
 		for _, p := range granted(cr) {
 			if p.resource == "secrets" && p.verb != "list" {
@@ -397,8 +422,11 @@ func checkRBAC(t *testing.T, r *rendering, v values) {
 	if got, want := sortPerms(granted(roles[0])), sortPerms(want); !slices.Equal(got, want) {
 		t.Errorf("ClusterRole grants\n%v\nwant, from the README and rbac.extraResources,\n%v", got, want)
 	}
-	crb := one[*rbacv1.ClusterRoleBinding](t, r)
-	sa := one[*corev1.ServiceAccount](t, r)
+	crbs, sas := serverOnly(find[*rbacv1.ClusterRoleBinding](r)), serverOnly(find[*corev1.ServiceAccount](r))
+	if len(crbs) != 1 || len(sas) != 1 {
+		t.Fatalf("want one ClusterRoleBinding and one ServiceAccount for the server, rendered %d and %d", len(crbs), len(sas))
+	}
+	crb, sa := crbs[0], sas[0]
 	if crb.RoleRef.Name != roles[0].Name || len(crb.Subjects) != 1 || crb.Subjects[0].Name != sa.Name || crb.Subjects[0].Namespace != namespace {
 		t.Errorf("ClusterRoleBinding %+v does not bind ClusterRole %s to ServiceAccount %s/%s", crb, roles[0].Name, namespace, sa.Name)
 	}
@@ -494,7 +522,7 @@ func checkPod(t *testing.T, r *rendering, v values) {
 			t.Errorf("Service selects %s=%s, which the pod does not have", k, val)
 		}
 	}
-	if (d.Spec.Template.Spec.ServiceAccountName) != one[*corev1.ServiceAccount](t, r).Name {
+	if sas := serverOnly(find[*corev1.ServiceAccount](r)); len(sas) != 1 || d.Spec.Template.Spec.ServiceAccountName != sas[0].Name {
 		t.Errorf("pod runs as ServiceAccount %s, not the chart's", d.Spec.Template.Spec.ServiceAccountName)
 	}
 	if auto := pod.AutomountServiceAccountToken; auto == nil || *auto == v.bool("serve", "noKube") {
@@ -888,5 +916,163 @@ func TestLint(t *testing.T) {
 		if m.Severity >= support.WarningSev {
 			t.Error(m)
 		}
+	}
+}
+
+// agentHostPaths are the node folders the capture agent may mount, all read-only: the journals
+// (persistent and volatile) and the pods' logs. Nothing else of the host.
+var agentHostPaths = []string{"/var/log/journal", "/run/log/journal", "/var/log/pods"}
+
+// TestAgent renders the capture agent's DaemonSet and holds it to what `nodediag agent` needs and
+// no more: its flags accepted by the command itself, NODE_NAME from the downward API, the host's
+// log folders mounted read-only and nothing else of the host, every capability dropped, requests
+// and limits, and its own ClusterRole granting exactly the README's agent permissions.
+func TestAgent(t *testing.T) {
+	for _, tc := range []struct{ name, vals string }{
+		{"bucket store", "store: {url: 's3://nodediag-store?prefix=prod/'}\nagent: {enabled: true, burst: 5, window: 45m}"},
+		{"node store", "agent: {enabled: true, hostPathStore: /var/lib/nodediag-snapshots}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var vals map[string]any
+			if err := yaml.Unmarshal([]byte(tc.vals), &vals); err != nil {
+				t.Fatal(err)
+			}
+			r := mustRender(t, vals)
+			checkAll(t, r) // the server's objects are as without the agent
+			v := effective(t, vals)
+			ds := one[*appsv1.DaemonSet](t, r)
+			pod := ds.Spec.Template.Spec
+			if len(pod.Containers) != 1 {
+				t.Fatalf("want one container, got %d", len(pod.Containers))
+			}
+			c := pod.Containers[0]
+
+			// The flags are nodediag's own: --help parses them all and stops.
+			var out, errb bytes.Buffer
+			if code := cli.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
+				t.Errorf("nodediag %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+			}
+			flags := map[string]string{}
+			for _, a := range c.Args {
+				if k, val, ok := strings.Cut(a, "="); ok {
+					flags[k] = val
+				}
+			}
+			if c.Args[0] != "agent" || flags["--node"] != "$(NODE_NAME)" {
+				t.Errorf("args %q: want agent --node=$(NODE_NAME)", c.Args)
+			}
+			nodeFromAPI := false
+			for _, e := range c.Env {
+				nodeFromAPI = nodeFromAPI || e.Name == "NODE_NAME" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName"
+			}
+			if !nodeFromAPI {
+				t.Errorf("env %+v: want NODE_NAME from the downward API's spec.nodeName", c.Env)
+			}
+			if url := v.str("store", "url"); url != "" && flags["--store"] != url {
+				t.Errorf("--store=%s, want store.url %s", flags["--store"], url)
+			}
+			if flags["--burst"] != fmt.Sprint(v.get("agent", "burst")) || flags["--window"] != v.str("agent", "window") {
+				t.Errorf("--burst=%s --window=%s, want the values' %v and %s", flags["--burst"], flags["--window"], v.get("agent", "burst"), v.str("agent", "window"))
+			}
+
+			// The host: only the log folders, read-only; the snapshot store is the one writable
+			// place, and never one of them.
+			mounts := map[string]corev1.VolumeMount{}
+			for _, m := range c.VolumeMounts {
+				mounts[m.Name] = m
+			}
+			root := v.str("agent", "hostRoot")
+			var hostPaths []string
+			for _, vol := range pod.Volumes {
+				m, mounted := mounts[vol.Name]
+				if !mounted {
+					t.Errorf("volume %s is not mounted", vol.Name)
+					continue
+				}
+				if vol.HostPath == nil {
+					continue
+				}
+				if vol.Name == "state" {
+					if vol.HostPath.Path != v.str("agent", "hostPathStore") || slices.Contains(agentHostPaths, vol.HostPath.Path) {
+						t.Errorf("the writable host folder %s is not agent.hostPathStore", vol.HostPath.Path)
+					}
+					continue
+				}
+				hostPaths = append(hostPaths, vol.HostPath.Path)
+				if !m.ReadOnly {
+					t.Errorf("host folder %s is mounted writable", vol.HostPath.Path)
+				}
+				if m.MountPath != root+vol.HostPath.Path {
+					t.Errorf("host folder %s is mounted at %s, not under --host-root %s", vol.HostPath.Path, m.MountPath, root)
+				}
+			}
+			slices.Sort(hostPaths)
+			if want := slices.Sorted(slices.Values(agentHostPaths)); !slices.Equal(hostPaths, want) {
+				t.Errorf("host folders %q, want exactly %q", hostPaths, want)
+			}
+			if flags["--host-root"] != root {
+				t.Errorf("--host-root=%s, want agent.hostRoot %s", flags["--host-root"], root)
+			}
+
+			sc := c.SecurityContext
+			if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+				sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 ||
+				sc.Privileged != nil && *sc.Privileged {
+				t.Errorf("securityContext %+v: want no privilege escalation, a read-only root, every capability dropped and none added", sc)
+			}
+			for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				if _, ok := c.Resources.Requests[res]; !ok {
+					t.Errorf("no %s request", res)
+				}
+			}
+			if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+				t.Error("no memory limit")
+			}
+			grace := pod.TerminationGracePeriodSeconds
+			deadline, err := time.ParseDuration(flags["--final-deadline"])
+			if err != nil || grace == nil || deadline >= time.Duration(*grace)*time.Second {
+				t.Errorf("--final-deadline=%s with terminationGracePeriodSeconds %v: the last snapshot must end before the kill", flags["--final-deadline"], grace)
+			}
+
+			// Its own service account and role: the README's agent permissions, exactly.
+			var role *rbacv1.ClusterRole
+			for _, cr := range find[*rbacv1.ClusterRole](r) {
+				if cr.Labels["app.kubernetes.io/component"] == "agent" {
+					role = cr
+				}
+			}
+			if role == nil {
+				t.Fatal("no ClusterRole for the agent")
+			}
+			always, _ := readmeBullet(t, "- **Kubernetes, capture agent**")
+			if got, want := sortPerms(granted(role)), sortPerms(always); !slices.Equal(got, want) {
+				t.Errorf("the agent's ClusterRole grants\n%v\nwant, from the README,\n%v", got, want)
+			}
+			for _, p := range granted(role) {
+				if p.resource == "secrets" || p.verb == "*" || p.resource == "*" {
+					t.Errorf("the agent's ClusterRole grants %s on %s", p.verb, p.resource)
+				}
+			}
+			bound := false
+			for _, crb := range find[*rbacv1.ClusterRoleBinding](r) {
+				if crb.RoleRef.Name == role.Name {
+					bound = len(crb.Subjects) == 1 && crb.Subjects[0].Name == pod.ServiceAccountName && crb.Subjects[0].Namespace == namespace
+				}
+			}
+			if !bound || pod.ServiceAccountName == one[*appsv1.Deployment](t, r).Spec.Template.Spec.ServiceAccountName {
+				t.Errorf("the agent runs as %s, which is not bound to its own role alone", pod.ServiceAccountName)
+			}
+
+			if url := v.str("store", "url"); !strings.Contains(r.notes, "capture agent") || url != "" && !strings.Contains(r.notes, url) ||
+				url == "" && !strings.Contains(r.notes, "set store.url") {
+				t.Errorf("NOTES do not say where the agent's snapshots go:\n%s", r.notes)
+			}
+
+			// The server's Service must not send MCP traffic to an agent pod.
+			svc := one[*corev1.Service](t, r)
+			if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(ds.Spec.Template.Labels)) {
+				t.Errorf("the server's Service selector %v selects the agent's pods %v", svc.Spec.Selector, ds.Spec.Template.Labels)
+			}
+		})
 	}
 }

@@ -112,6 +112,9 @@ func (p *podFlags) resolve(cmd *cobra.Command, g *globals, args []string) (*sele
 		return nil, err
 	}
 	in.Entry = e
+	// An agent's snapshot is named in the diagnosis, and stands in for the pod's status when
+	// the cluster was not read.
+	apiGaps = append(apiGaps, app.SnapshotInput(e, &in)...)
 	// The other nodes' bundles in the store say whether the crash is the node's or the
 	// workload's (the K3 multi-node guardrail), for the diagnosis and the report alike.
 	if st, err := g.openStore(); err == nil {

@@ -162,6 +162,6 @@ agent, Bottlerocket logdog), parses every timestamp, and indexes findings and ty
 	root.AddCommand(newImportCmd(g), newIndexCmd(g), newErrorsCmd(g), newFactsCmd(g), newSearchCmd(g), newReadCmd(g), newCorrelateCmd(g), newValidateCmd(g),
 		newDiagnoseCmd(g), newReportCmd(g), newTriageCmd(g), newSummarizeCmd(g), newSOPsCmd(g), newSOPCmd(g), newServeCmd(g),
 		newBundlesCmd(g), newFleetCmd(g), newCompareNodesCmd(g), newDoctorCmd(g), newRulesCmd(g), newVersionCmd(g), newCollectCmd(g), newStatusCmd(g),
-		newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g), newIndexJobCmd(g))
+		newClusterHealthCmd(g), newCloudWatchLogsCmd(g), newExportCmd(g), newIndexJobCmd(g), newAgentCmd(g))
 	return root
 }

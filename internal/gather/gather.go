@@ -24,6 +24,8 @@ const (
 	DefaultTimeout            = 75 * time.Second
 	// ManifestName is the file in the bundle's root that records how it was gathered.
 	ManifestName = "nodediag-gather.json"
+	// MethodAgent is the method of the capture agent's snapshots (internal/agent).
+	MethodAgent = "agent"
 )
 
 // Result describes a gathered bundle.
@@ -35,6 +37,20 @@ type Result struct {
 	Capture    time.Time    `json:"capture"`
 	Files      []FileResult `json:"files"`
 	Missing    []Missing    `json:"missing"`
+	Trigger    *Trigger     `json:"trigger,omitempty"` // set in a capture agent's snapshot
+}
+
+// Trigger says which crash made the capture agent take a snapshot, so that a diagnosis built on
+// it can name the restart it was taken after.
+type Trigger struct {
+	Reason       string    `json:"reason"` // "restart", "CrashLoopBackOff", or "final: <why>" for the last snapshot before the node goes
+	Namespace    string    `json:"namespace"`
+	Pod          string    `json:"pod"`
+	PodUID       string    `json:"podUID"`
+	Container    string    `json:"container"`
+	RestartCount int32     `json:"restartCount"`
+	ExitCode     *int32    `json:"exitCode,omitempty"`
+	CrashedAt    time.Time `json:"crashedAt,omitzero"` // lastState.terminated.finishedAt, else when it was seen
 }
 
 // FileResult is one file written into the bundle.
@@ -68,6 +84,8 @@ type builder struct {
 	parent   string
 	tmp      string
 	maxBytes int64
+	maxTotal int64 // 0: no cap on the whole bundle
+	total    int64
 	res      *Result
 	progress Progress
 	steps    int
@@ -157,11 +175,17 @@ func (b *builder) write(ctx context.Context, rel, source string, r io.Reader, co
 					b.missing(rel, fmt.Sprintf("cut at the size cap of %d bytes after %d lines: later lines were not gathered", b.maxBytes, fr.Lines))
 					break
 				}
+				if b.maxTotal > 0 && b.total+int64(len(out)) > b.maxTotal {
+					fr.Truncated = true
+					b.missing(rel, fmt.Sprintf("cut at the bundle's byte budget of %d bytes after %d lines: later lines were not gathered", b.maxTotal, fr.Lines))
+					break
+				}
 				if _, err := w.Write(out); err != nil {
 					f.Close()
 					return fr, false, fmt.Errorf("gather: write %s: %w", rel, err)
 				}
 				fr.Bytes += int64(len(out))
+				b.total += int64(len(out))
 				fr.Lines++
 			}
 		}
@@ -259,6 +283,7 @@ func (b *builder) drop(rel string) {
 	os.Remove(filepath.Join(b.tmp, filepath.FromSlash(rel)))
 	for i, f := range b.res.Files {
 		if f.Path == rel {
+			b.total -= f.Bytes
 			b.res.Files = append(b.res.Files[:i], b.res.Files[i+1:]...)
 			break
 		}

@@ -27,6 +27,22 @@ type LocalOptions struct {
 	Timeout      time.Duration
 	Now          func() time.Time
 	Progress     Progress
+
+	// The capture agent (internal/agent) gathers a small bundle about one crash with these.
+	Method        string   // the folder name's and manifest's method; "": "local"
+	InstanceID    string   // the node's EC2 instance id when the caller knows it (the API's providerID); "": read from the host
+	NodeName      string   // the Kubernetes node name; "": the host name
+	PodDirs       []string // nil: all of /var/log/pods; else only these folders under it (e.g. "ns_pod_uid/container")
+	MaxTotalBytes int64    // cap on the whole bundle; 0: none beyond the per-file cap
+	Extra         []ExtraFile
+	Trigger       *Trigger // recorded in the manifest: what made the agent take the bundle
+}
+
+// ExtraFile is a file the caller already holds (a pod's status and events read from the API),
+// written into the bundle at Path under the same caps as the node's files.
+type ExtraFile struct {
+	Path, Source string
+	Data         []byte
 }
 
 // ExecRunner runs a command on this machine.
@@ -83,15 +99,27 @@ func Local(ctx context.Context, dstParent string, opt LocalOptions) (*Result, er
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	b, err := newBuilder(dstParent, "local", now(), opt.MaxFileBytes, opt.Progress)
+	method := opt.Method
+	if method == "" {
+		method = "local"
+	}
+	b, err := newBuilder(dstParent, method, now(), opt.MaxFileBytes, opt.Progress)
 	if err != nil {
 		return nil, err
 	}
+	b.maxTotal = opt.MaxTotalBytes
+	b.res.Trigger = opt.Trigger
 	l := &local{b: b, opt: opt}
-	b.plan(6)
+	b.plan(7)
 
 	b.step("instance id")
 	id, host := l.identity()
+	if opt.InstanceID != "" && validInstanceID.MatchString(opt.InstanceID) {
+		id = opt.InstanceID
+	}
+	if opt.NodeName != "" {
+		host = opt.NodeName
+	}
 	b.res.InstanceID, b.res.NodeName = id, host
 	if id != "" {
 		if err := b.writeText(ctx, "system/instance-id.txt", "instance id file", id); err != nil {
@@ -101,6 +129,14 @@ func Local(ctx context.Context, dstParent string, opt LocalOptions) (*Result, er
 		b.missing("instance id", "neither /sys/devices/virtual/dmi/id/board_asset_tag nor /var/lib/cloud/data/instance-id holds an EC2 instance id (IMDS is not asked)")
 	}
 
+	// The caller's files first: they are small and about the crash itself, so the byte budget
+	// cuts the node's journals rather than them.
+	b.step("files from the caller")
+	for _, x := range opt.Extra {
+		if _, _, err := b.write(ctx, x.Path, x.Source, bytes.NewReader(x.Data), nil); err != nil {
+			return nil, b.abort(err)
+		}
+	}
 	for _, u := range unitQueries {
 		b.step("journalctl -u " + u.unit)
 		args := []string{"-u", u.unit, "--since", opt.Since, "-o", "short-iso-precise", "--no-pager"}
@@ -300,11 +336,25 @@ func (l *local) copyFile(ctx context.Context, src, rel string, quietAbsent bool)
 	return ok, err
 }
 
-// pods copies /var/log/pods: every readable file, skipping what this user may not read.
+// pods copies /var/log/pods (or only opt.PodDirs under it): every readable file, skipping what
+// this user may not read.
 func (l *local) pods(ctx context.Context) error {
-	root := l.path("var/log/pods")
+	if l.opt.PodDirs != nil {
+		for _, d := range l.opt.PodDirs {
+			clean := filepath.ToSlash(filepath.Clean("/" + d))[1:] // never above /var/log/pods
+			if err := l.podsUnder(ctx, "var/log/pods/"+clean); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return l.podsUnder(ctx, "var/log/pods")
+}
+
+func (l *local) podsUnder(ctx context.Context, relRoot string) error {
+	root := l.path(relRoot)
 	if _, err := os.Stat(root); err != nil {
-		l.b.missing("var_log/pods", fmt.Sprintf("/var/log/pods could not be read: %v", err))
+		l.b.missing("var_log/"+strings.TrimPrefix(relRoot, "var/log/"), fmt.Sprintf("/%s could not be read: %v", relRoot, err))
 		return nil
 	}
 	denied := 0
@@ -338,10 +388,10 @@ func (l *local) pods(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("gather: /var/log/pods: %w", err)
+		return fmt.Errorf("gather: /%s: %w", relRoot, err)
 	}
 	if denied > 0 {
-		l.b.missing("var_log/pods", fmt.Sprintf("%d files or folders under /var/log/pods could not be read (pod logs are root-only on most nodes: run as root)", denied))
+		l.b.missing("var_log/"+strings.TrimPrefix(relRoot, "var/log/"), fmt.Sprintf("%d files or folders under /"+relRoot+" could not be read (pod logs are root-only on most nodes: run as root)", denied))
 	}
 	return nil
 }

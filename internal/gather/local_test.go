@@ -198,3 +198,31 @@ func TestLocalRealMachine(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestLocalPodDirs: the agent's bundle holds the named container's logs only, and a folder name
+// that climbs out of /var/log/pods stays under it.
+func TestLocalPodDirs(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "var/log/pods/shop_api_u1/api/0.log", "2026-11-20T10:26:10Z stdout F one\n")
+	writeFile(t, root, "var/log/pods/shop_api_u1/sidecar/0.log", "2026-11-20T10:26:10Z stdout F two\n")
+	writeFile(t, root, "var/log/secret.log", "not a pod log\n")
+	// No journalctl or dmesg on this node: the pod logs and the caller's files are the bundle.
+	run := func(context.Context, string, ...string) (io.ReadCloser, error) { return nil, exec.ErrNotFound }
+	res, err := Local(context.Background(), t.TempDir(), LocalOptions{Root: root, Run: run, Method: "agent", NodeName: "node-a",
+		PodDirs: []string{"shop_api_u1/api", "../../secret.log"},
+		Extra:   []ExtraFile{{Path: "nodediag/pod.json", Source: "test", Data: []byte("{}\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Files {
+		got = append(got, f.Path)
+	}
+	want := []string{"nodediag/pod.json", "var_log/pods/shop_api_u1/api/0.log"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("files %q, want %q", got, want)
+	}
+	if res.Method != "agent" || !strings.Contains(filepath.Base(res.Dir), "_nodediag-agent") || res.NodeName != "node-a" {
+		t.Errorf("method %q, folder %s, node %q: want the agent's", res.Method, res.Dir, res.NodeName)
+	}
+}

@@ -251,3 +251,19 @@ func InstanceID(providerID string) string {
 	}
 	return last
 }
+
+// Clientset builds a plain clientset from a kubeconfig as NewClient does (in a pod with no
+// kubeconfig: the pod's service account), for a caller that watches: the capture agent's pod
+// watch is long-lived, so no client-wide request timeout is set and the caller bounds its own
+// gets and lists.
+func Clientset(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
+	cfg, _, err := LoadConfig(kubeconfig, kubeContext)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
+	}
+	return cs, nil
+}

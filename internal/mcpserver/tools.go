@@ -658,6 +658,7 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 		return nil, out, err
 	}
 	dIn.Entry = e
+	dIn.Gaps = append(dIn.Gaps, app.SnapshotInput(e, &dIn)...)
 	// The other nodes' signatures in the store: the runbook's multi-node guardrail. Without
 	// them the diagnosis still stands; it says what it could not check.
 	if dIn.Peers, _, err = app.Peers(ctx, s.store, e); err != nil {

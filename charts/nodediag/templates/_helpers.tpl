@@ -97,3 +97,13 @@ name: {{ include "nodediag.fullname" . }}
 key: {{ .Values.auth.secretKey }}
 {{- end }}
 {{- end }}
+
+{{/*
+The capture agent's pod labels: a name of its own, so that the server's Service and
+NetworkPolicy, which select nodediag.selectorLabels, never select an agent pod.
+*/}}
+{{- define "nodediag.agentSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "nodediag.name" . | trunc 57 | trimSuffix "-" }}-agent
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: agent
+{{- end }}
