@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nodediag/nodediag/internal/bundle"
-	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -71,7 +70,7 @@ func ImportSources(ctx context.Context, paths []string) (sources []string, ignor
 	}
 	batch = len(paths) > 1
 	for _, p := range paths {
-		if remote.IsURL(p) {
+		if source.IsURL(p) {
 			objs, err := source.List(ctx, p)
 			if err != nil {
 				return nil, nil, false, badf("import %s: %v", p, err)

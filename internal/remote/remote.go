@@ -38,11 +38,12 @@ import (
 	_ "github.com/nodediag/nodediag/internal/blobdrivers"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
 // IsURL reports whether a --store value names a bucket rather than a folder.
-func IsURL(s string) bool { return strings.Contains(s, "://") }
+func IsURL(s string) bool { return source.IsURL(s) }
 
 // Store is a bucket and the local cache that mirrors it.
 type Store struct {

@@ -39,6 +39,9 @@ func (o Object) URL() string {
 	return strings.TrimSuffix(base, "/") + "/" + q.Get("prefix") + o.Key
 }
 
+// IsURL reports whether an argument names a bucket rather than a local path.
+func IsURL(s string) bool { return strings.Contains(s, "://") }
+
 // IsArchive reports whether an object's name is a node log archive.
 func IsArchive(key string) bool {
 	k := strings.ToLower(key)
