@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/app"
+	_ "github.com/nodediag/nodediag/internal/blobdrivers" // --store and import take every bucket gocloud.dev knows
 	"github.com/nodediag/nodediag/internal/correlate"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/kube"

@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
-
-	_ "github.com/nodediag/nodediag/internal/blobdrivers"
 )
 
 // Object is one archive in a bucket.
