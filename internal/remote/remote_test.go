@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -337,5 +338,46 @@ func TestPushDir(t *testing.T) {
 	}
 	if ok, _ := b.Exists(ctx, "export/facts/instance_id=i-2/.b3.parquet.123.tmp"); ok {
 		t.Error("a hidden file in progress was pushed")
+	}
+}
+
+// A mirrored bundle indexed by another rule catalog is read as it is, with a warning, not
+// rebuilt: a rebuild would download every file of it.
+func TestMirroredStaleCatalogNotRebuilt(t *testing.T) {
+	url := fileURL(t)
+	ctx := context.Background()
+	w, src := writer(t, url)
+	// Republish the index as an older catalog wrote it.
+	p := filepath.Join(src.IndexDir(), index.FileName)
+	data, _ := os.ReadFile(p)
+	var raw map[string]any
+	json.Unmarshal(data, &raw)
+	raw["catalogVersion"] = "2020.01.01"
+	data, _ = json.Marshal(raw)
+	os.WriteFile(p, data, 0o644)
+	if _, err := w.PublishAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, url, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Cache.Resolve("", src.Manifest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := r.Cache.Index(ctx, e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.CatalogVersion != "2020.01.01" || !slices.ContainsFunc(idx.Warnings, func(w string) bool { return strings.Contains(w, "another rule catalog") }) {
+		t.Errorf("catalog %s, warnings %q: want the old index, said so", idx.CatalogVersion, idx.Warnings)
+	}
+	if n := filesIn(t, e); n != 0 {
+		t.Errorf("%d files downloaded: the index was rebuilt", n)
 	}
 }

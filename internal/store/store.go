@@ -429,6 +429,14 @@ func (s *Store) Index(ctx context.Context, e *Entry, force bool) (*index.Index, 
 		if err == nil {
 			return idx, nil
 		}
+		if errors.Is(err, index.ErrStale) && idx != nil && idx.Schema == index.SchemaVersion && e.Mirrored() {
+			// A bucket's bundle indexed by another rule catalog: rebuilding here would download
+			// every file of it, and every bundle of a fleet at once after an upgrade. Its index
+			// is read as it is; the indexing Job re-indexes the bucket (index-job --force).
+			s.log.Warn("using a bucket bundle's index built by another rule catalog", "bundle", e.Manifest.ID, "reason", err)
+			idx.Warnings = append(idx.Warnings, "indexed by another rule catalog ("+idx.CatalogVersion+"): findings of rules added since are missing; re-index the bucket with `nodediag index-job --force`")
+			return idx, nil
+		}
 		if errors.Is(err, index.ErrStale) {
 			s.log.Info("rebuilding stale index", "bundle", e.Manifest.ID, "reason", err)
 		} else if !errors.Is(err, fs.ErrNotExist) {
