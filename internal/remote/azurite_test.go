@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
-
-	"github.com/nodediag/nodediag/internal/search"
 )
 
 // azuriteKey is the storage key every Azurite accepts for its devstoreaccount1 account: the
@@ -75,27 +73,7 @@ func TestAzureBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("azblob://nodediag?protocol=http&domain=%s&localemu=true", addr)
-	_, src := writer(t, url)
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if res, err := r.Sync(ctx); err != nil || len(res.Mirrored) != 1 {
-		t.Fatalf("sync from Azurite: %+v, %v", res, err)
-	}
-	e, err := r.Cache.Resolve("", src.Manifest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := r.Cache.Index(ctx, e, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := idx.Facts[0].Ref
-	if out, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: f.File, StartLine: f.Line, LineCount: 1}); err != nil || len(out.Lines) != 1 {
-		t.Fatalf("read %s from Azurite: %+v, %v", f, out, err)
-	}
+	roundTrip(t, url)
 	if _, err := Open(ctx, "azblob://missing?protocol=http&domain="+addr+"&localemu=true", t.TempDir(), nil); err == nil {
 		t.Error("a missing container opened")
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
-
-	"github.com/nodediag/nodediag/internal/search"
 )
 
 // TestGCS runs the store over the Cloud Storage JSON API of fake-gcs-server on loopback: the
@@ -34,27 +32,7 @@ func TestGCS(t *testing.T) {
 	// credentials.
 	t.Setenv("STORAGE_EMULATOR_HOST", addr)
 	ctx := context.Background()
-	_, src := writer(t, "gs://nodediag")
-	r, err := Open(ctx, "gs://nodediag", t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if res, err := r.Sync(ctx); err != nil || len(res.Mirrored) != 1 {
-		t.Fatalf("sync from the GCS emulator: %+v, %v", res, err)
-	}
-	e, err := r.Cache.Resolve("", src.Manifest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := r.Cache.Index(ctx, e, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := idx.Facts[0].Ref
-	if out, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: f.File, StartLine: f.Line, LineCount: 1}); err != nil || len(out.Lines) != 1 {
-		t.Fatalf("read %s from the GCS emulator: %+v, %v", f, out, err)
-	}
+	roundTrip(t, "gs://nodediag")
 	if _, err := Open(ctx, "gs://missing", t.TempDir(), nil); err == nil {
 		t.Error("a missing bucket opened")
 	}

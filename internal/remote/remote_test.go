@@ -53,6 +53,35 @@ func writer(t *testing.T, url string) (*Store, *store.Entry) {
 	return w, res.Entry
 }
 
+// roundTrip publishes the example bundle to url from one cache, mirrors it into another and reads
+// the line of its first crash fact there, which comes down from the bucket: the whole path of a
+// store in a bucket, for each driver.
+func roundTrip(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	_, src := writer(t, url)
+	r, err := Open(ctx, url, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if res, err := r.Sync(ctx); err != nil || len(res.Mirrored) != 1 {
+		t.Fatalf("sync from %s: %+v, %v", url, res, err)
+	}
+	e, err := r.Cache.Resolve("", src.Manifest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := r.Cache.Index(ctx, e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := idx.Facts[0].Ref
+	if out, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: f.File, StartLine: f.Line, LineCount: 1}); err != nil || len(out.Lines) != 1 {
+		t.Fatalf("read %s from %s: %+v, %v", f, url, out, err)
+	}
+}
+
 func filesIn(t *testing.T, e *store.Entry) int {
 	n := 0
 	filepath.WalkDir(e.FilesDir(), func(p string, d os.DirEntry, err error) error {
@@ -261,24 +290,7 @@ func TestS3(t *testing.T) {
 		return fmt.Sprintf("s3://%s?endpoint=%s&use_path_style=true&disable_https=true&region=us-east-1", bucket, endpoint)
 	}
 	ctx := context.Background()
-	_, src := writer(t, s3url("nodediag", srv.URL))
-	r, err := Open(ctx, s3url("nodediag", srv.URL), t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if res, err := r.Sync(ctx); err != nil || len(res.Mirrored) != 1 {
-		t.Fatalf("sync from S3: %+v, %v", res, err)
-	}
-	e, err := r.Cache.Resolve("", src.Manifest.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, _ := r.Cache.Index(ctx, e, false)
-	f := idx.Facts[0].Ref
-	if out, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: f.File, StartLine: f.Line, LineCount: 1}); err != nil || len(out.Lines) != 1 {
-		t.Fatalf("read %s over S3: %+v, %v", f, out, err)
-	}
+	roundTrip(t, s3url("nodediag", srv.URL))
 
 	if _, err := Open(ctx, s3url("no-such-bucket", srv.URL), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "no-such-bucket") {
 		t.Errorf("missing bucket: %v", err)
