@@ -331,6 +331,8 @@ func TestOneSnapshotPerCrashLoop(t *testing.T) {
 	if n := sink.count(); n != 1 {
 		t.Errorf("%d snapshots after a second crash in the window, want 1", n)
 	}
+	// The sink holds the snapshot a moment before the snapshot's goroutine counts it.
+	waitFor(t, "the taken counter", func() bool { return counted(a, Taken) >= 1 })
 	if n := counted(a, Taken); n != 1 {
 		t.Errorf("taken counter %d, want 1", n)
 	}
