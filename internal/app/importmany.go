@@ -215,7 +215,8 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req I
 		return row
 	}
 	finished := importing(src)
-	res, err := st.Import(ctx, src, store.ImportOptions{Force: req.Force, Limits: req.Limits})
+	res, err := st.Import(ctx, src, store.ImportOptions{Force: req.Force, Limits: req.Limits,
+		InstanceID: source.InstanceOfKey(filepath.ToSlash(src))})
 	finished()
 	row.Took = took(start)
 	return imported(row, src, res, err)

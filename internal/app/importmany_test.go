@@ -307,3 +307,33 @@ func TestImportBucketPrefix(t *testing.T) {
 		t.Errorf("a missing prefix: %v", err)
 	}
 }
+
+// TestImportInstanceFolders: archives kept under <instance>/ folders (named after their host, as
+// logdog's and the monitoring agent's are) are a batch, each with its folder's instance.
+func TestImportInstanceFolders(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(exampleArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2"}
+	for _, id := range want {
+		os.MkdirAll(filepath.Join(dir, id), 0o755)
+		os.WriteFile(filepath.Join(dir, id, "ip-10-0-1-2.ec2.internal-logs.tar.gz"), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "fleet.json"), []byte("{}"), 0o644)
+	ctx := context.Background()
+	sources, ignored, batch, err := app.ImportSources(ctx, []string{dir})
+	if err != nil || !batch || len(sources) != 2 || len(ignored) != 1 {
+		t.Fatalf("sources %v, ignored %v, batch %v: %v", sources, ignored, batch, err)
+	}
+	res, err := app.ImportMany(ctx, openStore(t), app.ImportManyRequest{Sources: sources, Jobs: 1})
+	if err != nil || res.Imported != 2 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	for i, r := range res.Archives {
+		if r.InstanceID != want[i] {
+			t.Errorf("%s: instance %s, want its folder's %s", r.Path, r.InstanceID, want[i])
+		}
+	}
+}

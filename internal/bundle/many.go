@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -95,6 +96,11 @@ func ListBundles(dir string) (Listing, error) {
 			l.Bundles = append(l.Bundles, p)
 		case fi.IsDir() && LooksLikeBundleDir(p):
 			l.Bundles = append(l.Bundles, p)
+		case fi.IsDir() && instanceFolder.MatchString(name):
+			// <instance>/<archive>: how bundles named after their host (logdog, the monitoring
+			// agent) are kept apart, by people and by the fleet generator; the import takes the
+			// instance from the folder.
+			l.Bundles, l.Ignored = instanceArchives(p, l.Bundles, l.Ignored)
 		case fi.IsDir():
 			l.Ignored = append(l.Ignored, Ignored{p, "a folder without a bundle's layout (not searched further)"})
 		default:
@@ -103,4 +109,24 @@ func ListBundles(dir string) (Listing, error) {
 	}
 	sort.Strings(l.Bundles)
 	return l, nil
+}
+
+// instanceFolder is a folder named after an EC2 instance id.
+var instanceFolder = regexp.MustCompile(`^i-[0-9a-f]{8}(?:[0-9a-f]{9})?$`)
+
+// instanceArchives adds the archives directly inside an instance's folder.
+func instanceArchives(dir string, bundles []string, ignored []Ignored) ([]string, []Ignored) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return bundles, append(ignored, Ignored{dir, err.Error()})
+	}
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if e.Type().IsRegular() && IsArchiveName(e.Name()) && !strings.HasPrefix(e.Name(), ".") {
+			bundles = append(bundles, p)
+		} else {
+			ignored = append(ignored, Ignored{p, "not an archive directly inside the instance's folder"})
+		}
+	}
+	return bundles, ignored
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/facts"
 	"github.com/nodediag/nodediag/internal/index"
+	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -125,8 +126,9 @@ failed or were cut short, 1 when none could be imported.
 
 A folder is one bundle when it has a bundle's layout (kubelet/, var_log/, … or logdog's
 journalctl.log, at its top or under one folder) or holds no bundle; otherwise it is a folder of
-bundles: every .tar.gz, .tgz, .tar and .zip file and every bundle folder directly inside it, not
-deeper (a bundle's own nested archives are part of it). Other entries are listed as ignored.`,
+bundles: every .tar.gz, .tgz, .tar and .zip file and every bundle folder directly inside it, and
+the archives inside folders named after an instance (i-…/, whose name then gives the instance of
+an archive named after its host), not deeper (a bundle's own nested archives are part of it). Other entries are listed as ignored.`,
 		Example: `  nodediag import eks_i-0a1b2c3d4e5f60718_2026-11-20_1030-UTC_0.7.9.tar.gz
   nodediag import ~/incident-42/            # every bundle in the folder, 2 at a time on 2 cores
   nodediag import a.tar.gz b.zip c/ --jobs 4 -o json
@@ -153,6 +155,10 @@ deeper (a bundle's own nested archives are part of it). Other entries are listed
 			}
 			bar := newRenderer(g)
 			lim.Progress = importProgress(bar)
+			if instance == "" {
+				// An archive named after its host, kept under its instance's folder.
+				instance = source.InstanceOfKey(filepath.ToSlash(sources[0]))
+			}
 			res, err := st.Import(cmd.Context(), sources[0], store.ImportOptions{InstanceID: instance, Force: force, Limits: lim})
 			bar.Done()
 			if err != nil {
