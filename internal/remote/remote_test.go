@@ -60,11 +60,7 @@ func roundTrip(t *testing.T, url string) {
 	t.Helper()
 	ctx := context.Background()
 	_, src := writer(t, url)
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	if res, err := r.Sync(ctx); err != nil || len(res.Mirrored) != 1 {
 		t.Fatalf("sync from %s: %+v, %v", url, res, err)
 	}
@@ -80,6 +76,17 @@ func roundTrip(t *testing.T, url string) {
 	if out, err := search.Read(ctx, e, idx, search.ReadRequest{LogKey: f.File, StartLine: f.Line, LineCount: 1}); err != nil || len(out.Lines) != 1 {
 		t.Fatalf("read %s from %s: %+v, %v", f, url, out, err)
 	}
+}
+
+// reader opens url with a cache of its own, as another machine would, closed with the test.
+func reader(t *testing.T, url string) *Store {
+	t.Helper()
+	r, err := Open(context.Background(), url, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 func filesIn(t *testing.T, e *store.Entry) int {
@@ -98,11 +105,7 @@ func TestPublishThenAnswerFromTheIndexAlone(t *testing.T) {
 	ctx := context.Background()
 	_, src := writer(t, url)
 
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	res, err := r.Sync(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -172,11 +175,7 @@ func TestUnpublishedIsInvisible(t *testing.T) {
 	if err := w.put(ctx, prefix+"index/x.json", idx); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	sr, err := r.Sync(ctx)
 	if err != nil || sr.Published != 0 || len(sr.Mirrored) != 0 {
 		t.Fatalf("sync of an unpublished bundle: %+v, %v", sr, err)
@@ -194,11 +193,7 @@ func TestRepublishedIndex(t *testing.T) {
 	url := fileURL(t)
 	ctx := context.Background()
 	w, src := writer(t, url)
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	if _, err := r.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +251,7 @@ func TestCorruptMarkerAmongGood(t *testing.T) {
 	if err := b.WriteAll(ctx, "published/i-0bad/20260101T0000Z-bad.json", []byte("{half"), nil); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	res, err := r.Sync(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -315,11 +306,7 @@ func TestS3(t *testing.T) {
 func TestPushDir(t *testing.T) {
 	url := fileURL(t)
 	ctx := context.Background()
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	dir := t.TempDir()
 	write := func(rel, body string) {
 		p := filepath.Join(dir, filepath.FromSlash(rel))
@@ -370,11 +357,7 @@ func TestMirroredStaleCatalogNotRebuilt(t *testing.T) {
 	if _, err := w.PublishAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(ctx, url, t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := reader(t, url)
 	if _, err := r.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
