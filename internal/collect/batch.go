@@ -61,22 +61,7 @@ func (c *Collector) SaveBatch(b *Batch) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("saving batch %s: %w", b.ID, err)
 	}
-	data, err := json.MarshalIndent(b, "", "  ")
-	if err != nil {
-		return fmt.Errorf("saving batch %s: %w", b.ID, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".batch-*")
-	if err != nil {
-		return fmt.Errorf("saving batch %s: %w", b.ID, err)
-	}
-	_, werr := tmp.Write(append(data, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("saving batch %s: %w", b.ID, err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
+	if err := writeJSON(p, ".batch-*", b); err != nil {
 		return fmt.Errorf("saving batch %s: %w", b.ID, err)
 	}
 	return nil

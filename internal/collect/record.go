@@ -110,23 +110,32 @@ func (rs records) save(r *Record) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
+	if err := writeJSON(p, ".rec-*", r); err != nil {
+		return fmt.Errorf("saving execution %s: %w", r.ExecutionID, err)
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON to p through a hidden temporary file beside it (named by
+// pattern) renamed into place, so that a crash leaves the previous version, never half of one.
+func writeJSON(p, pattern string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(rs.dir, ".rec-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), pattern)
 	if err != nil {
-		return fmt.Errorf("saving execution %s: %w", r.ExecutionID, err)
+		return err
 	}
 	_, werr := tmp.Write(append(data, '\n'))
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving execution %s: %w", r.ExecutionID, err)
+		return err
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving execution %s: %w", r.ExecutionID, err)
+		return err
 	}
 	return nil
 }
