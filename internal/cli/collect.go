@@ -260,16 +260,8 @@ func (g *globals) collectSSM(ctx context.Context, st *store.Store, f *collectFla
 	if err := cloud.ValidInstanceID(f.instanceID); err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	bucket := f.bucket
-	if bucket == "" {
-		bucket = os.Getenv(bucketEnv)
-	}
-	if bucket == "" {
-		// Asked before AWS is contacted: the instance lookup would succeed and the start fail.
-		return fmt.Errorf("%w: the SSM automation uploads the node's bundle to an S3 bucket: pass --bucket NAME or set %s",
-			cloud.ErrNoBucket, bucketEnv)
-	}
-	aws, err := newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN, Regions: f.regions})
+	// Asked before AWS is contacted: the instance lookup would succeed and the start fail.
+	aws, err := f.collectAWS(ctx, "the node's bundle")
 	if err != nil {
 		return err
 	}
@@ -723,4 +715,18 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// collectAWS checks that the SSM automation has a bucket to upload to (--bucket, else
+// $NODEDIAG_BUCKET) and opens AWS with the flags. what names what gets uploaded, for the error.
+func (f *collectFlags) collectAWS(ctx context.Context, what string) (collect.AWS, error) {
+	bucket := f.bucket
+	if bucket == "" {
+		bucket = os.Getenv(bucketEnv)
+	}
+	if bucket == "" {
+		return nil, fmt.Errorf("%w: the SSM automation uploads %s to an S3 bucket: pass --bucket NAME or set %s",
+			cloud.ErrNoBucket, what, bucketEnv)
+	}
+	return newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN, Regions: f.regions})
 }

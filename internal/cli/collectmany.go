@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -34,15 +33,7 @@ type batchView struct {
 // and, with --wait, follows the batch to its end. Exit 3 when some nodes could not be started,
 // 1 when none was.
 func (g *globals) collectMany(ctx context.Context, st *store.Store, f *collectFlags, bar *progress.Renderer) error {
-	bucket := f.bucket
-	if bucket == "" {
-		bucket = os.Getenv(bucketEnv)
-	}
-	if bucket == "" {
-		return fmt.Errorf("%w: the SSM automation uploads each node's bundle to an S3 bucket: pass --bucket NAME or set %s",
-			cloud.ErrNoBucket, bucketEnv)
-	}
-	aws, err := newAWS(ctx, f.region, cloud.Options{Bucket: bucket, RoleARN: f.roleARN, Regions: f.regions})
+	aws, err := f.collectAWS(ctx, "each node's bundle")
 	if err != nil {
 		return err
 	}
