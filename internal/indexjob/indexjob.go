@@ -156,13 +156,6 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func etag(obj source.Object) string {
-	if len(obj.MD5) > 0 {
-		return hex.EncodeToString(obj.MD5)
-	}
-	return fmt.Sprintf("%d@%s", obj.Size, obj.ModTime.UTC().Format(time.RFC3339Nano))
-}
-
 func recordKey(dir, source, key string) string {
 	sum := sha256.Sum256([]byte(source + "\x00" + key))
 	return dir + "/" + hex.EncodeToString(sum[:16]) + ".json"
@@ -171,7 +164,7 @@ func recordKey(dir, source, key string) string {
 // one imports one archive. Its error is for infrastructure only (see Run).
 func one(ctx context.Context, obj source.Object, opt Options) (ArchiveResult, error) {
 	ar := ArchiveResult{Key: obj.Key}
-	tag := etag(obj)
+	tag := obj.Tag()
 	doneKey := recordKey("sources", opt.Source, obj.Key)
 	failKey := recordKey("failures", opt.Source, obj.Key)
 	if !opt.Force {

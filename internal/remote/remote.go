@@ -223,14 +223,14 @@ type SyncResult struct {
 // the cache — manifest and index only.
 func (r *Store) Sync(ctx context.Context) (*SyncResult, error) {
 	res := &SyncResult{}
-	have := map[string]*store.Entry{}
+	have := map[string]string{} // marker key → the marker's tag when the cache mirrored it
 	entries, err := r.Cache.List()
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range entries {
 		if n, ok := r.readMirror(e); ok {
-			have[n.Marker] = e
+			have[n.Marker] = n.MarkerETag
 		}
 	}
 	var mu sync.Mutex
@@ -250,12 +250,10 @@ func (r *Store) Sync(ctx context.Context) (*SyncResult, error) {
 			continue
 		}
 		res.Published++
-		etag := objectTag(obj.MD5, obj.ModTime, obj.Size)
-		if e, ok := have[obj.Key]; ok {
-			if n, _ := r.readMirror(e); n.MarkerETag == etag {
-				res.Current++
-				continue
-			}
+		etag := source.Tag(obj.MD5, obj.ModTime, obj.Size)
+		if tag, ok := have[obj.Key]; ok && tag == etag {
+			res.Current++
+			continue
 		}
 		key := obj.Key
 		g.Go(func() error {
@@ -276,13 +274,6 @@ func (r *Store) Sync(ctx context.Context) (*SyncResult, error) {
 		return res, err
 	}
 	return res, nil
-}
-
-func objectTag(md5 []byte, mod time.Time, size int64) string {
-	if len(md5) > 0 {
-		return hex.EncodeToString(md5)
-	}
-	return fmt.Sprintf("%d@%s", size, mod.UTC().Format(time.RFC3339Nano))
 }
 
 func (r *Store) mirrorOne(ctx context.Context, key, etag string) error {
@@ -406,7 +397,7 @@ func (r *Store) Publish(ctx context.Context, e *store.Entry) error {
 	if err != nil {
 		return fail(fmt.Errorf("%s: %s", mkey, explain(err)))
 	}
-	if err := r.noteIndex(e, mirrorNote{URL: r.URL, Marker: mkey, MarkerETag: objectTag(attrs.MD5, attrs.ModTime, attrs.Size), Index: idxKey}); err != nil {
+	if err := r.noteIndex(e, mirrorNote{URL: r.URL, Marker: mkey, MarkerETag: source.Tag(attrs.MD5, attrs.ModTime, attrs.Size), Index: idxKey}); err != nil {
 		return fail(err)
 	}
 	r.dropOldIndexes(ctx, prefix+"index/", mkey)

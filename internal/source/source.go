@@ -6,6 +6,7 @@ package source
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -27,6 +28,18 @@ type Object struct {
 	ModTime time.Time
 	MD5     []byte
 }
+
+// Tag tells whether an object changed: its MD5 when the store gives one, else its size and
+// modification time.
+func Tag(md5 []byte, mod time.Time, size int64) string {
+	if len(md5) > 0 {
+		return hex.EncodeToString(md5)
+	}
+	return fmt.Sprintf("%d@%s", size, mod.UTC().Format(time.RFC3339Nano))
+}
+
+// Tag is the object's Tag.
+func (o Object) Tag() string { return Tag(o.MD5, o.ModTime, o.Size) }
 
 // URL names the object for people and for the store's records: the bucket's URL without its
 // query, the prefix put back, and the key. Credentials never go in a bucket URL, but endpoints
