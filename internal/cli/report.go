@@ -3,11 +3,10 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/atomicfile"
 	"github.com/nodediag/nodediag/internal/report"
 )
 
@@ -49,7 +48,7 @@ writes the page to stdout.`,
 			if path == "" {
 				path = report.FileName(r)
 			}
-			if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+			if err := atomicfile.Write(path, buf.Bytes(), 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stderr, "wrote %s (%d bytes)\n", path, buf.Len())
@@ -59,26 +58,4 @@ writes the page to stdout.`,
 	pf.register(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "the HTML `FILE` to write; - for stdout (default nodediag-report-<namespace>-<pod>.html)")
 	return cmd
-}
-
-// writeFileAtomic writes data beside path and renames it into place, so a reader (a browser
-// reloading the page) never sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".nodediag-report-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

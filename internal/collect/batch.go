@@ -61,7 +61,7 @@ func (c *Collector) SaveBatch(b *Batch) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("saving batch %s: %w", b.ID, err)
 	}
-	if err := writeJSON(p, ".batch-*", b); err != nil {
+	if err := writeJSON(p, b); err != nil {
 		return fmt.Errorf("saving batch %s: %w", b.ID, err)
 	}
 	return nil

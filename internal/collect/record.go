@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nodediag/nodediag/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -110,34 +111,20 @@ func (rs records) save(r *Record) error {
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(p, ".rec-*", r); err != nil {
+	if err := writeJSON(p, r); err != nil {
 		return fmt.Errorf("saving execution %s: %w", r.ExecutionID, err)
 	}
 	return nil
 }
 
-// writeJSON writes v as indented JSON to p through a hidden temporary file beside it (named by
-// pattern) renamed into place, so that a crash leaves the previous version, never half of one.
-func writeJSON(p, pattern string, v any) error {
+// writeJSON writes v as indented JSON to p atomically (a crash leaves the previous version,
+// never half of one), readable by its owner only, as records of AWS executions should be.
+func writeJSON(p string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), pattern)
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(append(data, '\n'))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, append(data, '\n'), 0o600)
 }
 
 // list returns every record, newest first.

@@ -35,6 +35,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/nodediag/nodediag/internal/atomicfile"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/source"
@@ -172,11 +173,7 @@ func writeMirror(dir string, n mirrorNote) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+store.MirrorFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, store.MirrorFile))
+	return atomicfile.Write(filepath.Join(dir, store.MirrorFile), append(data, '\n'), 0o644)
 }
 
 // fetch is bundle.Fetch: it downloads one file of a mirrored bundle into the cache.
