@@ -63,15 +63,24 @@ type globals struct {
 	ctx      context.Context // the command's, set before it runs
 	cacheDir string          // --cache: the local mirror of a bucket store
 	remote   *remote.Store   // the bucket --store names, once opened
+	st       *store.Store    // the store --store names, once opened
 }
 
 // openStore opens the store --store names: a folder, or a bucket mirrored into a local cache
 // (internal/remote).
 func (g *globals) openStore() (*store.Store, error) {
-	if remote.IsURL(g.storeDir) {
-		return g.openRemote(g.ctx)
+	// One command asks for the store in several places (the bundle, the pod's node, the other
+	// nodes); opening it once spares a cleanup scan of every bundle folder each time.
+	if g.st != nil {
+		return g.st, nil
 	}
-	return store.Open(g.storeDir, g.log)
+	var err error
+	if remote.IsURL(g.storeDir) {
+		g.st, err = g.openRemote(g.ctx)
+	} else {
+		g.st, err = store.Open(g.storeDir, g.log)
+	}
+	return g.st, err
 }
 
 // Main runs nodediag with args and returns the process exit code. `serve` reads MCP requests
