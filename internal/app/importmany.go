@@ -71,7 +71,7 @@ func ImportSources(ctx context.Context, paths []string) (sources []string, ignor
 	batch = len(paths) > 1
 	for _, p := range paths {
 		if source.IsURL(p) {
-			objs, err := source.List(ctx, p)
+			objs, err := listArchives(ctx, p)
 			if err != nil {
 				return nil, nil, false, badf("import %s: %v", p, err)
 			}
@@ -158,8 +158,10 @@ func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*I
 	res := &ImportManyResult{Jobs: jobs, Archives: make([]ImportRow, len(req.Sources))}
 	var mu sync.Mutex
 	done := 0
+	buckets := &sourceBuckets{}
+	defer buckets.close()
 	next := eachBounded(ctx, len(req.Sources), jobs, func(i int) {
-		row := importOne(ctx, st, held, req, req.Sources[i])
+		row := importOne(ctx, st, held, buckets, req, req.Sources[i])
 		mu.Lock()
 		res.Archives[i] = row
 		done++
@@ -192,9 +194,9 @@ func ImportMany(ctx context.Context, st *store.Store, req ImportManyRequest) (*I
 // tests count the imports in flight with it.
 var importing = func(src string) (finished func()) { return func() {} }
 
-func importOne(ctx context.Context, st *store.Store, held *store.Holdings, req ImportManyRequest, src string) ImportRow {
+func importOne(ctx context.Context, st *store.Store, held *store.Holdings, buckets *sourceBuckets, req ImportManyRequest, src string) ImportRow {
 	if _, ok := objectOf(src); ok {
-		return importObject(ctx, st, held, req, src)
+		return importObject(ctx, st, held, buckets, req, src)
 	}
 	start := time.Now()
 	row := ImportRow{Path: src}
@@ -269,11 +271,16 @@ func importReason(src string, err error) string {
 // importObject imports one archive of a bucket: skipped when the store has it from this very
 // object, else fetched into a work folder of the store (removed after) and imported with the
 // object's URL as its origin and the instance its key's folders name.
-func importObject(ctx context.Context, st *store.Store, held *store.Holdings, req ImportManyRequest, src string) ImportRow {
+func importObject(ctx context.Context, st *store.Store, held *store.Holdings, buckets *sourceBuckets, req ImportManyRequest, src string) ImportRow {
 	start := time.Now()
 	o, _ := objectOf(src)
 	row := ImportRow{Path: o.URL()}
-	obj, err := source.Stat(ctx, o.Bucket, o.Key)
+	b, err := buckets.get(ctx, o.Bucket)
+	if err != nil {
+		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
+		return row
+	}
+	obj, err := b.Stat(ctx, o.Key)
 	if err != nil {
 		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
 		return row
@@ -291,7 +298,7 @@ func importObject(ctx context.Context, st *store.Store, held *store.Holdings, re
 		return row
 	}
 	defer release()
-	local, err := source.Fetch(ctx, obj, dir)
+	local, err := b.Fetch(ctx, obj, dir)
 	if err != nil {
 		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
 		return row
@@ -304,4 +311,42 @@ func importObject(ctx context.Context, st *store.Store, held *store.Holdings, re
 		err = errors.New(strings.ReplaceAll(err.Error(), local, obj.URL()))
 	}
 	return imported(row, obj.URL(), res, err)
+}
+
+func listArchives(ctx context.Context, url string) ([]source.Object, error) {
+	b, err := source.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	return b.List(ctx)
+}
+
+// sourceBuckets opens each source bucket of a batch once, for all its archives and jobs.
+type sourceBuckets struct {
+	mu   sync.Mutex
+	open map[string]*source.Bucket
+}
+
+func (s *sourceBuckets) get(ctx context.Context, url string) (*source.Bucket, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.open[url]; ok {
+		return b, nil
+	}
+	b, err := source.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if s.open == nil {
+		s.open = map[string]*source.Bucket{}
+	}
+	s.open[url] = b
+	return b, nil
+}
+
+func (s *sourceBuckets) close() {
+	for _, b := range s.open {
+		b.Close()
+	}
 }

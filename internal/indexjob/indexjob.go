@@ -117,18 +117,20 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	res := &Result{Source: opt.Source, Shard: opt.Shard, Shards: opt.Shards}
+	src, err := source.Open(ctx, opt.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
 	var objs []source.Object
 	if opt.Key != "" {
-		o, err := source.Stat(ctx, opt.Source, opt.Key)
+		o, err := src.Stat(ctx, opt.Key)
 		if err != nil {
 			return nil, err
 		}
 		objs = append(objs, o)
-	} else {
-		var err error
-		if objs, err = source.List(ctx, opt.Source); err != nil {
-			return nil, err
-		}
+	} else if objs, err = src.List(ctx); err != nil {
+		return nil, err
 	}
 	res.Listed = len(objs)
 	var mu sync.Mutex
@@ -139,7 +141,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 			continue
 		}
 		g.Go(func() error {
-			ar, err := one(gctx, obj, opt)
+			ar, err := one(gctx, src, obj, opt)
 			if err != nil {
 				return err
 			}
@@ -162,7 +164,7 @@ func recordKey(dir, source, key string) string {
 }
 
 // one imports one archive. Its error is for infrastructure only (see Run).
-func one(ctx context.Context, obj source.Object, opt Options) (ArchiveResult, error) {
+func one(ctx context.Context, src *source.Bucket, obj source.Object, opt Options) (ArchiveResult, error) {
 	ar := ArchiveResult{Key: obj.Key}
 	tag := obj.Tag()
 	doneKey := recordKey("sources", opt.Source, obj.Key)
@@ -187,7 +189,7 @@ func one(ctx context.Context, obj source.Object, opt Options) (ArchiveResult, er
 		}
 	}
 	rec := record{Source: opt.Source, Key: obj.Key, ETag: tag, At: time.Now().UTC()}
-	imported, err := importObject(ctx, obj, opt)
+	imported, err := importObject(ctx, src, obj, opt)
 	var infra *infraError
 	if errors.As(err, &infra) || ctx.Err() != nil {
 		return ar, err
@@ -209,13 +211,13 @@ func one(ctx context.Context, obj source.Object, opt Options) (ArchiveResult, er
 // importObject downloads one archive to the worker's disk, imports it into the cache,
 // publishes it and drops it from the cache, so that a worker's disk holds one archive and one
 // bundle per job at a time.
-func importObject(ctx context.Context, obj source.Object, opt Options) (*store.ImportResult, error) {
+func importObject(ctx context.Context, src *source.Bucket, obj source.Object, opt Options) (*store.ImportResult, error) {
 	tmp, err := os.MkdirTemp(filepath.Join(opt.Store.Cache.Root, "tmp"), "fetch-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	local, err := source.Fetch(ctx, obj, tmp)
+	local, err := src.Fetch(ctx, obj, tmp)
 	if err != nil {
 		return nil, &infraError{err}
 	}

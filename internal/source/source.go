@@ -64,53 +64,57 @@ func IsArchive(key string) bool {
 	return false
 }
 
-// List returns the archives under the bucket URL (its ?prefix= narrows it), in key order.
-func List(ctx context.Context, bucketURL string) ([]Object, error) {
-	b, err := blob.OpenBucket(ctx, bucketURL)
+// Bucket is an open source bucket. One is opened per run, not per archive: opening one loads
+// the cloud's configuration and credentials (an STS call under IRSA).
+type Bucket struct {
+	url string
+	b   *blob.Bucket
+}
+
+// Open opens the bucket at url (its ?prefix= narrows it).
+func Open(ctx context.Context, url string) (*Bucket, error) {
+	b, err := blob.OpenBucket(ctx, url)
 	if err != nil {
-		return nil, fmt.Errorf("open the source %s: %w", bucketURL, err)
+		return nil, fmt.Errorf("open the source %s: %w", url, err)
 	}
-	defer b.Close()
+	return &Bucket{url: url, b: b}, nil
+}
+
+// Close closes the bucket.
+func (s *Bucket) Close() error { return s.b.Close() }
+
+// List returns the archives in the bucket, in key order.
+func (s *Bucket) List(ctx context.Context) ([]Object, error) {
 	var out []Object
-	it := b.List(nil)
+	it := s.b.List(nil)
 	for {
 		obj, err := it.Next(ctx)
 		if err == io.EOF {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list the source %s: %w", bucketURL, err)
+			return nil, fmt.Errorf("list the source %s: %w", s.url, err)
 		}
 		if !obj.IsDir && IsArchive(obj.Key) {
-			out = append(out, Object{Bucket: bucketURL, Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime, MD5: obj.MD5})
+			out = append(out, Object{Bucket: s.url, Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime, MD5: obj.MD5})
 		}
 	}
 }
 
 // Stat returns one object of the bucket.
-func Stat(ctx context.Context, bucketURL, key string) (Object, error) {
-	b, err := blob.OpenBucket(ctx, bucketURL)
+func (s *Bucket) Stat(ctx context.Context, key string) (Object, error) {
+	a, err := s.b.Attributes(ctx, key)
 	if err != nil {
-		return Object{}, fmt.Errorf("open the source %s: %w", bucketURL, err)
+		return Object{}, fmt.Errorf("the source object %s in %s: %w", key, s.url, err)
 	}
-	defer b.Close()
-	a, err := b.Attributes(ctx, key)
-	if err != nil {
-		return Object{}, fmt.Errorf("the source object %s in %s: %w", key, bucketURL, err)
-	}
-	return Object{Bucket: bucketURL, Key: key, Size: a.Size, ModTime: a.ModTime, MD5: a.MD5}, nil
+	return Object{Bucket: s.url, Key: key, Size: a.Size, ModTime: a.ModTime, MD5: a.MD5}, nil
 }
 
 // Fetch downloads the object into dir under its own base name, and gives the file the object's
 // modification time, so that the store's record of where a bundle came from (name, size, time)
 // says the same of the object on the next import and it is skipped.
-func Fetch(ctx context.Context, o Object, dir string) (string, error) {
-	b, err := blob.OpenBucket(ctx, o.Bucket)
-	if err != nil {
-		return "", fmt.Errorf("open the source %s: %w", o.Bucket, err)
-	}
-	defer b.Close()
-	r, err := b.NewReader(ctx, o.Key, nil)
+func (s *Bucket) Fetch(ctx context.Context, o Object, dir string) (string, error) {
+	r, err := s.b.NewReader(ctx, o.Key, nil)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", o.URL(), err)
 	}

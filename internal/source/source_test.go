@@ -43,11 +43,16 @@ func TestListAndFetch(t *testing.T) {
 	when := time.Date(2026, 11, 20, 10, 31, 0, 0, time.UTC)
 	os.Chtimes(filepath.Join(dir, "in", "i-0a1b2c3d", "bottlerocket-logs.tar.gz"), when, when)
 	ctx := context.Background()
-	objs, err := List(ctx, "file://"+filepath.ToSlash(dir)+"?prefix=in/")
+	b, err := Open(ctx, "file://"+filepath.ToSlash(dir)+"?prefix=in/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	objs, err := b.List(ctx)
 	if err != nil || len(objs) != 1 || objs[0].Key != "i-0a1b2c3d/bottlerocket-logs.tar.gz" {
 		t.Fatalf("List: %+v, %v", objs, err)
 	}
-	p, err := Fetch(ctx, objs[0], t.TempDir())
+	p, err := b.Fetch(ctx, objs[0], t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +60,10 @@ func TestListAndFetch(t *testing.T) {
 	if err != nil || !fi.ModTime().Equal(when) || fi.Size() != 1 {
 		t.Errorf("fetched %s: %v, %v", p, fi, err)
 	}
-	if _, err := List(ctx, "file://"+filepath.ToSlash(dir)+"/missing"); err == nil {
-		t.Error("listing a missing folder succeeded")
+	if m, err := Open(ctx, "file://"+filepath.ToSlash(dir)+"/missing"); err == nil {
+		if _, err := m.List(ctx); err == nil {
+			t.Error("listing a missing folder succeeded")
+		}
+		m.Close()
 	}
 }
