@@ -292,24 +292,8 @@ func importObject(ctx context.Context, st *store.Store, held *store.Holdings, bu
 			return row
 		}
 	}
-	dir, release, err := st.WorkDir("fetch-")
-	if err != nil {
-		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
-		return row
-	}
-	defer release()
-	local, err := b.Fetch(ctx, obj, dir)
-	if err != nil {
-		row.Status, row.Reason, row.Took = ImportFailed, err.Error(), took(start)
-		return row
-	}
-	res, err := st.Import(ctx, local, store.ImportOptions{Force: req.Force, Limits: req.Limits,
-		Origin: obj.URL(), InstanceID: source.InstanceOfKey(obj.Key)})
+	res, err := ImportObject(ctx, st, b, obj, store.ImportOptions{Force: req.Force, Limits: req.Limits}, obj.URL())
 	row.Took = took(start)
-	if err != nil {
-		// The download's path means nothing to the reader: name the object.
-		err = errors.New(strings.ReplaceAll(err.Error(), local, obj.URL()))
-	}
 	return imported(row, obj.URL(), res, err)
 }
 
@@ -349,4 +333,34 @@ func (s *sourceBuckets) close() {
 	for _, b := range s.open {
 		b.Close()
 	}
+}
+
+// ErrFetch marks an ImportObject that failed reading the bucket, not importing the archive.
+var ErrFetch = errors.New("the object could not be fetched")
+
+// fetchError is a fetch failure said in its own words, and ErrFetch to errors.Is.
+type fetchError struct{ error }
+
+func (e fetchError) Unwrap() []error { return []error{e.error, ErrFetch} }
+
+// ImportObject fetches one archive of a source bucket into a work folder of the store (removed
+// after) and imports it with the object's URL as its origin and the instance its key's folders
+// name. An import error calls the archive name, not the download's path, which means nothing to
+// whoever reads it; a fetch error wraps ErrFetch.
+func ImportObject(ctx context.Context, st *store.Store, b *source.Bucket, obj source.Object, opt store.ImportOptions, name string) (*store.ImportResult, error) {
+	dir, release, err := st.WorkDir("fetch-")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	local, err := b.Fetch(ctx, obj, dir)
+	if err != nil {
+		return nil, fetchError{err}
+	}
+	opt.Origin, opt.InstanceID = obj.URL(), source.InstanceOfKey(obj.Key)
+	res, err := st.Import(ctx, local, opt)
+	if err != nil {
+		return nil, errors.New(strings.ReplaceAll(err.Error(), local, name))
+	}
+	return res, nil
 }

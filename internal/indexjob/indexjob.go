@@ -18,14 +18,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/source"
 	"github.com/nodediag/nodediag/internal/store"
@@ -212,19 +210,12 @@ func one(ctx context.Context, src *source.Bucket, obj source.Object, opt Options
 // publishes it and drops it from the cache, so that a worker's disk holds one archive and one
 // bundle per job at a time.
 func importObject(ctx context.Context, src *source.Bucket, obj source.Object, opt Options) (*store.ImportResult, error) {
-	tmp, err := os.MkdirTemp(filepath.Join(opt.Store.Cache.Root, "tmp"), "fetch-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	local, err := src.Fetch(ctx, obj, tmp)
-	if err != nil {
+	res, err := app.ImportObject(ctx, opt.Store.Cache, src, obj, store.ImportOptions{Force: opt.Force}, obj.Key)
+	if errors.Is(err, app.ErrFetch) {
 		return nil, &infraError{err}
 	}
-	res, err := opt.Store.Cache.Import(ctx, local, store.ImportOptions{Force: opt.Force, Origin: obj.URL(), InstanceID: source.InstanceOfKey(obj.Key)})
 	if err != nil {
-		// The worker's download path means nothing to whoever reads the record: name the object.
-		return nil, errors.New(strings.ReplaceAll(err.Error(), local, obj.Key))
+		return nil, err
 	}
 	if err := opt.Store.Publish(ctx, res.Entry); err != nil {
 		return nil, &infraError{err}
