@@ -26,6 +26,7 @@ type Options struct {
 	Node     string               // the node whose pods are watched (NODE_NAME from the downward API)
 	Client   kubernetes.Interface // pods get/list/watch, events list, nodes get
 	Sink     Sink
+	State    StateKeeper   // where the rate limits are kept across restarts; nil: not kept
 	HostRoot string        // where the node's filesystem is mounted ("/host"); "": "/"
 	Run      gather.Runner // journalctl and dmesg; nil: gather.ExecRunner (hostRunner points journalctl at HostRoot)
 	WorkDir  string        // where snapshots are built before the sink takes them; "": the temp folder
@@ -172,6 +173,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	} else {
 		a.instance = kube.InstanceID(n.Spec.ProviderID)
 	}
+	// Before the watch: its first list shows every loop already going, and the limits of the
+	// agent's last run must decide which of them are already on record.
+	a.restoreLimits(ctx)
 
 	factory := informers.NewSharedInformerFactoryWithOptions(a.opt.Client, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
@@ -364,6 +368,9 @@ func (a *Agent) work(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-a.queue:
+			if !j.final {
+				a.saveLimits(ctx) // the limiter charged this job when it was queued
+			}
 			if wait := j.trigger.CrashedAt.Add(a.opt.Settle).Sub(a.opt.Now()); wait > 0 && a.opt.Settle > 0 {
 				select {
 				case <-ctx.Done():

@@ -96,3 +96,55 @@ func (lim *Limiter) prune(now time.Time) {
 		}
 	}
 }
+
+// LimiterState is what a Limiter remembers, kept across the agent's restarts: an agent that is
+// OOM-killed or rolled out would otherwise start with a full bucket and no memory of the loops
+// it already took, and take the same snapshots again.
+type LimiterState struct {
+	Pods       map[string]time.Time `json:"pods,omitempty"`
+	Containers map[string]time.Time `json:"containers,omitempty"`
+	Tokens     float64              `json:"tokens"`
+	Filled     time.Time            `json:"filled"`
+}
+
+// State returns a copy of what lim remembers.
+func (lim *Limiter) State() LimiterState {
+	lim.mu.Lock()
+	defer lim.mu.Unlock()
+	s := LimiterState{Pods: make(map[string]time.Time, len(lim.pods)), Containers: make(map[string]time.Time, len(lim.ctrs)), Tokens: lim.tokens, Filled: lim.filled}
+	for k, t := range lim.pods {
+		s.Pods[k] = t
+	}
+	for k, t := range lim.ctrs {
+		s.Containers[k] = t
+	}
+	return s
+}
+
+// Restore makes lim remember s as of now. A saved state comes from storage anyone with write
+// access to the store could edit, and from a clock that may differ from ours: times after now
+// count as now and tokens are kept within [0, Burst], so a bad state can only make the agent
+// more careful for one window, never let it take more than its limits.
+func (lim *Limiter) Restore(s LimiterState, now time.Time) {
+	lim.mu.Lock()
+	defer lim.mu.Unlock()
+	clamp := func(t time.Time) time.Time {
+		if t.After(now) {
+			return now
+		}
+		return t
+	}
+	for k, t := range s.Pods {
+		lim.pods[k] = clamp(t)
+	}
+	for k, t := range s.Containers {
+		lim.ctrs[k] = clamp(t)
+	}
+	lim.tokens = min(max(s.Tokens, 0), float64(lim.l.Burst))
+	lim.filled = clamp(s.Filled)
+	if lim.filled.IsZero() {
+		lim.filled = now
+	}
+	lim.refill(now)
+	lim.prune(now)
+}

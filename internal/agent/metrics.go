@@ -23,7 +23,9 @@ type Metrics struct {
 	Snapshots *prometheus.CounterVec
 	Bytes     prometheus.Counter
 	Pods      prometheus.Gauge
-	ready     atomic.Bool
+	// StateErrors counts failed saves of the rate limits: a restart would forget them.
+	StateErrors prometheus.Counter
+	ready       atomic.Bool
 }
 
 // NewMetrics builds the metrics in a new registry.
@@ -42,8 +44,12 @@ func NewMetrics() *Metrics {
 			Name: "nodediag_agent_watched_pods",
 			Help: "Pods of this node the agent watches.",
 		}),
+		StateErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nodediag_agent_state_save_failures_total",
+			Help: "Failed saves of the agent's rate limits to the store; a restart forgets what was not saved.",
+		}),
 	}
-	m.Registry.MustRegister(m.Snapshots, m.Bytes, m.Pods)
+	m.Registry.MustRegister(m.Snapshots, m.Bytes, m.Pods, m.StateErrors)
 	// Every result is exported from the start, so that a rate over it is defined before the
 	// first crash.
 	for _, r := range []string{Taken, Failed, Duplicate, PodLimited, NodeLimited, QueueFull} {

@@ -40,3 +40,27 @@ func (s StoreSink) Put(ctx context.Context, dir string) (string, error) {
 	}
 	return id, nil
 }
+
+// RemoteState keeps each node's agent state in the bucket, under agent/<node>/limits.json,
+// where a new agent pod on the same node finds it: a DaemonSet rollout replaces the pod and
+// with it any emptyDir.
+type RemoteState struct{ Remote *remote.Store }
+
+func stateKey(node string) string { return "agent/" + safeNode(node) + "/limits.json" }
+
+// Load reads node's state object.
+func (s RemoteState) Load(ctx context.Context, node string, v any) (bool, error) {
+	found, err := s.Remote.GetJSON(ctx, stateKey(node), v)
+	if err != nil {
+		return false, fmt.Errorf("agent state in %s: %w", s.Remote.URL, err)
+	}
+	return found, nil
+}
+
+// Save writes node's state object with one PUT, which object stores make atomic.
+func (s RemoteState) Save(ctx context.Context, node string, v any) error {
+	if err := s.Remote.PutJSON(ctx, stateKey(node), v); err != nil {
+		return fmt.Errorf("agent state in %s: %w", s.Remote.URL, err)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ the snapshot of a pod's node when it is the newest bundle of that node, and say 
 
 Bounded: one snapshot per pod per --pod-every, none for a container snapshotted within --dedup,
 a node-wide token bucket (--per-hour, --burst), and --max-file-bytes/--max-bytes per snapshot.
+The limits are saved in the store after each snapshot and read back when the agent restarts.
 Read-only: pods get/list/watch, events list, its own node get; journalctl --root --host-root.
 On SIGTERM, when the node is cordoned (drain) or a spot interruption notice appears (IMDSv2,
 --imds), it takes one last snapshot of each pod that crash-looped within --final-within and has
@@ -57,12 +59,14 @@ none since, within --final-deadline. /metrics and /healthz are served on --liste
 					return err
 				}
 				opt.Sink = agent.StoreSink{Store: r.Cache, Remote: r}
+				opt.State = agent.RemoteState{Remote: r}
 			} else {
 				st, err := g.openStore()
 				if err != nil {
 					return err
 				}
 				opt.Sink = agent.StoreSink{Store: st}
+				opt.State = agent.FileState{Dir: filepath.Join(st.Root, "agent")}
 			}
 			opt.Log = g.log
 			opt.Metrics = agent.NewMetrics()
