@@ -73,3 +73,8 @@ done
 tar -C "$work/dir" -cf - . | zstd -q -19 -o "$out/dir.tar.zst"
 journalctl --version | head -1 >"$out/systemd-version.txt"
 journalctl --file "$work/online.journal" --header | grep -q '^State: ONLINE'
+
+# XZ and LZ4 (which systemd 252 does not write): a long field compressed by the xz tool as
+# systemd's compress_blob_xz does (an .xz stream without integrity check).
+grep -m1 nestedpendingoperations "$out/default.all.golden" | cut -d' ' -f4- | sed 's/^/MESSAGE=/' | tr -d '\n' >"$out/long-message.txt"
+xz --format=xz --check=none -c "$out/long-message.txt" >"$out/long-message.xz"
