@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,9 +51,11 @@ type File struct {
 	limits     Limits
 	compact    bool
 
-	buf   []byte           // reused for reading objects
-	cache map[uint64]Field // DATA objects by offset: most fields repeat across entries
-	dec   decoders
+	buf    []byte // reused for objects larger than the window
+	win    []byte // the read-ahead window, at winOff
+	winOff uint64
+	cache  map[uint64]Field // DATA objects by offset: most fields repeat across entries
+	dec    decoders
 }
 
 // Field is one FIELD=value of an entry.
@@ -156,19 +159,40 @@ func flagNames(flags uint32) string {
 	return strings.Join(names, " ")
 }
 
-// read returns n bytes at off, in the reused buffer: valid until the next read.
+// windowSize is how much read takes from the file at once: entries and their fields are
+// written one after another, so most objects are found in the window of the one before.
+const windowSize = 64 << 10
+
+// read returns n bytes at off, valid until the next read: from the read-ahead window when they
+// are in it, else from a new window (or, when larger than one, a buffer of their own).
 func (f *File) read(off uint64, n int64) ([]byte, error) {
 	if n < 0 || off > uint64(f.size) || uint64(n) > uint64(f.size)-off {
 		return nil, f.corrupt("%d bytes at offset %d run past the end of the file (%d bytes)", n, off, f.size)
 	}
-	if int64(cap(f.buf)) < n {
-		f.buf = make([]byte, n)
+	if off >= f.winOff && off+uint64(n) <= f.winOff+uint64(len(f.win)) {
+		return f.win[off-f.winOff : off-f.winOff+uint64(n)], nil
 	}
-	b := f.buf[:n]
-	if _, err := f.r.ReadAt(b, int64(off)); err != nil {
-		return nil, fmt.Errorf("journal: %s: read %d bytes at offset %d: %w", f.Path, n, off, err)
+	if n > windowSize {
+		if int64(cap(f.buf)) < n {
+			f.buf = make([]byte, n)
+		}
+		b := f.buf[:n]
+		if _, err := f.r.ReadAt(b, int64(off)); err != nil {
+			return nil, fmt.Errorf("journal: %s: read %d bytes at offset %d: %w", f.Path, n, off, err)
+		}
+		return b, nil
 	}
-	return b, nil
+	if f.win == nil {
+		f.win = make([]byte, windowSize)
+	}
+	w := f.win[:min(windowSize, uint64(f.size)-off)]
+	got, err := f.r.ReadAt(w, int64(off))
+	if int64(got) < n {
+		f.win = f.win[:0]
+		return nil, fmt.Errorf("journal: %s: read %d bytes at offset %d: %w", f.Path, n, off, cmp.Or(err, io.ErrUnexpectedEOF))
+	}
+	f.win, f.winOff = w[:got], off
+	return f.win[:n], nil
 }
 
 // object reads the object at off, which must be of type typ and at least min bytes, and returns
