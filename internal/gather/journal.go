@@ -71,13 +71,16 @@ func (l *local) readJournal(ctx context.Context, rel, what string, flt journal.F
 		flt.Boot = runningBoot() // journalctl -k on the running system: this boot
 	}
 	source := fmt.Sprintf("nodediag journal reader (journalctl %s --since %q -o short-iso-precise) of %d files under %s", what, l.opt.Since, len(j.Files), journalDirs(l.opt.Root))
+	// Bounded like a journalctl command: a filter that matches little can walk a large journal.
+	rctx, cancel := context.WithTimeout(ctx, l.opt.Timeout)
+	defer cancel()
 	pr, pw := io.Pipe()
 	var readErrs []error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		w := journal.NewWriter(pw, time.Local)
-		for e, err := range j.Entries(flt) {
+		for e, err := range j.Entries(rctx, flt) {
 			if err != nil {
 				readErrs = append(readErrs, err)
 				continue
@@ -98,6 +101,10 @@ func (l *local) readJournal(ctx context.Context, rel, what string, flt journal.F
 		return false, true, "", werr
 	}
 	for _, e := range readErrs {
+		if errors.Is(e, context.DeadlineExceeded) && ctx.Err() == nil {
+			l.b.missing(rel, fmt.Sprintf("nodediag's journal reader was stopped at the %s timeout after %d lines: newer lines are missing", l.opt.Timeout, fr.Lines))
+			continue
+		}
 		l.b.missing(rel, fmt.Sprintf("nodediag's journal reader stopped reading a file after %d lines: %v", fr.Lines, e))
 	}
 	if ok && n == 0 {

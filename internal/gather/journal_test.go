@@ -210,3 +210,22 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalJournalFilesTimeout: the reader is bounded by the per-command timeout like journalctl,
+// and the bundle says the journals were cut by it.
+func TestLocalJournalFilesTimeout(t *testing.T) {
+	root := hostWithJournal(t)
+	res, err := Local(context.Background(), t.TempDir(), LocalOptions{Root: root, Journal: JournalFiles,
+		Since: "2024-11-01 00:00:00 UTC", Timeout: time.Nanosecond,
+		Run: func(context.Context, string, ...string) (io.ReadCloser, error) { return nil, exec.ErrNotFound }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := false
+	for _, m := range res.Missing {
+		said = said || m.What == "kubelet/kubelet.log" && strings.Contains(m.Why, "stopped at the 1ns timeout")
+	}
+	if !said {
+		t.Errorf("missing %+v: want kubelet.log cut at the timeout", res.Missing)
+	}
+}

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,7 +33,7 @@ func BenchmarkRead(b *testing.B) {
 					for b.Loop() {
 						j := Open([]string{p}, Limits{})
 						out.Reset()
-						n, err := WriteShort(&out, j.Entries(flt.f), time.UTC)
+						n, err := WriteShort(&out, j.Entries(context.Background(), flt.f), time.UTC)
 						j.Close()
 						if err != nil {
 							b.Fatal(err)

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"strings"
@@ -65,7 +66,7 @@ func FuzzOpen(f *testing.F) {
 		defer file.Close()
 		j := &Journal{Files: []*File{file}}
 		for _, flt := range []Filter{{}, {Kernel: true}, {Units: []string{"kubelet"}}} {
-			n, err := WriteShort(io.Discard, j.Entries(flt), nil)
+			n, err := WriteShort(io.Discard, j.Entries(context.Background(), flt), nil)
 			if err != nil {
 				checkFuzzErr(t, err)
 			}

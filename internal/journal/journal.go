@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -192,12 +193,14 @@ func before(a, b entryHead) bool {
 	return a.off < b.off
 }
 
-// Entries returns the entries that pass flt, merged across the files. Each file is read up to
+// Entries returns the entries that pass flt, merged across the files. When ctx ends, it yields
+// ctx's error and stops: a filter that matches little can walk a large journal without
+// yielding. Each file is read up to
 // its first bad entry, which yields an error once, and the other files go on; a file still being
 // written (state ONLINE) just ends at its first inconsistent entry, with no error: that is where
 // its writer was. The entries'
 // Fields are valid until the next iteration.
-func (j *Journal) Entries(flt Filter) iter.Seq2[*Entry, error] {
+func (j *Journal) Entries(ctx context.Context, flt Filter) iter.Seq2[*Entry, error] {
 	return func(yield func(*Entry, error) bool) {
 		units := make([]string, len(flt.Units))
 		for i, u := range flt.Units {
@@ -205,7 +208,11 @@ func (j *Journal) Entries(flt Filter) iter.Seq2[*Entry, error] {
 		}
 		boot := flt.Boot
 		if flt.Kernel && boot == ([16]byte{}) {
-			boot = j.newestBoot()
+			var err error
+			if boot, err = j.newestBoot(ctx); err != nil {
+				yield(nil, err)
+				return
+			}
 		}
 		var since uint64
 		if !flt.Since.IsZero() {
@@ -221,7 +228,11 @@ func (j *Journal) Entries(flt Filter) iter.Seq2[*Entry, error] {
 			}
 		}
 		e := &Entry{}
-		for len(heads) > 0 {
+		for step := 0; len(heads) > 0; step++ {
+			if step%ctxEvery == 0 && ctx.Err() != nil {
+				yield(nil, fmt.Errorf("journal: reading stopped: %w", ctx.Err()))
+				return
+			}
 			i := 0
 			for k := 1; k < len(heads); k++ {
 				if before(heads[k].e, heads[i].e) {
@@ -300,19 +311,25 @@ func (e *Entry) matches(kernel bool, units []string) bool {
 	return false
 }
 
+// ctxEvery is how many entries are read between looks at the context.
+const ctxEvery = 1024
+
 // newestBoot is the boot of the entry that sorts last: reading entry headers only.
-func (j *Journal) newestBoot() [16]byte {
+func (j *Journal) newestBoot(ctx context.Context) ([16]byte, error) {
 	var last entryHead
 	found := false
 	for _, f := range j.Files {
 		h := &head{f: f, c: f.cursor()}
-		for h.advance() {
+		for n := 0; h.advance(); n++ {
+			if n%ctxEvery == 0 && ctx.Err() != nil {
+				return [16]byte{}, fmt.Errorf("journal: finding the newest boot: %w", ctx.Err())
+			}
 			if !found || before(last, h.e) {
 				last, found = h.e, true
 			}
 		}
 	}
-	return last.bootID
+	return last.bootID, nil
 }
 
 // BootString formats a boot id as journalctl does: 32 lowercase hex digits.

@@ -3,6 +3,8 @@ package journal
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -114,7 +116,7 @@ func TestMatchesJournalctl(t *testing.T) {
 					t.Fatalf("files skipped: %v", j.Skipped)
 				}
 				var got bytes.Buffer
-				if _, err := WriteShort(&got, j.Entries(flt), time.UTC); err != nil {
+				if _, err := WriteShort(&got, j.Entries(context.Background(), flt), time.UTC); err != nil {
 					t.Fatal(err)
 				}
 				if got.String() != string(want) {
@@ -141,4 +143,19 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return "same lines"
+}
+
+// TestEntriesStopsWithContext: a finished context ends the walk with its error, also while the
+// kernel filter looks for the newest boot.
+func TestEntriesStopsWithContext(t *testing.T) {
+	j := Open(testJournal(t, "default"), Limits{})
+	defer j.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, flt := range []Filter{{}, {Kernel: true}} {
+		n, err := WriteShort(io.Discard, j.Entries(ctx, flt), nil)
+		if n != 0 || !errors.Is(err, context.Canceled) {
+			t.Errorf("filter %+v: %d entries, error %v; want none and context.Canceled", flt, n, err)
+		}
+	}
 }

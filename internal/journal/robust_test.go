@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
@@ -60,7 +61,7 @@ func render(t *testing.T, name string, data []byte, lim Limits) (out string, err
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for e, err := range j.Entries(Filter{}) {
+		for e, err := range j.Entries(context.Background(), Filter{}) {
 			if err != nil {
 				errs = append(errs, err)
 				continue
