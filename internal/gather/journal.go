@@ -34,33 +34,37 @@ const (
 	ReaderNodediag   = "nodediag" // internal/journal, in the file's source "nodediag journal reader"
 )
 
-// journalFiles opens the journal files under Root once per gathering; ok is false when there
-// are none.
-func (l *local) journalFiles() (*journal.Journal, bool, error) {
+// journalFiles opens the journal files under Root once per gathering. found is how many files
+// there are, opened or not: files that exist but cannot be read are the reader's failure to
+// report, not a reason to think the node has no journal.
+func (l *local) journalFiles() (j *journal.Journal, found int, err error) {
 	if l.jr != nil {
-		return l.jr, len(l.jr.Files) > 0, nil
+		return l.jr, l.jrFound, nil
 	}
 	paths, err := journal.Find(l.opt.Root)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, err
 	}
-	l.jr = journal.Open(paths, journal.Limits{})
+	l.jr, l.jrFound = journal.Open(paths, journal.Limits{}), len(paths)
 	for _, err := range l.jr.Skipped {
 		l.b.missing("journal file", fmt.Sprintf("skipped by nodediag's journal reader: %v", err))
 	}
-	return l.jr, len(l.jr.Files) > 0, nil
+	return l.jr, l.jrFound, nil
 }
 
 // readJournal writes what `journalctl ARGS -o short-iso-precise` would print from the journal
 // files under Root into rel, read by internal/journal. It reports whether the file was kept
 // and, when not, why; tried is false when Root holds no journal files to read.
 func (l *local) readJournal(ctx context.Context, rel, what string, flt journal.Filter) (kept, tried bool, why string, err error) {
-	j, ok, err := l.journalFiles()
+	j, found, err := l.journalFiles()
 	if err != nil {
 		return false, true, fmt.Sprintf("nodediag's journal reader could not list the journal files: %v", err), nil
 	}
-	if !ok {
+	if found == 0 {
 		return false, false, fmt.Sprintf("no journal files under %s", journalDirs(l.opt.Root)), nil
+	}
+	if len(j.Files) == 0 {
+		return false, true, fmt.Sprintf("none of the %d journal files under %s could be opened by nodediag's journal reader: %v", found, journalDirs(l.opt.Root), j.Skipped[0]), nil
 	}
 	since, err := parseSince(l.opt.Since, l.now())
 	if err != nil {

@@ -229,3 +229,22 @@ func TestLocalJournalFilesTimeout(t *testing.T) {
 		t.Errorf("missing %+v: want kubelet.log cut at the timeout", res.Missing)
 	}
 }
+
+// TestLocalJournalFilesUnreadable: journal files that exist but cannot be opened are reported as
+// such, naming the file, rather than as a node without a journal.
+func TestLocalJournalFilesUnreadable(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "var/log/journal/3d1219c7c4c5404aaa1f6d2a48adfda4/system.journal", "not a journal file at all, too short")
+	res, err := Local(context.Background(), t.TempDir(), LocalOptions{Root: root, Journal: JournalFiles,
+		Run: func(context.Context, string, ...string) (io.ReadCloser, error) { return nil, exec.ErrNotFound }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, m := range res.Missing {
+		why[m.What] = m.Why
+	}
+	if !strings.Contains(why["kubelet/kubelet.log"], "none of the 1 journal files") || !strings.Contains(why["journal file"], "system.journal") {
+		t.Errorf("missing %+v: want the unreadable file named", res.Missing)
+	}
+}

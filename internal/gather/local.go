@@ -185,6 +185,8 @@ type local struct {
 	opt LocalOptions
 	now func() time.Time
 	jr  *journal.Journal // the journal files under Root, once opened
+	// jrFound counts the journal files found under Root, opened or not.
+	jrFound int
 }
 
 func (l *local) close() {

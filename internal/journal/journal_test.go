@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,5 +158,47 @@ func TestEntriesStopsWithContext(t *testing.T) {
 		if n != 0 || !errors.Is(err, context.Canceled) {
 			t.Errorf("filter %+v: %d entries, error %v; want none and context.Canceled", flt, n, err)
 		}
+	}
+}
+
+// TestFind lists what journald leaves under a root: active, archived and dirty files of every
+// machine-id folder in persistent and volatile storage, and nothing else.
+func TestFind(t *testing.T) {
+	root := t.TempDir()
+	const mid = "3d1219c7c4c5404aaa1f6d2a48adfda4"
+	files := map[string]bool{
+		"var/log/journal/" + mid + "/system.journal": true,
+		"var/log/journal/" + mid + "/system@2b6fb1a1c2e34b0c9d6a1f2e3d4c5b6a-0000000000000001-00062810f7bd5e87.journal": true,
+		"var/log/journal/" + mid + "/user-1000@0006281-1234.journal~":                                                   true,
+		"run/log/journal/" + mid + "/system.journal":                                                                    true,
+		"var/log/journal/" + mid + "/notes.txt":                                                                         false,
+		"var/log/journal/" + mid + ".netns/system.journal":                                                              false, // another journal namespace
+		"var/log/journal/remote/remote-10.0.0.1.journal":                                                                false,
+		"var/log/journal/stray.journal":                                                                                 false,
+	}
+	var want []string
+	for rel, listed := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if listed {
+			want = append(want, p)
+		}
+	}
+	got, err := Find(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("Find = %q\nwant %q", got, want)
+	}
+	if got, err := Find(t.TempDir()); err != nil || len(got) != 0 {
+		t.Errorf("Find on a root without journals = %q, %v", got, err)
 	}
 }
