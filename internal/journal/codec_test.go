@@ -64,6 +64,8 @@ func TestCodecs(t *testing.T) {
 		{"lz4 short", objCompressedLZ4, []byte{1, 2}, 0, nil, "size prefix"},
 		{"lz4 garbage", objCompressedLZ4, append(binary.LittleEndian.AppendUint64(nil, 50), 0xff, 0xff, 0xff), 0, nil, "lz4"},
 		{"xz garbage", objCompressedXZ, []byte("not xz at all"), 0, nil, "xz"},
+		{"xz declares a 4 GiB dictionary", objCompressedXZ, withXZDict(xzBlob, 40), 0, nil, "4294967295-byte dictionary: decompressed field over the limit"},
+		{"xz declares a 64 MiB dictionary", objCompressedXZ, withXZDict(xzBlob, 28), 0, nil, "67108864-byte dictionary: decompressed field over the limit"},
 		{"zstd garbage", objCompressedZSTD, []byte("not zstd at all"), 0, nil, "zstd"},
 		{"two codecs", objCompressedXZ | objCompressedLZ4, xzBlob, 0, nil, "more than one codec"},
 	} {
@@ -156,4 +158,26 @@ func compressedObjects(t *testing.T, f *File) int {
 		t.Fatal(c.err)
 	}
 	return len(seen)
+}
+
+// withXZDict returns an XZ stream whose LZMA2 dictionary-size byte is p (its block header's
+// last filter property, at byte 16 of the streams the xz tool writes for systemd's settings).
+// The block header's CRC no longer matches: the size must be refused before that is checked.
+func withXZDict(src []byte, p byte) []byte {
+	out := bytes.Clone(src)
+	out[16] = p
+	return out
+}
+
+// TestEntryLimit: an entry whose fields together pass the entry limit is refused, naming the
+// limit, though each field is within the field limit.
+func TestEntryLimit(t *testing.T) {
+	data := loadTestFile(t, "regular")
+	_, errs, err := render(t, "regular.journal", data, Limits{MaxEntryBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "over 300 bytes of fields, the entry limit") || !strings.Contains(errs[0].Error(), "regular.journal") {
+		t.Errorf("errors %v, want the entry limit of 300 bytes named", errs)
+	}
 }

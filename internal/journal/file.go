@@ -16,12 +16,16 @@ import (
 const (
 	DefaultMaxObjectBytes int64 = 16 << 20
 	DefaultMaxFieldBytes  int64 = 16 << 20
+	DefaultMaxEntryBytes  int64 = 64 << 20
 )
 
 // Limits bound the memory one object of a file can make the reader use.
 type Limits struct {
 	MaxObjectBytes int64 // an object's size as the file states it; 0: DefaultMaxObjectBytes
 	MaxFieldBytes  int64 // one field after decompression; 0: DefaultMaxFieldBytes
+	// MaxEntryBytes bounds the fields of one entry together: an entry's items may all name the
+	// same large field. 0: DefaultMaxEntryBytes.
+	MaxEntryBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -30,6 +34,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxFieldBytes <= 0 {
 		l.MaxFieldBytes = DefaultMaxFieldBytes
+	}
+	if l.MaxEntryBytes <= 0 {
+		l.MaxEntryBytes = DefaultMaxEntryBytes
 	}
 	return l
 }
@@ -261,10 +268,14 @@ func (f *File) fields(off uint64, dst []Field) ([]Field, error) {
 			offs[i] = binary.LittleEndian.Uint64(items[i*16:])
 		}
 	}
+	var total int64
 	for _, d := range offs {
 		fd, err := f.data(d)
 		if err != nil {
 			return nil, fmt.Errorf("entry at offset %d: %w", off, err)
+		}
+		if total += int64(len(fd.Name) + len(fd.Value)); total > f.limits.MaxEntryBytes {
+			return nil, fmt.Errorf("journal: %s: entry at offset %d holds over %d bytes of fields, the entry limit", f.Path, off, f.limits.MaxEntryBytes)
 		}
 		dst = append(dst, fd)
 	}

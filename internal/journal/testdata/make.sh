@@ -74,7 +74,8 @@ tar -C "$work/dir" -cf - . | zstd -q -19 -o "$out/dir.tar.zst"
 journalctl --version | head -1 >"$out/systemd-version.txt"
 journalctl --file "$work/online.journal" --header | grep -q '^State: ONLINE'
 
-# XZ and LZ4 (which systemd 252 does not write): a long field compressed by the xz tool as
-# systemd's compress_blob_xz does (an .xz stream without integrity check).
+# XZ and LZ4 (which systemd 252 does not write): a long field compressed by the xz tool with the
+# settings of systemd's compress_blob_xz (an .xz stream without integrity check, LZMA2 with a
+# 1 MiB dictionary, fast mode, nice 128, hc3 match finder, depth 4).
 grep -m1 nestedpendingoperations "$out/default.all.golden" | cut -d' ' -f4- | sed 's/^/MESSAGE=/' | tr -d '\n' >"$out/long-message.txt"
-xz --format=xz --check=none -c "$out/long-message.txt" >"$out/long-message.xz"
+xz --format=xz --check=none --lzma2=dict=1MiB,mode=fast,nice=128,mf=hc3,depth=4 -c "$out/long-message.txt" >"$out/long-message.xz"
