@@ -2,13 +2,20 @@ package agent
 
 import (
 	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/diagnose"
+	"github.com/nodediag/nodediag/internal/gather"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -96,4 +103,91 @@ func TestSnapshotDiagnosesLikeTheFullBundle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSnapshotReadsJournalFiles is the shipped image's case: no journalctl (the runner finds no
+// command), the host root holds a real journal file written by systemd-journal-remote from the
+// scenario's node journal (testdata/README.md). The snapshot carries the kubelet, containerd
+// and kernel journals read by nodediag's reader, and diagnosing it finds the crash.
+func TestSnapshotReadsJournalFiles(t *testing.T) {
+	h := newHost(t, "container-oom-v2")
+	want := h.truth.RootCause
+	if h.truth.NodeLogsRootCause != "" {
+		want = h.truth.NodeLogsRootCause
+	}
+	raw := unzstdTestFile(t, "testdata/container-oom-v2.journal.zst")
+	writeFile(t, filepath.Join(h.root, "var/log/journal/3d1219c7c4c5404aaa1f6d2a48adfda4/system.journal"), string(raw))
+	var mu sync.Mutex
+	var ran []string
+	noCommands := func(_ context.Context, name string, args ...string) (io.ReadCloser, error) {
+		mu.Lock()
+		ran = append(ran, name+" "+strings.Join(args, " "))
+		mu.Unlock()
+		return nil, exec.ErrNotFound
+	}
+
+	snaps, err := store.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := fake.NewClientset(node(false), before(h.pod))
+	clk := &clock{t: h.capture}
+	sink := newRecordSink(StoreSink{Store: snaps})
+	_, stop := started(t, Options{Client: cs, Sink: sink, HostRoot: h.root, Run: noCommands, Now: clk.now})
+	update(t, cs, h.pod)
+	waitFor(t, "the snapshot", func() bool { return sink.count() == 1 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	res := sink.results[0]
+	if res.JournalReader != gather.ReaderNodediag {
+		t.Errorf("manifest journalReader %q, want %q", res.JournalReader, gather.ReaderNodediag)
+	}
+	lines := map[string]int{}
+	for _, f := range res.Files {
+		lines[f.Path] = f.Lines
+		if strings.HasPrefix(f.Path, "kubelet/") && !strings.HasPrefix(f.Source, "nodediag journal reader") {
+			t.Errorf("%s source %q", f.Path, f.Source)
+		}
+	}
+	for _, p := range []string{"kubelet/kubelet.log", "containerd/containerd-log.txt", "kernel/dmesg.journal"} {
+		if lines[p] == 0 {
+			t.Errorf("snapshot lacks %s: files %v, missing %+v", p, lines, res.Missing)
+		}
+	}
+	mu.Lock()
+	if len(ran) > 0 {
+		t.Errorf("commands run though the host root holds journal files: %q", ran)
+	}
+	mu.Unlock()
+
+	e, ok := app.BundleOfNode(snaps, kube.InstanceID(node(false).Spec.ProviderID), h.pod.Spec.NodeName)
+	if !ok {
+		t.Fatal("the pod's node has no bundle in the store")
+	}
+	d := diagnosed(t, snaps, e, h)
+	if d.Class != want {
+		t.Errorf("class %q, want %q (truth); root cause: %s", d.Class, want, d.RootCause)
+	}
+	if d.ExitCode == nil || *d.ExitCode != h.truth.ExitCode {
+		t.Errorf("exit code %v, want %d (truth)", d.ExitCode, h.truth.ExitCode)
+	}
+}
+
+func unzstdTestFile(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	out, err := d.DecodeAll(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -70,6 +70,7 @@ func (a *Agent) take(ctx context.Context, j job) (id string, size int64, err err
 		PodDirs:       []string{fmt.Sprintf("%s_%s_%s/%s", t.Namespace, t.Pod, t.PodUID, t.Container)},
 		Extra:         extra,
 		Trigger:       &t,
+		Journal:       journalMode(a.opt.HostRoot),
 	})
 	if err != nil {
 		return "", 0, fmt.Errorf("snapshot of %s/%s container %s: %w", t.Namespace, t.Pod, t.Container, err)
@@ -124,6 +125,18 @@ func (a *Agent) apiFiles(ctx context.Context, p *corev1.Pod) ([]gather.ExtraFile
 		return nil, err
 	}
 	return out, nil
+}
+
+// journalMode reads the host's journal files with nodediag's reader whenever the agent looks at
+// a mounted host root: the agent's image has no journalctl, and a journalctl in a container may
+// be older than the host's systemd and refuse its files (journalctl runs only when the root
+// holds no journal files). On "/" the agent is the host's own process, and journalctl, if
+// installed, is the host's.
+func journalMode(root string) string {
+	if root == "" || root == "/" {
+		return gather.JournalAuto
+	}
+	return gather.JournalFiles
 }
 
 // hostRunner points journalctl at the journals under root (the host's filesystem mounted in the

@@ -38,6 +38,10 @@ type Result struct {
 	Files      []FileResult `json:"files"`
 	Missing    []Missing    `json:"missing"`
 	Trigger    *Trigger     `json:"trigger,omitempty"` // set in a capture agent's snapshot
+	// JournalReader says what read the journals of a local gathering: "journalctl", or
+	// "nodediag" for nodediag's own reader of the journal files (internal/journal), whose
+	// output is journalctl's -o short-iso-precise; each file's source says which as well.
+	JournalReader string `json:"journalReader,omitempty"`
 }
 
 // Trigger says which crash made the capture agent take a snapshot, so that a diagnosis built on

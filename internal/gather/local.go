@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/nodediag/nodediag/internal/journal"
 )
 
 // Runner starts a command and returns its standard output. Closing the reader waits for the
@@ -36,6 +38,10 @@ type LocalOptions struct {
 	MaxTotalBytes int64    // cap on the whole bundle; 0: none beyond the per-file cap
 	Extra         []ExtraFile
 	Trigger       *Trigger // recorded in the manifest: what made the agent take the bundle
+
+	// Journal says how the kubelet, containerd and kernel journals are read: JournalAuto (""),
+	// JournalFiles or JournalCommand.
+	Journal string
 }
 
 // ExtraFile is a file the caller already holds (a pod's status and events read from the API),
@@ -109,7 +115,8 @@ func Local(ctx context.Context, dstParent string, opt LocalOptions) (*Result, er
 	}
 	b.maxTotal = opt.MaxTotalBytes
 	b.res.Trigger = opt.Trigger
-	l := &local{b: b, opt: opt}
+	l := &local{b: b, opt: opt, now: now}
+	defer l.close()
 	b.plan(7)
 
 	b.step("instance id")
@@ -176,6 +183,16 @@ func Local(ctx context.Context, dstParent string, opt LocalOptions) (*Result, er
 type local struct {
 	b   *builder
 	opt LocalOptions
+	now func() time.Time
+	jr  *journal.Journal // the journal files under Root, once opened
+	// jrFound counts the journal files found under Root, opened or not.
+	jrFound int
+}
+
+func (l *local) close() {
+	if l.jr != nil {
+		l.jr.Close()
+	}
 }
 
 func (l *local) path(rel string) string { return filepath.Join(l.opt.Root, filepath.FromSlash(rel)) }
@@ -266,19 +283,54 @@ func quoteArgs(args []string) []string {
 	return out
 }
 
+// journal gathers one unit's journal into rel, by journalctl or by nodediag's reader as
+// opt.Journal says.
 func (l *local) journal(ctx context.Context, rel, unit string, args []string) error {
-	ok, why, err := l.command(ctx, rel, true, "journalctl", args...)
+	ok, why, err := l.journalEntries(ctx, rel, "-u "+unit, journal.Filter{Units: []string{unit}}, args)
 	if err == nil && !ok {
 		l.b.missing(rel, why)
 	}
 	return err
 }
 
+// journalEntries writes what journalctl args prints into rel: from the journal files first
+// under JournalFiles (journalctl when there are none), from journalctl first otherwise, and
+// from the files when journalctl is not installed.
+func (l *local) journalEntries(ctx context.Context, rel, what string, flt journal.Filter, args []string) (bool, string, error) {
+	if l.opt.Journal == JournalFiles {
+		ok, tried, why, err := l.readJournal(ctx, rel, what, flt)
+		if err != nil || ok || tried {
+			return ok, why, err
+		}
+		ok, whyCmd, err := l.command(ctx, rel, true, "journalctl", args...)
+		if ok {
+			l.b.res.JournalReader = ReaderJournalctl
+		}
+		return ok, why + "; " + whyCmd, err
+	}
+	ok, why, err := l.command(ctx, rel, true, "journalctl", args...)
+	if err != nil || ok {
+		if ok {
+			l.b.res.JournalReader = ReaderJournalctl
+		}
+		return ok, why, err
+	}
+	if l.opt.Journal == JournalCommand || why != "journalctl is not installed" {
+		return false, why, nil
+	}
+	ok, _, whyFiles, err := l.readJournal(ctx, rel, what, flt)
+	if !ok {
+		why += "; " + whyFiles
+	}
+	return ok, why, err
+}
+
 // kernel gathers kernel messages with wall-clock times: the journal's copy when it can be read,
 // else the ring buffer twice, raw and --ctime, which internal/index pairs to anchor the raw
 // seconds since boot (the collector's kernel/dmesg.current and dmesg.human.current).
 func (l *local) kernel(ctx context.Context) error {
-	ok, whyJ, err := l.command(ctx, "kernel/dmesg.journal", true, "journalctl", "-k", "--since", l.opt.Since, "-o", "short-iso-precise", "--no-pager")
+	ok, whyJ, err := l.journalEntries(ctx, "kernel/dmesg.journal", "-k", journal.Filter{Kernel: true},
+		[]string{"-k", "--since", l.opt.Since, "-o", "short-iso-precise", "--no-pager"})
 	if err != nil || ok {
 		return err
 	}
