@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -409,8 +410,57 @@ func (l *local) podsUnder(ctx context.Context, relRoot string) error {
 		l.b.missing("var_log/"+strings.TrimPrefix(relRoot, "var/log/"), fmt.Sprintf("/%s could not be read: %v", relRoot, err))
 		return nil
 	}
-	denied := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	files, denied, err := podFiles(ctx, root)
+	if err != nil {
+		return fmt.Errorf("gather: /%s: %w", relRoot, err)
+	}
+	if l.opt.PodDirs != nil {
+		// One container's folder under a byte budget: its live logs — the current restart's
+		// and the previous one's, what `kubectl logs --previous` shows — must not be the ones
+		// cut. By name they are not first: 10.log sorts before 9.log, and the kubelet's rotated
+		// parts (10.log.20241129-180102.gz) between them. Live logs first, newest first, then
+		// the rotated parts, newest first.
+		sort.SliceStable(files, func(i, j int) bool {
+			if ri, rj := rotated(files[i].path), rotated(files[j].path); ri != rj {
+				return rj
+			}
+			return files[i].mod.After(files[j].mod)
+		})
+	}
+	for _, f := range files {
+		rel, err := filepath.Rel(l.opt.Root, f.path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		before := len(l.b.res.Missing)
+		if _, err := l.copyFile(ctx, rel, "var_log/"+strings.TrimPrefix(rel, "var/log/"), false); err != nil {
+			return fmt.Errorf("gather: /%s: %w", relRoot, err)
+		}
+		if len(l.b.res.Missing) > before && strings.Contains(l.b.res.Missing[len(l.b.res.Missing)-1].Why, "could not be read") {
+			denied++
+			l.b.res.Missing = l.b.res.Missing[:before]
+		}
+	}
+	if denied > 0 {
+		l.b.missing("var_log/"+strings.TrimPrefix(relRoot, "var/log/"), fmt.Sprintf("%d files or folders under /"+relRoot+" could not be read (pod logs are root-only on most nodes: run as root)", denied))
+	}
+	return nil
+}
+
+// rotated reports a part the kubelet's log rotation set aside: live container logs are named
+// <restart>.log, rotated parts <restart>.log.<time>[.gz].
+func rotated(path string) bool { return !strings.HasSuffix(path, ".log") }
+
+type podFile struct {
+	path string
+	mod  time.Time
+}
+
+// podFiles lists the regular files and symlinks under root in name order, counting what could
+// not be read.
+func podFiles(ctx context.Context, root string) (files []podFile, denied int, err error) {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
@@ -424,26 +474,12 @@ func (l *local) podsUnder(ctx context.Context, relRoot string) error {
 		if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 			return nil
 		}
-		rel, err := filepath.Rel(l.opt.Root, p)
-		if err != nil {
-			return err
+		f := podFile{path: p}
+		if info, err := os.Stat(p); err == nil {
+			f.mod = info.ModTime()
 		}
-		rel = filepath.ToSlash(rel)
-		before := len(l.b.res.Missing)
-		if _, err := l.copyFile(ctx, rel, "var_log/"+strings.TrimPrefix(rel, "var/log/"), false); err != nil {
-			return err
-		}
-		if len(l.b.res.Missing) > before && strings.Contains(l.b.res.Missing[len(l.b.res.Missing)-1].Why, "could not be read") {
-			denied++
-			l.b.res.Missing = l.b.res.Missing[:before]
-		}
+		files = append(files, f)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("gather: /%s: %w", relRoot, err)
-	}
-	if denied > 0 {
-		l.b.missing("var_log/"+strings.TrimPrefix(relRoot, "var/log/"), fmt.Sprintf("%d files or folders under /"+relRoot+" could not be read (pod logs are root-only on most nodes: run as root)", denied))
-	}
-	return nil
+	return files, denied, err
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +225,41 @@ func TestLocalPodDirs(t *testing.T) {
 	}
 	if res.Method != "agent" || !strings.Contains(filepath.Base(res.Dir), "_nodediag-agent") || res.NodeName != "node-a" {
 		t.Errorf("method %q, folder %s, node %q: want the agent's", res.Method, res.Dir, res.NodeName)
+	}
+}
+
+// TestLocalPodDirsNewestFirst: under a byte budget, the container's current and previous logs
+// are gathered before the rotated parts, whatever their names' or times' order (10.log and
+// 10.log.<time>.gz sort before 9.log; the rotated part is newer than the previous log).
+func TestLocalPodDirsNewestFirst(t *testing.T) {
+	root := t.TempDir()
+	logOf := func(n int) string {
+		return strings.Repeat("2026-11-20T10:26:10Z stdout F "+strings.Repeat("x", 69)+"\n", n)
+	}
+	dir := "var/log/pods/shop_api_u1/api/"
+	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	for i, name := range []string{"9.log", "10.log.20261120-100500.gz", "10.log"} { // oldest first
+		writeFile(t, root, dir+name, logOf(10))
+		at := base.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(filepath.Join(root, dir+name), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(context.Context, string, ...string) (io.ReadCloser, error) { return nil, exec.ErrNotFound }
+	size := int64(len(logOf(10)))
+	res, err := Local(context.Background(), t.TempDir(), LocalOptions{Root: root, Run: run, Method: "agent",
+		PodDirs: []string{"shop_api_u1/api"}, MaxTotalBytes: 2*size + size/2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := map[string]bool{}
+	for _, f := range res.Files {
+		whole[path.Base(f.Path)] = f.Bytes == size
+	}
+	if !whole["10.log"] || !whole["9.log"] {
+		t.Errorf("current and previous logs not kept whole under the budget: %v", whole)
+	}
+	if whole["10.log.20261120-100500.gz"] {
+		t.Errorf("the rotated part was kept whole and a live log cut: %v", whole)
 	}
 }
