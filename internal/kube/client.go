@@ -224,19 +224,3 @@ func (c *Client) Fetch(ctx context.Context, namespace, pod, container string) (*
 // InstanceID extracts the EC2 instance id from a node's providerID ("aws:///us-west-2a/i-0abc…"),
 // or returns "" when the provider is not AWS or the id is not there (internal/providerid).
 func InstanceID(providerID string) string { return providerid.InstanceID(providerID) }
-
-// Clientset builds a plain clientset from a kubeconfig as NewClient does (in a pod with no
-// kubeconfig: the pod's service account), for a caller that watches: the capture agent's pod
-// watch is long-lived, so no client-wide request timeout is set and the caller bounds its own
-// gets and lists.
-func Clientset(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
-	cfg, _, err := LoadConfig(kubeconfig, kubeContext)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
-	}
-	return cs, nil
-}
