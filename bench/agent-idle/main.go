@@ -32,18 +32,30 @@ import (
 const node = "ip-10-0-1-23.us-west-2.compute.internal"
 
 func main() {
-	bin := flag.String("nodediag", "nodediag", "the nodediag binary to run")
+	agentBin := flag.String("agent", "", "the nodediag-agent binary to run")
+	nodediag := flag.String("nodediag", "", "the nodediag binary to run as `nodediag agent` instead")
 	dur := flag.Duration("for", 10*time.Minute, "how long the agent watches")
 	pods := flag.Int("pods", 110, "pods on the node (110 is the kubelet's default maximum)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*bin, *dur, *pods, log); err != nil {
+	var argv []string
+	switch {
+	case *agentBin != "" && *nodediag == "":
+		argv = []string{*agentBin}
+	case *nodediag != "" && *agentBin == "":
+		argv = []string{*nodediag, "agent"}
+	default:
+		log.Error("agent-idle: give one of -agent and -nodediag")
+		os.Exit(2)
+	}
+	if err := run(argv, *dur, *pods, log); err != nil {
 		log.Error("agent-idle", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
+// run measures the agent started as argv (the binary, then "agent" for nodediag).
+func run(argv []string, dur time.Duration, n int, log *slog.Logger) error {
 	api := &fakeAPI{pods: makePods(n), log: log}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,12 +77,12 @@ func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
 	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "agent", "--node", node, "--store", filepath.Join(dir, "store"), "--kubeconfig", kubeconfig,
-		"--host-root", dir, "--imds", url, "--listen", "127.0.0.1:0", "--log-level", "warn")
+	cmd := exec.Command(argv[0], append(argv[1:], "--node", node, "--store", filepath.Join(dir, "store"), "--kubeconfig", kubeconfig,
+		"--host-root", dir, "--imds", url, "--listen", "127.0.0.1:0", "--log-level", "warn")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", bin, err)
+		return fmt.Errorf("start %s: %w", strings.Join(argv, " "), err)
 	}
 	peak := sampleMemory(cmd.Process.Pid, dur)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -83,9 +95,9 @@ func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
 		return fmt.Errorf("no rusage for the agent (%v)", werr)
 	}
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	fmt.Printf("pods\t%d\nwall\t%s\nagent exit\t%v\nagent CPU\t%s (%.3f %% of one core)\nagent peak RSS\t%.1f MiB (getrusage)\n"+
+	fmt.Printf("agent\t%s\npods\t%d\nwall\t%s\nagent exit\t%v\nagent CPU\t%s (%.3f %% of one core)\nagent peak RSS\t%.1f MiB (getrusage)\n"+
 		"of which, at their peaks\tanonymous %.1f MiB, file-backed %.1f MiB (/proc/PID/status, sampled every second)\nAPI requests\t%s\n",
-		n, wall.Round(time.Second), werr, cpu.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(ru.Maxrss)/1024,
+		strings.Join(append([]string{filepath.Base(argv[0])}, argv[1:]...), " "), n, wall.Round(time.Second), werr, cpu.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(ru.Maxrss)/1024,
 		peak["RssAnon"]/1024, peak["RssFile"]/1024, api.counts())
 	return nil
 }
