@@ -44,6 +44,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nodediag/nodediag/internal/agentcmd"
 	"github.com/nodediag/nodediag/internal/cli"
 	"github.com/nodediag/nodediag/internal/image"
 	"github.com/nodediag/nodediag/internal/mcpserver"
@@ -947,10 +948,14 @@ func TestAgent(t *testing.T) {
 			}
 			c := pod.Containers[0]
 
-			// The flags are nodediag's own: --help parses them all and stops.
+			// It runs the image's nodediag-agent, and the flags are that binary's own: --help
+			// parses them all and stops.
+			if !slices.Equal(c.Command, []string{image.AgentPath}) {
+				t.Errorf("command %q, want the image's %s", c.Command, image.AgentPath)
+			}
 			var out, errb bytes.Buffer
-			if code := cli.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
-				t.Errorf("nodediag %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+			if code := agentcmd.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
+				t.Errorf("nodediag-agent %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
 			}
 			flags := map[string]string{}
 			for _, a := range c.Args {
@@ -958,8 +963,8 @@ func TestAgent(t *testing.T) {
 					flags[k] = val
 				}
 			}
-			if c.Args[0] != "agent" || flags["--node"] != "$(NODE_NAME)" {
-				t.Errorf("args %q: want agent --node=$(NODE_NAME)", c.Args)
+			if flags["--node"] != "$(NODE_NAME)" {
+				t.Errorf("args %q: want --node=$(NODE_NAME)", c.Args)
 			}
 			nodeFromAPI := false
 			for _, e := range c.Env {
