@@ -6,6 +6,8 @@
 #
 #   DURATION=10m PODS=110 bash bench/agent-idle.sh            # nodediag-agent, what the chart runs
 #   AGENT=nodediag DURATION=10m bash bench/agent-idle.sh      # `nodediag agent`, the full binary
+#   CRASH_LOG=8 DURATION=1m bash bench/agent-idle.sh          # one pod crashes at 20 s with an 8 MiB
+#                                                             # log: the peak includes a snapshot
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -17,10 +19,10 @@ go build -o "$work/agent-idle" ./bench/agent-idle
 case $agent in
 nodediag-agent)
   go build -trimpath -ldflags "-s -w" -o "$work/nodediag-agent" ./cmd/nodediag-agent
-  "$work/agent-idle" -agent "$work/nodediag-agent" -for "${DURATION:-10m}" -pods "${PODS:-110}" ;;
+  "$work/agent-idle" -agent "$work/nodediag-agent" -for "${DURATION:-10m}" -pods "${PODS:-110}" -crash-log "${CRASH_LOG:-0}" ;;
 nodediag)
   go build -trimpath -ldflags "-s -w" -o "$work/nodediag" ./cmd/nodediag
-  "$work/agent-idle" -nodediag "$work/nodediag" -for "${DURATION:-10m}" -pods "${PODS:-110}" ;;
+  "$work/agent-idle" -nodediag "$work/nodediag" -for "${DURATION:-10m}" -pods "${PODS:-110}" -crash-log "${CRASH_LOG:-0}" ;;
 *)
   echo "AGENT=$agent: want nodediag-agent or nodediag" >&2
   exit 2 ;;
