@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"gocloud.dev/blob"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 
 	"github.com/nodediag/nodediag/internal/agent"
@@ -75,6 +77,9 @@ none since, within --final-deadline. /metrics and /healthz are served on --liste
 			}
 			if opt.Limits.Burst < 1 || opt.Limits.PerHour < 0 {
 				return usageError("--burst must be at least 1 and --per-hour not negative")
+			}
+			if err := checkDriver(*g.Store); err != nil {
+				return err
 			}
 			ctx, log := cmd.Context(), g.Log()
 			client, err := coreClient(kubeconfigPath, kubeContext)
@@ -140,6 +145,19 @@ func coreClient(path, context string) (agent.Client, error) {
 		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
 	}
 	return agent.CoreClient{CoreV1Interface: c}, nil
+}
+
+// checkDriver refuses a bucket URL whose driver this binary does not link: nodediag-agent
+// registers s3:// and file:// only, and gocloud's own "no driver" would come after the API
+// server is reached and say nothing of `nodediag agent`.
+func checkDriver(url string) error {
+	if !remote.IsURL(url) {
+		return nil
+	}
+	if scheme, _, ok := strings.Cut(url, "://"); ok && !blob.DefaultURLMux().ValidBucketScheme(scheme) {
+		return usageError("--store %s: this binary has no %s:// driver (nodediag-agent writes to s3:// and file:// buckets; `nodediag agent` to every bucket nodediag knows)", url, scheme)
+	}
+	return nil
 }
 
 // openSink opens the store snapshots go to: a folder, or a bucket with its local cache. close

@@ -37,6 +37,8 @@ func TestUsage(t *testing.T) {
 		{"log level", []string{"--node", node, "--log-level", "loud"}, ExitUsage, "--log-level"},
 		{"unknown flag", []string{"--node", node, "--no-redact"}, ExitUsage, "unknown flag"},
 		{"an argument", []string{"--node", node, "agent"}, ExitUsage, "unknown command"},
+		{"gs bucket", []string{"--node", node, "--store", "gs://nodediag-store", "--kubeconfig", "/dev/null"}, ExitUsage, "no gs:// driver"},
+		{"azblob bucket", []string{"--node", node, "--store", "azblob://nodediag", "--kubeconfig", "/dev/null"}, ExitUsage, "nodediag agent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
