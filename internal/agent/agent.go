@@ -27,6 +27,10 @@ import (
 // CoreClient around the core group's typed client alone, which is what the agent's binary
 // builds: the clientset and the informer factory link and register every API group at start-up,
 // tens of MiB of RSS on a process that otherwise idles (docs/performance.md).
+//
+// Tests pass the fake clientset itself, not CoreClient around its CoreV1(): the clientset is what
+// tells the pod watch that the fake cannot stream a watch-list, which it would otherwise wait
+// for (client-go's reflector awaits the initial-events bookmark, and the fake never sends it).
 type Client interface {
 	CoreV1() corev1client.CoreV1Interface
 }
