@@ -46,9 +46,10 @@ func usageError(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// New returns the agent command; use is its usage line's first word ("agent" under nodediag,
-// "nodediag-agent" as a binary of its own).
-func New(use string, g Globals) *cobra.Command {
+// New returns the agent command; name is how it is typed, "nodediag agent" or "nodediag-agent",
+// whose last word is the command's own name.
+func New(name string, g Globals) *cobra.Command {
+	use := name[strings.LastIndex(name, " ")+1:]
 	opt := agent.Options{Limits: agent.DefaultLimits}
 	var listen, kubeconfigPath, kubeContext string
 	cmd := &cobra.Command{
@@ -69,7 +70,7 @@ Read-only: pods get/list/watch, events list, its own node get; journalctl --root
 On SIGTERM, when the node is cordoned (drain) or a spot interruption notice appears (IMDSv2,
 --imds), it takes one last snapshot of each pod that crash-looped within --final-within and has
 none since, within --final-deadline. /metrics and /healthz are served on --listen.`,
-		Example: "  " + use + ` --node "$NODE_NAME" --store s3://nodediag-store --host-root /host --listen :9464`,
+		Example: "  " + name + ` --node "$NODE_NAME" --store s3://nodediag-store --host-root /host --listen :9464`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opt.Node == "" {
