@@ -1,4 +1,5 @@
-# nodediag's MCP server as a container image, for machines with Docker:
+# nodediag's MCP server as a container image, for machines with Docker; nodediag-agent, the
+# capture agent the chart's DaemonSet runs, sits beside it:
 #
 #   docker build -t nodediag --build-arg VERSION=$(git describe --tags --always) .
 #
@@ -13,6 +14,8 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=${VERSION}" \
       -o /out/nodediag ./cmd/nodediag \
+ && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" \
+      -o /out/nodediag-agent ./cmd/nodediag-agent \
  && mkdir -p /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
@@ -24,6 +27,7 @@ LABEL org.opencontainers.image.title="nodediag" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 COPY --from=build --chown=65532:65532 --chmod=0755 /out/nodediag /nodediag
+COPY --from=build --chown=65532:65532 --chmod=0755 /out/nodediag-agent /nodediag-agent
 # The store of imported bundles: the only place the server writes, so the root filesystem can be
 # read-only with a volume here.
 COPY --from=build --chown=65532:65532 /out/state /var/lib/nodediag

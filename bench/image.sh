@@ -4,7 +4,7 @@
 #
 #   bench/image.sh [--arch amd64|arm64] [--version V] [--tag NAME:TAG] [--out DIR]
 #
-# Writes DIR/nodediag (the static binary), DIR/oci (the layout, for skopeo, crane, podman) and
+# Writes DIR/nodediag and DIR/nodediag-agent (the static binaries), DIR/oci (the layout, for skopeo, crane, podman) and
 # DIR/nodediag-ARCH.tar; DIR defaults to $TMPDIR/nodediag-image. Needs only Go, and this
 # machine's CA certificates (CA_CERTS, default /etc/ssl/certs/ca-certificates.crt), which the
 # image carries where distroless has them.
@@ -31,6 +31,8 @@ echo "== go build linux/$arch, static"
 CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false \
   -ldflags "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=$version" \
   -o "$out/nodediag" ./cmd/nodediag
+CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false -ldflags "-s -w" \
+  -o "$out/nodediag-agent" ./cmd/nodediag-agent
 echo "== image $tag"
 created=$(git log -1 --format=%ct 2>/dev/null || echo 0)
 certs=${CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
@@ -38,6 +40,6 @@ if [ ! -f "$certs" ]; then
   echo "no CA certificates at $certs (set CA_CERTS=FILE, apt-get install ca-certificates): the image could not verify AWS's or the cluster's TLS" >&2
   exit 2
 fi
-go run ./bench/image --binary "$out/nodediag" --arch "$arch" --version "$version" --revision "$revision" \
+go run ./bench/image --binary "$out/nodediag" --agent-binary "$out/nodediag-agent" --arch "$arch" --version "$version" --revision "$revision" \
   --ca-certs "$certs" --created "$created" --tag "$tag" --oci "$out/oci" --tar "$out/nodediag-$arch.tar"
 du -sh "$out/oci" "$out/nodediag-$arch.tar"

@@ -2,7 +2,8 @@
 # The release builds of .goreleaser.yaml with plain `go build`, for machines without goreleaser:
 # static binaries (CGO_ENABLED=0, -trimpath, -s -w, version/commit/date stamped) for
 # linux/darwin × amd64/arm64 and windows/amd64, one archive each (tar.gz; zip for windows) with
-# the binary and the README (and LICENSE when there is one), dist/checksums.txt (sha256), and
+# the binary and the README (and LICENSE when there is one), the same of nodediag-agent (the
+# capture agent's own binary) for the linux targets, dist/checksums.txt (sha256), and
 # dist/plugins/nodediag.yaml, the krew manifest of these archives with their real sha256.
 #
 # Usage: bench/release.sh [VERSION]   (default: git describe --tags --always --dirty)
@@ -50,9 +51,20 @@ for t in $targets; do
   else
     tar -C "dist/$name" -czf "dist/$name.tar.gz" .
   fi
+  # The capture agent runs on worker nodes only: linux. Its packages are nodediag's, already
+  # compiled for this target, so this is a link.
+  if [ "$os" = linux ]; then
+    agent=nodediag-agent_${version}_${os}_${arch}
+    mkdir -p "dist/$agent"
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent
+    cp README.md "dist/$agent/"
+    [ -f LICENSE ] && cp LICENSE "dist/$agent/"
+    tar -C "dist/$agent" -czf "dist/$agent.tar.gz" .
+  fi
 done
 
-(cd dist && sha256 nodediag_*.tar.gz nodediag_*.zip 2>/dev/null > checksums.txt)
+# nullglob: a TARGETS subset may have no zip (windows) or no agent archive (linux).
+(cd dist && shopt -s nullglob && sha256 nodediag_*.tar.gz nodediag_*.zip nodediag-agent_*.tar.gz > checksums.txt)
 cat dist/checksums.txt
 
 # The krew manifest, as the krew-index repository holds it (plugins/nodediag.yaml).

@@ -32,19 +32,39 @@ import (
 const node = "ip-10-0-1-23.us-west-2.compute.internal"
 
 func main() {
-	bin := flag.String("nodediag", "nodediag", "the nodediag binary to run")
+	agentBin := flag.String("agent", "", "the nodediag-agent binary to run")
+	nodediag := flag.String("nodediag", "", "the nodediag binary to run as `nodediag agent` instead")
 	dur := flag.Duration("for", 10*time.Minute, "how long the agent watches")
 	pods := flag.Int("pods", 110, "pods on the node (110 is the kubelet's default maximum)")
+	crashMiB := flag.Int("crash-log", 0, "after -crash-after, one pod crash-loops with a previous log of this many MiB, so the peak includes a snapshot (0: nothing crashes)")
+	crashAfter := flag.Duration("crash-after", 20*time.Second, "when the pod of -crash-log crashes")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*bin, *dur, *pods, log); err != nil {
+	var argv []string
+	switch {
+	case *agentBin != "" && *nodediag == "":
+		argv = []string{*agentBin}
+	case *nodediag != "" && *agentBin == "":
+		argv = []string{*nodediag, "agent"}
+	default:
+		log.Error("agent-idle: give one of -agent and -nodediag")
+		os.Exit(2)
+	}
+	if err := run(argv, *dur, *pods, crash{*crashMiB, *crashAfter}, log); err != nil {
 		log.Error("agent-idle", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
-	api := &fakeAPI{pods: makePods(n), log: log}
+// crash is the optional crash of one pod: its previous log's size and when it happens.
+type crash struct {
+	mib   int
+	after time.Duration
+}
+
+// run measures the agent started as argv (the binary, then "agent" for nodediag).
+func run(argv []string, dur time.Duration, n int, c crash, log *slog.Logger) error {
+	api := &fakeAPI{pods: makePods(n), log: log, crash: make(chan *corev1.Pod, 1)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -65,12 +85,21 @@ func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
 	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "agent", "--node", node, "--store", filepath.Join(dir, "store"), "--kubeconfig", kubeconfig,
-		"--host-root", dir, "--imds", url, "--listen", "127.0.0.1:0", "--log-level", "warn")
+	if c.mib > 0 {
+		if err := writePodLog(dir, &api.pods[0], c.mib); err != nil {
+			return err
+		}
+		go func() {
+			time.Sleep(c.after)
+			api.crash <- crashed(api.pods[0])
+		}()
+	}
+	cmd := exec.Command(argv[0], append(argv[1:], "--node", node, "--store", filepath.Join(dir, "store"), "--kubeconfig", kubeconfig,
+		"--host-root", dir, "--imds", url, "--listen", "127.0.0.1:0", "--log-level", "warn")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", bin, err)
+		return fmt.Errorf("start %s: %w", strings.Join(argv, " "), err)
 	}
 	peak := sampleMemory(cmd.Process.Pid, dur)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -83,9 +112,12 @@ func run(bin string, dur time.Duration, n int, log *slog.Logger) error {
 		return fmt.Errorf("no rusage for the agent (%v)", werr)
 	}
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	fmt.Printf("pods\t%d\nwall\t%s\nagent exit\t%v\nagent CPU\t%s (%.3f %% of one core)\nagent peak RSS\t%.1f MiB (getrusage)\n"+
+	if c.mib > 0 {
+		fmt.Printf("crash\tpod %s/%s after %s, previous log %d MiB\n", api.pods[0].Namespace, api.pods[0].Name, c.after, c.mib)
+	}
+	fmt.Printf("agent\t%s\npods\t%d\nwall\t%s\nagent exit\t%v\nagent CPU\t%s (%.3f %% of one core)\nagent peak RSS\t%.1f MiB (getrusage)\n"+
 		"of which, at their peaks\tanonymous %.1f MiB, file-backed %.1f MiB (/proc/PID/status, sampled every second)\nAPI requests\t%s\n",
-		n, wall.Round(time.Second), werr, cpu.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(ru.Maxrss)/1024,
+		strings.Join(append([]string{filepath.Base(argv[0])}, argv[1:]...), " "), n, wall.Round(time.Second), werr, cpu.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), float64(ru.Maxrss)/1024,
 		peak["RssAnon"]/1024, peak["RssFile"]/1024, api.counts())
 	return nil
 }
@@ -119,6 +151,8 @@ type fakeAPI struct {
 	pods []corev1.Pod
 	log  *slog.Logger
 	n    [5]int64 // node, list, watch, events, imds
+	// crash takes a pod's new state to the open watch (MODIFIED).
+	crash chan *corev1.Pod
 }
 
 func (f *fakeAPI) counts() string {
@@ -154,8 +188,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// watch holds a watch open until its timeoutSeconds, as the API server does, sending nothing:
-// nothing changes on an idle node. A watch-list first streams every pod and the bookmark that
+// watch holds a watch open until its timeoutSeconds, as the API server does, sending nothing —
+// nothing changes on an idle node — but the -crash-log pod's crash. A watch-list first streams every pod and the bookmark that
 // ends the initial events.
 func (f *fakeAPI) watch(w http.ResponseWriter, r *http.Request, initial bool) {
 	w.Header().Set("Content-Type", "application/json")
@@ -176,10 +210,49 @@ func (f *fakeAPI) watch(w http.ResponseWriter, r *http.Request, initial bool) {
 	if s, err := strconv.Atoi(r.URL.Query().Get("timeoutSeconds")); err == nil && s > 0 {
 		timeout = time.Duration(s) * time.Second
 	}
-	select {
-	case <-r.Context().Done():
-	case <-time.After(timeout):
+	end := time.After(timeout)
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-end:
+			return
+		case p := <-f.crash:
+			enc.Encode(map[string]any{"type": "MODIFIED", "object": p})
+			if fl != nil {
+				fl.Flush()
+			}
+		}
 	}
+}
+
+// crashed is p restarted after exit 1 and waiting in CrashLoopBackOff.
+func crashed(p corev1.Pod) *corev1.Pod {
+	p = *p.DeepCopy()
+	p.ResourceVersion = "2000"
+	s := &p.Status.ContainerStatuses[0]
+	s.RestartCount++
+	s.Ready = false
+	s.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", FinishedAt: metav1.Now()}}
+	s.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+	return &p
+}
+
+// writePodLog writes mib MiB of the kubelet's CRI log lines as p's first container's log of its
+// current run, under dir/var/log/pods (the agent's --host-root is dir): after the crash it is
+// the previous log the snapshot takes, up to --max-file-bytes.
+func writePodLog(dir string, p *corev1.Pod, mib int) error {
+	s := p.Status.ContainerStatuses[0]
+	folder := filepath.Join(dir, "var", "log", "pods", fmt.Sprintf("%s_%s_%s", p.Namespace, p.Name, p.UID), s.Name)
+	if err := os.MkdirAll(folder, 0o755); err != nil {
+		return err
+	}
+	var b strings.Builder
+	at := time.Now().Add(-time.Hour)
+	for i := 0; b.Len() < mib<<20; i++ {
+		fmt.Fprintf(&b, "%s stdout F request %d served in %d ms path=/api/v1/orders/%d status=200\n", at.Add(time.Duration(i)*time.Millisecond).UTC().Format(time.RFC3339Nano), i, i%97, i)
+	}
+	return os.WriteFile(filepath.Join(folder, fmt.Sprintf("%d.log", s.RestartCount)), []byte(b.String()), 0o644)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -1,8 +1,8 @@
-// Command image builds nodediag's container image from a static linux binary without Docker
-// (internal/image), into an OCI image layout or a tarball `docker load -i` reads.
-// bench/image.sh builds the binary and runs it.
+// Command image builds nodediag's container image from the static linux binaries (nodediag and
+// nodediag-agent) without Docker (internal/image), into an OCI image layout or a tarball
+// `docker load -i` reads. bench/image.sh builds the binaries and runs it.
 //
-//	go run ./bench/image --binary nodediag --arch amd64 --version v1.2.3 --revision abc --oci out/oci --tar out/nodediag.tar --tag nodediag:v1.2.3
+//	go run ./bench/image --binary nodediag --agent-binary nodediag-agent --arch amd64 --version v1.2.3 --revision abc --oci out/oci --tar out/nodediag.tar --tag nodediag:v1.2.3
 package main
 
 import (
@@ -20,6 +20,7 @@ func main() {
 	var oci, tarPath, tag string
 	var epoch int64
 	flag.StringVar(&o.Binary, "binary", "", "static linux nodediag binary (CGO_ENABLED=0) for --arch")
+	flag.StringVar(&o.AgentBinary, "agent-binary", "", "static linux nodediag-agent binary (cmd/nodediag-agent) for --arch")
 	flag.StringVar(&o.Arch, "arch", runtime.GOARCH, "the binary's GOARCH: amd64 or arm64")
 	flag.StringVar(&o.Version, "version", "dev", "org.opencontainers.image.version")
 	flag.StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision (a git commit)")
@@ -29,8 +30,8 @@ func main() {
 	flag.StringVar(&tarPath, "tar", "", "write a tarball for `docker load -i` to this file")
 	flag.StringVar(&tag, "tag", "nodediag:dev", "the image's name: the tarball's tag, the layout's ref.name")
 	flag.Parse()
-	if o.Binary == "" || (oci == "" && tarPath == "") || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: image --binary FILE [--arch A] [--ca-certs PEM] [--version V] [--revision R] [--tag T] (--oci DIR | --tar FILE)")
+	if o.Binary == "" || o.AgentBinary == "" || (oci == "" && tarPath == "") || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: image --binary FILE --agent-binary FILE [--arch A] [--ca-certs PEM] [--version V] [--revision R] [--tag T] (--oci DIR | --tar FILE)")
 		os.Exit(2)
 	}
 	if epoch != 0 {

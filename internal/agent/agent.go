@@ -13,18 +13,38 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/nodediag/nodediag/internal/gather"
-	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/providerid"
 )
+
+// Client is the part of the API the agent uses: the core group (pods get/list/watch, events
+// list, nodes get). kubernetes.Interface and client-go's fake clientset satisfy it, and so does
+// CoreClient around the core group's typed client alone, which is what the agent's binary
+// builds: the clientset and the informer factory link and register every API group at start-up,
+// tens of MiB of RSS on a process that otherwise idles (docs/performance.md).
+//
+// Tests pass the fake clientset itself, not CoreClient around its CoreV1(): the clientset is what
+// tells the pod watch that the fake cannot stream a watch-list, which it would otherwise wait
+// for (client-go's reflector awaits the initial-events bookmark, and the fake never sends it).
+type Client interface {
+	CoreV1() corev1client.CoreV1Interface
+}
+
+// CoreClient makes a core-group typed client (corev1client.NewForConfig) a Client.
+type CoreClient struct{ corev1client.CoreV1Interface }
+
+// CoreV1 returns the typed client.
+func (c CoreClient) CoreV1() corev1client.CoreV1Interface { return c.CoreV1Interface }
 
 // Options configure an Agent. Zero durations and sizes take the defaults below.
 type Options struct {
-	Node     string               // the node whose pods are watched (NODE_NAME from the downward API)
-	Client   kubernetes.Interface // pods get/list/watch, events list, nodes get
+	Node     string // the node whose pods are watched (NODE_NAME from the downward API)
+	Client   Client // pods get/list/watch, events list, nodes get
 	Sink     Sink
 	State    StateKeeper   // where the rate limits are kept across restarts; nil: not kept
 	HostRoot string        // where the node's filesystem is mounted ("/host"); "": "/"
@@ -171,17 +191,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		// Snapshots still work, named by the node; the instance id only helps find them.
 		log.Warn("own node not read; snapshots are named by node name only", "node", a.opt.Node, "err", err)
 	} else {
-		a.instance = kube.InstanceID(n.Spec.ProviderID)
+		a.instance = providerid.InstanceID(n.Spec.ProviderID)
 	}
 	// Before the watch: its first list shows every loop already going, and the limits of the
 	// agent's last run must decide which of them are already on record.
 	a.restoreLimits(ctx)
 
-	factory := informers.NewSharedInformerFactoryWithOptions(a.opt.Client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", a.opt.Node).String()
-		}))
-	inf := factory.Core().V1().Pods().Informer()
+	inf := a.podInformer()
 	// The cache holds every pod of the node for the agent's lifetime: drop what no snapshot
 	// uses (managed fields, last-applied annotations are most of a pod's bytes).
 	if err := inf.SetTransform(trimPod); err != nil {
@@ -196,8 +212,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	factory.Start(watchCtx.Done())
-	defer factory.Shutdown()
+	done := make(chan struct{})
+	go func() { defer close(done); inf.RunWithContext(watchCtx) }()
+	defer func() { stopWatch(); <-done }()
 	if !cache.WaitForCacheSync(watchCtx.Done(), inf.HasSynced) {
 		return fmt.Errorf("agent: pod watch of node %s did not sync: %w", a.opt.Node, ctx.Err())
 	}
@@ -236,6 +253,29 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	a.final(fctx, "SIGTERM: the agent is stopping")
 	return nil
+}
+
+// podInformer watches the pods bound to the node (field selector spec.nodeName), as client-go's
+// informer factory would for the core group's pods — the same list-and-watch, and the watch-list
+// stream when the client supports it (a fake clientset says it does not) — without the factory,
+// which links every API group's informers.
+func (a *Agent) podInformer() cache.SharedIndexInformer {
+	pods := a.opt.Client.CoreV1().Pods(metav1.NamespaceAll)
+	onNode := func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", a.opt.Node).String()
+	}
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			onNode(&o)
+			return pods.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			onNode(&o)
+			return pods.Watch(ctx, o)
+		},
+	}
+	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, a.opt.Client), &corev1.Pod{},
+		cache.SharedIndexInformerOptions{ObjectDescription: "pods of node " + a.opt.Node})
 }
 
 // trimPod keeps what the snapshot and the crash check read.

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/nodediag/nodediag/internal/remote"
 	"github.com/nodediag/nodediag/internal/store"
@@ -39,6 +40,15 @@ func (s StoreSink) Put(ctx context.Context, dir string) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// State is where the agent's state belongs with this sink's store: the bucket's agent/ for a
+// bucket store, the folder store's agent/ folder otherwise.
+func (s StoreSink) State() StateKeeper {
+	if s.Remote != nil {
+		return RemoteState{Remote: s.Remote}
+	}
+	return FileState{Dir: filepath.Join(s.Store.Root, "agent")}
 }
 
 // RemoteState keeps each node's agent state in the bucket, under agent/<node>/limits.json,

@@ -44,6 +44,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nodediag/nodediag/internal/agentcmd"
 	"github.com/nodediag/nodediag/internal/cli"
 	"github.com/nodediag/nodediag/internal/image"
 	"github.com/nodediag/nodediag/internal/mcpserver"
@@ -931,6 +932,7 @@ func TestAgent(t *testing.T) {
 	for _, tc := range []struct{ name, vals string }{
 		{"bucket store", "store: {url: 's3://nodediag-store?prefix=prod/'}\nagent: {enabled: true, burst: 5, window: 45m}"},
 		{"node store", "agent: {enabled: true, hostPathStore: /var/lib/nodediag-snapshots}"},
+		{"gs bucket store", "store: {url: 'gs://nodediag-store'}\nagent: {enabled: true}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var vals map[string]any
@@ -947,10 +949,32 @@ func TestAgent(t *testing.T) {
 			}
 			c := pod.Containers[0]
 
-			// The flags are nodediag's own: --help parses them all and stops.
+			// It runs the image's nodediag-agent — or, for a store whose driver that binary
+			// does not link, `nodediag agent` with the whole binary's resources — and the flags
+			// are that command's own: --help parses them all and stops.
 			var out, errb bytes.Buffer
-			if code := cli.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
-				t.Errorf("nodediag %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+			url := v.str("store", "url")
+			full := strings.HasPrefix(url, "gs://") || strings.HasPrefix(url, "azblob://")
+			res := v.get("agent", "resources")
+			switch {
+			case full:
+				if !slices.Equal(c.Command, []string{image.Entrypoint, "agent"}) {
+					t.Errorf("command %q for store %s, want the image's %s agent", c.Command, url, image.Entrypoint)
+				}
+				if code := cli.Main(context.Background(), append([]string{"agent"}, append(slices.Clone(c.Args), "--help")...), &out, &errb); code != 0 {
+					t.Errorf("nodediag agent %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+				}
+				res = v.get("agent", "fullResources")
+			case !slices.Equal(c.Command, []string{image.AgentPath}):
+				t.Errorf("command %q, want the image's %s", c.Command, image.AgentPath)
+			default:
+				if code := agentcmd.Main(context.Background(), append(slices.Clone(c.Args), "--help"), &out, &errb); code != 0 {
+					t.Errorf("nodediag-agent %s: exit %d: %s", strings.Join(c.Args, " "), code, errb.String())
+				}
+			}
+			wantMem := res.(map[string]any)["limits"].(map[string]any)["memory"]
+			if got := c.Resources.Limits[corev1.ResourceMemory]; got.String() != wantMem {
+				t.Errorf("memory limit %s, want %v from the values for this binary", got.String(), wantMem)
 			}
 			flags := map[string]string{}
 			for _, a := range c.Args {
@@ -958,8 +982,8 @@ func TestAgent(t *testing.T) {
 					flags[k] = val
 				}
 			}
-			if c.Args[0] != "agent" || flags["--node"] != "$(NODE_NAME)" {
-				t.Errorf("args %q: want agent --node=$(NODE_NAME)", c.Args)
+			if flags["--node"] != "$(NODE_NAME)" {
+				t.Errorf("args %q: want --node=$(NODE_NAME)", c.Args)
 			}
 			nodeFromAPI := false
 			for _, e := range c.Env {

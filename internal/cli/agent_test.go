@@ -23,6 +23,15 @@ func TestAgentNeedsANode(t *testing.T) {
 	}
 }
 
+// TestAgentTakesEveryBucket: `nodediag agent` links every bucket driver, so the refusal
+// nodediag-agent gives a gs:// store is not its; it goes on to the kubeconfig.
+func TestAgentTakesEveryBucket(t *testing.T) {
+	_, e, code := run(t, "--store", "gs://nodediag-store", "agent", "--node", "n1", "--kubeconfig", "/dev/null")
+	if code == ExitUsage || strings.Contains(e, "driver") || !strings.Contains(e, "kubeconfig") {
+		t.Errorf("nodediag agent with a gs:// store: exit %d, %q; want it past the store check, at the kubeconfig", code, e)
+	}
+}
+
 // TestDiagnoseOnAgentSnapshot: diagnose on the agent's snapshot, with no cluster to read, names
 // the snapshot and takes the pod's status from it (the pod is gone with its node).
 func TestDiagnoseOnAgentSnapshot(t *testing.T) {

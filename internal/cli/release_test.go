@@ -26,6 +26,7 @@ const stampPkg = "github.com/nodediag/nodediag/internal/cli"
 type goreleaserConfig struct {
 	Version int `yaml:"version"`
 	Builds  []struct {
+		ID      string   `yaml:"id"`
 		Main    string   `yaml:"main"`
 		Binary  string   `yaml:"binary"`
 		Env     []string `yaml:"env"`
@@ -39,6 +40,9 @@ type goreleaserConfig struct {
 		} `yaml:"ignore"`
 	} `yaml:"builds"`
 	Archives []struct {
+		ID              string   `yaml:"id"`
+		IDs             []string `yaml:"ids"`
+		NameTemplate    string   `yaml:"name_template"`
 		Formats         []string `yaml:"formats"`
 		FormatOverrides []struct {
 			Goos    string   `yaml:"goos"`
@@ -88,9 +92,10 @@ func TestGoreleaserConfig(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &c); err != nil {
 		t.Fatalf(".goreleaser.yaml: %v", err)
 	}
-	if c.Version != 2 || len(c.Builds) != 1 || len(c.Archives) != 1 {
-		t.Fatalf(".goreleaser.yaml: version %d, %d builds, %d archives; want the v2 schema, one of each", c.Version, len(c.Builds), len(c.Archives))
+	if c.Version != 2 || len(c.Builds) != 2 || len(c.Archives) != 2 {
+		t.Fatalf(".goreleaser.yaml: version %d, %d builds, %d archives; want the v2 schema, two of each (nodediag, nodediag-agent)", c.Version, len(c.Builds), len(c.Archives))
 	}
+	checkAgentRelease(t, c)
 	b := c.Builds[0]
 	if b.Main != "./cmd/nodediag" || b.Binary != "nodediag" {
 		t.Errorf("build main %q binary %q", b.Main, b.Binary)
@@ -129,6 +134,9 @@ func TestGoreleaserConfig(t *testing.T) {
 		t.Errorf(".goreleaser.yaml builds %q; want %q", targets, releaseTargets)
 	}
 	a := c.Archives[0]
+	if a.ID != "nodediag" || !slices.Equal(a.IDs, []string{"nodediag"}) {
+		t.Errorf("the first archive is %q of builds %q; want nodediag's", a.ID, a.IDs)
+	}
 	if !slices.Equal(a.Formats, []string{"tar.gz"}) || len(a.FormatOverrides) != 1 || a.FormatOverrides[0].Goos != "windows" || !slices.Equal(a.FormatOverrides[0].Formats, []string{"zip"}) {
 		t.Errorf("archives: formats %q, overrides %+v; want tar.gz, zip for windows", a.Formats, a.FormatOverrides)
 	}
@@ -142,6 +150,30 @@ func TestGoreleaserConfig(t *testing.T) {
 	// it is written to dist/ for a pull request to the krew index, not pushed anywhere.
 	if len(c.Krews) != 1 || c.Krews[0].Name != "nodediag" || !slices.Equal(c.Krews[0].IDs, []string{"nodediag"}) || !c.Krews[0].SkipUpload {
 		t.Errorf("krews %+v: want one nodediag manifest of the nodediag archives, not uploaded", c.Krews)
+	}
+}
+
+// checkAgentRelease: the second build is nodediag-agent — static, trimmed, for the linux
+// targets only (it runs on worker nodes) — in archives of its own, which the krew manifest of
+// nodediag's archives leaves out.
+func checkAgentRelease(t *testing.T, c goreleaserConfig) {
+	t.Helper()
+	b := c.Builds[1]
+	if b.ID != "nodediag-agent" || b.Main != "./cmd/nodediag-agent" || b.Binary != "nodediag-agent" {
+		t.Errorf("second build id %q main %q binary %q; want nodediag-agent", b.ID, b.Main, b.Binary)
+	}
+	if _, err := os.Stat(filepath.Join("../..", b.Main, "main.go")); err != nil {
+		t.Errorf("agent build main: %v", err)
+	}
+	if !slices.Contains(b.Env, "CGO_ENABLED=0") || !slices.Contains(b.Flags, "-trimpath") || !strings.Contains(strings.Join(b.Ldflags, " "), "-s -w") {
+		t.Errorf("agent build env %q flags %q ldflags %q: want a static, trimmed, stripped binary", b.Env, b.Flags, b.Ldflags)
+	}
+	if !slices.Equal(b.Goos, []string{"linux"}) || !slices.Equal(b.Goarch, []string{"amd64", "arm64"}) {
+		t.Errorf("agent build for %q × %q; want linux × amd64, arm64", b.Goos, b.Goarch)
+	}
+	a := c.Archives[1]
+	if a.ID != "nodediag-agent" || !slices.Equal(a.IDs, []string{"nodediag-agent"}) || !strings.HasPrefix(a.NameTemplate, "nodediag-agent_") {
+		t.Errorf("second archive %q of builds %q named %q; want nodediag-agent's own", a.ID, a.IDs, a.NameTemplate)
 	}
 }
 
@@ -162,7 +194,8 @@ func TestReleaseScript(t *testing.T) {
 	if !slices.Equal(targets, releaseTargets) {
 		t.Errorf("bench/release.sh builds %q; want %q", targets, releaseTargets)
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `ldflags="-s -w `, "pkg=" + stampPkg + "\n"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `ldflags="-s -w `, "pkg=" + stampPkg + "\n",
+		`-o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent`, "nodediag-agent_*.tar.gz"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("bench/release.sh does not say %q", want)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/agentcmd"
 	"github.com/nodediag/nodediag/internal/app"
 	_ "github.com/nodediag/nodediag/internal/blobdrivers" // --store and import take every bucket gocloud.dev knows
 	"github.com/nodediag/nodediag/internal/correlate"
@@ -115,7 +116,8 @@ func MainIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	// An error can quote the bundle (a member's name, a line): it is text from outside too.
 	fmt.Fprintln(stderr, "nodediag:", g.clean(err.Error()))
-	if isUsage(err) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, app.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
+	var agentUsage *agentcmd.UsageError
+	if isUsage(err) || errors.As(err, &agentUsage) || errors.Is(err, search.ErrBadRequest) || errors.Is(err, app.ErrBadRequest) || errors.Is(err, correlate.ErrInvalidRequest) ||
 		errors.Is(err, diagnose.ErrInput) || errors.Is(err, kube.ErrInput) {
 		return ExitUsage
 	}

@@ -15,10 +15,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 
-	"github.com/nodediag/nodediag/internal/kube"
+	"github.com/nodediag/nodediag/internal/providerid"
 )
 
 // KubeOptions tunes FromNode. The zero value gathers the collector's 10-day window.
@@ -80,7 +80,8 @@ func FromNode(ctx context.Context, cfg *rest.Config, nodeName, dstParent string,
 	if nodeName == "" || strings.ContainsAny(nodeName, "/?#") {
 		return nil, fmt.Errorf("gather: node name %q is not valid (want a node's metadata.name)", nodeName)
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	// The core group is all FromNode reads; its typed client spares the rest of the clientset.
+	cs, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("gather: kubernetes client for %s: %w", cfg.Host, err)
 	}
@@ -100,7 +101,7 @@ func FromNode(ctx context.Context, cfg *rest.Config, nodeName, dstParent string,
 	b.plan(2 + len(unitQueries) + len(logFiles))
 
 	b.step("node " + nodeName)
-	node, err := cs.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	node, err := cs.Nodes().Get(ctx, nodeName, metav1.GetOptions{})
 	switch {
 	case ctx.Err() != nil:
 		return nil, b.abort(fmt.Errorf("gather: node %s: %w", nodeName, ctx.Err()))
@@ -109,7 +110,7 @@ func FromNode(ctx context.Context, cfg *rest.Config, nodeName, dstParent string,
 	case err != nil:
 		b.missing("instance id", fmt.Sprintf("reading node %s failed, so its providerID is unknown: %v", nodeName, err))
 	default:
-		b.res.InstanceID = kube.InstanceID(node.Spec.ProviderID)
+		b.res.InstanceID = providerid.InstanceID(node.Spec.ProviderID)
 		if b.res.InstanceID == "" {
 			b.missing("instance id", fmt.Sprintf("node %s has providerID %q, which names no EC2 instance", nodeName, node.Spec.ProviderID))
 		}
@@ -124,7 +125,7 @@ func FromNode(ctx context.Context, cfg *rest.Config, nodeName, dstParent string,
 	for _, q := range unitQueries {
 		b.step("node log query " + q.unit)
 		params := queryParams(q.unit, opt)
-		req := cs.CoreV1().RESTClient().Get().AbsPath(proxy)
+		req := cs.RESTClient().Get().AbsPath(proxy)
 		for k, vs := range params {
 			for _, v := range vs {
 				req = req.Param(k, v)
@@ -137,7 +138,7 @@ func FromNode(ctx context.Context, cfg *rest.Config, nodeName, dstParent string,
 	}
 	for _, f := range logFiles {
 		b.step("node /var/log/" + f.name)
-		req := cs.CoreV1().RESTClient().Get().AbsPath(proxy + f.name)
+		req := cs.RESTClient().Get().AbsPath(proxy + f.name)
 		if err := b.fetchFile(ctx, req, nodeName, f.name, f.path, "kubelet /logs/ file server "+proxy+f.name); err != nil {
 			return nil, b.abort(err)
 		}
@@ -278,8 +279,8 @@ func (b *builder) fetchFile(ctx context.Context, req *rest.Request, node, name, 
 }
 
 // podLogs gathers current and previous logs of every container of every pod bound to the node.
-func (b *builder) podLogs(ctx context.Context, cs kubernetes.Interface, node string) error {
-	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node).String()})
+func (b *builder) podLogs(ctx context.Context, cs corev1client.CoreV1Interface, node string) error {
+	pods, err := cs.Pods("").List(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node).String()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("gather: list pods on %s: %w", node, ctx.Err())
@@ -323,7 +324,7 @@ func (b *builder) podLogs(ctx context.Context, cs kubernetes.Interface, node str
 	return nil
 }
 
-func (b *builder) podLog(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod, container string, n int, previous bool) error {
+func (b *builder) podLog(ctx context.Context, cs corev1client.CoreV1Interface, p *corev1.Pod, container string, n int, previous bool) error {
 	which := "current"
 	if previous {
 		which = "previous"
@@ -333,7 +334,7 @@ func (b *builder) podLog(ctx context.Context, cs kubernetes.Interface, p *corev1
 	// kubelet's own layout, which internal/bundle reads the pod UID and restart count from.
 	rel := fmt.Sprintf("var_log/pods/%s_%s_%s/%s/%d.log", p.Namespace, p.Name, p.UID, container, n)
 	limit := b.maxBytes
-	rc, err := cs.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{
+	rc, err := cs.Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{
 		Container: container, Previous: previous, Timestamps: true, LimitBytes: &limit,
 	}).Stream(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Package image builds nodediag's container image without Docker, the way ko does: one layer on
-// an empty base holding the static binary, its store directory, /tmp and optionally the CA
-// certificates, and a config saying how to run it. The Dockerfile at the module's root builds the same image with Docker; the package's
+// an empty base holding the static binaries (nodediag, and nodediag-agent, which the chart's
+// capture agent DaemonSet runs), the store directory, /tmp and optionally the CA certificates,
+// and a config saying how to run nodediag. The Dockerfile at the module's root builds the same image with Docker; the package's
 // test parses that Dockerfile so the two cannot drift.
 package image
 
@@ -25,6 +26,9 @@ import (
 const (
 	// Entrypoint is where the binary sits in the image, and what it runs.
 	Entrypoint = "/nodediag"
+	// AgentPath is where the capture agent's own binary sits, beside nodediag: the chart's
+	// DaemonSet runs it as its command.
+	AgentPath = "/nodediag-agent"
 	// UID is the non-root user and group the server runs as (distroless's "nonroot"); numeric,
 	// because the image has no /etc/passwd.
 	UID = 65532
@@ -58,6 +62,8 @@ var Env = []string{
 type Options struct {
 	// Binary is a static linux nodediag binary (CGO_ENABLED=0) for Arch.
 	Binary string
+	// AgentBinary is the static linux nodediag-agent binary (cmd/nodediag-agent) for Arch.
+	AgentBinary string
 	// Arch is its GOARCH: amd64 or arm64.
 	Arch string
 	// Version and Revision go into the labels (org.opencontainers.image.version, .revision).
@@ -89,12 +95,17 @@ func Build(o Options) (v1.Image, error) {
 	default:
 		return nil, fmt.Errorf("image: arch %q: want amd64 or arm64", o.Arch)
 	}
-	fi, err := os.Stat(o.Binary)
-	if err != nil {
-		return nil, fmt.Errorf("image: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("image: %s is not a regular file", o.Binary)
+	for _, b := range []struct{ what, path string }{{"nodediag binary", o.Binary}, {"nodediag-agent binary", o.AgentBinary}} {
+		if b.path == "" {
+			return nil, fmt.Errorf("image: no %s", b.what)
+		}
+		fi, err := os.Stat(b.path)
+		if err != nil {
+			return nil, fmt.Errorf("image: %s: %w", b.what, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("image: %s %s is not a regular file", b.what, b.path)
+		}
 	}
 	created := o.Created
 	if created.IsZero() {
@@ -102,6 +113,7 @@ func Build(o Options) (v1.Image, error) {
 	}
 	created = created.UTC()
 	var certs []byte
+	var err error
 	if o.CACerts != "" {
 		if certs, err = os.ReadFile(o.CACerts); err != nil {
 			return nil, fmt.Errorf("image: %w", err)
@@ -111,7 +123,7 @@ func Build(o Options) (v1.Image, error) {
 		}
 	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return layerTar(o.Binary, certs, created)
+		return layerTar([]binary{{o.Binary, Entrypoint}, {o.AgentBinary, AgentPath}}, certs, created)
 	}, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
 		return nil, fmt.Errorf("image: layer: %w", err)
@@ -121,7 +133,7 @@ func Build(o Options) (v1.Image, error) {
 	img, err = mutate.Append(img, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodediag internal/image", Comment: "nodediag binary, " + StateDir + ", /tmp, CA certificates if given"},
+		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodediag internal/image", Comment: "nodediag and nodediag-agent binaries, " + StateDir + ", /tmp, CA certificates if given"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("image: append layer: %w", err)
@@ -150,20 +162,13 @@ func Build(o Options) (v1.Image, error) {
 	return img, nil
 }
 
-// layerTar streams the layer: the directories, the CA certificates if any, then the binary.
-func layerTar(binary string, certs []byte, mtime time.Time) (io.ReadCloser, error) {
-	f, err := os.Open(binary)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
+// binary is a file of the build machine and where the layer puts it.
+type binary struct{ src, dst string }
+
+// layerTar streams the layer: the directories, the CA certificates if any, then the binaries.
+func layerTar(bins []binary, certs []byte, mtime time.Time) (io.ReadCloser, error) {
 	pr, pw := io.Pipe()
 	go func() {
-		defer f.Close()
 		tw := tar.NewWriter(pw)
 		dir := func(name string, mode int64, uid int) error {
 			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: mode, Uid: uid, Gid: uid, ModTime: mtime, Format: tar.FormatPAX})
@@ -196,21 +201,40 @@ func layerTar(binary string, certs []byte, mtime time.Time) (io.ReadCloser, erro
 					return err
 				}
 			}
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: Entrypoint[1:], Mode: 0o755, Uid: UID, Gid: UID, Size: fi.Size(), ModTime: mtime, Format: tar.FormatPAX}); err != nil {
-				return err
-			}
-			n, err := io.Copy(tw, f)
-			if err != nil {
-				return err
-			}
-			if n != fi.Size() {
-				return fmt.Errorf("%s changed while read: %d bytes, not %d", binary, n, fi.Size())
+			for _, b := range bins {
+				if err := addFile(tw, b.src, b.dst[1:], mtime); err != nil {
+					return err
+				}
 			}
 			return tw.Close()
 		}()
 		pw.CloseWithError(err)
 	}()
 	return pr, nil
+}
+
+// addFile writes the file at src into tw as the executable name, owned by UID.
+func addFile(tw *tar.Writer, src, name string, mtime time.Time) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o755, Uid: UID, Gid: UID, Size: fi.Size(), ModTime: mtime, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	n, err := io.Copy(tw, f)
+	if err != nil {
+		return err
+	}
+	if n != fi.Size() {
+		return fmt.Errorf("%s changed while read: %d bytes, not %d", src, n, fi.Size())
+	}
+	return nil
 }
 
 // WriteLayout writes img as an OCI image layout in dir (created, or appended to), with its

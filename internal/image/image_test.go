@@ -24,25 +24,25 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// buildBinary builds the linux nodediag binary for the host's arch, static, as the Dockerfile
-// does. Without -trimpath, so that where CGO_ENABLED=0 is already set (.ci/run) the build reuses
-// the packages `go test ./...` compiled and costs only the link.
-func buildBinary(t *testing.T) string {
+// buildBinary builds a linux binary of the module's cmd/NAME for the host's arch, static, as the
+// Dockerfile does. Without -trimpath, so that where CGO_ENABLED=0 is already set (.ci/run) the
+// build reuses the packages `go test ./...` compiled and costs only the link.
+func buildBinary(t *testing.T, name string) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the image's binary runs on linux only")
 	}
 	if testing.Short() {
-		t.Skip("builds the nodediag binary")
+		t.Skip("builds the nodediag binaries")
 	}
-	bin := filepath.Join(t.TempDir(), "nodediag")
+	bin := filepath.Join(t.TempDir(), name)
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=v0.0.0-imagetest", "-o", bin, "github.com/nodediag/nodediag/cmd/nodediag")
+	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=v0.0.0-imagetest", "-o", bin, "github.com/nodediag/nodediag/cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	t.Logf("go build: %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("go build %s: %s", name, time.Since(start).Round(time.Millisecond))
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +89,13 @@ func layerFiles(t *testing.T, l v1.Layer) map[string]entry {
 }
 
 func TestImage(t *testing.T) {
-	bin := buildBinary(t)
+	bin, agentBin := buildBinary(t, "nodediag"), buildBinary(t, "nodediag-agent")
 	certs := filepath.Join(t.TempDir(), "ca.pem")
 	pem := "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 	if err := os.WriteFile(certs, []byte(pem), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Binary: bin, Arch: runtime.GOARCH, Version: "v0.0.0-imagetest", Revision: "abc123", CACerts: certs}
+	opts := Options{Binary: bin, AgentBinary: agentBin, Arch: runtime.GOARCH, Version: "v0.0.0-imagetest", Revision: "abc123", CACerts: certs}
 	img, err := Build(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +182,7 @@ func TestImage(t *testing.T) {
 		uid  int
 	}{
 		"nodediag":         {tar.TypeReg, 0o755, 65532},
+		"nodediag-agent":   {tar.TypeReg, 0o755, 65532},
 		"var/lib/nodediag": {tar.TypeDir, 0o755, 65532},
 		"tmp":              {tar.TypeDir, 0o1777, 0},
 		"var":              {tar.TypeDir, 0o755, 0},
@@ -196,14 +197,14 @@ func TestImage(t *testing.T) {
 			t.Errorf("%s: type %c mode %o uid %d gid %d, want type %c mode %o owner %d", name, e.hdr.Typeflag, e.hdr.Mode, e.hdr.Uid, e.hdr.Gid, want.typ, want.mode, want.uid)
 		}
 	}
-	if len(files) != 9 {
-		t.Errorf("layer holds %d entries, want 9", len(files))
+	if len(files) != 10 {
+		t.Errorf("layer holds %d entries, want 10", len(files))
 	}
 	if got := string(files["etc/ssl/certs/ca-certificates.crt"].data); got != pem {
 		t.Errorf("CA certificates = %q, want %q", got, pem)
 	}
 	size, _ := layers[0].Size()
-	t.Logf("layer: %d bytes compressed, binary %d bytes", size, len(files["nodediag"].data))
+	t.Logf("layer: %d bytes compressed, binaries %d and %d bytes", size, len(files["nodediag"].data), len(files["nodediag-agent"].data))
 
 	// The binary out of the layer runs: it is static, so the host runs it.
 	out := filepath.Join(t.TempDir(), "nodediag")
@@ -229,6 +230,17 @@ func TestImage(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// The agent's binary out of the layer runs too: the chart's DaemonSet runs it as its command.
+	agentOut := filepath.Join(t.TempDir(), "nodediag-agent")
+	if err := os.WriteFile(agentOut, files["nodediag-agent"].data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(agentOut, "--help")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	if got, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(got), "--node") || !strings.Contains(string(got), "--store") {
+		t.Errorf("nodediag-agent --help: %v, want its flags --node and --store:\n%s", err, got)
 	}
 
 	serveAsImage(t, out, c)
@@ -346,15 +358,15 @@ func TestDockerfileMatches(t *testing.T) {
 	}
 	var copies []string
 	for _, c := range df["COPY"] {
-		if strings.HasSuffix(c, " "+Entrypoint) || strings.HasSuffix(c, " "+StateDir) {
+		if strings.HasSuffix(c, " "+Entrypoint) || strings.HasSuffix(c, " "+AgentPath) || strings.HasSuffix(c, " "+StateDir) {
 			copies = append(copies, c)
 			if !strings.Contains(c, "--chown=65532:65532") {
 				t.Errorf("COPY %s: not owned by 65532 as in the image", c)
 			}
 		}
 	}
-	if len(copies) != 2 {
-		t.Errorf("the last stage copies %q, want the binary to %s and the store to %s", copies, Entrypoint, StateDir)
+	if len(copies) != 3 {
+		t.Errorf("the last stage copies %q, want the binaries to %s and %s and the store to %s", copies, Entrypoint, AgentPath, StateDir)
 	}
 	labels := strings.Join(df["LABEL"], " ")
 	for k, v := range Labels(Options{Version: "${VERSION}", Revision: "${REVISION}"}) {
@@ -466,14 +478,20 @@ func TestBuildRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for name, o := range map[string]Options{
-		"arch":      {Binary: bin, Arch: "386"},
-		"no binary": {Binary: filepath.Join(dir, "missing"), Arch: "amd64"},
-		"a folder":  {Binary: dir, Arch: "amd64"},
-		"not PEM":   {Binary: bin, Arch: "amd64", CACerts: notPEM},
+	for name, tc := range map[string]struct {
+		o    Options
+		want string
+	}{
+		"arch":             {Options{Binary: bin, AgentBinary: bin, Arch: "386"}, "arch"},
+		"no binary":        {Options{Binary: filepath.Join(dir, "missing"), AgentBinary: bin, Arch: "amd64"}, "nodediag binary"},
+		"a folder":         {Options{Binary: dir, AgentBinary: bin, Arch: "amd64"}, "not a regular file"},
+		"no agent binary":  {Options{Binary: bin, Arch: "amd64"}, "no nodediag-agent binary"},
+		"agent a folder":   {Options{Binary: bin, AgentBinary: dir, Arch: "amd64"}, "nodediag-agent binary"},
+		"agent is missing": {Options{Binary: bin, AgentBinary: filepath.Join(dir, "missing"), Arch: "amd64"}, "nodediag-agent binary"},
+		"not PEM":          {Options{Binary: bin, AgentBinary: bin, Arch: "amd64", CACerts: notPEM}, "no PEM"},
 	} {
-		if _, err := Build(o); err == nil {
-			t.Errorf("%s: Build(%+v) = nil error", name, o)
+		if _, err := Build(tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Build(%+v) = %v, want an error naming %q", name, tc.o, err, tc.want)
 		}
 	}
 }

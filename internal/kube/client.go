@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +20,9 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
+
+	kubecfg "github.com/nodediag/nodediag/internal/kubeconfig"
+	"github.com/nodediag/nodediag/internal/providerid"
 )
 
 // maxLogBytes caps the previous log fetched: the error that ended the container is at its end,
@@ -58,28 +59,10 @@ func NewClient(kubeconfig, kubeContext string) (*Client, error) {
 
 // LoadConfig reads a kubeconfig the way kubectl does (empty path: $KUBECONFIG or ~/.kube/config;
 // empty context: the current one) and returns the REST configuration with the name of the
-// context's cluster entry ("" when the file does not say).
+// context's cluster entry ("" when the file does not say). internal/kubeconfig does the work,
+// free of the clientset, for the capture agent's binary.
 func LoadConfig(kubeconfig, kubeContext string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig %q context %q: %w", kubeconfig, kubeContext, err)
-	}
-	cluster := ""
-	if raw, err := cc.RawConfig(); err == nil {
-		name := kubeContext
-		if name == "" {
-			name = raw.CurrentContext
-		}
-		if c := raw.Contexts[name]; c != nil {
-			cluster = c.Cluster
-		}
-	}
-	return cfg, cluster, nil
+	return kubecfg.Load(kubeconfig, kubeContext)
 }
 
 // requestTimeout bounds each API request; the largest (a 1 MiB log, a 500-row list) take well
@@ -239,31 +222,5 @@ func (c *Client) Fetch(ctx context.Context, namespace, pod, container string) (*
 }
 
 // InstanceID extracts the EC2 instance id from a node's providerID ("aws:///us-west-2a/i-0abc…"),
-// or returns "" when the provider is not AWS or the id is not there.
-func InstanceID(providerID string) string {
-	rest, ok := strings.CutPrefix(providerID, "aws://")
-	if !ok {
-		return ""
-	}
-	last := rest[strings.LastIndex(rest, "/")+1:]
-	if !strings.HasPrefix(last, "i-") || len(last) < 3 {
-		return ""
-	}
-	return last
-}
-
-// Clientset builds a plain clientset from a kubeconfig as NewClient does (in a pod with no
-// kubeconfig: the pod's service account), for a caller that watches: the capture agent's pod
-// watch is long-lived, so no client-wide request timeout is set and the caller bounds its own
-// gets and lists.
-func Clientset(kubeconfig, kubeContext string) (kubernetes.Interface, error) {
-	cfg, _, err := LoadConfig(kubeconfig, kubeContext)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", cfg.Host, err)
-	}
-	return cs, nil
-}
+// or returns "" when the provider is not AWS or the id is not there (internal/providerid).
+func InstanceID(providerID string) string { return providerid.InstanceID(providerID) }
