@@ -12,9 +12,10 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-      -ldflags "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/nodediag/nodediag/internal/buildinfo.Version=${VERSION}" \
       -o /out/nodediag ./cmd/nodediag \
- && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" \
+ && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+      -ldflags "-s -w -X github.com/nodediag/nodediag/internal/buildinfo.Version=${VERSION}" \
       -o /out/nodediag-agent ./cmd/nodediag-agent \
  && mkdir -p /out/state
 

@@ -29,9 +29,10 @@ mkdir -p "$out"
 rm -rf "$out/oci"
 echo "== go build linux/$arch, static"
 CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false \
-  -ldflags "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=$version" \
+  -ldflags "-s -w -X github.com/nodediag/nodediag/internal/buildinfo.Version=$version" \
   -o "$out/nodediag" ./cmd/nodediag
-CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false -ldflags "-s -w" \
+CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -buildvcs=false \
+  -ldflags "-s -w -X github.com/nodediag/nodediag/internal/buildinfo.Version=$version" \
   -o "$out/nodediag-agent" ./cmd/nodediag-agent
 echo "== image $tag"
 created=$(git log -1 --format=%ct 2>/dev/null || echo 0)

@@ -29,7 +29,7 @@ if [[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
     exit 1
   fi
 fi
-pkg=github.com/nodediag/nodediag/internal/cli
+pkg=github.com/nodediag/nodediag/internal/buildinfo
 ldflags="-s -w -X $pkg.Version=$version -X $pkg.Commit=$commit -X $pkg.Date=$date"
 
 sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
@@ -56,7 +56,7 @@ for t in $targets; do
   if [ "$os" = linux ]; then
     agent=nodediag-agent_${version}_${os}_${arch}
     mkdir -p "dist/$agent"
-    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent
     cp README.md "dist/$agent/"
     [ -f LICENSE ] && cp LICENSE "dist/$agent/"
     tar -C "dist/$agent" -czf "dist/$agent.tar.gz" .

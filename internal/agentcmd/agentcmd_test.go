@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nodediag/nodediag/internal/buildinfo"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
@@ -47,6 +48,17 @@ func TestUsage(t *testing.T) {
 				t.Errorf("nodediag-agent %q: exit %d, stdout %q, stderr %q; want %d naming %s", tc.args, code, out.String(), errb.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestVersion: the agent reports the release stamps nodediag does (-X …/internal/buildinfo).
+func TestVersion(t *testing.T) {
+	old := buildinfo.Version
+	t.Cleanup(func() { buildinfo.Version = old })
+	buildinfo.Version = "v1.2.3"
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"--version"}, &out, &errb); code != ExitOK || !strings.HasPrefix(out.String(), "nodediag-agent v1.2.3") {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q; want nodediag-agent v1.2.3", code, out.String(), errb.String())
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nodediag/nodediag/internal/buildinfo"
 	"github.com/nodediag/nodediag/internal/redact"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -28,6 +29,9 @@ func Root(stderr io.Writer) *cobra.Command {
 	log := slog.New(slog.DiscardHandler)
 	cmd := New("nodediag-agent", Globals{Store: &storeDir, Cache: &cacheDir, Log: func() *slog.Logger { return log }})
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	// The same stamps as nodediag's: a DaemonSet's pods say which release they run.
+	cmd.Version = buildinfo.Current().String()
+	cmd.SetVersionTemplate("nodediag-agent {{.Version}}\n")
 	cmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		var lvl slog.Level
 		if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {

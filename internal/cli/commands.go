@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nodediag/nodediag/internal/app"
+	"github.com/nodediag/nodediag/internal/buildinfo"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/facts"
@@ -578,7 +579,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b := currentBuild()
+			b := buildinfo.Current()
 			v := map[string]any{"version": b.Version, "commit": b.Commit, "date": b.Date, "modified": b.Modified,
 				"catalogVersion": cat.Version, "rules": len(cat.Rules), "indexSchema": index.SchemaVersion}
 			return emit(g, &v, func(w io.Writer) {

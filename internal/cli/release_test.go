@@ -13,15 +13,17 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodediag/nodediag/internal/buildinfo"
 )
 
 // releaseTargets are the platforms a release ships, in .goreleaser.yaml and bench/release.sh.
 var releaseTargets = []string{"darwin/amd64", "darwin/arm64", "linux/amd64", "linux/arm64", "windows/amd64"}
 
 // stamps are the variables release builds set with -X; the map only compiles while they exist.
-var stamps = map[string]*string{"Version": &Version, "Commit": &Commit, "Date": &Date}
+var stamps = map[string]*string{"Version": &buildinfo.Version, "Commit": &buildinfo.Commit, "Date": &buildinfo.Date}
 
-const stampPkg = "github.com/nodediag/nodediag/internal/cli"
+const stampPkg = "github.com/nodediag/nodediag/internal/buildinfo"
 
 type goreleaserConfig struct {
 	Version int `yaml:"version"`
@@ -168,6 +170,9 @@ func checkAgentRelease(t *testing.T, c goreleaserConfig) {
 	if !slices.Contains(b.Env, "CGO_ENABLED=0") || !slices.Contains(b.Flags, "-trimpath") || !strings.Contains(strings.Join(b.Ldflags, " "), "-s -w") {
 		t.Errorf("agent build env %q flags %q ldflags %q: want a static, trimmed, stripped binary", b.Env, b.Flags, b.Ldflags)
 	}
+	if got := xFlags(t, ".goreleaser.yaml (nodediag-agent)", strings.Join(b.Ldflags, " ")); !slices.Equal(got, []string{"Commit", "Date", "Version"}) {
+		t.Errorf(".goreleaser.yaml stamps the agent with %q; want Commit, Date, Version", got)
+	}
 	if !slices.Equal(b.Goos, []string{"linux"}) || !slices.Equal(b.Goarch, []string{"amd64", "arm64"}) {
 		t.Errorf("agent build for %q × %q; want linux × amd64, arm64", b.Goos, b.Goarch)
 	}
@@ -195,7 +200,7 @@ func TestReleaseScript(t *testing.T) {
 		t.Errorf("bench/release.sh builds %q; want %q", targets, releaseTargets)
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `ldflags="-s -w `, "pkg=" + stampPkg + "\n",
-		`-o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent`, "nodediag-agent_*.tar.gz"} {
+		`-ldflags "$ldflags" -o "dist/$agent/nodediag-agent" ./cmd/nodediag-agent`, "nodediag-agent_*.tar.gz"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("bench/release.sh does not say %q", want)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/nodediag/nodediag/internal/buildinfo"
 	"github.com/nodediag/nodediag/internal/cloud"
 	"github.com/nodediag/nodediag/internal/cloud/eks"
 	"github.com/nodediag/nodediag/internal/collect"
@@ -124,7 +125,7 @@ the server down gracefully: calls in flight finish, sessions are closed, within 
 			if opts.Toolsets, err = mcpserver.ParseToolsets(splitList(toolsets)); err != nil {
 				return usageError("--toolsets: %v", err)
 			}
-			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, currentBuild().Version, readOnly, fullText
+			opts.Runbooks, opts.Version, opts.ReadOnly, opts.FullText = c, buildinfo.Current().Version, readOnly, fullText
 			opts.CallTimeout, opts.Logger = callTime, g.log
 			opts.AllowedClusters = splitList(clusters)
 			opts.ApproveCollect = approve

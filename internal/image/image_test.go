@@ -37,7 +37,7 @@ func buildBinary(t *testing.T, name string) string {
 	}
 	bin := filepath.Join(t.TempDir(), name)
 	start := time.Now()
-	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X github.com/nodediag/nodediag/internal/cli.Version=v0.0.0-imagetest", "-o", bin, "github.com/nodediag/nodediag/cmd/"+name)
+	cmd := exec.Command("go", "build", "-ldflags", "-s -w -X github.com/nodediag/nodediag/internal/buildinfo.Version=v0.0.0-imagetest", "-o", bin, "github.com/nodediag/nodediag/cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -241,6 +241,10 @@ func TestImage(t *testing.T) {
 	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 	if got, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(got), "--node") || !strings.Contains(string(got), "--store") {
 		t.Errorf("nodediag-agent --help: %v, want its flags --node and --store:\n%s", err, got)
+	}
+	cmd = exec.Command(agentOut, "--version")
+	if got, err := cmd.Output(); err != nil || !strings.HasPrefix(string(got), "nodediag-agent v0.0.0-imagetest") {
+		t.Errorf("nodediag-agent --version: %v, %q; want the stamped v0.0.0-imagetest", err, got)
 	}
 
 	serveAsImage(t, out, c)
