@@ -10,16 +10,43 @@ import (
 	"time"
 )
 
+// spotFailuresBeforeWarning is how many polls in a row may fail before the agent says so: one
+// can fail while the node's network settles; a run of them means the pod cannot reach IMDS.
+const spotFailuresBeforeWarning = 3
+
+// spotBackoff is how often a watch that cannot reach IMDS tries again: the failure is a setting
+// of the node (an IMDSv2 hop limit of 1, Karpenter's default, drops the token's answer before it
+// reaches a pod outside the host's network), not a blip, and each try waits out the client's
+// timeout.
+const spotBackoff = time.Minute
+
 // watchSpot polls the instance metadata service (IMDSv2) for a spot interruption notice and
 // reports the first one: EC2 gives two minutes' warning, enough for the last snapshot.
 func watchSpot(ctx context.Context, base string, every time.Duration, log *slog.Logger, going chan<- string) {
 	c := &http.Client{Timeout: 2 * time.Second}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	failed := 0
 	for {
 		notice, err := spotNotice(ctx, c, base)
-		if err != nil && ctx.Err() == nil {
+		wait := every
+		switch {
+		case err == nil:
+			if failed >= spotFailuresBeforeWarning {
+				log.Info("IMDS reachable again: watching for spot interruption notices")
+			}
+			failed = 0
+		case ctx.Err() != nil:
+			return
+		default:
+			failed++
 			log.Debug("spot interruption notice not read", "err", err)
+			if failed == spotFailuresBeforeWarning {
+				log.Warn("IMDS not reachable: spot interruption notices will not be seen (a cordon or drain still takes the last snapshot); "+
+					"with an IMDSv2 hop limit of 1 a pod reaches IMDS only on the host's network (chart: agent.hostNetwork=true)",
+					"imds", base, "failures", failed, "err", err, "retry_every", spotBackoff)
+			}
+			if failed >= spotFailuresBeforeWarning {
+				wait = max(every, spotBackoff)
+			}
 		}
 		if notice != "" {
 			select {
@@ -31,7 +58,7 @@ func watchSpot(ctx context.Context, base string, every time.Duration, log *slog.
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }

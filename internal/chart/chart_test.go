@@ -933,6 +933,7 @@ func TestAgent(t *testing.T) {
 		{"bucket store", "store: {url: 's3://nodediag-store?prefix=prod/'}\nagent: {enabled: true, burst: 5, window: 45m}"},
 		{"node store", "agent: {enabled: true, hostPathStore: /var/lib/nodediag-snapshots}"},
 		{"gs bucket store", "store: {url: 'gs://nodediag-store'}\nagent: {enabled: true}"},
+		{"host network", "store: {url: 's3://nodediag-store'}\nagent: {enabled: true, hostNetwork: true}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var vals map[string]any
@@ -1051,6 +1052,12 @@ func TestAgent(t *testing.T) {
 			}
 			if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
 				t.Error("no memory limit")
+			}
+			// The host's network only when asked (for IMDS under a hop limit of 1), and then with
+			// the cluster's DNS still first, so the API server's and the bucket's names resolve.
+			if want := v.get("agent", "hostNetwork") == true; pod.HostNetwork != want ||
+				want && pod.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+				t.Errorf("hostNetwork %v, dnsPolicy %q; want hostNetwork %v (agent.hostNetwork) and ClusterFirstWithHostNet with it", pod.HostNetwork, pod.DNSPolicy, want)
 			}
 			grace := pod.TerminationGracePeriodSeconds
 			deadline, err := time.ParseDuration(flags["--final-deadline"])
