@@ -3,19 +3,18 @@ package agent
 import (
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nodediag/nodediag/internal/app"
 	"github.com/nodediag/nodediag/internal/diagnose"
 	"github.com/nodediag/nodediag/internal/gather"
+	"github.com/nodediag/nodediag/internal/journal/journaltest"
 	"github.com/nodediag/nodediag/internal/kube"
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -115,7 +114,7 @@ func TestSnapshotReadsJournalFiles(t *testing.T) {
 	if h.truth.NodeLogsRootCause != "" {
 		want = h.truth.NodeLogsRootCause
 	}
-	raw := unzstdTestFile(t, "testdata/container-oom-v2.journal.zst")
+	raw := journaltest.Unzstd(t, "testdata/container-oom-v2.journal.zst")
 	writeFile(t, filepath.Join(h.root, "var/log/journal/3d1219c7c4c5404aaa1f6d2a48adfda4/system.journal"), string(raw))
 	var mu sync.Mutex
 	var ran []string
@@ -172,22 +171,4 @@ func TestSnapshotReadsJournalFiles(t *testing.T) {
 	if d.ExitCode == nil || *d.ExitCode != h.truth.ExitCode {
 		t.Errorf("exit code %v, want %d (truth)", d.ExitCode, h.truth.ExitCode)
 	}
-}
-
-func unzstdTestFile(t *testing.T, p string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	out, err := d.DecodeAll(data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -11,26 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/nodediag/nodediag/internal/journal/journaltest"
 )
 
 // hostWithJournal is a node root holding internal/journal's real test journal (written by
 // systemd-journal-remote 252) where journald keeps its files.
 func hostWithJournal(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../journal/testdata/default.journal.zst")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	raw, err := d.DecodeAll(data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := journaltest.Unzstd(t, "../journal/testdata/default.journal.zst")
 	root := t.TempDir()
 	writeFile(t, root, "var/log/journal/3d1219c7c4c5404aaa1f6d2a48adfda4/system.journal", string(raw))
 	writeFile(t, root, "etc/hostname", "ip-10-0-37-142.us-west-2.compute.internal\n")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nodediag/nodediag/internal/journal/journaltest"
 )
 
 // BenchmarkRead reads and renders every entry of the largest test journals, as the agent does
@@ -19,7 +21,7 @@ func BenchmarkRead(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			p := filepath.Join(b.TempDir(), "system.journal")
-			if err := os.WriteFile(p, unzstdFile(b, c.path), 0o644); err != nil {
+			if err := os.WriteFile(p, journaltest.Unzstd(b, "testdata/"+c.path), 0o644); err != nil {
 				b.Fatal(err)
 			}
 			for _, flt := range []struct {

@@ -14,27 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/nodediag/nodediag/internal/journal/journaltest"
 )
-
-// unzstd unpacks a compressed test file.
-func unzstdFile(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	out, err := d.DecodeAll(data, nil)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return out
-}
 
 // testJournal writes testdata's NAME.journal.zst (or, for "dir", the folder in dir.tar.zst)
 // into a temporary folder and returns the paths of its journal files.
@@ -43,12 +24,12 @@ func testJournal(t testing.TB, name string) []string {
 	dir := t.TempDir()
 	if name != "dir" {
 		p := filepath.Join(dir, name+".journal")
-		if err := os.WriteFile(p, unzstdFile(t, name+".journal.zst"), 0o644); err != nil {
+		if err := os.WriteFile(p, journaltest.Unzstd(t, "testdata/"+name+".journal.zst"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return []string{p}
 	}
-	untar(t, unzstdFile(t, "dir.tar.zst"), filepath.Join(dir, "var/log/journal"))
+	untar(t, journaltest.Unzstd(t, "testdata/dir.tar.zst"), filepath.Join(dir, "var/log/journal"))
 	paths, err := Find(dir)
 	if err != nil {
 		t.Fatal(err)

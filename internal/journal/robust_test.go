@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nodediag/nodediag/internal/journal/journaltest"
 )
 
 // loadTestFile returns an unpacked test journal's bytes, read once per test binary.
@@ -25,7 +27,7 @@ var loadTestFile = func() func(t testing.TB, name string) []byte {
 		if b, ok := files[name]; ok {
 			return b
 		}
-		b := unzstdFile(t, name+".journal.zst")
+		b := journaltest.Unzstd(t, "testdata/"+name+".journal.zst")
 		files[name] = b
 		return b
 	}
