@@ -3,26 +3,22 @@ package agentcmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nodediag/nodediag/internal/agentcmd/apitest"
 	"github.com/nodediag/nodediag/internal/buildinfo"
 	"github.com/nodediag/nodediag/internal/store"
 )
 
-const node = "ip-10-0-1-23.us-west-2.compute.internal"
+const node = apitest.Node
 
 func TestUsage(t *testing.T) {
 	t.Setenv("NODE_NAME", "")
@@ -62,59 +58,13 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// fakeAPI serves one node and its pods to the agent's real client: the typed core client's
-// watch-list (or list and watch), the node get, and events. It records the pod queries.
-type fakeAPI struct {
-	pods    []corev1.Pod
-	mu      sync.Mutex
-	queries []string
-}
-
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	q := r.URL.Query()
-	switch {
-	case r.URL.Path == "/api/v1/nodes/"+node:
-		enc.Encode(&corev1.Node{TypeMeta: metav1.TypeMeta{Kind: "Node", APIVersion: "v1"}, ObjectMeta: metav1.ObjectMeta{Name: node},
-			Spec: corev1.NodeSpec{ProviderID: "aws:///us-west-2a/i-0123456789abcdef0"}})
-	case r.URL.Path == "/api/v1/pods":
-		f.mu.Lock()
-		f.queries = append(f.queries, r.URL.RawQuery)
-		f.mu.Unlock()
-		if q.Get("watch") != "true" {
-			enc.Encode(&corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"}, ListMeta: metav1.ListMeta{ResourceVersion: "10"}, Items: f.pods})
-			return
-		}
-		if q.Get("sendInitialEvents") == "true" {
-			for i := range f.pods {
-				enc.Encode(map[string]any{"type": "ADDED", "object": &f.pods[i]})
-			}
-			enc.Encode(map[string]any{"type": "BOOKMARK", "object": &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
-				ObjectMeta: metav1.ObjectMeta{ResourceVersion: "10", Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true"}}}})
-		}
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-	case strings.HasSuffix(r.URL.Path, "/events"):
-		enc.Encode(&corev1.EventList{TypeMeta: metav1.TypeMeta{Kind: "EventList", APIVersion: "v1"}})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (f *fakeAPI) podQueries() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.queries...)
-}
-
 // TestRunsAgainstAnAPIServer runs nodediag-agent's command with its own client — the core
 // group's typed client from a kubeconfig, not a fake clientset — against an API server whose
 // node has a pod waiting in CrashLoopBackOff: it watches the node's pods only, snapshots that
 // pod into the folder store, and stops cleanly when its context ends.
 func TestRunsAgainstAnAPIServer(t *testing.T) {
 	exit := int32(1)
-	api := &fakeAPI{pods: []corev1.Pod{{
+	api := &apitest.Server{Pods: []corev1.Pod{{
 		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
 		ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "shop", UID: "0b5c6a9e-7f1d-4e2a-9c3b-5d7e9f1a3c5e", ResourceVersion: "9"},
 		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "app"}}},
@@ -126,9 +76,7 @@ func TestRunsAgainstAnAPIServer(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
-	kc := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: %q}}]\n"+
-		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: fake, user: u}}]\ncurrent-context: c\n", srv.URL)
-	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
+	if err := apitest.WriteKubeconfig(kubeconfig, srv.URL); err != nil {
 		t.Fatal(err)
 	}
 	storeDir := filepath.Join(dir, "store")
@@ -158,7 +106,7 @@ func TestRunsAgainstAnAPIServer(t *testing.T) {
 	if len(entries) == 0 {
 		t.Fatalf("no snapshot in the store; the agent's log:\n%s", stderr.String())
 	}
-	qs := api.podQueries()
+	qs := api.PodQueries()
 	if len(qs) == 0 {
 		t.Fatal("no pod list or watch reached the API server")
 	}
