@@ -36,6 +36,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/nodediag/nodediag/internal/atomicfile"
+	"github.com/nodediag/nodediag/internal/blobopen"
 	"github.com/nodediag/nodediag/internal/bundle"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/source"
@@ -68,7 +69,7 @@ func Open(ctx context.Context, url, cacheRoot string, log *slog.Logger) (*Store,
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b, err := blob.OpenBucket(ctx, url)
+	b, err := blobopen.Open(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("open the bucket %s: %w", url, err)
 	}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+
+	"github.com/nodediag/nodediag/internal/blobopen"
 )
 
 // Object is one archive in a bucket.
@@ -73,7 +75,7 @@ type Bucket struct {
 
 // Open opens the bucket at url (its ?prefix= narrows it).
 func Open(ctx context.Context, url string) (*Bucket, error) {
-	b, err := blob.OpenBucket(ctx, url)
+	b, err := blobopen.Open(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("open the source %s: %w", url, err)
 	}
