@@ -26,7 +26,7 @@ go build -o "$work/journalread" ./bench/journalread
 # Export format (systemd's docs/JOURNAL_EXPORT_FORMATS.md): one entry per line of the bundle's
 # logs, its message what follows "ident[pid]: " (or dmesg's "[  123.456] "), two boots, every
 # 97th message continued on a second line (the binary-safe field form).
-python3 - "$bundle" >"$work/all.export" <<'PY'
+PYTHONHASHSEED=0 python3 - "$bundle" >"$work/all.export" <<'PY'
 import os, re, struct, sys
 b = sys.argv[1]
 out = sys.stdout.buffer

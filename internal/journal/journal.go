@@ -202,30 +202,14 @@ func before(a, b entryHead) bool {
 // Fields are valid until the next iteration.
 func (j *Journal) Entries(ctx context.Context, flt Filter) iter.Seq2[*Entry, error] {
 	return func(yield func(*Entry, error) bool) {
-		units := make([]string, len(flt.Units))
-		for i, u := range flt.Units {
-			units[i] = MangleUnit(u)
+		m, err := j.matcher(ctx, flt)
+		if err != nil {
+			yield(nil, err)
+			return
 		}
-		boot := flt.Boot
-		if flt.Kernel && boot == ([16]byte{}) {
-			var err error
-			if boot, err = j.newestBoot(ctx); err != nil {
-				yield(nil, err)
-				return
-			}
-		}
-		var since uint64
-		if !flt.Since.IsZero() {
-			since = uint64(max(flt.Since.UnixMicro(), 0))
-		}
-		var heads []*head
-		for _, f := range j.Files {
-			h := &head{f: f, c: f.cursor()}
-			if h.advance() {
-				heads = append(heads, h)
-			} else if err := h.failed(); err != nil && !yield(nil, err) {
-				return
-			}
+		heads, ok := j.heads(yield)
+		if !ok {
+			return
 		}
 		e := &Entry{}
 		for step := 0; len(heads) > 0; step++ {
@@ -233,44 +217,23 @@ func (j *Journal) Entries(ctx context.Context, flt Filter) iter.Seq2[*Entry, err
 				yield(nil, fmt.Errorf("journal: reading stopped: %w", ctx.Err()))
 				return
 			}
-			i := 0
-			for k := 1; k < len(heads); k++ {
-				if before(heads[k].e, heads[i].e) {
-					i = k
-				}
-			}
+			i := oldest(heads)
 			h := heads[i]
 			cur := h.e
 			if !h.advance() {
 				heads = slices.Delete(heads, i, i+1)
 			}
-			if cur.realtime < since || flt.Kernel && cur.bootID != boot {
-				if err := h.failedNow(); err != nil && !yield(nil, err) {
-					return
-				}
-				continue
-			}
-			fields, err := h.f.fields(cur.off, e.Fields[:0])
+			matched, err := m.read(h, cur, e)
 			if err != nil {
 				// The file's entries are read up to its first bad one, so what it gives is a
-				// consistent prefix.
+				// consistent prefix; a file still being written ends there quietly.
 				heads = slices.DeleteFunc(heads, func(x *head) bool { return x == h })
-				if h.f.Online() {
-					continue
-				}
-				if !yield(nil, err) {
+				if !h.f.Online() && !yield(nil, err) {
 					return
 				}
 				continue
 			}
-			*e = Entry{Seqnum: cur.seqnum, Realtime: cur.realtime, Monotonic: cur.monotonic, BootID: cur.bootID, Fields: fields}
-			if !e.matches(flt.Kernel, units) {
-				if err := h.failedNow(); err != nil && !yield(nil, err) {
-					return
-				}
-				continue
-			}
-			if !yield(e, nil) {
+			if matched && !yield(e, nil) {
 				return
 			}
 			if err := h.failedNow(); err != nil && !yield(nil, err) {
@@ -278,6 +241,71 @@ func (j *Journal) Entries(ctx context.Context, flt Filter) iter.Seq2[*Entry, err
 			}
 		}
 	}
+}
+
+// matcher is a Filter made ready: units mangled, the kernel's boot and the since time resolved.
+type matcher struct {
+	units  []string
+	kernel bool
+	boot   [16]byte
+	since  uint64 // realtime, µs
+}
+
+func (j *Journal) matcher(ctx context.Context, flt Filter) (matcher, error) {
+	m := matcher{units: make([]string, len(flt.Units)), kernel: flt.Kernel, boot: flt.Boot}
+	for i, u := range flt.Units {
+		m.units[i] = MangleUnit(u)
+	}
+	if m.kernel && m.boot == ([16]byte{}) {
+		var err error
+		if m.boot, err = j.newestBoot(ctx); err != nil {
+			return m, err
+		}
+	}
+	if !flt.Since.IsZero() {
+		m.since = uint64(max(flt.Since.UnixMicro(), 0))
+	}
+	return m, nil
+}
+
+// read fills e with cur's fields when cur passes m, and reports whether it did. Entries before
+// since or of another boot are skipped by their header, without reading their fields. An
+// error is the file's: its entries end here.
+func (m matcher) read(h *head, cur entryHead, e *Entry) (bool, error) {
+	if cur.realtime < m.since || m.kernel && cur.bootID != m.boot {
+		return false, nil
+	}
+	fields, err := h.f.fields(cur.off, e.Fields[:0])
+	if err != nil {
+		return false, err
+	}
+	*e = Entry{Seqnum: cur.seqnum, Realtime: cur.realtime, Monotonic: cur.monotonic, BootID: cur.bootID, Fields: fields}
+	return e.matches(m.kernel, m.units), nil
+}
+
+// heads opens a cursor on each file at its first entry; a file that has none because it is
+// damaged yields its error. ok is false when the consumer stopped.
+func (j *Journal) heads(yield func(*Entry, error) bool) (heads []*head, ok bool) {
+	for _, f := range j.Files {
+		h := &head{f: f, c: f.cursor()}
+		if h.advance() {
+			heads = append(heads, h)
+		} else if err := h.failed(); err != nil && !yield(nil, err) {
+			return nil, false
+		}
+	}
+	return heads, true
+}
+
+// oldest is the index of the head whose entry comes first in journalctl's order.
+func oldest(heads []*head) int {
+	i := 0
+	for k := 1; k < len(heads); k++ {
+		if before(heads[k].e, heads[i].e) {
+			i = k
+		}
+	}
+	return i
 }
 
 // failed returns the error that ended h's file, unless the file was still being written: then
