@@ -26,7 +26,16 @@ func main() {
 	var us units
 	flag.Var(&us, "u", "a unit, as journalctl -u (repeatable)")
 	flag.BoolVar(&flt.Kernel, "k", false, "kernel messages of the newest boot, as journalctl -k")
+	since := flag.String("since", "", `entries from this UTC time on, "2006-01-02 15:04:05", as journalctl --since under TZ=UTC`)
 	flag.Parse()
+	if *since != "" {
+		t, err := time.Parse(time.DateTime, *since)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "journalread: -since %q: want \"2006-01-02 15:04:05\"\n", *since)
+			os.Exit(2)
+		}
+		flt.Since = t
+	}
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: journalread [-u UNIT]... [-k] FILE...")
 		os.Exit(2)

@@ -129,7 +129,7 @@ func TestHeaderFlags(t *testing.T) {
 // compressedObjects counts the DATA objects of f's entries stored compressed.
 func compressedObjects(t *testing.T, f *File) int {
 	seen := map[uint64]bool{}
-	c := f.cursor()
+	c := f.cursor(0)
 	for off, ok := c.next(); ok; off, ok = c.next() {
 		b, err := f.object(off, objectEntry, entryItems)
 		if err != nil {

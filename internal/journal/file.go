@@ -55,6 +55,7 @@ type File struct {
 	incompat   uint32
 	state      byte
 	entryArray uint64
+	tailTime   uint64 // tail_entry_realtime: the newest entry's wall-clock time, µs
 	limits     Limits
 	compact    bool
 
@@ -146,6 +147,7 @@ func (f *File) readHeader() error {
 		return f.corrupt("header size %d outside %d..%d (the file's size)", f.headerSize, minHeaderSize, f.size)
 	}
 	f.entryArray = binary.LittleEndian.Uint64(h[offEntryArrayOffset:])
+	f.tailTime = binary.LittleEndian.Uint64(h[offTailRealtime:])
 	return nil
 }
 
@@ -327,10 +329,24 @@ type cursor struct {
 	arr                  uint64 // the next array to read; 0: none
 	lastArray, lastEntry uint64
 	offs                 []uint64 // the current array's entries not yet returned
+	since                uint64   // arrays whose last entry is older are skipped whole
+	skipped              int      // entries skipped so (for tests)
 	err                  error
 }
 
-func (f *File) cursor() *cursor { return &cursor{f: f, arr: f.entryArray} }
+// cursor walks the file's entries from the first whose array may hold one at or after since
+// (µs; 0: from the first).
+func (f *File) cursor(since uint64) *cursor { return &cursor{f: f, arr: f.entryArray, since: since} }
+
+// before reports whether every entry of the file is older than since, by its header, so that
+// none of it need be read: a node keeps up to 4 GiB of journal in files of up to 128 MiB, and
+// a snapshot wants the last half hour. journald appends in wall-clock order (an entry older
+// than the file's tail is refused and the file rotated: journal_file_append_entry_internal),
+// so the tail's time is the newest. A file still being written is never skipped: its header
+// can lag its entries.
+func (f *File) before(since uint64) bool {
+	return since > 0 && !f.Online() && f.tailTime != 0 && f.tailTime < since
+}
 
 // next returns the next entry's offset; false at the end or on an error (in c.err).
 func (c *cursor) next() (uint64, bool) {
@@ -341,6 +357,7 @@ func (c *cursor) next() (uint64, bool) {
 		if c.err = c.load(); c.err != nil {
 			return 0, false
 		}
+		c.skipOld()
 	}
 	e := c.offs[0]
 	c.offs = c.offs[1:]
@@ -351,6 +368,41 @@ func (c *cursor) next() (uint64, bool) {
 	}
 	c.lastEntry = e
 	return e, true
+}
+
+// skipOld drops the loaded array when its last entry is older than since: its entries are in
+// wall-clock order (File.before), so reading one header saves reading them all. A last entry
+// that cannot be read is left to next, which reports it where it is.
+func (c *cursor) skipOld() {
+	if c.since == 0 || len(c.offs) == 0 {
+		return
+	}
+	last := c.offs[len(c.offs)-1]
+	if last <= c.lastEntry {
+		return
+	}
+	e, err := c.f.entryHead(last)
+	if err != nil || e.realtime >= c.since {
+		return
+	}
+	c.skipped += len(c.offs)
+	c.lastEntry = last
+	c.offs = c.offs[:0]
+}
+
+// last returns the offset of the file's last entry, reading its entry arrays only; false when
+// it has none or its chain is damaged.
+func (c *cursor) last() (uint64, bool) {
+	var last uint64
+	for c.arr != 0 {
+		if c.err = c.load(); c.err != nil {
+			break
+		}
+		if len(c.offs) > 0 {
+			last = c.offs[len(c.offs)-1]
+		}
+	}
+	return last, last != 0
 }
 
 // load reads the array at c.arr into c.offs and moves c.arr to the next one.

@@ -18,6 +18,7 @@ const (
 	offArenaSize         = 96
 	offNEntries          = 152
 	offEntryArrayOffset  = 176
+	offTailRealtime      = 192
 	minHeaderSize        = 208
 )
 

@@ -207,7 +207,7 @@ func (j *Journal) Entries(ctx context.Context, flt Filter) iter.Seq2[*Entry, err
 			yield(nil, err)
 			return
 		}
-		heads, ok := j.heads(yield)
+		heads, ok := j.heads(m.since, yield)
 		if !ok {
 			return
 		}
@@ -283,11 +283,15 @@ func (m matcher) read(h *head, cur entryHead, e *Entry) (bool, error) {
 	return e.matches(m.kernel, m.units), nil
 }
 
-// heads opens a cursor on each file at its first entry; a file that has none because it is
-// damaged yields its error. ok is false when the consumer stopped.
-func (j *Journal) heads(yield func(*Entry, error) bool) (heads []*head, ok bool) {
+// heads opens a cursor on each file at its first entry not older than since, leaving out the
+// files older than since as a whole; a file that has none because it is damaged yields its
+// error. ok is false when the consumer stopped.
+func (j *Journal) heads(since uint64, yield func(*Entry, error) bool) (heads []*head, ok bool) {
 	for _, f := range j.Files {
-		h := &head{f: f, c: f.cursor()}
+		if f.before(since) {
+			continue
+		}
+		h := &head{f: f, c: f.cursor(since)}
 		if h.advance() {
 			heads = append(heads, h)
 		} else if err := h.failed(); err != nil && !yield(nil, err) {
@@ -342,22 +346,41 @@ func (e *Entry) matches(kernel bool, units []string) bool {
 // ctxEvery is how many entries are read between looks at the context.
 const ctxEvery = 1024
 
-// newestBoot is the boot of the entry that sorts last: reading entry headers only.
+// newestBoot is the boot of the entry that sorts last.
 func (j *Journal) newestBoot(ctx context.Context) ([16]byte, error) {
 	var last entryHead
 	found := false
 	for _, f := range j.Files {
-		h := &head{f: f, c: f.cursor()}
-		for n := 0; h.advance(); n++ {
-			if n%ctxEvery == 0 && ctx.Err() != nil {
-				return [16]byte{}, fmt.Errorf("journal: finding the newest boot: %w", ctx.Err())
-			}
-			if !found || before(last, h.e) {
-				last, found = h.e, true
-			}
+		e, ok, err := newest(ctx, f)
+		if err != nil {
+			return [16]byte{}, err
+		}
+		if ok && (!found || before(last, e)) {
+			last, found = e, true
 		}
 	}
 	return last.bootID, nil
+}
+
+// newest is f's newest entry. It is the last of f's entry arrays, so only the arrays and one
+// entry header are read; when that entry cannot be read (a file cut mid-write), the entries
+// are walked to the last one that can.
+func newest(ctx context.Context, f *File) (entryHead, bool, error) {
+	if off, ok := f.cursor(0).last(); ok {
+		if e, err := f.entryHead(off); err == nil {
+			return e, true, nil
+		}
+	}
+	var last entryHead
+	found := false
+	h := &head{f: f, c: f.cursor(0)}
+	for n := 0; h.advance(); n++ {
+		if n%ctxEvery == 0 && ctx.Err() != nil {
+			return last, false, fmt.Errorf("journal: finding the newest boot: %w", ctx.Err())
+		}
+		last, found = h.e, true
+	}
+	return last, found, nil
 }
 
 // BootString formats a boot id as journalctl does: 32 lowercase hex digits.
