@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // patched reads base with some bytes replaced and its length cut, without copying the 8 MiB
@@ -65,7 +66,10 @@ func FuzzOpen(f *testing.F) {
 		}
 		defer file.Close()
 		j := &Journal{Files: []*File{file}}
-		for _, flt := range []Filter{{}, {Kernel: true}, {Units: []string{"kubelet"}}} {
+		// The since filter skips files and entry arrays by their last entry; 18:01:00 is inside
+		// the test journal's span.
+		since := time.Date(2024, 11, 29, 18, 1, 0, 0, time.UTC)
+		for _, flt := range []Filter{{}, {Kernel: true}, {Units: []string{"kubelet"}}, {Since: since}, {Kernel: true, Since: since}} {
 			n, err := WriteShort(io.Discard, j.Entries(context.Background(), flt), nil)
 			if err != nil {
 				checkFuzzErr(t, err)
