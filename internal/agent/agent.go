@@ -331,7 +331,11 @@ func crashed(prev *corev1.Pod, s *corev1.ContainerStatus, now time.Time) (gather
 			t.CrashedAt = term.FinishedAt.UTC()
 		}
 	}
-	failing := t.ExitCode != nil && *t.ExitCode != 0
+	// An OOM kill is a crash whatever the exit code: the kubelet reports OOMKilled with exit 0
+	// or 1 when the process the kernel killed was not the container's first (published
+	// statuses in kubernetes/kubernetes#131530 and AliyunContainerService/kube-eventer#285).
+	failing := t.ExitCode != nil && *t.ExitCode != 0 ||
+		s.LastTerminationState.Terminated != nil && s.LastTerminationState.Terminated.Reason == "OOMKilled"
 	if before != nil && s.RestartCount > before.RestartCount && failing {
 		t.Reason = "restart"
 		return t, true
