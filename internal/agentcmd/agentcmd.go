@@ -57,7 +57,7 @@ func New(name string, g Globals) *cobra.Command {
 		Short: "Capture agent (a DaemonSet): snapshot a node's evidence into the store when a container starts crash-looping",
 		Long: `The capture agent runs on each node (charts/nodediag: agent.enabled, which runs the nodediag-agent
 binary; ` + "`nodediag agent`" + ` is the same command) and watches the pods of its own node (the API
-server, field selector spec.nodeName). When a container restarts after a non-zero exit, or
+server, field selector spec.nodeName). When a container restarts after a non-zero exit or an OOM kill, or
 waits in CrashLoopBackOff, it snapshots what the K3 runbook needs — the kubelet and containerd
 journals and kernel messages from --window before the crash, the container's previous and current
 log from /var/log/pods, its pod status and events — as a small bundle in the EKS log collector's
