@@ -164,18 +164,28 @@ func (h NodeHealth) Summary() string {
 // NodeConditions reads every node's health, paging through the node list.
 func (c *Client) NodeConditions(ctx context.Context) ([]NodeHealth, error) {
 	var out []NodeHealth
+	err := c.eachNode(ctx, "", "list nodes", func(n *corev1.Node) { out = append(out, Health(n)) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachNode pages through the nodes selector picks ("": all), calling fn on each; what names
+// the listing in an error.
+func (c *Client) eachNode(ctx context.Context, selector, what string, fn func(*corev1.Node)) error {
 	cont := ""
 	for page := 0; ; page++ {
-		list, err := c.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: nodePage, Continue: cont})
+		list, err := c.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: selector, Limit: nodePage, Continue: cont})
 		if err != nil {
-			return nil, c.apiErr(fmt.Sprintf("list nodes (page %d)", page+1), err)
+			return c.apiErr(fmt.Sprintf("%s (page %d)", what, page+1), err)
 		}
 		for i := range list.Items {
-			out = append(out, Health(&list.Items[i]))
+			fn(&list.Items[i])
 		}
 		// A server repeating its token would loop forever; the same token twice ends it.
 		if list.Continue == "" || list.Continue == cont {
-			return out, nil
+			return nil
 		}
 		cont = list.Continue
 	}
@@ -189,23 +199,13 @@ func (c *Client) NodesMatching(ctx context.Context, selector string) ([]NodeRef,
 		return nil, fmt.Errorf("%w: label selector %q: want kubectl's syntax, e.g. eks.amazonaws.com/nodegroup=ng-1 or 'role in (web,api)': %v", ErrInput, selector, err)
 	}
 	var out []NodeRef
-	cont := ""
-	for page := 0; ; page++ {
-		list, err := c.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: selector, Limit: nodePage, Continue: cont})
-		if err != nil {
-			return nil, c.apiErr(fmt.Sprintf("list nodes matching %q (page %d)", selector, page+1), err)
-		}
-		for i := range list.Items {
-			n := &list.Items[i]
-			ref := NodeRef{Name: n.Name, ProviderID: n.Spec.ProviderID, InstanceID: InstanceID(n.Spec.ProviderID)}
-			ref.Zone, ref.Region = zoneRegion(n)
-			out = append(out, ref)
-		}
-		// A server repeating its token would loop forever; the same token twice ends it.
-		if list.Continue == "" || list.Continue == cont {
-			break
-		}
-		cont = list.Continue
+	err := c.eachNode(ctx, selector, fmt.Sprintf("list nodes matching %q", selector), func(n *corev1.Node) {
+		ref := NodeRef{Name: n.Name, ProviderID: n.Spec.ProviderID, InstanceID: InstanceID(n.Spec.ProviderID)}
+		ref.Zone, ref.Region = zoneRegion(n)
+		out = append(out, ref)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no node matches the label selector %q (kubectl get nodes -l '%s' lists the same)", ErrInput, selector, selector)
