@@ -56,7 +56,7 @@ func (s StoreSink) State() StateKeeper {
 // with it any emptyDir.
 type RemoteState struct{ Remote *remote.Store }
 
-func stateKey(node string) string { return "agent/" + safeNode(node) + "/limits.json" }
+func stateKey(node string) string { return "agent/" + store.SafeName(node) + "/limits.json" }
 
 // Load reads node's state object.
 func (s RemoteState) Load(ctx context.Context, node string, v any) (bool, error) {

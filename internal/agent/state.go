@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nodediag/nodediag/internal/atomicfile"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 // StateKeeper keeps the agent's small state (its rate limits) where the agent's next run on
@@ -68,7 +69,7 @@ func (a *Agent) saveLimits(ctx context.Context) {
 type FileState struct{ Dir string }
 
 func (f FileState) path(node string) string {
-	return filepath.Join(f.Dir, safeNode(node)+".json")
+	return filepath.Join(f.Dir, store.SafeName(node)+".json")
 }
 
 // Load reads node's state file.
@@ -103,19 +104,4 @@ func (f FileState) Save(_ context.Context, node string, v any) error {
 		return fmt.Errorf("agent state: %w", err)
 	}
 	return nil
-}
-
-// safeNode makes a node name a file or object name: node names are DNS subdomains, but the
-// flag is the user's.
-func safeNode(node string) string {
-	b := []byte(node)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	if s := string(b); s != "" && s != "." && s != ".." {
-		return s
-	}
-	return "_"
 }

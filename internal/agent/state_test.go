@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nodediag/nodediag/internal/remote"
+	"github.com/nodediag/nodediag/internal/store"
 )
 
 func TestLimiterRestore(t *testing.T) {
@@ -119,7 +120,7 @@ func TestRestoreIgnoresBadState(t *testing.T) {
 		"other node": `{"node":"ip-10-9-9-9.ec2.internal","limits":{"containers":{"u/app":"2026-12-06T10:00:00Z"},"tokens":0}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := os.WriteFile(filepath.Join(dir, safeNode(nodeName)+".json"), []byte(content), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, store.SafeName(nodeName)+".json"), []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			a, err := New(Options{Node: nodeName, Client: fake.NewClientset(), Sink: failingSink{}, State: FileState{Dir: dir}})
@@ -134,7 +135,7 @@ func TestRestoreIgnoresBadState(t *testing.T) {
 	}
 	t.Run("oversized", func(t *testing.T) {
 		big := make([]byte, maxStateBytes+1)
-		if err := os.WriteFile(filepath.Join(dir, safeNode(nodeName)+".json"), big, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, store.SafeName(nodeName)+".json"), big, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		var s agentState
@@ -142,18 +143,4 @@ func TestRestoreIgnoresBadState(t *testing.T) {
 			t.Error("an oversized state file loaded")
 		}
 	})
-}
-
-func TestSafeNode(t *testing.T) {
-	for in, want := range map[string]string{
-		"ip-10-0-1-2.ec2.internal": "ip-10-0-1-2.ec2.internal",
-		"../../etc/passwd":         ".._.._etc_passwd",
-		"..":                       "_",
-		"":                         "_",
-		"a/b":                      "a_b",
-	} {
-		if got := safeNode(in); got != want {
-			t.Errorf("safeNode(%q) = %q, want %q", in, got, want)
-		}
-	}
 }

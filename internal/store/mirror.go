@@ -17,7 +17,7 @@ import (
 // put in place whole, as an import is. A bundle the store holds with its files (imported
 // here) is left alone: it is the same bundle, and more of it.
 func (s *Store) Mirror(ctx context.Context, man *bundle.Manifest, indexJSON, mirror []byte) (*Entry, error) {
-	final := filepath.Join(s.Root, "bundles", safeName(man.InstanceID), safeName(man.ID))
+	final := filepath.Join(s.Root, "bundles", SafeName(man.InstanceID), SafeName(man.ID))
 	w, err := s.newWork("mirror-")
 	if err != nil {
 		return nil, err

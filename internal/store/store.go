@@ -168,7 +168,7 @@ func (s *Store) Import(ctx context.Context, src string, opt ImportOptions) (*Imp
 	hook("import:extracted")
 
 	res := &ImportResult{Partial: partial(man, exErr)}
-	final := filepath.Join(s.Root, "bundles", safeName(man.InstanceID), safeName(man.ID))
+	final := filepath.Join(s.Root, "bundles", SafeName(man.InstanceID), SafeName(man.ID))
 	// The bundle id is known only now, after extraction, so two imports of one bundle extract in
 	// parallel and queue here: the second then finds the first's bundle, or replaces it.
 	lock, err := lockWait(ctx, s.bundleLock(final), func() {
@@ -665,8 +665,10 @@ func (s *Store) loadIntact(dir string) (*Entry, error) {
 	return e, nil
 }
 
-// safeName keeps ids usable as folder names whatever a bundle claims.
-func safeName(s string) string {
+// SafeName makes a name one safe folder or object name whatever it claims (a bundle's id, a
+// node's name): letters, digits, '-', '_' and '.' are kept, anything else becomes '_', and an
+// empty name, "." or ".." is "unknown".
+func SafeName(s string) string {
 	if s == "" {
 		return "unknown"
 	}
