@@ -2,6 +2,7 @@ package gather
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -137,17 +138,11 @@ func runningBoot() [16]byte {
 	if err != nil {
 		return id
 	}
-	s := strings.ReplaceAll(strings.TrimSpace(string(data)), "-", "")
-	if len(s) != 32 {
+	b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(data)), "-", ""))
+	if err != nil || len(b) != len(id) {
 		return id
 	}
-	for i := range id {
-		v, err := strconv.ParseUint(s[2*i:2*i+2], 16, 8)
-		if err != nil {
-			return [16]byte{}
-		}
-		id[i] = byte(v)
-	}
+	copy(id[:], b)
 	return id
 }
 
