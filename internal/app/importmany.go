@@ -201,7 +201,7 @@ func importOne(ctx context.Context, st *store.Store, held *store.Holdings, bucke
 	start := time.Now()
 	row := ImportRow{Path: src}
 	if held != nil {
-		if m, ok := held.Has(src, ""); ok {
+		if m, ok := held.Has(src); ok {
 			row.Status, row.Reason = ImportSkipped, "already indexed: "+m.Why
 			if p := m.Entry.Problems(); p != nil {
 				// Skipping it does not make it whole: the row keeps saying what is missing.

@@ -51,7 +51,7 @@ type Match struct {
 //
 // A folder, or an archive named otherwise and not seen at this path, is not judged here: its
 // identity depends on what is inside, and Import itself finds the bundle after extracting it.
-func (h *Holdings) Has(src, instance string) (Match, bool) {
+func (h *Holdings) Has(src string) (Match, bool) {
 	abs, err := filepath.Abs(src)
 	if err != nil {
 		return Match{}, false
@@ -60,24 +60,21 @@ func (h *Holdings) Has(src, instance string) (Match, bool) {
 	if err != nil || !info.Mode().IsRegular() {
 		return Match{}, false
 	}
-	if e, ok := h.byOrigin[abs]; ok && e.Manifest.OriginSize == info.Size() && e.Manifest.OriginModTime.Equal(info.ModTime()) &&
-		(instance == "" || instance == e.Manifest.InstanceID) && h.intact(e) {
-		return Match{e, "the same archive (path, size and modification time) was imported before"}, true
-	}
-	if id, ok := bundle.IdentityFromName(abs, info.Size(), instance); ok {
-		if e, ok := h.byID[[2]string{id.InstanceID, id.ID}]; ok && h.intact(e) {
-			return Match{e, "an archive of this name and size was imported before (bundle id " + id.ID + ")"}, true
-		}
-	}
-	return Match{}, false
+	return h.match(abs, abs, info.Size(), info.ModTime(), "the same archive (path, size and modification time) was imported before")
 }
 
 // HasObject is Has for an archive in a bucket, judged by what the bucket lists: the bundle
 // imported from this object URL with its size and modification time, or, for a collector-named
 // archive, the bundle its name and size give.
 func (h *Holdings) HasObject(origin, name string, size int64, mod time.Time) (Match, bool) {
-	if e, ok := h.byOrigin[origin]; ok && e.Manifest.OriginSize == size && e.Manifest.OriginModTime.Equal(mod.UTC()) && h.intact(e) {
-		return Match{e, "the same object (URL, size and modification time) was imported before"}, true
+	return h.match(origin, name, size, mod, "the same object (URL, size and modification time) was imported before")
+}
+
+// match finds the bundle imported from origin with this size and modification time (sameWhy
+// says so), else the one a collector-named archive's name and size give.
+func (h *Holdings) match(origin, name string, size int64, mod time.Time, sameWhy string) (Match, bool) {
+	if e, ok := h.byOrigin[origin]; ok && e.Manifest.OriginSize == size && e.Manifest.OriginModTime.Equal(mod) && h.intact(e) {
+		return Match{e, sameWhy}, true
 	}
 	if id, ok := bundle.IdentityFromName(name, size, ""); ok {
 		if e, ok := h.byID[[2]string{id.InstanceID, id.ID}]; ok && h.intact(e) {
