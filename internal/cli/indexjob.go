@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -85,5 +84,3 @@ func printIndexJob(w io.Writer, res *indexjob.Result) {
 		res.Count(indexjob.Skipped), res.Count(indexjob.Failed))
 }
 
-// errNotRemote: index-job checks --store is a URL before it opens it.
-var errNotRemote = errors.New("not a bucket store")

@@ -28,9 +28,6 @@ func (g *globals) openRemote(ctx context.Context) (*store.Store, error) {
 // openRemoteOnly opens the bucket without mirroring it: an indexing worker writes to the
 // bucket and reads nothing of what others published.
 func (g *globals) openRemoteOnly() (*remote.Store, error) {
-	if !remote.IsURL(g.storeDir) {
-		return nil, errNotRemote
-	}
 	r, err := remote.Open(g.ctx, g.storeDir, g.cacheDir, g.log)
 	if err != nil {
 		return nil, err

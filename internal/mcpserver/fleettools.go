@@ -83,9 +83,6 @@ func (s *server) fleetCrashloops(ctx context.Context, _ *mcp.CallToolRequest, in
 	case limit == 0:
 		limit = defaultFleetSignatures
 	}
-	if in.MinNodes < 0 {
-		return nil, out, fmt.Errorf("min_nodes %d: want 1 or more", in.MinNodes)
-	}
 	res, err := app.Fleet(ctx, s.store, app.FleetRequest{MinNodes: in.MinNodes, Names: app.MCPFleetNames})
 	if err != nil {
 		return nil, out, err
