@@ -105,8 +105,8 @@ func Peers(ctx context.Context, st *store.Store, self *store.Entry) (peers []dia
 	}
 	others := slices.DeleteFunc(sums, func(s *fleet.Summary) bool { return s.InstanceID == self.Manifest.InstanceID })
 	for _, g := range fleet.Crashloops(others, 1) {
-		peers = append(peers, diagnose.Peer{Namespace: g.Namespace, Workload: g.Workload, WorkloadKind: g.WorkloadKind,
-			Container: g.Container, Class: g.Class, ExitCode: g.ExitCode, Nodes: g.Nodes})
+		peers = append(peers, diagnose.Peer{Namespace: g.Namespace, Workload: g.Workload,
+			Container: g.Container, Class: g.Class, Nodes: g.Nodes})
 	}
 	return peers, problems, nil
 }

@@ -83,4 +83,3 @@ func printIndexJob(w io.Writer, res *indexjob.Result) {
 		res.Shard, res.Shards, len(res.Archives), res.Listed, res.Count(indexjob.Indexed), res.Count(indexjob.Partial),
 		res.Count(indexjob.Skipped), res.Count(indexjob.Failed))
 }
-

@@ -73,15 +73,13 @@ type Input struct {
 }
 
 // Peer is a crash signature seen on other nodes: a workload's container failing with one
-// class and exit code.
+// class.
 type Peer struct {
-	Namespace    string
-	Workload     string // the owner's name: "checkout"
-	WorkloadKind string // Deployment, StatefulSet, DaemonSet/Job, CronJob, Pod
-	Container    string
-	Class        string
-	ExitCode     *int
-	Nodes        []string // instance ids
+	Namespace string
+	Workload  string // the owner's name: "checkout"
+	Container string
+	Class     string
+	Nodes     []string // instance ids
 }
 
 // Line is one line of evidence with where it was read.

@@ -25,7 +25,6 @@ func TestPeerEscalations(t *testing.T) {
 	_, idx, truth := scenariotest.Import(t, dir, s, scenario.AL2023)
 	owner := workload.Infer(truth.Pod)
 	own := owner.Name
-	code := 1
 	for _, c := range []struct {
 		name  string
 		peers []diagnose.Peer
@@ -33,7 +32,7 @@ func TestPeerEscalations(t *testing.T) {
 	}{
 		{"same signature", []diagnose.Peer{{Namespace: truth.Namespace, Workload: own, Container: truth.Container, Class: truth.RootCause, Nodes: []string{"i-0b", "i-0a"}}},
 			[]string{"the same signature (workload " + owner.String() + " container " + truth.Container + " class " + truth.RootCause + ") is on 2 other nodes: i-0a, i-0b"}},
-		{"another class", []diagnose.Peer{{Namespace: truth.Namespace, Workload: own, Container: truth.Container, Class: "app_error", ExitCode: &code, Nodes: []string{"i-0c"}}},
+		{"another class", []diagnose.Peer{{Namespace: truth.Namespace, Workload: own, Container: truth.Container, Class: "app_error", Nodes: []string{"i-0c"}}},
 			[]string{"also crash-loops on 1 other node, as app_error: i-0c"}},
 		{"another namespace", []diagnose.Peer{{Namespace: "elsewhere", Workload: own, Container: truth.Container, Class: truth.RootCause, Nodes: []string{"i-0d"}}}, nil},
 		{"another workload", []diagnose.Peer{{Namespace: truth.Namespace, Workload: "other", Container: truth.Container, Class: truth.RootCause, Nodes: []string{"i-0e"}}}, nil},
@@ -67,7 +66,7 @@ func TestPeerEscalations(t *testing.T) {
 	}
 	yes := true
 	pod.OwnerReferences = []metav1.OwnerReference{{Kind: "DaemonSet", Name: "shop-agent", Controller: &yes}}
-	peers := []diagnose.Peer{{Namespace: truth.Namespace, Workload: "shop-agent", WorkloadKind: workload.DaemonSetJob, Container: truth.Container, Class: truth.RootCause, Nodes: []string{"i-0a"}}}
+	peers := []diagnose.Peer{{Namespace: truth.Namespace, Workload: "shop-agent", Container: truth.Container, Class: truth.RootCause, Nodes: []string{"i-0a"}}}
 	d, err := diagnose.Diagnose(context.Background(), idx, diagnose.Input{PodStatus: pod, Peers: peers})
 	if err != nil {
 		t.Fatal(err)
