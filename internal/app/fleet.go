@@ -81,9 +81,6 @@ func CompareNodes(ctx context.Context, st *store.Store, req CompareRequest) (fle
 			return fleet.Comparison{}, err
 		}
 		s, err := fleet.Load(ctx, st, e)
-		if u, ok := errors.AsType[*fleet.UnsavedError](err); ok {
-			s, err = u.Summary, nil
-		}
 		if err != nil {
 			return fleet.Comparison{}, err
 		}

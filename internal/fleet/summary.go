@@ -186,20 +186,9 @@ func Load(ctx context.Context, st *store.Store, e *store.Entry) (*Summary, error
 	// The manifest is what a reader compares with: an index built before an --instance
 	// override may carry another id.
 	s.BundleID, s.InstanceID, s.NodeName = e.Manifest.ID, e.Manifest.InstanceID, e.Manifest.NodeName
-	if err := write(st, e, s); err != nil {
-		return s, &UnsavedError{Summary: s, Err: err}
-	}
+	_ = write(st, e, s) // not kept (a read-only store): the next call derives it again
 	return s, nil
 }
-
-// UnsavedError reports a summary that was derived but could not be kept; Summary is usable.
-type UnsavedError struct {
-	Summary *Summary
-	Err     error
-}
-
-func (e *UnsavedError) Error() string { return "summary not saved: " + e.Err.Error() }
-func (e *UnsavedError) Unwrap() error { return e.Err }
 
 var errStale = errors.New("summary is stale")
 
