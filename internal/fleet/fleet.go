@@ -7,8 +7,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/nodediag/nodediag/internal/store"
 )
@@ -31,27 +32,18 @@ func Newest(ctx context.Context, st *store.Store) (sums []*Summary, problems []s
 	}
 	sums = make([]*Summary, len(newest))
 	errs := make([]error, len(newest))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(newest)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				sums[i], errs[i] = Load(ctx, st, newest[i])
-			}
-		}()
-	}
-feed:
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range newest {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+		if ctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			sums[i], errs[i] = Load(ctx, st, newest[i])
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // each bundle's error is its own, in errs
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("fleet: %w", err)
 	}
