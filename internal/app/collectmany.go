@@ -214,46 +214,22 @@ func FollowMany(ctx context.Context, col *collect.Collector, nodes []collect.Bat
 		concurrency = DefaultCollectConcurrency
 	}
 	out := &BatchStatus{Nodes: make([]NodeStatus, len(nodes)), Counts: map[string]int{}}
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
+	var todo []int // the nodes whose collection started
 	for i, n := range nodes {
-		s := NodeStatus{InstanceID: n.InstanceID, NodeName: n.NodeName, ExecutionID: n.ExecutionID}
 		if n.ExecutionID == "" {
-			s.State, s.Reason = StateNotStarted, n.Error
-			out.Nodes[i] = s
+			out.Nodes[i] = NodeStatus{InstanceID: n.InstanceID, NodeName: n.NodeName, State: StateNotStarted, Reason: n.Error}
 			continue
 		}
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				s.State, s.Reason = collect.StateRunning, fmt.Sprintf("not followed: %v", context.Cause(ctx))
-				out.Nodes[i] = s
-				return
-			}
-			rec, err := col.Status(ctx, n.ExecutionID, nil)
-			if rec != nil {
-				s.InstanceID, s.State, s.Phase, s.Step = rec.InstanceID, rec.State, rec.Phase, rec.CurrentStep
-				s.StepsDone, s.StepsTotal, s.Downloaded, s.Size = rec.StepsDone, rec.StepsTotal, rec.Downloaded, rec.Size
-				s.BundleID, s.Reason, s.Missing = rec.BundleID, rec.FailureReason, rec.Missing
-				if s.NodeName == "" {
-					s.NodeName = rec.NodeName
-				}
-			}
-			if err != nil {
-				switch {
-				case errors.Is(err, collect.ErrUnknownExecution):
-					s.State = StateNotFound
-				case s.State == "":
-					s.State = StateUnknown
-				}
-				s.Reason = err.Error()
-			}
-			out.Nodes[i] = s
-		})
+		todo = append(todo, i)
 	}
-	wg.Wait()
+	next := eachBounded(ctx, len(todo), concurrency, func(k int) {
+		out.Nodes[todo[k]] = followOne(ctx, col, nodes[todo[k]])
+	})
+	for _, i := range todo[next:] {
+		n := nodes[i]
+		out.Nodes[i] = NodeStatus{InstanceID: n.InstanceID, NodeName: n.NodeName, ExecutionID: n.ExecutionID,
+			State: collect.StateRunning, Reason: fmt.Sprintf("not followed: %v", context.Cause(ctx))}
+	}
 	for _, s := range out.Nodes {
 		out.Counts[s.State]++
 		if s.BundleID != "" {
@@ -261,4 +237,28 @@ func FollowMany(ctx context.Context, col *collect.Collector, nodes []collect.Bat
 		}
 	}
 	return out
+}
+
+// followOne advances one started node's collection and says where it stands.
+func followOne(ctx context.Context, col *collect.Collector, n collect.BatchNode) NodeStatus {
+	s := NodeStatus{InstanceID: n.InstanceID, NodeName: n.NodeName, ExecutionID: n.ExecutionID}
+	rec, err := col.Status(ctx, n.ExecutionID, nil)
+	if rec != nil {
+		s.InstanceID, s.State, s.Phase, s.Step = rec.InstanceID, rec.State, rec.Phase, rec.CurrentStep
+		s.StepsDone, s.StepsTotal, s.Downloaded, s.Size = rec.StepsDone, rec.StepsTotal, rec.Downloaded, rec.Size
+		s.BundleID, s.Reason, s.Missing = rec.BundleID, rec.FailureReason, rec.Missing
+		if s.NodeName == "" {
+			s.NodeName = rec.NodeName
+		}
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, collect.ErrUnknownExecution):
+			s.State = StateNotFound
+		case s.State == "":
+			s.State = StateUnknown
+		}
+		s.Reason = err.Error()
+	}
+	return s
 }
