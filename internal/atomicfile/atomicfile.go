@@ -12,11 +12,20 @@ import (
 
 // Write puts data at path with the permissions perm.
 func Write(path string, data []byte, perm os.FileMode) error {
+	return WriteWith(path, perm, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteWith puts at path, with the permissions perm, what fill writes into the temporary file:
+// for content streamed by an encoder rather than held in memory.
+func WriteWith(path string, perm os.FileMode, fill func(f *os.File) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	_, werr := f.Write(data)
+	werr := fill(f)
 	perr := f.Chmod(perm) // CreateTemp makes 0600
 	cerr := f.Close()
 	err = errors.Join(werr, perr, cerr)

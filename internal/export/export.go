@@ -15,6 +15,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/nodediag/nodediag/internal/atomicfile"
 	"github.com/nodediag/nodediag/internal/detect"
 	"github.com/nodediag/nodediag/internal/index"
 	"github.com/nodediag/nodediag/internal/redact"
@@ -219,27 +220,17 @@ func publish[T any](path string, rows []T, opts []parquet.WriterOption) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	err := atomicfile.WriteWith(path, 0o600, func(f *os.File) error {
+		w := parquet.NewGenericWriter[T](f, opts...)
+		if _, err := w.Write(rows); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		return f.Sync()
+	})
 	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	w := parquet.NewGenericWriter[T](f, opts...)
-	_, err = w.Write(rows)
-	if err == nil {
-		err = w.Close()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
