@@ -29,6 +29,10 @@ type Snapshot struct {
 // maxGatherManifest bounds the gather manifest read: it lists a few files.
 const maxGatherManifest = 1 << 20
 
+// maxPodFile bounds the pod status and events the snapshot saved (the agent caps a file at
+// 4 MiB by default).
+const maxPodFile = 8 << 20
+
 // AgentSnapshot reports whether e is one of the agent's snapshots, by the gather manifest in its
 // root. A bundle whose manifest cannot be read is taken for a collected one: the diagnosis then
 // does not name a trigger it cannot show.
@@ -41,12 +45,7 @@ func AgentSnapshot(e *store.Entry) (*Snapshot, bool) {
 		if path.Base(f.Path) != gather.ManifestName || strings.Count(f.Path, "/") > 1 {
 			continue
 		}
-		rc, err := bundle.Open(e.Dir, f)
-		if err != nil {
-			return nil, false
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, maxGatherManifest))
-		rc.Close()
+		data, err := readSmallFile(e, f, maxGatherManifest)
 		var res gather.Result
 		if err != nil || json.Unmarshal(data, &res) != nil || res.Method != gather.MethodAgent || res.Trigger == nil {
 			return nil, false
@@ -78,11 +77,11 @@ func (s *Snapshot) PodFiles() (*corev1.Pod, []corev1.Event) {
 	for _, f := range s.entry.Manifest.Files {
 		switch {
 		case pod == nil && path.Base(f.Path) == "pod.json" && path.Base(path.Dir(f.Path)) == "nodediag":
-			if data, err := readSmallFile(s.entry, f); err == nil {
+			if data, err := readSmallFile(s.entry, f, maxPodFile); err == nil {
 				pod, _ = kube.ParsePod(data)
 			}
 		case events == nil && path.Base(f.Path) == "events.json" && path.Base(path.Dir(f.Path)) == "nodediag":
-			if data, err := readSmallFile(s.entry, f); err == nil {
+			if data, err := readSmallFile(s.entry, f, maxPodFile); err == nil {
 				events, _ = kube.ParseEvents(data)
 			}
 		}
@@ -90,13 +89,14 @@ func (s *Snapshot) PodFiles() (*corev1.Pod, []corev1.Event) {
 	return pod, events
 }
 
-func readSmallFile(e *store.Entry, f bundle.File) ([]byte, error) {
+// readSmallFile reads at most limit bytes of a bundle file the snapshot wrote itself.
+func readSmallFile(e *store.Entry, f bundle.File, limit int64) ([]byte, error) {
 	rc, err := bundle.Open(e.Dir, f)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, 8<<20))
+	return io.ReadAll(io.LimitReader(rc, limit))
 }
 
 // SnapshotInput prepares a diagnosis on e: when e is the agent's snapshot it returns the note
