@@ -42,22 +42,7 @@ func Compare(failing, healthy *Summary) Comparison {
 func side(s *Summary) Side { return Side{InstanceID: s.InstanceID, BundleID: s.BundleID} }
 
 func onlyFindings(a, b []Finding) (onlyA, onlyB []Finding, shared int) {
-	has := func(fs []Finding, rule string) bool {
-		return slices.ContainsFunc(fs, func(f Finding) bool { return f.Rule == rule })
-	}
-	onlyA, onlyB = []Finding{}, []Finding{}
-	for _, f := range a {
-		if has(b, f.Rule) {
-			shared++
-		} else {
-			onlyA = append(onlyA, f)
-		}
-	}
-	for _, f := range b {
-		if !has(a, f.Rule) {
-			onlyB = append(onlyB, f)
-		}
-	}
+	onlyA, onlyB, shared = only(a, b, func(f Finding) string { return f.Rule })
 	bySeverity := func(x, y Finding) int {
 		return cmp.Or(cmp.Compare(index.SeverityRank(x.Severity), index.SeverityRank(y.Severity)), cmp.Compare(y.Count, x.Count), cmp.Compare(x.Rule, y.Rule))
 	}
@@ -67,21 +52,31 @@ func onlyFindings(a, b []Finding) (onlyA, onlyB []Finding, shared int) {
 }
 
 func onlySignatures(a, b *Summary) (onlyA, onlyB []Group, shared int) {
-	ga, gb := Crashloops([]*Summary{a}, 1), Crashloops([]*Summary{b}, 1)
-	has := func(gs []Group, k string) bool {
-		return slices.ContainsFunc(gs, func(g Group) bool { return g.Key() == k })
+	return only(Crashloops([]*Summary{a}, 1), Crashloops([]*Summary{b}, 1), func(g Group) string { return g.Key() })
+}
+
+// only splits two lists by key: the items only a has, those only b has (in their order, never
+// nil, for JSON's []), and how many of a's items b has too.
+func only[T any](a, b []T, key func(T) string) (onlyA, onlyB []T, shared int) {
+	keys := func(xs []T) map[string]bool {
+		m := make(map[string]bool, len(xs))
+		for _, x := range xs {
+			m[key(x)] = true
+		}
+		return m
 	}
-	onlyA, onlyB = []Group{}, []Group{}
-	for _, g := range ga {
-		if has(gb, g.Key()) {
+	inA, inB := keys(a), keys(b)
+	onlyA, onlyB = []T{}, []T{}
+	for _, x := range a {
+		if inB[key(x)] {
 			shared++
 		} else {
-			onlyA = append(onlyA, g)
+			onlyA = append(onlyA, x)
 		}
 	}
-	for _, g := range gb {
-		if !has(ga, g.Key()) {
-			onlyB = append(onlyB, g)
+	for _, x := range b {
+		if !inA[key(x)] {
+			onlyB = append(onlyB, x)
 		}
 	}
 	return onlyA, onlyB, shared
