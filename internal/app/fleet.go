@@ -89,6 +89,18 @@ func CompareNodes(ctx context.Context, st *store.Store, req CompareRequest) (fle
 	return fleet.Compare(sums[0], sums[1]), nil
 }
 
+// WithPeers gives in the fleet view (Peers of in.Entry). A store whose other bundles cannot be
+// read is a gap to state, not a failure: the diagnosis stands without the view and says what it
+// could not check. problems names the bundles left out of the view.
+func WithPeers(ctx context.Context, st *store.Store, in *diagnose.Input) (gaps, problems []string) {
+	peers, problems, err := Peers(ctx, st, in.Entry)
+	if err != nil {
+		return []string{fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err)}, problems
+	}
+	in.Peers = peers
+	return nil, problems
+}
+
 // Peers are the crash signatures of every other node's newest bundle, for a diagnosis of
 // self's (diagnose.Input.Peers): the runbook's multi-node guardrail. A store holding only
 // self's node gives none. Bundles whose summary cannot be had are named in problems.

@@ -431,14 +431,12 @@ func podsNode(g *globals, bf *bundleFlags, info *kube.PodInfo) error {
 // in the store. Without it the multi-node guardrail has only the cluster's view, so a failure
 // is a gap to state, not a reason to stop.
 func withPeers(ctx context.Context, g *globals, st *store.Store, in *diagnose.Input) []string {
-	peers, problems, err := app.Peers(ctx, st, in.Entry)
-	if err != nil {
-		g.log.Warn("other nodes' bundles not read", "err", err)
-		return []string{fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err)}
+	gaps, problems := app.WithPeers(ctx, st, in)
+	for _, gap := range gaps {
+		g.log.Warn("other nodes' bundles not read", "gap", gap)
 	}
 	for _, p := range problems {
 		g.log.Warn("bundle left out of the fleet view", "problem", p)
 	}
-	in.Peers = peers
-	return nil
+	return gaps
 }

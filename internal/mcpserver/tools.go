@@ -498,13 +498,14 @@ func (s *server) quickTriage(ctx context.Context, _ *mcp.CallToolRequest, in Bun
 	}
 	// Other nodes' signatures for the multi-node guardrail; without them the triage stands
 	// and its diagnosis says what it could not check.
-	peers, _, perr := app.Peers(ctx, s.store, e)
-	tr, err := diagnose.QuickTriageAcross(ctx, idx, peers)
+	dIn := diagnose.Input{Entry: e}
+	gaps, _ := app.WithPeers(ctx, s.store, &dIn)
+	tr, err := diagnose.QuickTriageAcross(ctx, idx, dIn.Peers)
 	if err != nil {
 		return nil, TriageOut{}, fmt.Errorf("quick_triage: %w", err)
 	}
-	if perr != nil && tr.Diagnosis != nil {
-		tr.Diagnosis.Gaps = append(tr.Diagnosis.Gaps, fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", perr))
+	if tr.Diagnosis != nil {
+		tr.Diagnosis.Gaps = append(tr.Diagnosis.Gaps, gaps...)
 	}
 	return nil, TriageOut{Bundle: ref, Triage: *tr, Hint: "next: errors for every finding, or get_sop(sopId) for the runbooks listed in sops"}, nil
 }
@@ -661,9 +662,8 @@ func (s *server) diagnoseCrashloop(ctx context.Context, _ *mcp.CallToolRequest, 
 	dIn.Gaps = append(dIn.Gaps, app.SnapshotInput(e, &dIn)...)
 	// The other nodes' signatures in the store: the runbook's multi-node guardrail. Without
 	// them the diagnosis still stands; it says what it could not check.
-	if dIn.Peers, _, err = app.Peers(ctx, s.store, e); err != nil {
-		dIn.Gaps = append(dIn.Gaps, fmt.Sprintf("other nodes' bundles in the store not read (%v): whether the crash is on other nodes too is unknown", err))
-	}
+	gaps, _ := app.WithPeers(ctx, s.store, &dIn)
+	dIn.Gaps = append(dIn.Gaps, gaps...)
 	d, err := diagnose.Diagnose(ctx, idx, dIn)
 	if err != nil {
 		return nil, out, fmt.Errorf("diagnose_crashloop: %w", err)
