@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -36,22 +35,22 @@ writes the page to stdout.`,
 			if err != nil {
 				return err
 			}
-			var buf bytes.Buffer
-			if err := report.Render(&buf, r); err != nil {
+			page, err := report.Render(r)
+			if err != nil {
 				return err
 			}
 			if out == "-" {
-				_, err := g.stdout.Write(buf.Bytes())
+				_, err := g.stdout.Write(page)
 				return err
 			}
 			path := out
 			if path == "" {
 				path = report.FileName(r)
 			}
-			if err := atomicfile.Write(path, buf.Bytes(), 0o644); err != nil {
+			if err := atomicfile.Write(path, page, 0o644); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stderr, "wrote %s (%d bytes)\n", path, buf.Len())
+			fmt.Fprintf(g.stderr, "wrote %s (%d bytes)\n", path, len(page))
 			return nil
 		},
 	}

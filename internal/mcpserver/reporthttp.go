@@ -1,7 +1,6 @@
 package mcpserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,8 +62,8 @@ func reportHandler(st *store.Store, timeout func(context.Context) (context.Conte
 			reportError(w, status, err.Error())
 			return
 		}
-		var buf bytes.Buffer
-		if err := report.Render(&buf, rep); err != nil {
+		page, err := report.Render(rep)
+		if err != nil {
 			reportError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
@@ -74,7 +73,7 @@ func reportHandler(st *store.Store, timeout func(context.Context) (context.Conte
 		h.Set("X-Content-Type-Options", "nosniff")
 		// The page quotes a node's logs: no shared cache may keep it.
 		h.Set("Cache-Control", "no-store")
-		_, _ = w.Write(buf.Bytes())
+		_, _ = w.Write(page)
 	})
 }
 

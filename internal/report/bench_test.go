@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -35,7 +34,7 @@ func BenchmarkReportRender(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Render(io.Discard, r); err != nil {
+		if _, err := Render(r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,10 +70,11 @@ func TestReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page bytes.Buffer
-	if err := Render(&page, r); err != nil {
+	data, err := Render(r)
+	if err != nil {
 		t.Fatal(err)
 	}
+	page := bytes.NewBuffer(data)
 	dir := t.TempDir()
 	file := filepath.Join(dir, FileName(r))
 	if err := os.WriteFile(file, page.Bytes(), 0o644); err != nil {

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
-	"io"
 	"strconv"
 	"time"
 )
@@ -32,13 +31,12 @@ const ContentType = "text/html; charset=utf-8"
 // bug could not make the page fetch or run anything.
 const ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
 
-// Render writes the report as one HTML page. It renders into memory first, so a failure
-// midway leaves w untouched rather than holding half a page.
-func Render(w io.Writer, r *Report) error {
+// Render returns the report as one HTML page, whole: a failure midway gives no half page to
+// write or serve.
+func Render(r *Report) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := page.Execute(&buf, r); err != nil {
-		return fmt.Errorf("report: render: %w", err)
+		return nil, fmt.Errorf("report: render: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
 }

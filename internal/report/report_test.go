@@ -210,10 +210,11 @@ func TestBuild(t *testing.T) {
 				t.Errorf("%d timeline marks, want one per crash fact of the container: %d", marks, want)
 			}
 
-			var buf bytes.Buffer
-			if err := Render(&buf, r); err != nil {
+			data, err := Render(r)
+			if err != nil {
 				t.Fatal(err)
 			}
+			buf := bytes.NewBuffer(data)
 			page := buf.String()
 			if bad := outside(page); len(bad) > 0 {
 				t.Errorf("the page loads, runs or links outside itself: %q", bad)
@@ -274,10 +275,11 @@ func TestBuildHealthy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := Render(&buf, r); err != nil {
+	data, err := Render(r)
+	if err != nil {
 		t.Fatal(err)
 	}
+	buf := bytes.NewBuffer(data)
 	if r.Diagnosis.RootCause != "" || len(r.Timeline.Marks) != 0 || r.Memory != nil {
 		t.Errorf("healthy bundle: root cause %q, %d marks, memory chart %v", r.Diagnosis.RootCause, len(r.Timeline.Marks), r.Memory != nil)
 	}
