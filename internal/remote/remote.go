@@ -442,16 +442,18 @@ func (r *Store) uploadFiles(ctx context.Context, e *store.Entry, prefix string) 
 		return err
 	}
 	defer root.Close()
+	// Files are the bundle's and never change under one bundle id: one already in the bucket
+	// with its size is from an earlier, interrupted or racing, publish. One listing tells, not
+	// a request per file; a listing that fails tells nothing, and every file is uploaded.
+	have := r.sizes(ctx, prefix+"files/")
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.Parallel)
 	for _, f := range e.Manifest.Files {
 		key := prefix + "files/" + f.Path
+		if size, ok := have[key]; ok && size == f.Size {
+			continue
+		}
 		g.Go(func() error {
-			// Files are the bundle's and never change under one bundle id: one already in the
-			// bucket with its size is from an earlier, interrupted or racing, publish.
-			if a, err := r.bucket.Attributes(gctx, key); err == nil && a.Size == f.Size {
-				return nil
-			}
 			src, err := root.Open(filepath.FromSlash(f.Path))
 			if err != nil {
 				return err
@@ -472,6 +474,22 @@ func (r *Store) uploadFiles(ctx context.Context, e *store.Entry, prefix string) 
 		})
 	}
 	return g.Wait()
+}
+
+// sizes lists the objects under prefix with their sizes; nil when the listing fails.
+func (r *Store) sizes(ctx context.Context, prefix string) map[string]int64 {
+	out := map[string]int64{}
+	it := r.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			return nil
+		}
+		out[obj.Key] = obj.Size
+	}
 }
 
 func (r *Store) put(ctx context.Context, key string, data []byte) error {

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -374,5 +375,53 @@ func TestMirroredStaleCatalogNotRebuilt(t *testing.T) {
 	}
 	if n := filesIn(t, e); n != 0 {
 		t.Errorf("%d files downloaded: the index was rebuilt", n)
+	}
+}
+
+// TestRepublishKeepsUploadedFiles: a second publish of a bundle (after an interrupted one, or a
+// re-index) uploads none of the files the bucket already holds with their sizes, and uploads a
+// file whose object is missing or of another size.
+func TestRepublishKeepsUploadedFiles(t *testing.T) {
+	url := fileURL(t)
+	w, e := writer(t, url)
+	dir := strings.TrimPrefix(strings.TrimSuffix(url, "?no_tmp_dir=true"), "file://")
+	prefix := bundlePrefix(e.Manifest.InstanceID, filepath.Base(e.Dir))
+	var paths []string
+	for _, f := range e.Manifest.Files {
+		if f.Size >= 2 {
+			paths = append(paths, f.Path)
+		}
+	}
+	if len(paths) < 3 {
+		t.Fatalf("the example bundle has %d files of 2 bytes or more, want 3", len(paths))
+	}
+	same, gone, short := paths[0], paths[1], paths[2]
+	obj := func(p string) string { return filepath.Join(dir, filepath.FromSlash(prefix+"files/"+p)) }
+	// Same size, other bytes: kept means not uploaded again.
+	data, err := os.ReadFile(obj(same))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := bytes.Repeat([]byte{'#'}, len(data))
+	if err := os.WriteFile(obj(same), marked, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(obj(gone)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(obj(short), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Publish(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(obj(same)); !bytes.Equal(got, marked) {
+		t.Errorf("%s was uploaded again though the bucket held it with its size", same)
+	}
+	for _, p := range []string{gone, short} {
+		want, _ := os.ReadFile(filepath.Join(e.FilesDir(), filepath.FromSlash(p)))
+		if got, err := os.ReadFile(obj(p)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s not uploaded again (missing or of another size in the bucket): %v", p, err)
+		}
 	}
 }
