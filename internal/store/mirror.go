@@ -18,6 +18,15 @@ import (
 // here) is left alone: it is the same bundle, and more of it.
 func (s *Store) Mirror(ctx context.Context, man *bundle.Manifest, indexJSON, mirror []byte) (*Entry, error) {
 	final := filepath.Join(s.Root, "bundles", SafeName(man.InstanceID), SafeName(man.ID))
+	lock, err := lockWait(ctx, s.bundleLock(final), nil)
+	if err != nil {
+		return nil, fmt.Errorf("mirror %s: %w", man.ID, err)
+	}
+	defer lock.unlock()
+	if e, err := s.load(final); err == nil && !e.Mirrored() {
+		return e, nil
+	}
+	// A work folder only for a copy to put in place.
 	w, err := s.newWork("mirror-")
 	if err != nil {
 		return nil, err
@@ -27,14 +36,6 @@ func (s *Store) Mirror(ctx context.Context, man *bundle.Manifest, indexJSON, mir
 			s.log.Warn("mirror: temporary folder not removed; the next start removes it", "err", err)
 		}
 	}()
-	lock, err := lockWait(ctx, s.bundleLock(final), nil)
-	if err != nil {
-		return nil, fmt.Errorf("mirror %s: %w", man.ID, err)
-	}
-	defer lock.unlock()
-	if e, err := s.load(final); err == nil && !e.Mirrored() {
-		return e, nil
-	}
 	staged := filepath.Join(w.Dir, "bundle")
 	for _, d := range []string{"files", "index"} {
 		if err := os.MkdirAll(filepath.Join(staged, d), 0o755); err != nil {
