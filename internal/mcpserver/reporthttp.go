@@ -41,7 +41,7 @@ func reportHandler(st *store.Store, timeout func(context.Context) (context.Conte
 		e, err := st.Resolve(instance, q.Get("bundle"))
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				reportError(w, http.StatusNotFound, (&server{store: st}).notFound(instance, q.Get("bundle")).Error())
+				reportError(w, http.StatusNotFound, notFound(st, instance, q.Get("bundle")).Error())
 				return
 			}
 			reportError(w, http.StatusInternalServerError, fmt.Sprintf("resolving instance %q: %v", instance, err))

@@ -206,7 +206,7 @@ func (s *server) open(ctx context.Context, instanceID, bundleID string) (*store.
 	e, err := s.store.Resolve(instanceID, bundleID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil, BundleRef{}, s.notFound(instanceID, bundleID)
+			return nil, nil, BundleRef{}, notFound(s.store, instanceID, bundleID)
 		}
 		return nil, nil, BundleRef{}, fmt.Errorf("resolving instanceId %q bundleId %q: %w", instanceID, bundleID, err)
 	}
@@ -217,8 +217,8 @@ func (s *server) open(ctx context.Context, instanceID, bundleID string) (*store.
 	return e, idx, BundleRef{BundleID: e.Manifest.ID, InstanceID: e.Manifest.InstanceID, Capture: idx.Time.Capture}, nil
 }
 
-// notFound says what the store holds and how to get the bundle that is missing.
-func (s *server) notFound(instanceID, bundleID string) error {
+// notFound says what st holds and how to get the bundle that is missing.
+func notFound(st *store.Store, instanceID, bundleID string) error {
 	what := fmt.Sprintf("instance %q", instanceID)
 	if bundleID != "" {
 		what = fmt.Sprintf("bundle %q", bundleID)
@@ -227,7 +227,7 @@ func (s *server) notFound(instanceID, bundleID string) error {
 		}
 	}
 	var have []string
-	if entries, err := s.store.List(); err == nil {
+	if entries, err := st.List(); err == nil {
 		for _, e := range entries {
 			if !slices.Contains(have, e.Manifest.InstanceID) {
 				have = append(have, e.Manifest.InstanceID)
