@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -161,12 +162,23 @@ func markerKey(instance, bundleID string) string {
 }
 
 func (r *Store) readMirror(e *store.Entry) (mirrorNote, bool) {
+	n, err := readNote(e.Dir)
+	return n, err == nil && n.URL == r.URL
+}
+
+// readNote reads the mirror note of the bundle folder dir: a *fs.PathError when it cannot be
+// read (none: the bundle was imported here, not mirrored), else a parse error naming it.
+func readNote(dir string) (mirrorNote, error) {
 	var n mirrorNote
-	data, err := os.ReadFile(filepath.Join(e.Dir, store.MirrorFile))
-	if err != nil || json.Unmarshal(data, &n) != nil || n.URL != r.URL {
-		return n, false
+	p := filepath.Join(dir, store.MirrorFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return n, err
 	}
-	return n, true
+	if err := json.Unmarshal(data, &n); err != nil {
+		return n, fmt.Errorf("%s: %w", p, err)
+	}
+	return n, nil
 }
 
 func writeMirror(dir string, n mirrorNote) error {
@@ -179,13 +191,11 @@ func writeMirror(dir string, n mirrorNote) error {
 
 // fetch is bundle.Fetch: it downloads one file of a mirrored bundle into the cache.
 func fetch(bundleDir string, f bundle.File) error {
-	var n mirrorNote
-	data, err := os.ReadFile(filepath.Join(bundleDir, store.MirrorFile))
-	if err != nil {
+	n, err := readNote(bundleDir)
+	if _, unread := errors.AsType[*fs.PathError](err); unread {
 		return fmt.Errorf("%s is not in this bundle folder and it is no copy of a bucket's: %w", f.Path, os.ErrNotExist)
-	}
-	if err := json.Unmarshal(data, &n); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(bundleDir, store.MirrorFile), err)
+	} else if err != nil {
+		return err
 	}
 	openMu.Lock()
 	r := opened[n.URL]
