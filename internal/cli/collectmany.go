@@ -84,13 +84,8 @@ func (g *globals) collectMany(ctx context.Context, st *store.Store, f *collectFl
 		return err
 	}
 	v := batchView{Batch: b, Next: "nodediag status --batch " + b.ID + " --wait"}
-	for _, n := range b.Nodes {
-		if n.ExecutionID != "" {
-			v.Started++
-		} else {
-			v.NotStarted++
-		}
-	}
+	v.Started = len(b.StartedExecutions())
+	v.NotStarted = len(b.Nodes) - v.Started
 	if !f.wait || v.Started == 0 {
 		if err := emit(g, &v, func(w io.Writer) {
 			fprintf(w, "batch\t%s (%s)\n\n", v.ID, v.Source)
@@ -215,13 +210,7 @@ func (g *globals) statusMany(ctx context.Context, st *store.Store, batchID strin
 			b.Nodes = append(b.Nodes, collect.BatchNode{ExecutionID: id})
 		}
 	}
-	var started []string
-	for _, n := range b.Nodes {
-		if n.ExecutionID != "" {
-			started = append(started, n.ExecutionID)
-		}
-	}
-	c, cfgErr, err := g.statusCollectorOf(ctx, st, started, bucket)
+	c, cfgErr, err := g.statusCollectorOf(ctx, st, b.StartedExecutions(), bucket)
 	if err != nil {
 		return err
 	}
@@ -250,11 +239,7 @@ func (g *globals) listBatches(c *collect.Collector) error {
 	rows := make([]batchRow, 0, len(bs))
 	for _, b := range bs {
 		r := batchRow{ID: b.ID, Created: b.Created, Source: b.Source, Nodes: len(b.Nodes)}
-		for _, n := range b.Nodes {
-			if n.ExecutionID == "" {
-				r.NotStarted++
-			}
-		}
+		r.NotStarted = len(b.Nodes) - len(b.StartedExecutions())
 		rows = append(rows, r)
 	}
 	return emit(g, &rows, func(w io.Writer) {

@@ -24,6 +24,17 @@ type Batch struct {
 	Nodes   []BatchNode `json:"nodes" yaml:"nodes"`
 }
 
+// StartedExecutions lists the executions of the nodes whose collection started, in the batch's order.
+func (b *Batch) StartedExecutions() []string {
+	var ids []string
+	for _, n := range b.Nodes {
+		if n.ExecutionID != "" {
+			ids = append(ids, n.ExecutionID)
+		}
+	}
+	return ids
+}
+
 // BatchNode is one node of a batch: its execution, or why none was started.
 type BatchNode struct {
 	InstanceID  string `json:"instanceId" yaml:"instanceId"`
